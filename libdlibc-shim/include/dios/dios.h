@@ -1,0 +1,179 @@
+/*
+ * dios.h - the DIOS system-call API, delivered on stock Linux by libdlibc.
+ *
+ * Every call returns 0 on success or a negative errno value (thread-safe, like
+ * liburing; errno is not touched).  Codes common to all calls:
+ *   -ENOTCONN  the daemon is gone or could not be reached.  Never hangs: a
+ *              caller blocked in any call returns within about 100 ms of the
+ *              daemon's death, and every later call fails at once.
+ *   -EINVAL    a NULL or malformed argument, or a flag the call does not take.
+ *   -EBADF     the reference is not one this task holds (released, or from
+ *              another task: reference values mean nothing across tasks).
+ *   -EIDRM     the object was zombified (dios_delete with D_DELETE_ZOMBIFY).
+ *
+ * The daemon is found through $DIOS_SOCKET, else
+ * $XDG_RUNTIME_DIR/dios/diosd.sock, else /tmp/dios-<uid>/diosd.sock.  The
+ * shim connects on the first call.  After fork() the child is a new task: it
+ * registers afresh on its first call and holds none of the parent's references.
+ */
+#ifndef DIOS_H
+#define DIOS_H
+
+#include <stdint.h>
+#include <dios/dios_abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef uint64_t dios_flags_t;
+typedef struct dios_name { uint8_t raw[32]; } dios_name_t;        /* 256-bit */
+typedef struct dios_ref dios_ref_t;                               /* opaque handle */
+typedef struct dios_iovec { void *buf; uint64_t len; } dios_iovec_t;
+typedef struct dios_task_spec {
+	int argc; char **argv;                                    /* child's argv */
+	dios_ref_t **refs; uint64_t ref_count;                    /* references delegated to the child */
+} dios_task_spec_t;
+
+/* What dios_ref_info reports about a reference. */
+typedef struct dios_ref_info {
+	dios_object_type_t type;    /* D_OBJ_* */
+	uint32_t perms;             /* D_PERM_* the reference carries */
+	uint32_t state;             /* D_REF_STATE_* */
+	uint32_t proximity;         /* 0 = object lives on this host */
+	uint32_t consistency;       /* 0 = strong (single host) */
+	uint64_t size;              /* bytes (memory objects), 0 otherwise */
+	uint64_t object_id;         /* daemon-local object number, for diagnostics */
+} dios_ref_info_t;
+
+/*
+ * dios_create - create an object and return a reference to it.
+ *   type   D_OBJ_PRIVMEM, D_OBJ_SHMEM: arg is const uint64_t *size_bytes (> 0,
+ *          at most DIOS_MAX_OBJECT_SIZE).
+ *   name   NULL: anonymous (no name, never in the name table; cheapest).
+ *          Non-NULL: receives a fresh 256-bit random name, or with
+ *          D_CREATE_NAME_GIVEN is read as the name to bind.
+ *   host_id 0 = this host.
+ * Errors: -EINVAL (NULL ref_out, missing/zero/oversized size, unknown type or
+ * flag), -EEXIST (given name already bound), -EOPNOTSUPP (type not provided by
+ * this daemon yet), -ENOMEM (reference table full), -EHOSTDOWN (host_id != 0).
+ */
+int dios_create(dios_flags_t f, dios_object_type_t type, const void *arg,
+		dios_name_t *name, dios_ref_t **ref_out, uint64_t host_id);
+
+/* dios_name_from_string - deterministic name: SHA-256 of the string.  -EINVAL on NULL. */
+int dios_name_from_string(const char *s, dios_name_t *out);
+
+/*
+ * dios_lookup - resolve a name to references.
+ *   *count in: capacity of refs (>= 1); out: references returned.
+ *   D_LOOKUP_READONLY: the new reference carries D_PERM_READ only.
+ * Errors: -ENOENT (no such name), -EACCES (name of another task's private
+ * memory), -EINVAL (NULL name/refs/count or capacity 0), -ENOMEM.
+ */
+int dios_lookup(dios_flags_t f, const dios_name_t *name, dios_ref_t **refs, uint64_t *count);
+
+/* dios_copy - delegate references to another task.  (Task issue; -ENOSYS for now.) */
+int dios_copy(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t *target_task);
+
+/*
+ * dios_delete - release a reference.  The object is freed when its last
+ * reference goes.  D_DELETE_ZOMBIFY (needs D_PERM_DELETE) kills the object for
+ * every holder: later operations fail with -EIDRM.
+ * Errors: -EBADF (not held; also a second delete of the same reference),
+ * -EACCES (zombify without D_PERM_DELETE), -EINVAL (unknown flag).
+ */
+int dios_delete(dios_flags_t f, dios_ref_t *ref);
+
+/* dios_run - spawn a task.  (Task issue; -ENOSYS for now.) */
+int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
+
+/* dios_select - wait for one of refs to be ready.  (FIFO issue; -ENOSYS for now.) */
+int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
+
+/*
+ * I/O transactions (seed section 3.5.2): acquire a buffer, commit, release.
+ * Memory objects (PRIVMEM, SHMEM): acquire maps the object from offset 0 into
+ * the caller (len 0 = the whole object; len > size is -EINVAL).  The buffer is
+ * the object's own shared memory: no copy is made.  A buffer stays usable for
+ * many commits until it is released.
+ *   dios_acquire_read   -EACCES without D_PERM_READ.  The mapping is PROT_READ
+ *                       when the reference may not write.
+ *   dios_commit_read    0 if no write was committed to the object since the
+ *                       acquire (or the previous commit_read of this buffer),
+ *                       else -ESTALE; either way the buffer is re-armed.
+ *   dios_acquire_write  -EACCES without D_PERM_WRITE.
+ *   dios_commit_write   publishes len bytes (len <= iov->len, else -EINVAL).
+ *   dios_release_*      returns the buffer; iov is invalid afterwards.
+ * Buffer errors: -EFAULT (iov not issued by this shim, or already released),
+ * -EINVAL (a read buffer given to a write call or vice versa, or a buffer of
+ * another reference), -ENOMEM (too many outstanding buffers).
+ */
+int dios_acquire_read (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);
+int dios_commit_read  (dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
+int dios_release_read (dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
+int dios_acquire_write(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);
+int dios_commit_write (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t *iov);
+int dios_release_write(dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
+
+/* ---- utilities ---------------------------------------------------------- */
+
+/* Text form: 43 URL-safe base64 characters, NUL-terminated in dst[44]. Returns dst. */
+char *dios_nametostr(const dios_name_t *name, char dst[DIOS_NAME_STRLEN]);
+/* Parse the text form.  0, or -EINVAL for anything but 43 valid characters. */
+int dios_strtoname(const char *s, dios_name_t *out);
+/* This task's own reference (a D_OBJ_TASK).  NULL if the daemon is unreachable. */
+dios_ref_t *dios_self(void);
+/* Name of this task's executable (SHA-256 of its path).  NULL if unreachable. */
+const dios_name_t *dios_self_exe(void);
+/* Look up name and return one reference, or NULL. */
+dios_ref_t *dios_pickref(const dios_name_t *name);
+/* Attributes of a reference.  -EBADF, -EINVAL (NULL out). */
+int dios_ref_info(dios_ref_t *ref, dios_ref_info_t *out);
+/* The null call: a round trip to the daemon that does nothing.  For benchmarks. */
+int dios_nop(dios_flags_t f);
+/* Daemon-wide counts, for diagnostics and leak checks in tests. */
+typedef struct dios_daemon_stats {
+	uint64_t tasks;             /* registered tasks */
+	uint64_t objects;           /* live objects (all types, including task objects) */
+	uint64_t names;             /* bindings in the name table */
+	uint64_t refs;              /* references held by all tasks */
+	uint64_t buffers;           /* outstanding acquired buffers */
+	uint64_t segments;          /* open memory segments (memfds) */
+} dios_daemon_stats_t;
+int dios_daemon_stats(dios_daemon_stats_t *out);
+/* Human-readable text for a negative return value. */
+const char *dios_strerror(int err);
+
+/* ---- batched submission (compound calls, io_uring style) ---------------- */
+/*
+ * Fill an array of dios_call_t and submit it with dios_batch: all entries are
+ * published with one ring store and at most one wake-up, and completions are
+ * reaped together.  Each entry gets its own result in .res; dios_batch itself
+ * returns 0 when every entry was submitted and completed, -EINVAL for a bad
+ * array (NULL, n == 0, n > DIOS_SQ_ENTRIES, unknown opcode) or -ENOTCONN.
+ * Supported ops: D_OP_NOP, D_OP_CREATE, D_OP_LOOKUP (one reference),
+ * D_OP_DELETE, D_OP_ACQUIRE_*, D_OP_COMMIT_*, D_OP_RELEASE_*, D_OP_REF_INFO.
+ * (D_OP_STATS is not batchable.)
+ * Entries run in order; a later entry cannot use an earlier entry's output.
+ */
+typedef struct dios_call {
+	uint32_t opcode;            /* in: D_OP_* */
+	int32_t  res;               /* out: 0 or -errno */
+	dios_flags_t flags;         /* in */
+	dios_object_type_t type;    /* in: CREATE */
+	uint32_t pad;
+	const void *arg;            /* in: CREATE (as dios_create) */
+	dios_name_t *name;          /* in/out: CREATE (as dios_create), in: LOOKUP */
+	dios_ref_t *ref;            /* in: the reference to act on; out: CREATE/LOOKUP result */
+	uint64_t len;               /* in: ACQUIRE_*, COMMIT_WRITE */
+	dios_iovec_t *iov;          /* in: COMMIT/RELEASE; out: ACQUIRE */
+	dios_ref_info_t *info;      /* out: REF_INFO */
+} dios_call_t;
+
+int dios_batch(dios_call_t *calls, uint64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DIOS_H */

@@ -1,0 +1,336 @@
+/*
+ * dios_abi.h - the one definition of everything diosd and libdlibc share.
+ *
+ * This header is the single source of truth for op codes, error codes, flags,
+ * object types, the control-socket messages and the layout of a task's
+ * shared-memory region with its submission and completion rings.  The Java
+ * daemon mirrors it in org.dios.abi.*; AbiLayoutTest compiles
+ * native/tools/abi_dump.c against this file and fails if any offset, size or
+ * constant disagrees.  Rust's dios-sys is held to it the same way.
+ *
+ * Rules (liburing style): fixed-width types only, explicit padding, a comment
+ * on every field, flags as (1U << n) grouped under their field, enums end in
+ * *_LAST.  Bump DIOS_ABI_VERSION on any incompatible change.
+ */
+#ifndef DIOS_ABI_H
+#define DIOS_ABI_H
+
+#include <stdint.h>
+
+#define DIOS_ABI_VERSION        1u          /* published last in the region header */
+#define DIOS_REGION_MAGIC       0x534f4944u /* "DIOS" little-endian */
+
+/* ------------------------------------------------------------------------ */
+/* Names                                                                     */
+/* ------------------------------------------------------------------------ */
+#define DIOS_NAME_BYTES         32          /* 256-bit names */
+#define DIOS_NAME_STRLEN        44          /* 43 URL-safe base64 chars + NUL */
+
+/* ------------------------------------------------------------------------ */
+/* Object types (dios_object_type_t)                                         */
+/* ------------------------------------------------------------------------ */
+typedef enum dios_object_type {
+	D_OBJ_NONE     = 0,
+	D_OBJ_PRIVMEM  = 1,  /* private memory: only the creating task may hold it */
+	D_OBJ_SHMEM    = 2,  /* shared memory region, random access */
+	D_OBJ_FIFO     = 3,  /* shared-memory stream, one writer end, one reader end */
+	D_OBJ_BLOB     = 4,  /* durable byte object, survives daemon restart */
+	D_OBJ_CONSOLE  = 5,  /* the host's console */
+	D_OBJ_TASK     = 6,  /* a running task */
+	D_OBJ_GROUP    = 7,  /* a name-visibility domain */
+	D_OBJ_LAST
+} dios_object_type_t;
+
+/* ------------------------------------------------------------------------ */
+/* Op codes (dios_sqe.opcode)                                                */
+/* ------------------------------------------------------------------------ */
+enum dios_op {
+	D_OP_NOP           = 0,   /* null call: completes with 0 */
+	D_OP_CREATE        = 1,
+	D_OP_LOOKUP        = 2,
+	D_OP_COPY          = 3,
+	D_OP_DELETE        = 4,
+	D_OP_RUN           = 5,
+	D_OP_SELECT        = 6,
+	D_OP_ACQUIRE_READ  = 7,
+	D_OP_COMMIT_READ   = 8,
+	D_OP_RELEASE_READ  = 9,
+	D_OP_ACQUIRE_WRITE = 10,
+	D_OP_COMMIT_WRITE  = 11,
+	D_OP_RELEASE_WRITE = 12,
+	D_OP_REF_INFO      = 13,
+	D_OP_STATS         = 14,  /* daemon-wide counts (diagnostics, leak checks) */
+	D_OP_LAST
+};
+
+/* ------------------------------------------------------------------------ */
+/* Error codes.  Calls return 0 or a negative Linux errno; these are the     */
+/* values on x86_64/aarch64 Linux, spelled out so the Java daemon and Rust   */
+/* use the same numbers.  abi_dump checks them against <errno.h>.            */
+/* ------------------------------------------------------------------------ */
+#define DIOS_E2BIG        7   /* a count or size above its documented maximum */
+#define DIOS_ENOENT       2   /* name not found (or not visible) */
+#define DIOS_EBADF        9   /* not a reference this task holds */
+#define DIOS_EAGAIN      11   /* would block and D_NONBLOCK was given */
+#define DIOS_ENOMEM      12   /* out of memory or a per-task limit hit */
+#define DIOS_EACCES      13   /* reference lacks the permission */
+#define DIOS_EFAULT      14   /* a buffer handle the shim did not issue */
+#define DIOS_EEXIST      17   /* D_CREATE_NAME_GIVEN and the name is bound */
+#define DIOS_EINVAL      22   /* bad argument */
+#define DIOS_ENOSPC      28   /* out of space */
+#define DIOS_EPIPE       32   /* stream's other end is gone */
+#define DIOS_ENOSYS      38   /* call not implemented */
+#define DIOS_EIDRM       43   /* object was deleted (zombie) */
+#define DIOS_EPROTO      71   /* the peer broke the wire protocol */
+#define DIOS_EOPNOTSUPP  95   /* operation not supported on this object type */
+#define DIOS_ENOTCONN   107   /* daemon gone: never hang */
+#define DIOS_EHOSTDOWN  112   /* owning host gone (cluster) */
+#define DIOS_ESTALE     116   /* commit_read whose data was overwritten meanwhile */
+
+/* ------------------------------------------------------------------------ */
+/* Call flags (dios_flags_t, the first argument of every call)               */
+/* ------------------------------------------------------------------------ */
+/* any call */
+#define D_NONBLOCK              (1ULL << 0)   /* -EAGAIN instead of waiting */
+/* dios_create */
+#define D_CREATE_NAME_GIVEN     (1ULL << 8)   /* *name is read as the name to bind */
+#define D_CREATE_NAMED          (1ULL << 9)   /* set by the shim when name != NULL */
+#define D_NAME_DETERMINISTIC_STRING D_CREATE_NAME_GIVEN /* name from dios_name_from_string */
+/* dios_lookup */
+#define D_LOOKUP_READONLY       (1ULL << 12)  /* the new reference may only read */
+/* dios_delete */
+#define D_DELETE_ZOMBIFY        (1ULL << 16)  /* kill the object for every holder */
+
+#define D_FLAGS_CREATE_MASK     (D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED)
+#define D_FLAGS_LOOKUP_MASK     (D_NONBLOCK | D_LOOKUP_READONLY)
+#define D_FLAGS_DELETE_MASK     (D_NONBLOCK | D_DELETE_ZOMBIFY)
+#define D_FLAGS_IO_MASK         (D_NONBLOCK)
+
+/* ------------------------------------------------------------------------ */
+/* Reference permissions (dios_ref_info.perms, CQE val[1] of REF_INFO)       */
+/* ------------------------------------------------------------------------ */
+#define D_PERM_READ             (1u << 0)
+#define D_PERM_WRITE            (1u << 1)
+#define D_PERM_DELETE           (1u << 2)     /* may zombify the object */
+
+/* reference state bits (dios_ref_info.state, CQE val[3] of REF_INFO) */
+#define D_REF_STATE_NAMED       (1u << 0)     /* object is bound in the name table */
+#define D_REF_STATE_ZOMBIE      (1u << 1)     /* object was zombified */
+#define D_REF_STATE_READABLE    (1u << 2)     /* acquire_read would not block */
+#define D_REF_STATE_WRITABLE    (1u << 3)     /* acquire_write would not block */
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+#define DIOS_SQ_ENTRIES         64u           /* power of two */
+#define DIOS_CQ_ENTRIES         128u          /* >= SQ entries: completions never overflow */
+#define DIOS_MAX_OBJECT_SIZE    (1ULL << 36)  /* 64 GiB per memory object */
+#define DIOS_MAX_LOOKUP_REFS    1024u         /* lookup capacity above this: clamped */
+
+/* ------------------------------------------------------------------------ */
+/* Submission queue entry: 128 bytes, written by the task.                   */
+/*                                                                           */
+/*   0               8               16              24              32      */
+/*   +-+-+---+-------+---------------+---------------+---------------+       */
+/*   |o|f|rsv|objtype|   user_data   |     flags     |      ref      |       */
+/*   +-+-+---+-------+---------------+---------------+---------------+       */
+/*   32              40              48              56              64      */
+/*   |      len      |      buf      |     ref2      |     rsvd2     |       */
+/*   +---------------+---------------+---------------+---------------+       */
+/*   64                                                              96      */
+/*   |                          name[32]                             |       */
+/*   +---------------------------------------------------------------+       */
+/*   96                                                             128      */
+/*   |                          rsvd3[4]                             |       */
+/*   +---------------------------------------------------------------+       */
+/* ------------------------------------------------------------------------ */
+struct dios_sqe {
+	uint8_t  opcode;        /* enum dios_op */
+	uint8_t  sqe_flags;     /* D_SQE_* below */
+	uint16_t rsvd0;         /* must be 0 */
+	uint32_t obj_type;      /* CREATE: dios_object_type_t */
+	uint64_t user_data;     /* echoed in the completion */
+	uint64_t flags;         /* the call's dios_flags_t */
+	uint64_t ref;           /* the reference the call acts on (reference id) */
+	uint64_t len;           /* CREATE: size/capacity; LOOKUP: capacity; ACQUIRE/COMMIT_WRITE: length */
+	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion */
+	uint64_t ref2;          /* COPY/RUN/SELECT: second reference (later issues) */
+	uint64_t rsvd2;         /* must be 0 */
+	uint8_t  name[32];      /* CREATE with D_CREATE_NAME_GIVEN, LOOKUP: the name */
+	uint64_t rsvd3[4];      /* must be 0 (checked by the ops that read name[]) */
+};
+/* The second cache line (name, rsvd3) is read only by ops that carry a name
+ * (CREATE with D_CREATE_NAME_GIVEN, LOOKUP): a null call moves one line. */
+/* sqe_flags */
+#define D_SQE_ARG               (1u << 0)     /* CREATE: len carries the type argument (arg != NULL) */
+
+/* ------------------------------------------------------------------------ */
+/* Completion queue entry: 64 bytes, written by the daemon.                  */
+/*                                                                           */
+/*   0               8       12      16                              64      */
+/*   +---------------+-------+-------+-------------------------------+       */
+/*   |   user_data   |  res  | flags |           val[6]              |       */
+/*   +---------------+-------+-------+-------------------------------+       */
+/*                                                                           */
+/* val[] per op:                                                             */
+/*   CREATE        val[0] ref id; val[1..4] the name (D_CREATE_NAMED)        */
+/*   LOOKUP        val[0] ref id; val[1] references found                    */
+/*   DELETE        val[0] segment id to unmap when D_CQE_F_UNMAP is set      */
+/*   ACQUIRE_*     val[0] buffer id; val[1] segment id; val[2] offset;       */
+/*                 val[3] length; val[4] segment size                        */
+/*   REF_INFO      val[0] type; val[1] perms; val[2] size; val[3] state;     */
+/*                 val[4] object id; val[5] reserved                         */
+/*   STATS         val[0] tasks; val[1] objects; val[2] names;               */
+/*                 val[3] references; val[4] buffers; val[5] open segments   */
+/* ------------------------------------------------------------------------ */
+struct dios_cqe {
+	uint64_t user_data;     /* from the submission */
+	int32_t  res;           /* 0 or -errno */
+	uint32_t flags;         /* D_CQE_F_* below */
+	uint64_t val[6];        /* op-specific results, see above */
+};
+/* flags */
+#define D_CQE_F_SEGMENT         (1u << 0)     /* a SEGMENT message for val[1] was sent first */
+#define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segment val[0] */
+
+/* ------------------------------------------------------------------------ */
+/* Task region: one sealed memfd per task, mapped by daemon and task.        */
+/*                                                                           */
+/*   0       128     256     384     512     640     768     896    1024     */
+/*   +-------+-------+-------+-------+-------+-------+-------+-------+        */
+/*   | info  |sq_tail|sq_head|sq_flgs|cq_tail|cq_head|cq_wait|dstate |        */
+/*   +-------+-------+-------+-------+-------+-------+-------+-------+        */
+/*   4096: SQ (DIOS_SQ_ENTRIES x 128 B)  then CQ (DIOS_CQ_ENTRIES x 64 B)    */
+/*                                                                           */
+/* Hot words sit 128 bytes apart (two cache lines: no false sharing even     */
+/* with adjacent-line prefetch).  Indices are free-running uint32_t; the     */
+/* slot is index & (entries - 1).  The daemon never trusts what the task     */
+/* can write: it keeps its own sq_head and cq_tail and checks sq_tail and    */
+/* cq_head against them.                                                     */
+/* ------------------------------------------------------------------------ */
+struct dios_region_header {
+	/* --- info: written once by the daemon before abi_version --- */
+	uint32_t magic;           /* DIOS_REGION_MAGIC */
+	uint32_t abi_version;     /* DIOS_ABI_VERSION, stored last with release */
+	uint32_t region_size;     /* bytes in the whole region */
+	uint32_t sq_offset;       /* byte offset of the SQ array */
+	uint32_t sq_entries;      /* DIOS_SQ_ENTRIES */
+	uint32_t sqe_size;        /* sizeof(struct dios_sqe) */
+	uint32_t cq_offset;       /* byte offset of the CQ array */
+	uint32_t cq_entries;      /* DIOS_CQ_ENTRIES */
+	uint32_t cqe_size;        /* sizeof(struct dios_cqe) */
+	uint32_t pad0;            /* 0 */
+	uint64_t task_id;         /* daemon-wide task number */
+	uint64_t self_ref;        /* reference id of this task's own task object */
+	uint64_t pid;             /* the pid the daemon saw with SO_PEERCRED */
+	uint8_t  self_exe[32];    /* name of this task's executable (SHA-256 of its path) */
+	uint8_t  rsvd_info[32];   /* 0 */
+	/* --- hot words, each alone in 128 bytes --- */
+	uint32_t sq_tail;         /* task: next SQE index to publish (store-release) */
+	uint8_t  pad_sq_tail[124];
+	uint32_t sq_head;         /* daemon: next SQE index it will consume */
+	uint8_t  pad_sq_head[124];
+	uint32_t sq_flags;        /* daemon: D_SQ_NEED_WAKEUP */
+	uint8_t  pad_sq_flags[124];
+	uint32_t cq_tail;         /* daemon: next CQE index (store-release); futex word */
+	uint8_t  pad_cq_tail[124];
+	uint32_t cq_head;         /* task: next CQE index it will reap (store-release) */
+	uint8_t  pad_cq_head[124];
+	uint32_t cq_waiters;      /* task: threads sleeping on cq_tail (daemon wakes if != 0) */
+	uint8_t  pad_cq_waiters[124];
+	uint32_t daemon_state;    /* daemon: D_DSTATE_* */
+	uint8_t  pad_daemon_state[124];
+};
+/* sq_flags */
+#define D_SQ_NEED_WAKEUP        (1u << 0)     /* daemon sleeps: write the doorbell eventfd */
+/* daemon_state */
+#define D_DSTATE_SHUTDOWN       (1u << 0)     /* daemon is going away: fail with -ENOTCONN */
+
+#define DIOS_REGION_HEADER_SIZE 1024u
+#define DIOS_REGION_SQ_OFFSET   4096u
+#define DIOS_REGION_CQ_OFFSET   (DIOS_REGION_SQ_OFFSET + DIOS_SQ_ENTRIES * 128u)
+#define DIOS_REGION_SIZE        (DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64u)
+
+/* ------------------------------------------------------------------------ */
+/* Control socket: AF_UNIX SOCK_SEQPACKET, one fixed-size message a packet.  */
+/* ------------------------------------------------------------------------ */
+#define DIOS_MSG_HELLO          0x4f4c4548u   /* "HELO": task -> daemon */
+#define DIOS_MSG_WELCOME        0x434c4557u   /* "WELC": daemon -> task, fds: region, doorbell */
+#define DIOS_MSG_SEGMENT        0x4d474553u   /* "SEGM": daemon -> task, fd: the segment */
+
+struct dios_msg_hello {
+	uint32_t magic;           /* DIOS_MSG_HELLO */
+	uint32_t abi_version;     /* DIOS_ABI_VERSION the shim was built with */
+	uint64_t flags;           /* 0 */
+	uint64_t rsvd[2];         /* 0 */
+};
+
+struct dios_msg_welcome {
+	uint32_t magic;           /* DIOS_MSG_WELCOME */
+	uint32_t abi_version;     /* the daemon's DIOS_ABI_VERSION */
+	int32_t  status;          /* 0, or -errno: then no fds follow */
+	uint32_t region_size;     /* bytes to map from the region fd */
+	uint64_t task_id;         /* daemon-wide task number */
+	uint64_t rsvd;            /* 0 */
+};
+
+struct dios_msg_segment {
+	uint32_t magic;           /* DIOS_MSG_SEGMENT */
+	uint32_t prot;            /* D_SEG_READ | D_SEG_WRITE: how the fd may be mapped */
+	uint64_t seg_id;          /* matches CQE val[1] of an acquire */
+	uint64_t size;            /* bytes to map */
+	uint64_t rsvd;            /* 0 */
+};
+/* prot */
+#define D_SEG_READ              (1u << 0)
+#define D_SEG_WRITE             (1u << 1)
+
+/* ------------------------------------------------------------------------ */
+/* Where clients find the daemon                                             */
+/* ------------------------------------------------------------------------ */
+#define DIOS_ENV_SOCKET         "DIOS_SOCKET"     /* overrides the default path */
+#define DIOS_RUNTIME_SUBDIR     "dios"            /* under $XDG_RUNTIME_DIR */
+#define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
+#define DIOS_SOCKET_NAME        "diosd.sock"
+#define DIOS_STATE_SUBDIR       "state"           /* default state dir beside the socket */
+
+/* The baseline for benchmarks: the same null call as a conventional Unix-socket
+ * RPC to the same daemon.  SOCK_SEQPACKET at <socket path> DIOS_RPC_SUFFIX; each
+ * request packet is one struct dios_sqe, each reply one struct dios_cqe.  Only
+ * D_OP_NOP is served (others: -EOPNOTSUPP). */
+#define DIOS_RPC_SUFFIX         ".rpc"
+
+/* ------------------------------------------------------------------------ */
+/* Layout checks: the compiler holds C to the diagrams above.                */
+/* ------------------------------------------------------------------------ */
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#include <stddef.h>
+#define DIOS_ABI_CHECK(c, m) _Static_assert(c, m)
+#elif defined(__cplusplus)
+#include <cstddef>
+#define DIOS_ABI_CHECK(c, m) static_assert(c, m)
+#else
+#define DIOS_ABI_CHECK(c, m)
+#endif
+DIOS_ABI_CHECK(sizeof(struct dios_sqe) == 128, "dios_sqe is 128 bytes");
+DIOS_ABI_CHECK(offsetof(struct dios_sqe, user_data) == 8, "sqe.user_data");
+DIOS_ABI_CHECK(offsetof(struct dios_sqe, len) == 32, "sqe.len");
+DIOS_ABI_CHECK(offsetof(struct dios_sqe, name) == 64, "sqe.name");
+DIOS_ABI_CHECK(sizeof(struct dios_cqe) == 64, "dios_cqe is 64 bytes");
+DIOS_ABI_CHECK(offsetof(struct dios_cqe, val) == 16, "cqe.val");
+DIOS_ABI_CHECK(sizeof(struct dios_region_header) == DIOS_REGION_HEADER_SIZE, "header size");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, sq_tail) == 128, "sq_tail");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, sq_head) == 256, "sq_head");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, sq_flags) == 384, "sq_flags");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, cq_tail) == 512, "cq_tail");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, cq_head) == 640, "cq_head");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, cq_waiters) == 768, "cq_waiters");
+DIOS_ABI_CHECK(offsetof(struct dios_region_header, daemon_state) == 896, "daemon_state");
+DIOS_ABI_CHECK((DIOS_SQ_ENTRIES & (DIOS_SQ_ENTRIES - 1)) == 0, "SQ entries power of two");
+DIOS_ABI_CHECK((DIOS_CQ_ENTRIES & (DIOS_CQ_ENTRIES - 1)) == 0, "CQ entries power of two");
+DIOS_ABI_CHECK(DIOS_CQ_ENTRIES >= DIOS_SQ_ENTRIES, "CQ never smaller than SQ");
+DIOS_ABI_CHECK(sizeof(struct dios_msg_hello) == 32, "hello");
+DIOS_ABI_CHECK(sizeof(struct dios_msg_welcome) == 32, "welcome");
+DIOS_ABI_CHECK(sizeof(struct dios_msg_segment) == 32, "segment");
+
+#endif /* DIOS_ABI_H */
