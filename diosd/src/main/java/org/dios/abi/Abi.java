@@ -1,0 +1,144 @@
+package org.dios.abi;
+
+/**
+ * Constants of {@code native/include/dios/dios_abi.h}, mirrored for the daemon.
+ *
+ * <p>The C header is the source of truth. {@code AbiLayoutTest} runs
+ * {@code native/build/abi_dump} and requires that every {@code const.NAME} it
+ * prints has a field here with the same name and value, and every field here
+ * is printed by it. Add a constant to the header first, then here.
+ */
+public final class Abi {
+    private Abi() {}
+
+    public static final long DIOS_ABI_VERSION = 1;
+    public static final long DIOS_REGION_MAGIC = 0x534f4944L;
+
+    public static final long DIOS_NAME_BYTES = 32;
+    public static final long DIOS_NAME_STRLEN = 44;
+
+    // object types
+    public static final int D_OBJ_NONE = 0;
+    public static final int D_OBJ_PRIVMEM = 1;
+    public static final int D_OBJ_SHMEM = 2;
+    public static final int D_OBJ_FIFO = 3;
+    public static final int D_OBJ_BLOB = 4;
+    public static final int D_OBJ_CONSOLE = 5;
+    public static final int D_OBJ_TASK = 6;
+    public static final int D_OBJ_GROUP = 7;
+    public static final int D_OBJ_LAST = 8;
+
+    // op codes
+    public static final int D_OP_NOP = 0;
+    public static final int D_OP_CREATE = 1;
+    public static final int D_OP_LOOKUP = 2;
+    public static final int D_OP_COPY = 3;
+    public static final int D_OP_DELETE = 4;
+    public static final int D_OP_RUN = 5;
+    public static final int D_OP_SELECT = 6;
+    public static final int D_OP_ACQUIRE_READ = 7;
+    public static final int D_OP_COMMIT_READ = 8;
+    public static final int D_OP_RELEASE_READ = 9;
+    public static final int D_OP_ACQUIRE_WRITE = 10;
+    public static final int D_OP_COMMIT_WRITE = 11;
+    public static final int D_OP_RELEASE_WRITE = 12;
+    public static final int D_OP_REF_INFO = 13;
+    public static final int D_OP_STATS = 14;
+    public static final int D_OP_LAST = 15;
+
+    // error codes (positive; calls return the negation)
+    public static final int DIOS_E2BIG = 7;
+    public static final int DIOS_ENOENT = 2;
+    public static final int DIOS_EBADF = 9;
+    public static final int DIOS_EAGAIN = 11;
+    public static final int DIOS_ENOMEM = 12;
+    public static final int DIOS_EACCES = 13;
+    public static final int DIOS_EFAULT = 14;
+    public static final int DIOS_EEXIST = 17;
+    public static final int DIOS_EINVAL = 22;
+    public static final int DIOS_ENOSPC = 28;
+    public static final int DIOS_EPIPE = 32;
+    public static final int DIOS_ENOSYS = 38;
+    public static final int DIOS_EIDRM = 43;
+    public static final int DIOS_EPROTO = 71;
+    public static final int DIOS_EOPNOTSUPP = 95;
+    public static final int DIOS_ENOTCONN = 107;
+    public static final int DIOS_EHOSTDOWN = 112;
+    public static final int DIOS_ESTALE = 116;
+
+    // call flags
+    public static final long D_NONBLOCK = 1L << 0;
+    public static final long D_CREATE_NAME_GIVEN = 1L << 8;
+    public static final long D_CREATE_NAMED = 1L << 9;
+    public static final long D_NAME_DETERMINISTIC_STRING = D_CREATE_NAME_GIVEN;
+    public static final long D_LOOKUP_READONLY = 1L << 12;
+    public static final long D_DELETE_ZOMBIFY = 1L << 16;
+    public static final long D_FLAGS_CREATE_MASK = D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED;
+    public static final long D_FLAGS_LOOKUP_MASK = D_NONBLOCK | D_LOOKUP_READONLY;
+    public static final long D_FLAGS_DELETE_MASK = D_NONBLOCK | D_DELETE_ZOMBIFY;
+    public static final long D_FLAGS_IO_MASK = D_NONBLOCK;
+
+    // permissions and reference state
+    public static final int D_PERM_READ = 1 << 0;
+    public static final int D_PERM_WRITE = 1 << 1;
+    public static final int D_PERM_DELETE = 1 << 2;
+    public static final int D_REF_STATE_NAMED = 1 << 0;
+    public static final int D_REF_STATE_ZOMBIE = 1 << 1;
+    public static final int D_REF_STATE_READABLE = 1 << 2;
+    public static final int D_REF_STATE_WRITABLE = 1 << 3;
+
+    // limits
+    public static final int DIOS_SQ_ENTRIES = 64;
+    public static final int DIOS_CQ_ENTRIES = 128;
+    public static final long DIOS_MAX_OBJECT_SIZE = 1L << 36;
+    public static final int DIOS_MAX_LOOKUP_REFS = 1024;
+
+    // entry and region flags
+    public static final int D_SQE_ARG = 1 << 0;
+    public static final int D_CQE_F_SEGMENT = 1 << 0;
+    public static final int D_CQE_F_UNMAP = 1 << 1;
+    public static final int D_SQ_NEED_WAKEUP = 1 << 0;
+    public static final int D_DSTATE_SHUTDOWN = 1 << 0;
+
+    public static final int DIOS_REGION_HEADER_SIZE = 1024;
+    public static final int DIOS_REGION_SQ_OFFSET = 4096;
+    public static final int DIOS_REGION_CQ_OFFSET = DIOS_REGION_SQ_OFFSET + DIOS_SQ_ENTRIES * 128;
+    public static final int DIOS_REGION_SIZE = DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64;
+
+    // control messages
+    public static final int DIOS_MSG_HELLO = 0x4f4c4548;
+    public static final int DIOS_MSG_WELCOME = 0x434c4557;
+    public static final int DIOS_MSG_SEGMENT = 0x4d474553;
+    public static final int D_SEG_READ = 1 << 0;
+    public static final int D_SEG_WRITE = 1 << 1;
+
+    // where clients find the daemon
+    public static final String DIOS_ENV_SOCKET = "DIOS_SOCKET";
+    public static final String DIOS_RUNTIME_SUBDIR = "dios";
+    public static final String DIOS_TMP_DIR_PREFIX = "/tmp/dios-";
+    public static final String DIOS_SOCKET_NAME = "diosd.sock";
+    public static final String DIOS_STATE_SUBDIR = "state";
+    public static final String DIOS_RPC_SUFFIX = ".rpc";
+
+    /** Symbolic name of an op code, for logs. */
+    public static String opName(int op) {
+        return switch (op) {
+            case D_OP_NOP -> "nop";
+            case D_OP_CREATE -> "create";
+            case D_OP_LOOKUP -> "lookup";
+            case D_OP_COPY -> "copy";
+            case D_OP_DELETE -> "delete";
+            case D_OP_RUN -> "run";
+            case D_OP_SELECT -> "select";
+            case D_OP_ACQUIRE_READ -> "acquire_read";
+            case D_OP_COMMIT_READ -> "commit_read";
+            case D_OP_RELEASE_READ -> "release_read";
+            case D_OP_ACQUIRE_WRITE -> "acquire_write";
+            case D_OP_COMMIT_WRITE -> "commit_write";
+            case D_OP_RELEASE_WRITE -> "release_write";
+            case D_OP_REF_INFO -> "ref_info";
+            case D_OP_STATS -> "stats";
+            default -> "op" + op;
+        };
+    }
+}

@@ -1,0 +1,222 @@
+package org.dios.diosd;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.core.DriverConductor;
+import org.dios.diosd.rpc.SocketRpcService;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+/**
+ * {@code diosd}: starts the daemon in the foreground.
+ *
+ * <p>With no flags it runs on embedded defaults: the socket at
+ * {@code $XDG_RUNTIME_DIR/dios/diosd.sock}, or {@code /tmp/dios-<uid>/diosd.sock}
+ * without XDG_RUNTIME_DIR, and the state directory beside it. It prints where
+ * it listens, exits non-zero with a message when it cannot start, and on
+ * SIGTERM shuts down cleanly and removes its socket.
+ */
+public final class Main {
+    private Main() {}
+
+    static final String VERSION = versionString();
+
+    private static String versionString() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static final String USAGE = """
+            usage: diosd [options]
+              --socket PATH         control socket (default: $XDG_RUNTIME_DIR/dios/diosd.sock,
+                                    else /tmp/dios-<uid>/diosd.sock); also serves PATH.rpc
+              --state-dir DIR       durable state (default: <socket dir>/state)
+              --metrics HOST:PORT   Prometheus endpoint (not in this build yet)
+              --max-tasks N         registered tasks at most (default 4096)
+              --max-refs N          references per task at most (default 4096)
+              --max-buffers N       outstanding buffers per task at most (default 1024)
+              --idle-spin-us N      spin this long after the last call (default 50)
+              --idle-yield-us N     then yield until this long, then sleep (default 1000)
+              --log-level LEVEL     error, warn, info (default) or debug
+              --version             print the version and exit
+            """;
+
+    /** Thrown for a bad command line or an environment the daemon cannot start in. */
+    static final class StartupException extends Exception {
+        final int exitCode;
+
+        StartupException(String msg, int exitCode) {
+            super(msg);
+            this.exitCode = exitCode;
+        }
+    }
+
+    record Options(String socket, String stateDir, DriverConductor.Config config) {}
+
+    public static void main(String[] args) {
+        Options opts;
+        try {
+            opts = parse(args);
+            if (opts == null) return; // --help / --version
+            run(opts);
+        } catch (StartupException e) {
+            System.err.println("diosd: " + e.getMessage());
+            System.exit(e.exitCode);
+        }
+    }
+
+    static String defaultSocket() {
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        if (xdg != null && !xdg.isEmpty()) {
+            return xdg + "/" + Abi.DIOS_RUNTIME_SUBDIR + "/" + Abi.DIOS_SOCKET_NAME;
+        }
+        return Abi.DIOS_TMP_DIR_PREFIX + LibC.getuid() + "/" + Abi.DIOS_SOCKET_NAME;
+    }
+
+    static Options parse(String[] args) throws StartupException {
+        String socket = null;
+        String stateDir = null;
+        DriverConductor.Config d = DriverConductor.Config.defaults();
+        int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
+        long spin = d.spinNanos(), yield = d.yieldNanos();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            switch (a) {
+                case "--help", "-h" -> {
+                    System.out.print(USAGE);
+                    return null;
+                }
+                case "--version" -> {
+                    System.out.println("diosd " + VERSION + " (DIOS ABI " + Abi.DIOS_ABI_VERSION + ") on Java "
+                            + Runtime.version());
+                    return null;
+                }
+                case "--socket" -> socket = value(args, ++i, a);
+                case "--state-dir" -> stateDir = value(args, ++i, a);
+                case "--metrics" -> {
+                    value(args, ++i, a);
+                    throw new StartupException("--metrics: the metrics endpoint is not in this build yet", 2);
+                }
+                case "--max-tasks" -> maxTasks = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
+                case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
+                case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
+                case "--log-level" -> {
+                    String l = value(args, ++i, a);
+                    try {
+                        Log.setLevel(Log.Level.valueOf(l.toUpperCase()));
+                    } catch (IllegalArgumentException e) {
+                        throw new StartupException("--log-level: expected error, warn, info or debug, got '" + l + "'", 2);
+                    }
+                }
+                default -> throw new StartupException("unknown option '" + a + "'\n" + USAGE, 2);
+            }
+        }
+        if (yield < spin) yield = spin;
+        if (socket == null) socket = defaultSocket();
+        if (stateDir == null) {
+            Path parent = Path.of(socket).toAbsolutePath().getParent();
+            stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
+        }
+        return new Options(socket, stateDir, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
+                d.handshakeTimeoutNanos()));
+    }
+
+    private static String value(String[] args, int i, String flag) throws StartupException {
+        if (i >= args.length) throw new StartupException(flag + " needs a value", 2);
+        return args[i];
+    }
+
+    private static long number(String[] args, int i, String flag, long min, long max) throws StartupException {
+        String v = value(args, i, flag);
+        try {
+            long n = Long.parseLong(v);
+            if (n < min || n > max) throw new StartupException(flag + ": " + n + " is outside " + min + ".." + max, 2);
+            return n;
+        } catch (NumberFormatException e) {
+            throw new StartupException(flag + ": '" + v + "' is not a number", 2);
+        }
+    }
+
+    /** Creates dir (0700) if missing; refuses a directory someone else owns or a symlink. */
+    static void ensurePrivateDir(Path dir, String what) throws StartupException {
+        try {
+            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                Path parent = dir.getParent();
+                if (parent != null && !Files.exists(parent)) Files.createDirectories(parent);
+                int rc = LibC.mkdir(dir.toString(), 0700);
+                if (rc < 0 && !Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    throw new StartupException("cannot create " + what + " " + dir + ": " + LibC.strerror(rc), 1);
+                }
+            }
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new StartupException(what + " " + dir + " is not a directory", 1);
+            }
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int me = LibC.getuid();
+            if (owner != me && me != 0) {
+                throw new StartupException(what + " " + dir + " belongs to uid " + owner + ", not to us (uid " + me
+                        + "); choose another path", 1);
+            }
+            if (!Files.isWritable(dir)) {
+                throw new StartupException(what + " " + dir + " is not writable", 1);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot prepare " + what + " " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
+    static void run(Options o) throws StartupException {
+        Path sock = Path.of(o.socket()).toAbsolutePath();
+        if (sock.toString().getBytes().length >= LibC.SUN_PATH_MAX - 4) {
+            throw new StartupException("socket path is too long for AF_UNIX (" + (LibC.SUN_PATH_MAX - 5)
+                    + " bytes at most): " + sock, 2);
+        }
+        Path sockDir = sock.getParent();
+        if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
+        if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
+        ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+
+        String path = sock.toString();
+        if (Files.exists(sock, LinkOption.NOFOLLOW_LINKS)) {
+            if (UnixSocket.isLive(path, LibC.SOCK_SEQPACKET)) {
+                throw new StartupException("socket " + path + " is in use by a running diosd; stop it or pass --socket", 1);
+            }
+            LibC.unlink(path); // stale, from a daemon that died
+        }
+        int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
+        if (listenFd < 0) throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
+        // Owner only: the socket is the gate to every object of this user's tasks.
+        LibC.chmod(path, 0600);
+
+        DriverConductor conductor = new DriverConductor(o.config(), listenFd);
+        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX);
+        Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
+            conductor.requestStop();
+            try {
+                thread.join(5000);
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            LibC.unlink(path);
+            LibC.close(listenFd);
+            if (rpc != null) rpc.stop();
+            Log.info("stopped; removed " + path);
+        }));
+        thread.start();
+        System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
+                + ProcessHandle.current().pid() + ")");
+        System.out.flush();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,476 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+
+import org.dios.abi.Abi;
+import org.dios.abi.HelloMessageDescriptor;
+import org.dios.abi.RegionHeaderDescriptor;
+import org.dios.abi.WelcomeMessageDescriptor;
+import org.dios.diosd.Log;
+import org.dios.diosd.sys.Epoll;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The daemon's one thread of work (Aeron's conductor): {@link #doWork()}
+ * accepts tasks, drains the rings of active tasks and handles epoll events,
+ * and returns how much it did; the idle strategy spins, then yields, then
+ * parks in epoll_wait with every task asked to ring its doorbell.
+ *
+ * <p>A task is <em>active</em> (polled every iteration) or <em>dormant</em>
+ * (NEED_WAKEUP set; only its doorbell wakes it). Tasks idle for longer than
+ * the yield period go dormant one by one, so 1,000 idle tasks cost the busy
+ * daemon nothing per iteration, and an idle daemon sleeps without a timeout.
+ */
+public final class DriverConductor implements Runnable {
+    /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
+    public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
+                         long handshakeTimeoutNanos) {
+        public static Config defaults() {
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L);
+        }
+    }
+
+    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6;
+    private static final int DRAIN_CAP = 64;
+    private static final long EPOLL_CHECK_NANOS = 50_000;
+
+    private final Config config;
+    private final int listenFd;
+    private final int stopFd;
+    private final Arena arena = Arena.ofShared();
+    private final Epoll epoll;
+    private final Stats stats = new Stats();
+    private final ObjectManager objects = new ObjectManager(stats);
+    private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
+    private final ArrayList<TaskSession> slots = new ArrayList<>();
+    private final ArrayList<Integer> freeSlots = new ArrayList<>();
+    private final int[] slotGenerations = new int[1 << 20];
+    private final ArrayList<TaskSession> active = new ArrayList<>();
+    private final HashMap<Integer, Long> pending = new HashMap<>(); // fd -> handshake deadline
+    private final SecureRandom tagRandom = new SecureRandom();
+    private final MemorySegment scratch = arena.allocate(64, 8);
+    private final MemorySegment welcome = arena.allocate(WelcomeMessageDescriptor.SIZE, 8);
+    private volatile boolean running = true;
+    private long nextTaskId = 1;
+    private long nextEpollCheck;
+    private long nextHousekeeping;
+
+    public DriverConductor(Config config, int listenFd) {
+        this.config = config;
+        this.listenFd = listenFd;
+        this.epoll = new Epoll(arena, 256);
+        this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
+        check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
+        check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
+    }
+
+    private static void check(int rc, String what) {
+        if (rc < 0) throw new IllegalStateException(what + ": " + LibC.strerror(rc));
+    }
+
+    public Stats stats() {
+        return stats;
+    }
+
+    /** Asks the loop to stop; safe from any thread (a shutdown hook). Wakes a parked conductor. */
+    public void requestStop() {
+        running = false;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            LibC.write(stopFd, one, 8);
+        }
+    }
+
+    @Override
+    public void run() {
+        long idleSince = 0;
+        while (running) {
+            int work;
+            try {
+                work = doWork();
+            } catch (RuntimeException e) {
+                Log.error("conductor: unexpected " + e + "; continuing");
+                e.printStackTrace();
+                work = 1;
+            }
+            if (work > 0) {
+                idleSince = 0;
+                continue;
+            }
+            long now = System.nanoTime();
+            if (idleSince == 0) idleSince = now;
+            long idleFor = now - idleSince;
+            if (idleFor < config.spinNanos()) {
+                Thread.onSpinWait();
+            } else if (idleFor < config.yieldNanos()) {
+                Thread.yield();
+            } else if (park()) {
+                idleSince = 0;
+            }
+        }
+        shutdown();
+    }
+
+    /** One duty cycle. Returns the amount of work done (0 = idle). */
+    int doWork() {
+        int work = 0;
+        long now = System.nanoTime();
+        if (now - nextEpollCheck >= 0 || active.isEmpty()) {
+            work += handleEvents(epoll.poll(0));
+            nextEpollCheck = now + EPOLL_CHECK_NANOS;
+        }
+        for (int i = 0; i < active.size(); i++) {
+            TaskSession s = active.get(i);
+            int n = drain(s);
+            if (n > 0) {
+                s.lastWorkNanos = now;
+                work += n;
+            } else if (now - s.lastWorkNanos > config.yieldNanos() && !s.dead) {
+                if (s.requestWakeup()) {
+                    s.active = false;
+                    active.remove(i--);
+                }
+            }
+        }
+        if (now - nextHousekeeping >= 0) {
+            expireHandshakes(now);
+            nextHousekeeping = now + 100_000_000L;
+        }
+        return work;
+    }
+
+    /**
+     * Idle: asks every active task to ring its doorbell, then sleeps in
+     * epoll_wait until something happens. Returns true if it slept.
+     */
+    private boolean park() {
+        for (int i = 0; i < active.size(); i++) {
+            TaskSession s = active.get(i);
+            if (s.requestWakeup()) {
+                s.active = false;
+                active.remove(i--);
+            }
+        }
+        if (!active.isEmpty()) return false;
+        int timeout = pending.isEmpty() ? -1 : 100;
+        int n = epoll.poll(timeout);
+        stats.wakeups++;
+        handleEvents(n);
+        return true;
+    }
+
+    private int handleEvents(int n) {
+        for (int i = 0; i < n; i++) {
+            long data = epoll.eventData(i);
+            int mask = epoll.eventMask(i);
+            int kind = (int) (data & 0xff);
+            switch (kind) {
+                case K_LISTEN -> acceptAll();
+                case K_STOP -> running = false;
+                case K_PENDING -> handshake((int) (data >>> 8), mask);
+                case K_DOORBELL, K_SOCKET, K_PIDFD -> {
+                    TaskSession s = sessionFor(data);
+                    if (s != null) sessionEvent(s, kind, mask);
+                }
+                default -> Log.warn("epoll: unknown event data " + Long.toHexString(data));
+            }
+        }
+        return n;
+    }
+
+    private TaskSession sessionFor(long data) {
+        int slot = (int) ((data >>> 8) & 0xffffff);
+        int gen = (int) (data >>> 32);
+        if (slot >= slots.size()) return null;
+        TaskSession s = slots.get(slot);
+        return s != null && s.generation == gen && !s.dead ? s : null;
+    }
+
+    private static long sessionData(int kind, TaskSession s) {
+        return kind | ((long) s.slot << 8) | ((long) s.generation << 32);
+    }
+
+    private void sessionEvent(TaskSession s, int kind, int mask) {
+        switch (kind) {
+            case K_DOORBELL -> {
+                LibC.read(s.doorbell, scratch, 8); // reset the eventfd counter
+                if (!s.active) {
+                    s.clearWakeup();
+                    s.active = true;
+                    s.lastWorkNanos = System.nanoTime();
+                    active.add(s);
+                }
+                drain(s);
+            }
+            case K_PIDFD -> disconnect(s, "exited");
+            case K_SOCKET -> {
+                if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP | LibC.EPOLLERR)) != 0) {
+                    disconnect(s, "closed its connection");
+                } else {
+                    disconnect(s, "protocol violation: sent data after registration");
+                }
+            }
+            default -> { }
+        }
+    }
+
+    /** Serves up to DRAIN_CAP submissions of s. Returns how many. */
+    private int drain(TaskSession s) {
+        if (s.dead) return 0;
+        try {
+            int tail = s.loadSqTail();
+            int avail = tail - s.sqHead;
+            if (avail == 0) return 0;
+            if (avail < 0 || avail > Abi.DIOS_SQ_ENTRIES) {
+                throw new CallDispatcher.Disconnect("corrupt ring: sq_tail " + Integer.toUnsignedString(tail)
+                        + " is not within " + Abi.DIOS_SQ_ENTRIES + " entries after sq_head " + Integer.toUnsignedString(s.sqHead));
+            }
+            // cq_head is re-read only when the cached value says the CQ may be too full:
+            // in the common case its cache line stays where the task wrote it.
+            int room = Abi.DIOS_CQ_ENTRIES - (s.cqTail - s.cachedCqHead);
+            if (room < Math.min(avail, DRAIN_CAP)) {
+                int cqHead = s.loadCqHead();
+                int used = s.cqTail - cqHead;
+                if (used < 0 || used > Abi.DIOS_CQ_ENTRIES) {
+                    throw new CallDispatcher.Disconnect("corrupt ring: cq_head " + Integer.toUnsignedString(cqHead)
+                            + " is not within " + Abi.DIOS_CQ_ENTRIES + " entries before cq_tail "
+                            + Integer.toUnsignedString(s.cqTail));
+                }
+                s.cachedCqHead = cqHead;
+                room = Abi.DIOS_CQ_ENTRIES - used;
+            }
+            int n = Math.min(Math.min(avail, room), DRAIN_CAP);
+            for (int i = 0; i < n; i++) {
+                long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) ((s.sqHead) & (Abi.DIOS_SQ_ENTRIES - 1)) * 128;
+                long cqeOff = Abi.DIOS_REGION_CQ_OFFSET + (long) ((s.cqTail) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
+                dispatcher.execute(s, sqeOff, cqeOff);
+                s.sqHead++;
+                s.cqTail++;
+            }
+            if (n > 0) s.publish();
+            return n;
+        } catch (CallDispatcher.Disconnect d) {
+            disconnect(s, d.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            Log.error(s + ": internal error while serving a call: " + e);
+            e.printStackTrace();
+            disconnect(s, "internal error (see previous line)");
+            return 1;
+        }
+    }
+
+    // ---- registration ---------------------------------------------------------------
+
+    private void acceptAll() {
+        while (true) {
+            int fd = LibC.accept4(listenFd, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+            if (fd == -LibC.EAGAIN) return;
+            if (fd < 0) {
+                Log.warn("accept: " + LibC.strerror(fd));
+                return;
+            }
+            if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
+                LibC.close(fd);
+                continue;
+            }
+            pending.put(fd, System.nanoTime() + config.handshakeTimeoutNanos());
+        }
+    }
+
+    private void expireHandshakes(long now) {
+        for (Iterator<java.util.Map.Entry<Integer, Long>> it = pending.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            if (now - e.getValue() > 0) {
+                Log.warn("connection fd " + e.getKey() + " sent no hello in time; closed");
+                epoll.remove(e.getKey());
+                LibC.close(e.getKey());
+                it.remove();
+            }
+        }
+    }
+
+    private void dropPending(int fd) {
+        pending.remove(fd);
+        epoll.remove(fd);
+        LibC.close(fd);
+    }
+
+    private void handshake(int fd, int mask) {
+        if (!pending.containsKey(fd)) return;
+        long n = LibC.read(fd, scratch, 64);
+        if (n == -LibC.EAGAIN) {
+            if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP)) != 0) dropPending(fd);
+            return;
+        }
+        if (n == 0) { // closed without a word: a liveness probe (another diosd checking the socket)
+            dropPending(fd);
+            return;
+        }
+        UnixSocket.PeerCred cred = UnixSocket.peerCred(fd);
+        if (n != HelloMessageDescriptor.SIZE || cred == null
+                || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO) {
+            Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello; closed");
+            dropPending(fd);
+            return;
+        }
+        int version = scratch.get(JAVA_INT, HelloMessageDescriptor.ABI_VERSION_OFFSET);
+        if (version != Abi.DIOS_ABI_VERSION) {
+            Log.warn("pid " + cred.pid() + " speaks DIOS ABI " + version + ", this daemon speaks "
+                    + Abi.DIOS_ABI_VERSION + "; refused");
+            sendWelcome(fd, -Abi.DIOS_EPROTO, 0);
+            dropPending(fd);
+            return;
+        }
+        if (stats.tasks >= config.maxTasks()) {
+            Log.warn("pid " + cred.pid() + " refused: " + stats.tasks + " tasks registered (--max-tasks)");
+            sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
+            dropPending(fd);
+            return;
+        }
+        pending.remove(fd);
+        register(fd, cred);
+    }
+
+    private long sendWelcome(int fd, int status, long taskId, int... fds) {
+        welcome.fill((byte) 0);
+        welcome.set(JAVA_INT, WelcomeMessageDescriptor.MAGIC_OFFSET, Abi.DIOS_MSG_WELCOME);
+        welcome.set(JAVA_INT, WelcomeMessageDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
+        welcome.set(JAVA_INT, WelcomeMessageDescriptor.STATUS_OFFSET, status);
+        welcome.set(JAVA_INT, WelcomeMessageDescriptor.REGION_SIZE_OFFSET, status == 0 ? Abi.DIOS_REGION_SIZE : 0);
+        welcome.set(JAVA_LONG, WelcomeMessageDescriptor.TASK_ID_OFFSET, taskId);
+        return UnixSocket.sendWithFds(fd, welcome, fds);
+    }
+
+    private void register(int sock, UnixSocket.PeerCred cred) {
+        int pidfd = UnixSocket.peerPidfd(sock, cred.pid());
+        if (pidfd < 0) {
+            Log.warn("pid " + cred.pid() + ": no pidfd (" + LibC.strerror(pidfd) + "); refused");
+            epoll.remove(sock);
+            LibC.close(sock);
+            return;
+        }
+        int regionFd;
+        try (Arena a = Arena.ofConfined()) {
+            regionFd = LibC.memfdCreate(a.allocateFrom("dios-task-region"), LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+        }
+        int doorbell = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        long addr = -1;
+        if (regionFd >= 0 && doorbell >= 0
+                && LibC.ftruncate(regionFd, Abi.DIOS_REGION_SIZE) == 0
+                // Sealed: a task's ftruncate must never make the daemon fault (SIGBUS).
+                && LibC.fcntl(regionFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL) == 0) {
+            addr = LibC.mmap(Abi.DIOS_REGION_SIZE, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, regionFd, 0);
+        }
+        if (addr < 0) {
+            Log.error("pid " + cred.pid() + ": cannot set up a task region; refused");
+            sendWelcome(sock, -Abi.DIOS_ENOMEM, 0);
+            LibC.close(regionFd);
+            LibC.close(doorbell);
+            LibC.close(pidfd);
+            epoll.remove(sock);
+            LibC.close(sock);
+            return;
+        }
+        final long mapped = addr;
+        Arena sessionArena = Arena.ofConfined(); // only the conductor thread touches a region
+        MemorySegment region = MemorySegment.ofAddress(addr)
+                .reinterpret(Abi.DIOS_REGION_SIZE, sessionArena, seg -> LibC.munmap(mapped, Abi.DIOS_REGION_SIZE));
+
+        int slot;
+        if (!freeSlots.isEmpty()) {
+            slot = freeSlots.remove(freeSlots.size() - 1);
+        } else {
+            slot = slots.size();
+            slots.add(null);
+        }
+        int gen = ++slotGenerations[slot];
+        long taskId = nextTaskId++;
+        String exe = LibC.readlink("/proc/" + cred.pid() + "/exe");
+        long tag = 1 + tagRandom.nextInt(0xffff);
+        TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
+                sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
+        slots.set(slot, s);
+        stats.tasks++;
+
+        TaskObject self = new TaskObject(objects.newObjectId(), taskId, cred.pid());
+        objects.adopt(self);
+        s.taskObject = self;
+        s.selfRef = objects.addReference(s, self, Abi.D_PERM_READ);
+
+        region.set(JAVA_INT, RegionHeaderDescriptor.MAGIC_OFFSET, (int) Abi.DIOS_REGION_MAGIC);
+        region.set(JAVA_INT, RegionHeaderDescriptor.REGION_SIZE_OFFSET, Abi.DIOS_REGION_SIZE);
+        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_OFFSET_OFFSET, Abi.DIOS_REGION_SQ_OFFSET);
+        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_ENTRIES_OFFSET, Abi.DIOS_SQ_ENTRIES);
+        region.set(JAVA_INT, RegionHeaderDescriptor.SQE_SIZE_OFFSET, 128);
+        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_OFFSET_OFFSET, Abi.DIOS_REGION_CQ_OFFSET);
+        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_ENTRIES_OFFSET, Abi.DIOS_CQ_ENTRIES);
+        region.set(JAVA_INT, RegionHeaderDescriptor.CQE_SIZE_OFFSET, 64);
+        region.set(JAVA_LONG, RegionHeaderDescriptor.TASK_ID_OFFSET, taskId);
+        region.set(JAVA_LONG, RegionHeaderDescriptor.SELF_REF_OFFSET, s.selfRef);
+        region.set(JAVA_LONG, RegionHeaderDescriptor.PID_OFFSET, cred.pid());
+        if (exe != null) Name.fromString(exe).write(region, RegionHeaderDescriptor.SELF_EXE_OFFSET);
+        // Published last: a reader that sees the version sees everything above.
+        TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
+
+        long sent = sendWelcome(sock, 0, taskId, regionFd, doorbell);
+        LibC.close(regionFd); // the mapping and the task's copy keep it alive
+        if (sent != WelcomeMessageDescriptor.SIZE
+                || epoll.modify(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
+                || epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0
+                || epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0) {
+            disconnect(s, "registration failed");
+            return;
+        }
+        s.active = true;
+        s.lastWorkNanos = System.nanoTime();
+        active.add(s);
+        Log.info(s + " registered: uid " + cred.uid() + ", exe " + s.exe);
+    }
+
+    /** Tears a task down: every reference and buffer released, fds closed, region unmapped. */
+    private void disconnect(TaskSession s, String reason) {
+        if (s.dead) return;
+        s.dead = true;
+        int refs = s.refCount();
+        epoll.remove(s.doorbell);
+        epoll.remove(s.sock);
+        epoll.remove(s.pidfd);
+        objects.releaseAll(s);
+        LibC.close(s.doorbell);
+        LibC.close(s.sock);
+        LibC.close(s.pidfd);
+        if (s.active) active.remove(s);
+        s.active = false;
+        slots.set(s.slot, null);
+        freeSlots.add(s.slot);
+        stats.tasks--;
+        s.arena.close(); // munmap; any stray access now throws instead of faulting
+        Log.info(s + " " + reason + "; released " + refs + " references");
+    }
+
+    private void shutdown() {
+        Log.info("shutting down: " + stats.tasks + " tasks connected");
+        for (TaskSession s : new ArrayList<>(slots)) {
+            if (s != null && !s.dead) {
+                s.announceShutdown();
+                disconnect(s, "disconnected at shutdown");
+            }
+        }
+        for (int fd : pending.keySet()) LibC.close(fd);
+        pending.clear();
+        epoll.close();
+        LibC.close(stopFd);
+    }
+}

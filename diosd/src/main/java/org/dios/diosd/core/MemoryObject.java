@@ -1,0 +1,95 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.sys.LibC;
+
+/**
+ * PRIVMEM and SHMEM: a fixed-size memfd that tasks map. The daemon never maps
+ * it and never copies its bytes.
+ *
+ * <p>Creation is metadata only; the memfd is made at the first acquire (as
+ * Linux allocates anonymous pages at first touch). It is then sized, sealed
+ * against shrink and grow (a task's ftruncate cannot make anyone fault) and
+ * chmod 0400, so a task that holds only the read-only fd cannot reopen it for
+ * writing through /proc/self/fd unless it owns the inode (see
+ * docs/ARCHITECTURE.md, "Read-only references").
+ */
+public final class MemoryObject extends DObject {
+    private final long size;
+    private int rwFd = -1;
+    private int roFd = -1;
+    /** Bumped by every commit_write; commit_read compares against it (-ESTALE). */
+    long generation;
+
+    public MemoryObject(long id, int type, long ownerTask, long size) {
+        super(id, type, ownerTask);
+        this.size = size;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    /** The segment id tasks see: the object id, never reused. */
+    public long segmentId() {
+        return id;
+    }
+
+    public long generation() {
+        return generation;
+    }
+
+    /** Creates the backing memfd if needed. Returns 0 or -errno. */
+    int ensureBacking(Stats stats) {
+        if (rwFd >= 0) return 0;
+        int fd;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment label = a.allocateFrom("dios-" + typeName() + "-" + id);
+            fd = LibC.memfdCreate(label, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+        }
+        if (fd < 0) return fd;
+        int r = LibC.ftruncate(fd, size);
+        if (r == 0) r = LibC.fcntl(fd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
+        if (r == 0) r = LibC.fchmod(fd, 0400);
+        if (r < 0) {
+            LibC.close(fd);
+            return r == -28 ? -Abi.DIOS_ENOSPC : -Abi.DIOS_ENOMEM;
+        }
+        rwFd = fd;
+        stats.segments++;
+        return 0;
+    }
+
+    /** fd to hand a task: read-write, or a separate O_RDONLY description. Returns fd or -errno. */
+    int fdFor(boolean writable) {
+        if (writable) return rwFd;
+        if (roFd < 0) {
+            int fd = LibC.open("/proc/self/fd/" + rwFd, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+            if (fd < 0) return fd;
+            roFd = fd;
+        }
+        return roFd;
+    }
+
+    public boolean hasBacking() {
+        return rwFd >= 0;
+    }
+
+    @Override
+    protected void freeResources(Stats stats) {
+        if (rwFd >= 0) stats.segments--;
+        LibC.close(rwFd);
+        LibC.close(roFd);
+        rwFd = -1;
+        roFd = -1;
+    }
+
+    @Override
+    public int readiness() {
+        return Abi.D_REF_STATE_READABLE | Abi.D_REF_STATE_WRITABLE;
+    }
+}

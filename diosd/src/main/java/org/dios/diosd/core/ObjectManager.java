@@ -1,0 +1,137 @@
+package org.dios.diosd.core;
+
+import java.util.HashMap;
+
+import org.dios.abi.Abi;
+
+/**
+ * The name table and the life cycle of objects and references. One instance
+ * per daemon, used only by the conductor thread, so nothing here locks.
+ *
+ * <p>Anonymous objects never touch the name table (seed section 3.5.5): they
+ * cost an id and a reference-table slot.
+ */
+public final class ObjectManager {
+    private final HashMap<Name, DObject> names = new HashMap<>();
+    private final NameGenerator nameGenerator = new NameGenerator();
+    final Stats stats;
+    private long nextObjectId = 1;
+
+    public ObjectManager(Stats stats) {
+        this.stats = stats;
+    }
+
+    public long newObjectId() {
+        return nextObjectId++;
+    }
+
+    public DObject resolve(Name name) {
+        return names.get(name);
+    }
+
+    public int nameCount() {
+        return names.size();
+    }
+
+    /** Binds a fresh random name to o. */
+    public Name bindRandom(DObject o) {
+        Name n;
+        do {
+            n = nameGenerator.next();
+        } while (names.containsKey(n));
+        bind(n, o);
+        return n;
+    }
+
+    /** Binds name to o; false if it is already bound. */
+    public boolean bind(Name n, DObject o) {
+        if (names.putIfAbsent(n, o) != null) return false;
+        o.name = n;
+        stats.names++;
+        return true;
+    }
+
+    void unbind(DObject o) {
+        if (o.name != null && names.remove(o.name, o)) stats.names--;
+    }
+
+    /** Registers a newly made object (count 1, for the reference the caller adds next). */
+    public void adopt(DObject o) {
+        stats.objects++;
+    }
+
+    /**
+     * Adds a reference to o in task s for an object whose count already
+     * includes it (fresh objects, or after {@link DObject#tryRetain()}).
+     * Returns the reference id, or 0 if the task's table is full (the count is
+     * then given back).
+     */
+    public long addReference(TaskSession s, DObject o, int perms) {
+        Reference r = new Reference(o, perms);
+        long id = s.refs.add(r);
+        if (id == 0) {
+            dropCount(o);
+            return 0;
+        }
+        r.id = id;
+        s.hold(o);
+        stats.refs++;
+        return id;
+    }
+
+    /**
+     * Removes reference r from task s with its buffers. Returns the segment id
+     * the task should unmap (it holds no other reference to the object and was
+     * sent the segment), or 0.
+     */
+    public long removeReference(TaskSession s, Reference r) {
+        if (s.refs.remove(r.id) == null) return 0;
+        stats.refs--;
+        if (r.buffers > 0) {
+            s.buffers.forEach(b -> {
+                if (b.ref == r) {
+                    s.buffers.remove(b.id);
+                    stats.buffers--;
+                }
+            });
+            r.buffers = 0;
+        }
+        long unmap = 0;
+        DObject o = r.object;
+        if (s.unhold(o) == 0 && o instanceof MemoryObject m) {
+            if (s.delivered.remove(m.segmentId()) != null) unmap = m.segmentId();
+        }
+        dropCount(o);
+        return unmap;
+    }
+
+    private void dropCount(DObject o) {
+        if (o.release()) {
+            unbind(o);
+            o.free(stats);
+            stats.objects--;
+        }
+    }
+
+    /** Kills o for every holder: unbound, resources freed; references stay and see -EIDRM. */
+    public void zombify(DObject o) {
+        if (o.isZombie()) return;
+        o.markZombie();
+        unbind(o);
+        o.free(stats);
+    }
+
+    /** Releases everything task s holds (it exited, crashed or was disconnected). */
+    public void releaseAll(TaskSession s) {
+        java.util.ArrayList<Reference> all = new java.util.ArrayList<>(s.refs.size());
+        s.refs.forEach(all::add);
+        for (Reference r : all) removeReference(s, r);
+        s.delivered.clear();
+        s.holds.clear();
+    }
+
+    /** True if a task other than the owner may not hold this object. */
+    public static boolean isPrivateTo(DObject o, TaskSession s) {
+        return o.type == Abi.D_OBJ_PRIVMEM && o.ownerTask != s.taskId;
+    }
+}

@@ -1,0 +1,148 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+
+import org.dios.abi.RegionHeaderDescriptor;
+import org.dios.diosd.sys.LibC;
+
+/**
+ * Everything the daemon knows about one registered task: its fds, its mapped
+ * region, its reference and buffer tables, and which segments it has been
+ * sent. Owned by the conductor thread.
+ *
+ * <p>The region is writable by the task, so the daemon keeps the
+ * authoritative {@link #sqHead} and {@link #cqTail} here and only ever reads
+ * sq_tail and cq_head from shared memory, each once, and checks them.
+ */
+public final class TaskSession {
+    static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    public final long taskId;
+    final int slot;
+    final int generation;
+    public final int pid;
+    public final int uid;
+    public final int gid;
+    final int sock;
+    final int doorbell;
+    final int pidfd;
+    final Arena arena;
+    final MemorySegment region;
+    final long regionAddress;
+    final HandleTable<Reference> refs;
+    final HandleTable<Buffer> buffers;
+    /** Segment id to the D_SEG_* protections already sent to this task. */
+    final HashMap<Long, Integer> delivered = new HashMap<>();
+    /** References this task holds per object, to know when it may unmap a segment. */
+    final IdentityHashMap<DObject, int[]> holds = new IdentityHashMap<>();
+    public final String exe;
+    TaskObject taskObject;
+    long selfRef;
+
+    int sqHead;
+    int cqTail;
+    /** Last cq_head read from the region (re-read only when the CQ looks full). */
+    int cachedCqHead;
+    boolean active;
+    boolean dead;
+    long lastWorkNanos;
+
+    TaskSession(long taskId, int slot, int generation, int pid, int uid, int gid, int sock, int doorbell, int pidfd,
+                Arena arena, MemorySegment region, int maxRefs, int maxBuffers, long tag, String exe) {
+        this.taskId = taskId;
+        this.slot = slot;
+        this.generation = generation;
+        this.pid = pid;
+        this.uid = uid;
+        this.gid = gid;
+        this.sock = sock;
+        this.doorbell = doorbell;
+        this.pidfd = pidfd;
+        this.arena = arena;
+        this.region = region;
+        this.regionAddress = region.address();
+        this.refs = new HandleTable<>(maxRefs, tag);
+        this.buffers = new HandleTable<>(maxBuffers, ((tag * 31) & 0xffff) == 0 ? 1 : (tag * 31) & 0xffff);
+        this.exe = exe;
+    }
+
+    int loadSqTail() {
+        return (int) INT.getAcquire(region, (long) RegionHeaderDescriptor.SQ_TAIL_OFFSET);
+    }
+
+    int loadCqHead() {
+        return (int) INT.getAcquire(region, (long) RegionHeaderDescriptor.CQ_HEAD_OFFSET);
+    }
+
+    /** Publishes consumed submissions and new completions, and wakes sleepers if there are any. */
+    void publish() {
+        // The task may reuse SQ slots only after it sees the new head.
+        INT.setRelease(region, (long) RegionHeaderDescriptor.SQ_HEAD_OFFSET, sqHead);
+        // The task reads CQEs only after it sees the new tail: the entries were written before.
+        INT.setRelease(region, (long) RegionHeaderDescriptor.CQ_TAIL_OFFSET, cqTail);
+        // Dekker pair with the waiter's "cq_waiters++; fence; re-check cq_tail".
+        VarHandle.fullFence();
+        if ((int) INT.getVolatile(region, (long) RegionHeaderDescriptor.CQ_WAITERS_OFFSET) != 0) {
+            LibC.futexWakeAll(regionAddress + RegionHeaderDescriptor.CQ_TAIL_OFFSET);
+        }
+    }
+
+    /**
+     * Asks the task to ring the doorbell from now on. Returns false (and
+     * withdraws the request) if the task published entries meanwhile.
+     */
+    boolean requestWakeup() {
+        INT.setVolatile(region, (long) RegionHeaderDescriptor.SQ_FLAGS_OFFSET, org.dios.abi.Abi.D_SQ_NEED_WAKEUP);
+        // Dekker pair with the submitter's "store sq_tail; fence; load sq_flags".
+        VarHandle.fullFence();
+        if (loadSqTail() != sqHead) {
+            INT.setRelease(region, (long) RegionHeaderDescriptor.SQ_FLAGS_OFFSET, 0);
+            return false;
+        }
+        return true;
+    }
+
+    void clearWakeup() {
+        INT.setRelease(region, (long) RegionHeaderDescriptor.SQ_FLAGS_OFFSET, 0);
+    }
+
+    /** Tells waiters the daemon is going away and wakes them. */
+    void announceShutdown() {
+        INT.setVolatile(region, (long) RegionHeaderDescriptor.DAEMON_STATE_OFFSET, org.dios.abi.Abi.D_DSTATE_SHUTDOWN);
+        LibC.futexWakeAll(regionAddress + RegionHeaderDescriptor.CQ_TAIL_OFFSET);
+    }
+
+    int holdCount(DObject o) {
+        int[] c = holds.get(o);
+        return c == null ? 0 : c[0];
+    }
+
+    void hold(DObject o) {
+        holds.computeIfAbsent(o, k -> new int[1])[0]++;
+    }
+
+    /** Returns the number of references this task still holds to o. */
+    int unhold(DObject o) {
+        int[] c = holds.get(o);
+        if (c == null) return 0;
+        if (--c[0] == 0) {
+            holds.remove(o);
+            return 0;
+        }
+        return c[0];
+    }
+
+    public int refCount() {
+        return refs.size();
+    }
+
+    @Override
+    public String toString() {
+        return "task " + taskId + " (pid " + pid + ")";
+    }
+}

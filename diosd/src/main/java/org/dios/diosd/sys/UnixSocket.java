@@ -1,0 +1,119 @@
+package org.dios.diosd.sys;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * AF_UNIX helpers over {@link LibC}: listening sockets, peer credentials and
+ * fd passing with SCM_RIGHTS. NIO's Unix-domain channels can do neither of
+ * the last two, so this is FFM.
+ */
+public final class UnixSocket {
+    private UnixSocket() {}
+
+    /** Credentials of the peer from SO_PEERCRED. */
+    public record PeerCred(int pid, int uid, int gid) {}
+
+    private static MemorySegment sockaddr(Arena a, String path) {
+        byte[] p = path.getBytes(StandardCharsets.UTF_8);
+        if (p.length >= LibC.SUN_PATH_MAX) {
+            throw new IllegalArgumentException("socket path longer than " + (LibC.SUN_PATH_MAX - 1) + " bytes: " + path);
+        }
+        MemorySegment sa = a.allocate(LibC.SOCKADDR_UN_SIZE);
+        sa.set(JAVA_SHORT, 0, (short) LibC.AF_UNIX);
+        MemorySegment.copy(p, 0, sa, JAVA_BYTE, 2, p.length);
+        return sa;
+    }
+
+    /** Creates, binds and listens; returns the fd or -errno. */
+    public static int listen(String path, int type, int backlog) {
+        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) return fd;
+        try (Arena a = Arena.ofConfined()) {
+            int r = LibC.bind(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
+            if (r < 0) { LibC.close(fd); return r; }
+        }
+        int r = LibC.listen(fd, backlog);
+        if (r < 0) { LibC.close(fd); LibC.unlink(path); return r; }
+        return fd;
+    }
+
+    /** Listening socket that blocks in accept (for a dedicated thread). */
+    public static int listenBlocking(String path, int type, int backlog) {
+        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) return fd;
+        try (Arena a = Arena.ofConfined()) {
+            int r = LibC.bind(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
+            if (r < 0) { LibC.close(fd); return r; }
+        }
+        int r = LibC.listen(fd, backlog);
+        if (r < 0) { LibC.close(fd); LibC.unlink(path); return r; }
+        return fd;
+    }
+
+    /** True if something accepts connections at path (another daemon is live there). */
+    public static boolean isLive(String path, int type) {
+        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) return false;
+        try (Arena a = Arena.ofConfined()) {
+            return LibC.connect(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE) == 0;
+        } finally {
+            LibC.close(fd);
+        }
+    }
+
+    public static PeerCred peerCred(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cred = a.allocate(12);
+            MemorySegment len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 12);
+            if (LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, cred, len) < 0) return null;
+            return new PeerCred(cred.get(JAVA_INT, 0), cred.get(JAVA_INT, 4), cred.get(JAVA_INT, 8));
+        }
+    }
+
+    /** pidfd of the peer via SO_PEERPIDFD (kernel 6.5+), else pidfd_open(pid); -errno on failure. */
+    public static int peerPidfd(int fd, int pid) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment val = a.allocate(JAVA_INT);
+            MemorySegment len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 4);
+            int r = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERPIDFD, val, len);
+            if (r == 0) return val.get(JAVA_INT, 0);
+        }
+        return LibC.pidfdOpen(pid);
+    }
+
+    /**
+     * Sends one packet with the given fds attached (SCM_RIGHTS), never blocking
+     * and never raising SIGPIPE. Returns bytes sent or -errno.
+     */
+    public static long sendWithFds(int sock, MemorySegment payload, int... fds) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment iov = a.allocate(16, 8);
+            iov.set(JAVA_LONG, 0, payload.address());
+            iov.set(JAVA_LONG, 8, payload.byteSize());
+            MemorySegment msg = a.allocate(LibC.MSGHDR_SIZE, 8);
+            msg.set(JAVA_LONG, 16, iov.address());    // msg_iov
+            msg.set(JAVA_LONG, 24, 1L);               // msg_iovlen
+            if (fds.length > 0) {
+                long dataLen = 4L * fds.length;
+                long space = 16 + ((dataLen + 7) & ~7L); // CMSG_SPACE
+                MemorySegment cmsg = a.allocate(space, 8);
+                cmsg.set(JAVA_LONG, 0, 16 + dataLen);  // cmsg_len = CMSG_LEN
+                cmsg.set(JAVA_INT, 8, LibC.SOL_SOCKET);
+                cmsg.set(JAVA_INT, 12, LibC.SCM_RIGHTS);
+                for (int i = 0; i < fds.length; i++) cmsg.set(JAVA_INT, 16 + 4L * i, fds[i]);
+                msg.set(JAVA_LONG, 32, cmsg.address()); // msg_control
+                msg.set(JAVA_LONG, 40, space);           // msg_controllen
+            }
+            return LibC.sendmsg(sock, msg, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package org.dios.diosd.core;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.dios.abi.Abi.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.lang.foreign.MemorySegment;
+
+import org.dios.abi.CqeDescriptor;
+import org.dios.abi.SqeDescriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Drives the dispatcher through real SQEs in a native region, the way the
+ * conductor does, and checks each completion's exact result. (Calls that send
+ * fds, the acquires, are covered by the C tests against a running daemon.)
+ */
+class CallDispatcherTest {
+    private static final long SQE = DIOS_REGION_SQ_OFFSET;
+    private static final long CQE = DIOS_REGION_CQ_OFFSET;
+
+    private final Stats stats = new Stats();
+    private final ObjectManager om = new ObjectManager(stats);
+    private final CallDispatcher d = new CallDispatcher(om, stats);
+    private final TestTasks tasks = new TestTasks();
+    private final TaskSession a = tasks.session(1);
+    private final TaskSession b = tasks.session(2);
+
+    @AfterEach
+    void close() {
+        tasks.close();
+    }
+
+    /** A fresh, zeroed SQE for op. */
+    private MemorySegment sqe(TaskSession s, int op) {
+        MemorySegment e = s.region.asSlice(SQE, SqeDescriptor.SIZE);
+        e.fill((byte) 0);
+        e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
+        e.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, 0xabcdefL);
+        return e;
+    }
+
+    private int run(TaskSession s) {
+        d.execute(s, SQE, CQE);
+        assertEquals(0xabcdefL, s.region.get(JAVA_LONG, CQE + CqeDescriptor.USER_DATA_OFFSET), "user_data echoed");
+        return s.region.get(JAVA_INT, CQE + CqeDescriptor.RES_OFFSET);
+    }
+
+    private long val(TaskSession s, int i) {
+        return s.region.get(JAVA_LONG, CQE + CqeDescriptor.VAL_OFFSET + 8L * i);
+    }
+
+    private long create(TaskSession s, int type, long size, long flags, Name given) {
+        MemorySegment e = sqe(s, D_OP_CREATE);
+        e.set(JAVA_INT, SqeDescriptor.OBJ_TYPE_OFFSET, type);
+        e.set(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET, (byte) D_SQE_ARG);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, size);
+        e.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, flags);
+        if (given != null) given.write(e, SqeDescriptor.NAME_OFFSET);
+        int res = run(s);
+        return res < 0 ? res : val(s, 0);
+    }
+
+    private int lookup(TaskSession s, Name n, long flags) {
+        MemorySegment e = sqe(s, D_OP_LOOKUP);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 1);
+        e.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, flags);
+        n.write(e, SqeDescriptor.NAME_OFFSET);
+        return run(s);
+    }
+
+    private int onRef(TaskSession s, int op, long ref, long flags) {
+        MemorySegment e = sqe(s, op);
+        e.set(JAVA_LONG, SqeDescriptor.REF_OFFSET, ref);
+        e.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, flags);
+        return run(s);
+    }
+
+    @Test
+    void nopUnknownOpAndReservedFields() {
+        sqe(a, D_OP_NOP);
+        assertEquals(0, run(a));
+        sqe(a, D_OP_LAST);
+        assertEquals(-DIOS_ENOSYS, run(a));
+        sqe(a, 0xff);
+        assertEquals(-DIOS_ENOSYS, run(a));
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
+        sqe(a, D_OP_NOP).set(JAVA_BYTE, SqeDescriptor.RSVD0_OFFSET, (byte) 1);
+        assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
+        MemorySegment l = sqe(a, D_OP_LOOKUP);
+        l.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 1);
+        l.set(JAVA_LONG, SqeDescriptor.RSVD3_OFFSET + 24, 1L);
+        assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field in the name line of a lookup");
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, 1L << 40);
+        assertEquals(-DIOS_EINVAL, run(a), "unknown flag");
+    }
+
+    @Test
+    void createChecksTypeSizeAndFlags() {
+        assertTrue(create(a, D_OBJ_SHMEM, 4096, 0, null) > 0);
+        assertTrue(create(a, D_OBJ_PRIVMEM, 1, 0, null) > 0);
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, 0, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, -1, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, DIOS_MAX_OBJECT_SIZE + 1, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, 99, 4096, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_NONE, 4096, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_TASK, 4096, 0, null));
+        assertEquals(-DIOS_EOPNOTSUPP, create(a, D_OBJ_FIFO, 4096, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, 4096, 1L << 40, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAME_GIVEN, Name.fromString("x")),
+                "NAME_GIVEN needs NAMED");
+        // no size argument at all (arg == NULL)
+        MemorySegment e = sqe(a, D_OP_CREATE);
+        e.set(JAVA_INT, SqeDescriptor.OBJ_TYPE_OFFSET, D_OBJ_SHMEM);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 4096);
+        assertEquals(-DIOS_EINVAL, run(a));
+    }
+
+    @Test
+    void anonymousCreateSkipsTheNameTable() {
+        long names0 = stats.names;
+        create(a, D_OBJ_SHMEM, 4096, 0, null);
+        assertEquals(names0, stats.names);
+        create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAMED, null);
+        assertEquals(names0 + 1, stats.names);
+        Name n = new Name(val(a, 1), val(a, 2), val(a, 3), val(a, 4));
+        assertFalse(n.isZero(), "a random name is returned");
+        assertEquals(0, lookup(b, n, 0));
+    }
+
+    @Test
+    void givenNamesBindOnceAndResolve() {
+        Name n = Name.fromString("given");
+        long ref = create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n);
+        assertTrue(ref > 0);
+        assertEquals(-DIOS_EEXIST, create(b, D_OBJ_SHMEM, 4096, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n));
+        assertEquals(0, lookup(b, n, 0));
+        long rb = val(b, 0);
+        assertEquals(1, val(b, 1));
+        assertEquals(0, onRef(b, D_OP_REF_INFO, rb, 0));
+        assertEquals(D_OBJ_SHMEM, val(b, 0));
+        assertEquals(D_PERM_READ | D_PERM_WRITE, val(b, 1), "lookups get read and write, not delete");
+        assertEquals(4096, val(b, 2));
+        assertEquals(D_REF_STATE_NAMED, val(b, 3) & D_REF_STATE_NAMED);
+        assertEquals(0, lookup(b, n, D_LOOKUP_READONLY));
+        onRef(b, D_OP_REF_INFO, val(b, 0), 0);
+        assertEquals(D_PERM_READ, val(b, 1));
+    }
+
+    @Test
+    void lookupErrors() {
+        assertEquals(-DIOS_ENOENT, lookup(a, Name.fromString("nobody"), 0));
+        assertEquals(-DIOS_EINVAL, lookup(a, Name.fromString("nobody"), 1L << 20));
+        MemorySegment e = sqe(a, D_OP_LOOKUP);
+        Name.fromString("x").write(e, SqeDescriptor.NAME_OFFSET);
+        assertEquals(-DIOS_EINVAL, run(a), "capacity 0");
+        Name p = Name.fromString("private");
+        assertTrue(create(a, D_OBJ_PRIVMEM, 64, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, p) > 0);
+        assertEquals(-DIOS_EACCES, lookup(b, p, 0), "another task's private memory");
+        assertEquals(0, lookup(a, p, 0), "its creator may look it up");
+    }
+
+    @Test
+    void deleteReleasesAndFreesAtTheLastReference() {
+        Name n = Name.fromString("del");
+        long objects0 = stats.objects, refs0 = stats.refs, names0 = stats.names;
+        long ra = create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n);
+        lookup(b, n, 0);
+        long rb = val(b, 0);
+        assertEquals(0, onRef(a, D_OP_DELETE, ra, 0));
+        assertEquals(-DIOS_EBADF, onRef(a, D_OP_DELETE, ra, 0), "second delete of the same reference");
+        assertEquals(0, lookup(a, n, 0), "still alive through b");
+        assertEquals(0, onRef(a, D_OP_DELETE, val(a, 0), 0));
+        assertEquals(0, onRef(b, D_OP_DELETE, rb, 0));
+        assertEquals(-DIOS_ENOENT, lookup(a, n, 0), "freed with its last reference");
+        assertEquals(objects0, stats.objects);
+        assertEquals(refs0, stats.refs);
+        assertEquals(names0, stats.names);
+    }
+
+    @Test
+    void referencesMeanNothingInAnotherTask() {
+        long ra = create(a, D_OBJ_SHMEM, 4096, 0, null);
+        assertEquals(-DIOS_EBADF, onRef(b, D_OP_REF_INFO, ra, 0));
+        assertEquals(-DIOS_EBADF, onRef(b, D_OP_DELETE, ra, 0));
+        assertEquals(-DIOS_EBADF, onRef(a, D_OP_REF_INFO, 0x12345, 0));
+        assertEquals(-DIOS_EBADF, onRef(a, D_OP_ACQUIRE_READ, 0, 0));
+        assertEquals(0, onRef(a, D_OP_REF_INFO, ra, 0), "the owner still holds it");
+    }
+
+    @Test
+    void zombifyNeedsDeleteAndKillsTheObjectForEveryHolder() {
+        Name n = Name.fromString("zombie");
+        long ra = create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n);
+        lookup(b, n, 0);
+        long rb = val(b, 0);
+        assertEquals(-DIOS_EACCES, onRef(b, D_OP_DELETE, rb, D_DELETE_ZOMBIFY), "lookups may not zombify");
+        assertEquals(0, onRef(a, D_OP_DELETE, ra, D_DELETE_ZOMBIFY));
+        assertEquals(-DIOS_ENOENT, lookup(a, n, 0), "a zombie's name no longer resolves");
+        assertEquals(0, onRef(b, D_OP_REF_INFO, rb, 0), "metadata stays");
+        assertEquals(D_REF_STATE_ZOMBIE, val(b, 3) & D_REF_STATE_ZOMBIE);
+        assertEquals(-DIOS_EIDRM, onRef(b, D_OP_ACQUIRE_READ, rb, 0));
+        assertEquals(-DIOS_EIDRM, onRef(b, D_OP_ACQUIRE_WRITE, rb, 0));
+        assertEquals(0, onRef(b, D_OP_DELETE, rb, 0), "releasing a zombie reference works");
+        assertEquals(0, stats.objects);
+    }
+
+    @Test
+    void bufferOpsWithoutAcquireAreRejected() {
+        long ra = create(a, D_OBJ_SHMEM, 4096, 0, null);
+        for (int op : new int[] {D_OP_COMMIT_READ, D_OP_RELEASE_READ, D_OP_COMMIT_WRITE, D_OP_RELEASE_WRITE}) {
+            MemorySegment e = sqe(a, op);
+            e.set(JAVA_LONG, SqeDescriptor.REF_OFFSET, ra);
+            e.set(JAVA_LONG, SqeDescriptor.BUF_OFFSET, 0x777);
+            assertEquals(-DIOS_EINVAL, run(a), "buffer never acquired: " + opName(op));
+        }
+    }
+
+    @Test
+    void statsAndNotYetProvidedCalls() {
+        create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAMED, null);
+        sqe(a, D_OP_STATS);
+        assertEquals(0, run(a));
+        assertEquals(stats.objects, val(a, 1));
+        assertEquals(1, val(a, 2));
+        assertEquals(stats.refs, val(a, 3));
+        for (int op : new int[] {D_OP_COPY, D_OP_RUN, D_OP_SELECT}) {
+            sqe(a, op);
+            assertEquals(-DIOS_ENOSYS, run(a), opName(op));
+        }
+    }
+}
