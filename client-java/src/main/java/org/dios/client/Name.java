@@ -1,0 +1,67 @@
+package org.dios.client;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/** A 256-bit DIOS name. {@link #toString()} is the 43-character text form of dios_nametostr. */
+public final class Name {
+    private final byte[] raw;
+
+    Name(byte[] raw) {
+        this.raw = raw.clone();
+    }
+
+    /** The deterministic name of s: SHA-256, computed by libdlibc (dios_name_from_string). */
+    public static Name fromString(String s) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(32);
+            Native.check("dios_name_from_string", (int) Native.NAME_FROM_STRING.invokeExact(a.allocateFrom(s), out));
+            return new Name(out.toArray(JAVA_BYTE));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Parses the text form; throws DiosException (EINVAL) if it is not one. */
+    public static Name parse(String text) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(32);
+            Native.check("dios_strtoname", (int) Native.STRTONAME.invokeExact(a.allocateFrom(text), out));
+            return new Name(out.toArray(JAVA_BYTE));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    MemorySegment copyTo(Arena a) {
+        return a.allocateFrom(JAVA_BYTE, raw);
+    }
+
+    public byte[] bytes() {
+        return raw.clone();
+    }
+
+    @Override
+    public String toString() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dst = a.allocate(44);
+            MemorySegment r = (MemorySegment) Native.NAMETOSTR.invokeExact(copyTo(a), dst);
+            return dst.getString(0);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Name n && Arrays.equals(raw, n.raw);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(raw);
+    }
+}

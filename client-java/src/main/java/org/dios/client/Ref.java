@@ -1,0 +1,98 @@
+package org.dios.client;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * A reference this process holds. {@link #close()} deletes it (dios_delete);
+ * the object is freed when its last reference anywhere goes.
+ */
+public final class Ref implements AutoCloseable {
+    private MemorySegment handle;
+    private final Name name;
+
+    Ref(MemorySegment handle, Name name) {
+        this.handle = handle;
+        this.name = name;
+    }
+
+    /** The name this reference was created or looked up with, or null for an anonymous object. */
+    public Name name() {
+        return name;
+    }
+
+    MemorySegment handle() {
+        if (handle == null) throw new IllegalStateException("reference already closed");
+        return handle;
+    }
+
+    /** Object type (D_OBJ_*), from dios_ref_info. */
+    public int type() {
+        return info(0);
+    }
+
+    /** D_PERM_* bits, from dios_ref_info. */
+    public int perms() {
+        return info(4);
+    }
+
+    /** Object size in bytes, from dios_ref_info. */
+    public long size() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(48, 8);
+            Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle(), out));
+            return out.get(JAVA_LONG, 24);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private int info(long offset) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(48, 8);
+            Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle(), out));
+            return out.get(JAVA_INT, offset);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Maps the object for reading (zero-copy). len 0 = whole object. */
+    public Buffer acquireRead(long len) {
+        return acquire(len, false);
+    }
+
+    /** Maps the object for writing (zero-copy). len 0 = whole object. */
+    public Buffer acquireWrite(long len) {
+        return acquire(len, true);
+    }
+
+    private Buffer acquire(long len, boolean write) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            int rc = write ? (int) Native.ACQUIRE_WRITE.invokeExact(0L, handle(), len, out)
+                    : (int) Native.ACQUIRE_READ.invokeExact(0L, handle(), len, out);
+            Native.check(write ? "dios_acquire_write" : "dios_acquire_read", rc);
+            MemorySegment iov = out.get(ADDRESS, 0).reinterpret(16);
+            return new Buffer(this, iov, write);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (handle == null) return;
+        try {
+            Native.check("dios_delete", (int) Native.DELETE.invokeExact(0L, handle));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        } finally {
+            handle = null;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package org.dios.client;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The Java client against a real daemon: names, zero-copy buffers, errors with their errno. */
+class DiosClientTest {
+    private static Process daemon;
+
+    @BeforeAll
+    static void startDaemon() throws IOException, InterruptedException {
+        Path sock = Path.of(System.getenv("DIOS_SOCKET"));
+        Files.createDirectories(sock.getParent());
+        Files.deleteIfExists(sock);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        daemon = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("diosd.classes"),
+                "org.dios.diosd.Main", "--socket", sock.toString())
+                .redirectErrorStream(true).redirectOutput(sock.getParent().resolve("diosd.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(sock)) {
+            assertTrue(daemon.isAlive(), "diosd exited early; see " + sock.getParent().resolve("diosd.log"));
+            assertTrue(System.nanoTime() < deadline, "diosd did not listen within 30 s");
+            Thread.sleep(50);
+        }
+    }
+
+    @AfterAll
+    static void stopDaemon() throws InterruptedException {
+        daemon.destroy(); // SIGTERM: clean shutdown
+        assertTrue(daemon.waitFor(10, TimeUnit.SECONDS), "diosd did not stop on SIGTERM");
+        assertFalse(Files.exists(Path.of(System.getenv("DIOS_SOCKET"))), "socket removed at shutdown");
+    }
+
+    @Test
+    void bytesWrittenThroughOneReferenceAreReadThroughAnother() {
+        Name name = Name.fromString("java-test/" + System.nanoTime());
+        byte[] msg = "hello from java".getBytes();
+        try (Ref w = Dios.createNamed(Dios.D_OBJ_SHMEM, 4096, name)) {
+            assertEquals(name, w.name());
+            try (Buffer b = w.acquireWrite(0)) {
+                assertEquals(4096, b.segment().byteSize());
+                MemorySegment.copy(msg, 0, b.segment(), JAVA_BYTE, 0, msg.length);
+                b.commit(msg.length);
+            }
+            try (Ref r = Dios.lookup(name, true); Buffer b = r.acquireRead(msg.length)) {
+                assertEquals(Dios.D_PERM_READ, r.perms());
+                assertArrayEquals(msg, b.segment().asSlice(0, msg.length).toArray(JAVA_BYTE));
+                assertTrue(b.validate(), "no write since the acquire");
+            }
+        }
+    }
+
+    @Test
+    void releasedBufferSegmentIsUnusable() {
+        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_PRIVMEM, 64)) {
+            Buffer b = r.acquireWrite(0);
+            MemorySegment seg = b.segment();
+            seg.set(JAVA_BYTE, 0, (byte) 1);
+            b.close();
+            assertThrows(IllegalStateException.class, () -> seg.get(JAVA_BYTE, 0));
+        }
+    }
+
+    @Test
+    void staleReadIsReported() {
+        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_SHMEM, 128);
+             Buffer rd = r.acquireRead(0); Buffer wr = r.acquireWrite(0)) {
+            wr.commit(1);
+            assertFalse(rd.validate(), "commit_read after a committed write is -ESTALE");
+            assertTrue(rd.validate(), "re-armed");
+        }
+    }
+
+    @Test
+    void errorsCarryCallAndErrno() {
+        DiosException e = assertThrows(DiosException.class, () -> Dios.lookup(Name.fromString("no such name " + System.nanoTime()), false));
+        assertEquals("dios_lookup", e.call());
+        assertEquals(2, e.errno()); // ENOENT
+        DiosException w;
+        try (Ref r = Dios.createNamed(Dios.D_OBJ_SHMEM, 64); Ref ro = Dios.lookup(r.name(), true)) {
+            w = assertThrows(DiosException.class, () -> ro.acquireWrite(0));
+        }
+        assertEquals("dios_acquire_write", w.call());
+        assertEquals(13, w.errno()); // EACCES
+        DiosException inv = assertThrows(DiosException.class, () -> Dios.createAnonymous(Dios.D_OBJ_SHMEM, 0));
+        assertEquals(22, inv.errno()); // EINVAL
+        assertThrows(DiosException.class, () -> Name.parse("too short"));
+    }
+
+    @Test
+    void objectsAreFreedWhenTheirReferencesClose() {
+        long[] before = Dios.daemonStats();
+        for (int i = 0; i < 100; i++) {
+            try (Ref r = Dios.createNamed(Dios.D_OBJ_SHMEM, 4096); Buffer b = r.acquireWrite(0)) {
+                b.segment().set(JAVA_BYTE, 0, (byte) i);
+            }
+        }
+        long[] after = Dios.daemonStats();
+        assertArrayEquals(before, after, "objects, names, refs, buffers and segments back to where they were");
+    }
+
+    @Test
+    void threadsShareTheConnection() throws InterruptedException {
+        Thread[] ts = new Thread[4];
+        Throwable[] err = new Throwable[1];
+        for (int i = 0; i < ts.length; i++) {
+            ts[i] = Thread.ofPlatform().start(() -> {
+                try {
+                    for (int k = 0; k < 2000; k++) {
+                        Dios.nop();
+                        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_SHMEM, 64)) {
+                            assertEquals(64, r.size());
+                        }
+                    }
+                } catch (Throwable t) {
+                    err[0] = t;
+                }
+            });
+        }
+        for (Thread t : ts) t.join();
+        assertNull(err[0], () -> "a thread failed: " + err[0]);
+    }
+}
