@@ -1,0 +1,355 @@
+//! Holds dios-sys to the C headers without a daemon:
+//!  * the six ring/message structs of dios_abi.h: size and every field offset
+//!    against native/build/abi_dump (`$DIOS_ABI_DUMP` overrides the path);
+//!  * every constant dios-sys defines against abi_dump's `const.`/`str.` line
+//!    of the same name, and every constant abi_dump prints is either mirrored
+//!    or listed in NOT_MIRRORED below (so a constant added to the header
+//!    forces a decision here);
+//!  * the public dios.h structs, which abi_dump does not cover, against a
+//!    small C program compiled with gcc (`$CC` overrides) right here.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::mem::{align_of, offset_of, size_of};
+use std::path::PathBuf;
+use std::process::Command;
+
+use dios_sys::*;
+
+// ---------------------------------------------------------------------------
+// ring and control-message structs vs abi_dump
+// ---------------------------------------------------------------------------
+
+/// C field name: the Rust name, or the literal after `as` (Rust keywords).
+macro_rules! cname {
+    ($f:ident) => {
+        stringify!($f)
+    };
+    ($f:ident $c:literal) => {
+        $c
+    };
+}
+
+/// (struct name, size, align, [(C field name, offset)]) of a Rust struct.
+macro_rules! layout {
+    ($st:ident { $($f:ident $(as $c:literal)?),* $(,)? }) => {
+        Layout {
+            name: stringify!($st),
+            size: size_of::<$st>(),
+            align: align_of::<$st>(),
+            fields: vec![$((cname!($f $($c)?), offset_of!($st, $f))),*],
+        }
+    };
+}
+
+struct Layout {
+    name: &'static str,
+    size: usize,
+    align: usize,
+    fields: Vec<(&'static str, usize)>,
+}
+
+fn ring_layouts() -> Vec<Layout> {
+    vec![
+        layout!(dios_sqe {
+            opcode, sqe_flags, rsvd0, obj_type, user_data, flags, ref_ as "ref",
+            len, buf, ref2, rsvd2, name, rsvd3,
+        }),
+        layout!(dios_cqe { user_data, res, flags, val }),
+        layout!(dios_region_header {
+            magic, abi_version, region_size, sq_offset, sq_entries, sqe_size,
+            cq_offset, cq_entries, cqe_size, pad0, task_id, self_ref, pid,
+            self_exe, rsvd_info,
+            sq_tail, pad_sq_tail, sq_head, pad_sq_head, sq_flags, pad_sq_flags,
+            cq_tail, pad_cq_tail, cq_head, pad_cq_head, cq_waiters, pad_cq_waiters,
+            daemon_state, pad_daemon_state,
+        }),
+        layout!(dios_msg_hello { magic, abi_version, flags, rsvd }),
+        layout!(dios_msg_welcome { magic, abi_version, status, region_size, task_id, rsvd }),
+        layout!(dios_msg_segment { magic, prot, seg_id, size, rsvd }),
+    ]
+}
+
+#[test]
+fn ring_structs_match_abi_dump() {
+    let facts = common::abi_dump();
+    let mut errs = Vec::new();
+    let layouts = ring_layouts();
+
+    // abi_dump prints exactly these six structs
+    let c_structs: BTreeSet<&str> = facts.keys().filter_map(|k| k.strip_prefix("sizeof.")).collect();
+    let rust_structs: BTreeSet<&str> = layouts.iter().map(|l| l.name).collect();
+    if c_structs != rust_structs {
+        errs.push(format!("abi_dump structs {c_structs:?} != dios-sys structs {rust_structs:?}"));
+    }
+
+    for l in &layouts {
+        match common::num(&format!("sizeof.{}", l.name)) {
+            Some(c) if c == l.size as u128 => {}
+            c => errs.push(format!("sizeof {}: C {c:?}, Rust {}", l.name, l.size)),
+        }
+        let prefix = format!("offsetof.{}.", l.name);
+        let c_fields: BTreeSet<&str> = facts.keys().filter_map(|k| k.strip_prefix(prefix.as_str())).collect();
+        let rust_fields: BTreeSet<&str> = l.fields.iter().map(|f| f.0).collect();
+        for missing in c_fields.difference(&rust_fields) {
+            errs.push(format!("{}.{missing}: in C, not in dios-sys", l.name));
+        }
+        for extra in rust_fields.difference(&c_fields) {
+            errs.push(format!("{}.{extra}: in dios-sys, not in C", l.name));
+        }
+        for &(f, off) in &l.fields {
+            if let Some(c) = common::num(&format!("{prefix}{f}")) {
+                if c != off as u128 {
+                    errs.push(format!("offsetof {}.{f}: C {c}, Rust {off}", l.name));
+                }
+            }
+        }
+    }
+    assert!(errs.is_empty(), "layout mismatches:\n  {}", errs.join("\n  "));
+}
+
+// ---------------------------------------------------------------------------
+// constants vs abi_dump
+// ---------------------------------------------------------------------------
+
+macro_rules! consts {
+    ($($c:ident),* $(,)?) => {
+        vec![$((stringify!($c), $c as i128)),*]
+    };
+}
+
+/// Every numeric constant dios-sys defines (the test below checks that this
+/// list is complete against src/lib.rs).
+fn mirrored() -> Vec<(&'static str, i128)> {
+    consts![
+        DIOS_ABI_VERSION, DIOS_NAME_BYTES, DIOS_NAME_STRLEN,
+        D_OBJ_NONE, D_OBJ_PRIVMEM, D_OBJ_SHMEM, D_OBJ_FIFO, D_OBJ_BLOB, D_OBJ_CONSOLE,
+        D_OBJ_TASK, D_OBJ_GROUP,
+        D_OP_NOP, D_OP_CREATE, D_OP_LOOKUP, D_OP_COPY, D_OP_DELETE, D_OP_RUN, D_OP_SELECT,
+        D_OP_ACQUIRE_READ, D_OP_COMMIT_READ, D_OP_RELEASE_READ, D_OP_ACQUIRE_WRITE,
+        D_OP_COMMIT_WRITE, D_OP_RELEASE_WRITE, D_OP_REF_INFO, D_OP_STATS,
+        DIOS_E2BIG, DIOS_ENOENT, DIOS_EBADF, DIOS_EAGAIN, DIOS_ENOMEM, DIOS_EACCES,
+        DIOS_EFAULT, DIOS_EEXIST, DIOS_EINVAL, DIOS_ENOSPC, DIOS_EPIPE, DIOS_ENOSYS,
+        DIOS_EIDRM, DIOS_EPROTO, DIOS_EOPNOTSUPP, DIOS_ENOTCONN, DIOS_EHOSTDOWN, DIOS_ESTALE,
+        D_NONBLOCK, D_CREATE_NAME_GIVEN, D_CREATE_NAMED, D_NAME_DETERMINISTIC_STRING,
+        D_LOOKUP_READONLY, D_DELETE_ZOMBIFY,
+        D_PERM_READ, D_PERM_WRITE, D_PERM_DELETE,
+        D_REF_STATE_NAMED, D_REF_STATE_ZOMBIE, D_REF_STATE_READABLE, D_REF_STATE_WRITABLE,
+        DIOS_SQ_ENTRIES, DIOS_CQ_ENTRIES, DIOS_MAX_OBJECT_SIZE, DIOS_MAX_LOOKUP_REFS,
+    ]
+}
+
+/// String constants dios-sys defines, checked against abi_dump's `str.` lines.
+fn mirrored_strings() -> Vec<(&'static str, &'static str)> {
+    vec![("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET)]
+}
+
+/// Constants abi_dump prints that dios-sys deliberately does not mirror.
+/// A client links libdlibc and never speaks the ring protocol itself, so:
+const NOT_MIRRORED: &[&str] = &[
+    // enum sentinels: their value moves whenever a type/op is added, so code
+    // using them would silently change meaning
+    "D_OBJ_LAST",
+    "D_OP_LAST",
+    // per-call flag masks: the daemon's validation, not something to pass
+    "D_FLAGS_CREATE_MASK",
+    "D_FLAGS_LOOKUP_MASK",
+    "D_FLAGS_DELETE_MASK",
+    "D_FLAGS_IO_MASK",
+    // ring and region internals (the shim's business)
+    "DIOS_REGION_MAGIC",
+    "D_SQE_ARG",
+    "D_CQE_F_SEGMENT",
+    "D_CQE_F_UNMAP",
+    "D_SQ_NEED_WAKEUP",
+    "D_DSTATE_SHUTDOWN",
+    "DIOS_REGION_HEADER_SIZE",
+    "DIOS_REGION_SQ_OFFSET",
+    "DIOS_REGION_CQ_OFFSET",
+    "DIOS_REGION_SIZE",
+    // control-socket messages
+    "DIOS_MSG_HELLO",
+    "DIOS_MSG_WELCOME",
+    "DIOS_MSG_SEGMENT",
+    "D_SEG_READ",
+    "D_SEG_WRITE",
+    // socket-path pieces: the shim resolves the path ($DIOS_SOCKET is mirrored)
+    "DIOS_RUNTIME_SUBDIR",
+    "DIOS_TMP_DIR_PREFIX",
+    "DIOS_SOCKET_NAME",
+    "DIOS_STATE_SUBDIR",
+    "DIOS_RPC_SUFFIX",
+];
+
+#[test]
+fn constants_match_abi_dump() {
+    let facts = common::abi_dump();
+    let mut errs = Vec::new();
+    for (name, v) in mirrored() {
+        match common::num(&format!("const.{name}")) {
+            None => errs.push(format!("{name}: defined in dios-sys but abi_dump prints no const.{name}")),
+            Some(c) if c as i128 != v => errs.push(format!("{name}: C {c}, Rust {v}")),
+            Some(_) => {}
+        }
+    }
+    for (name, v) in mirrored_strings() {
+        match facts.get(&format!("str.{name}")) {
+            None => errs.push(format!("{name}: defined in dios-sys but abi_dump prints no str.{name}")),
+            Some(c) if c != v => errs.push(format!("{name}: C {c:?}, Rust {v:?}")),
+            Some(_) => {}
+        }
+    }
+    assert!(errs.is_empty(), "constant mismatches:\n  {}", errs.join("\n  "));
+}
+
+#[test]
+fn every_constant_is_mirrored_or_listed() {
+    let facts = common::abi_dump();
+    let mine: BTreeSet<&str> = mirrored()
+        .into_iter()
+        .map(|c| c.0)
+        .chain(mirrored_strings().into_iter().map(|c| c.0))
+        .collect();
+    let skipped: BTreeSet<&str> = NOT_MIRRORED.iter().copied().collect();
+    let c_consts: BTreeSet<&str> = facts
+        .keys()
+        .filter_map(|k| k.strip_prefix("const.").or_else(|| k.strip_prefix("str.")))
+        .collect();
+    let mut errs = Vec::new();
+    for c in &c_consts {
+        if !mine.contains(c) && !skipped.contains(c) {
+            errs.push(format!("{c}: new in dios_abi.h: mirror it in dios-sys or add it to NOT_MIRRORED"));
+        }
+    }
+    for c in &skipped {
+        if !c_consts.contains(c) {
+            errs.push(format!("{c}: in NOT_MIRRORED but abi_dump no longer prints it"));
+        }
+        if mine.contains(c) {
+            errs.push(format!("{c}: both mirrored and in NOT_MIRRORED"));
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
+}
+
+/// The lists above must name every `pub const` of src/lib.rs, or a constant
+/// could be added to dios-sys without being checked.
+#[test]
+fn test_lists_cover_every_pub_const() {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/lib.rs")).unwrap();
+    let defined: BTreeSet<String> = src
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("pub const "))
+        .map(|l| l.split(':').next().unwrap().trim().to_string())
+        .collect();
+    assert!(defined.len() > 50, "found only {} pub consts in src/lib.rs", defined.len());
+    let listed: BTreeSet<String> = mirrored()
+        .into_iter()
+        .map(|c| c.0.to_string())
+        .chain(mirrored_strings().into_iter().map(|c| c.0.to_string()))
+        .collect();
+    let unlisted: Vec<_> = defined.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&defined).collect();
+    assert!(unlisted.is_empty(), "pub consts not checked by this test: {unlisted:?}");
+    assert!(stale.is_empty(), "listed here but not in src/lib.rs: {stale:?}");
+}
+
+// ---------------------------------------------------------------------------
+// public dios.h structs vs gcc
+// ---------------------------------------------------------------------------
+
+fn public_layouts() -> Vec<Layout> {
+    vec![
+        layout!(dios_name_t { raw }),
+        layout!(dios_iovec_t { buf, len }),
+        layout!(dios_task_spec_t { argc, argv, refs, ref_count }),
+        layout!(dios_ref_info_t {
+            type_ as "type", perms, state, proximity, consistency, pad, size, object_id,
+        }),
+        layout!(dios_daemon_stats_t { tasks, objects, names, refs, buffers, segments }),
+        layout!(dios_call_t {
+            opcode, res, flags, type_ as "type", pad, arg, name, ref_ as "ref", len, iov, info,
+        }),
+    ]
+}
+
+/// Scalar typedefs of dios.h: (name, size, align) in Rust.
+fn public_scalars() -> Vec<(&'static str, usize, usize)> {
+    vec![
+        ("dios_flags_t", size_of::<dios_flags_t>(), align_of::<dios_flags_t>()),
+        ("dios_object_type_t", size_of::<dios_object_type_t>(), align_of::<dios_object_type_t>()),
+    ]
+}
+
+/// Compile and run a C program printing sizeof/_Alignof/offsetof of the
+/// public structs; the program is generated from the Rust field lists.
+fn c_public_facts() -> BTreeMap<String, u128> {
+    let root = common::repo_root();
+    let mut c = String::from(
+        "#include <stddef.h>\n#include <stdio.h>\n#include <dios/dios.h>\n\
+         #define S(t) printf(\"sizeof.%s=%zu\\nalignof.%s=%zu\\n\", #t, sizeof(t), #t, _Alignof(t));\n\
+         #define O(t, f) printf(\"offsetof.%s.%s=%zu\\n\", #t, #f, offsetof(t, f));\n\
+         int main(void)\n{\n",
+    );
+    for (name, _, _) in public_scalars() {
+        writeln!(c, "\tS({name})").unwrap();
+    }
+    for l in public_layouts() {
+        writeln!(c, "\tS({})", l.name).unwrap();
+        for (f, _) in &l.fields {
+            writeln!(c, "\tO({}, {f})", l.name).unwrap();
+        }
+    }
+    c.push_str("\treturn 0;\n}\n");
+
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join("public_layout.c");
+    let exe = dir.join("public_layout");
+    std::fs::write(&src, c).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "gcc".into());
+    let st = Command::new(&cc)
+        .args(["-std=gnu11", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(root.join("libdlibc-shim/include"))
+        .arg("-I")
+        .arg(root.join("native/include"))
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cc}: {e}"));
+    assert!(st.success(), "{cc} failed on {}: {st}", src.display());
+    let out = Command::new(&exe).output().expect("run public_layout");
+    assert!(out.status.success(), "public_layout failed: {}", out.status);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap();
+            (k.to_string(), v.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn public_structs_match_gcc() {
+    let c = c_public_facts();
+    let mut errs = Vec::new();
+    let mut check = |key: String, rust: usize| match c.get(&key) {
+        Some(&v) if v == rust as u128 => {}
+        v => errs.push(format!("{key}: C {v:?}, Rust {rust}")),
+    };
+    for (name, size, align) in public_scalars() {
+        check(format!("sizeof.{name}"), size);
+        check(format!("alignof.{name}"), align);
+    }
+    for l in public_layouts() {
+        check(format!("sizeof.{}", l.name), l.size);
+        check(format!("alignof.{}", l.name), l.align);
+        for (f, off) in &l.fields {
+            check(format!("offsetof.{}.{f}", l.name), *off);
+        }
+    }
+    assert!(errs.is_empty(), "public layout mismatches:\n  {}", errs.join("\n  "));
+}
