@@ -218,5 +218,9 @@ public final class Main {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        if (conductor.failure() != null) {
+            System.err.println("diosd: stopped by an internal error: " + conductor.failure());
+            System.exit(70); // EX_SOFTWARE
+        }
     }
 }

@@ -92,8 +92,27 @@ public final class DriverConductor implements Runnable {
         }
     }
 
+    private volatile Throwable failure;
+
+    /** What stopped the conductor abnormally, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
     @Override
     public void run() {
+        try {
+            loop();
+        } catch (Throwable t) {
+            failure = t;
+            Log.error("conductor stopped by " + t);
+            t.printStackTrace();
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void loop() {
         long idleSince = 0;
         while (running) {
             int work;
@@ -119,7 +138,6 @@ public final class DriverConductor implements Runnable {
                 idleSince = 0;
             }
         }
-        shutdown();
     }
 
     /** One duty cycle. Returns the amount of work done (0 = idle). */
@@ -460,7 +478,11 @@ public final class DriverConductor implements Runnable {
         Log.info(s + " " + reason + "; released " + refs + " references");
     }
 
+    private boolean shutDown;
+
     private void shutdown() {
+        if (shutDown) return;
+        shutDown = true;
         Log.info("shutting down: " + stats.tasks + " tasks connected");
         for (TaskSession s : new ArrayList<>(slots)) {
             if (s != null && !s.dead) {
