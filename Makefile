@@ -20,7 +20,11 @@ DIST  := $(ROOT)/dist
 PREFIX ?= /usr/local
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native stage check-system check-c check-perf install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf install clean prereqs
+
+# Rust is optional: without cargo the Rust parts are skipped, and say so.
+CARGO := $(shell command -v cargo 2>/dev/null)
+RUST  := $(ROOT)/libdlibc-shim/rust
 
 all: dist
 
@@ -43,6 +47,17 @@ native:
 	$(MAKE) -C $(ROOT)/native
 	$(MAKE) -C $(ROOT)/libdlibc-shim/tests
 	$(MAKE) -C $(ROOT)/perf
+	$(MAKE) rust
+
+# The staged Rust example gets an $$ORIGIN-relative rpath (dist/share/dios/examples -> dist/lib);
+# it is built in its own target dir so the tests' build (absolute rpath) is not redone.
+rust:
+ifneq ($(CARGO),)
+	cd $(RUST) && DIOS_RPATH='$$ORIGIN/../../../lib' CARGO_TARGET_DIR=$(RUST)/target/dist \
+		cargo build --offline --release -q --examples
+else
+	@echo "rust: cargo not found; the Rust client is not built"
+endif
 
 # Stage the install tree from what Maven and make built.  Built in dist.new
 # and swapped in, so a failed stage never leaves half a tree.
@@ -60,15 +75,25 @@ stage: native
 	install -m 0644 $(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/include/dios/dios.h
 	install -m 0644 $(ROOT)/native/include/dios/dios_abi.h $(DIST).new/include/dios/dios_abi.h
 	sed -e 's|@VERSION@|$(VERSION)|' $(ROOT)/libdlibc-shim/dlibc.pc.in > $(DIST).new/lib/pkgconfig/dlibc.pc
+	install -d $(DIST).new/share/dios/examples
+	install -m 0644 $(ROOT)/libdlibc-shim/examples/*.c $(DIST).new/share/dios/examples/
+	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-perf
+check-system: check-c check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
+
+check-rust:
+ifneq ($(CARGO),)
+	cd $(RUST) && cargo test --offline
+else
+	@echo "check-rust: cargo not found; Rust tests skipped"
+endif
 
 check-perf:
 	$(ROOT)/perf/run --quick
@@ -83,4 +108,4 @@ install:
 clean:
 	-$(MVN) -q clean
 	-$(MAKE) -C $(ROOT)/libdlibc-shim clean
-	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(DIST) $(DIST).new
+	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(RUST)/target $(DIST) $(DIST).new
