@@ -1,0 +1,119 @@
+/*
+ * dios_buf.c - the slab of buffer records behind every dios_iovec_t * the
+ * shim hands out.
+ *
+ * Records live in chunks obtained with mmap (never malloc: a later issue puts
+ * a DIOS allocator behind malloc) and are never freed; released records go on
+ * a FIFO free list, so a stale iov pointer is reused as late as possible and
+ * keeps failing with -EFAULT meanwhile.  A pointer is only treated as a record
+ * after checking that it lies inside one of our chunks at a record boundary,
+ * so a garbage pointer gives -EFAULT, not a crash.
+ *
+ * Callers hold g_dios.lock; changes also take dios__book_lock (see fork).
+ */
+#include "dios_internal.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#define DIOS_BUF_MAGIC      0x5246554253494f44ull   /* "DIOSBUFR" */
+#define CHUNK_FIRST_RECS    1024u                   /* 64 KiB */
+#define CHUNK_MAX_SHIFT     8                       /* chunks grow to 256x the first (16 MiB) */
+#define MAX_CHUNKS          64
+
+_Static_assert(sizeof(struct dios_bufrec) == 64, "a buffer record is one cache line");
+_Static_assert(offsetof(struct dios_bufrec, iov) == 0, "iov is the first member");
+
+struct chunk {
+	struct dios_bufrec *base;
+	size_t nrec;
+};
+
+static struct chunk chunks[MAX_CHUNKS];
+static unsigned nchunks;
+static struct dios_bufrec *free_head, *free_tail;
+
+static void free_push(struct dios_bufrec *r)
+{
+	r->next_free = NULL;
+	if (free_tail)
+		free_tail->next_free = r;
+	else
+		free_head = r;
+	free_tail = r;
+}
+
+/* Under dios__book_lock. */
+static int grow(void)
+{
+	if (nchunks == MAX_CHUNKS)
+		return -ENOMEM;
+	unsigned shift = nchunks < CHUNK_MAX_SHIFT ? nchunks : CHUNK_MAX_SHIFT;
+	size_t nrec = (size_t)CHUNK_FIRST_RECS << shift;
+	void *p = mmap(NULL, nrec * sizeof(struct dios_bufrec), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	struct dios_bufrec *base = p;    /* anonymous memory is zero: magic 0 = free */
+	for (size_t i = 0; i < nrec; i++)
+		free_push(&base[i]);
+	chunks[nchunks].base = base;
+	chunks[nchunks].nrec = nrec;
+	nchunks++;
+	return 0;
+}
+
+struct dios_bufrec *dios__buf_alloc(void)
+{
+	struct dios_bufrec *r = NULL;
+	pthread_mutex_lock(&dios__book_lock);
+	if (free_head || grow() == 0) {
+		r = free_head;
+		free_head = r->next_free;
+		if (!free_head)
+			free_tail = NULL;
+		memset(r, 0, sizeof *r);
+		r->magic = DIOS_BUF_MAGIC;
+	}
+	pthread_mutex_unlock(&dios__book_lock);
+	return r;
+}
+
+struct dios_bufrec *dios__buf_lookup(const dios_iovec_t *p)
+{
+	uintptr_t a = (uintptr_t)p;
+	for (unsigned i = 0; i < nchunks; i++) {
+		uintptr_t lo = (uintptr_t)chunks[i].base;
+		uintptr_t hi = lo + chunks[i].nrec * sizeof(struct dios_bufrec);
+		if (a < lo || a >= hi)
+			continue;
+		if ((a - lo) % sizeof(struct dios_bufrec) != 0)
+			return NULL;                  /* inside a record, not at its start */
+		struct dios_bufrec *r = (struct dios_bufrec *)a;
+		return r->magic == DIOS_BUF_MAGIC ? r : NULL;
+	}
+	return NULL;
+}
+
+void dios__buf_free(struct dios_bufrec *r)
+{
+	pthread_mutex_lock(&dios__book_lock);
+	if (r->magic == DIOS_BUF_MAGIC) {
+		r->magic = 0;
+		r->iov.buf = NULL;
+		r->iov.len = 0;
+		free_push(r);
+	}
+	pthread_mutex_unlock(&dios__book_lock);
+}
+
+/* fork child (dios__book_lock is held by the prepare handler): all records free. */
+void dios__buf_forget(void)
+{
+	free_head = free_tail = NULL;
+	for (unsigned c = 0; c < nchunks; c++)
+		for (size_t i = 0; i < chunks[c].nrec; i++) {
+			chunks[c].base[i].magic = 0;
+			free_push(&chunks[c].base[i]);
+		}
+}

@@ -1,0 +1,578 @@
+/*
+ * dios_conn.c - registration with diosd, the submission/completion rings, and
+ * fork handling (PROTOCOL.md sections 1-3 and 8).
+ */
+#include "dios_internal.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#define SPIN_NS_DEFAULT     20000ull
+#define FUTEX_TIMEOUT_NS    100000000L     /* 100 ms: the bound on noticing a dead daemon */
+#define WELCOME_TIMEOUT_MS  10000          /* registration answer */
+
+struct dios_conn g_dios = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.state = DIOS_ST_IDLE,
+	.sock = -1,
+	.doorbell = -1,
+};
+pthread_mutex_t dios__book_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* One line to stderr without stdio (no malloc inside the shim). */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
+	(void)w;
+}
+
+static void release_resources(void)
+{
+	if (g_dios.hdr)
+		munmap(g_dios.hdr, DIOS_REGION_SIZE);
+	if (g_dios.sock >= 0)
+		close(g_dios.sock);
+	if (g_dios.doorbell >= 0)
+		close(g_dios.doorbell);
+	g_dios.hdr = NULL;
+	g_dios.sq = NULL;
+	g_dios.cq = NULL;
+	g_dios.sock = -1;
+	g_dios.doorbell = -1;
+}
+
+void dios__mark_dead(void)
+{
+	release_resources();
+	g_dios.state = DIOS_ST_DEAD;
+}
+
+/*
+ * Whole calls run under g_dios.lock.  Cancellation is held off meanwhile: poll,
+ * recvmsg, nanosleep and connect are cancellation points, and a thread
+ * cancelled there would leave the lock held and the ring half used.
+ */
+static int call_lock(void)
+{
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	pthread_mutex_lock(&g_dios.lock);
+	return old;
+}
+
+static void call_unlock(int old)
+{
+	pthread_mutex_unlock(&g_dios.lock);
+	pthread_setcancelstate(old, NULL);
+}
+
+/* ---- registration (section 1) -------------------------------------------- */
+
+static int socket_path(struct sockaddr_un *sa)
+{
+	const char *env = getenv(DIOS_ENV_SOCKET);
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	if (env && env[0])
+		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s", env);
+	else if (xdg && xdg[0])
+		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/" DIOS_RUNTIME_SUBDIR "/" DIOS_SOCKET_NAME, xdg);
+	else
+		n = snprintf(sa->sun_path, sizeof sa->sun_path, DIOS_TMP_DIR_PREFIX "%u/" DIOS_SOCKET_NAME,
+			     (unsigned)getuid());
+	return (n > 0 && (size_t)n < sizeof sa->sun_path) ? 0 : -1;
+}
+
+static uint64_t spin_ns_from_env(void)
+{
+	const char *s = getenv(DIOS_ENV_SPIN_NS);
+	if (!s || !s[0])
+		return SPIN_NS_DEFAULT;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || s[0] == '-')
+		return SPIN_NS_DEFAULT;
+	return v;
+}
+
+static void version_mismatch(uint32_t theirs)
+{
+	say("libdlibc: diosd speaks DIOS ABI version %" PRIu32 ", this libdlibc version %u: not connecting\n",
+	    theirs, DIOS_ABI_VERSION);
+}
+
+/*
+ * Connect and register.  Returns 0 (state UP), or -ENOTCONN with state IDLE
+ * (daemon not reachable: retried on the next call) or DEAD (the daemon
+ * answered but refused or broke the protocol: not retried).
+ */
+static int do_connect(void)
+{
+	struct sockaddr_un sa;
+	int fds[2] = { -1, -1 };
+	int nfd = 0;
+	int permanent = 0;
+	void *region = MAP_FAILED;
+
+	if (socket_path(&sa) != 0)
+		return -ENOTCONN;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -ENOTCONN;
+	int r;
+	do
+		r = connect(s, (struct sockaddr *)&sa, sizeof sa);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		goto fail;
+
+	struct dios_msg_hello hello = { .magic = DIOS_MSG_HELLO, .abi_version = DIOS_ABI_VERSION };
+	ssize_t n;
+	do
+		n = send(s, &hello, sizeof hello, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof hello)
+		goto fail;
+
+	/* the answer: never wait forever for it */
+	struct pollfd pfd = { .fd = s, .events = POLLIN };
+	do
+		r = poll(&pfd, 1, WELCOME_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		goto fail;
+
+	struct dios_msg_welcome w;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec io = { .iov_base = &w, .iov_len = sizeof w };
+	struct msghdr mh = {
+		.msg_iov = &io, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf,
+	};
+	do
+		n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		goto fail;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+				if (nfd < 2)
+					fds[nfd++] = fd;
+				else
+					close(fd);
+			}
+		}
+	permanent = 1;          /* from here on the daemon answered: a failure is final */
+	if ((size_t)n != sizeof w || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || w.magic != DIOS_MSG_WELCOME)
+		goto fail;
+	if (w.abi_version != DIOS_ABI_VERSION) {
+		version_mismatch(w.abi_version);
+		goto fail;
+	}
+	if (w.status < 0 || nfd != 2 || w.region_size != DIOS_REGION_SIZE)
+		goto fail;
+
+	struct stat st;
+	if (fstat(fds[0], &st) != 0 || st.st_size < (off_t)DIOS_REGION_SIZE)
+		goto fail;      /* mapping past the end would SIGBUS on access */
+	region = mmap(NULL, DIOS_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	if (region == MAP_FAILED)
+		goto fail;
+	close(fds[0]);
+	fds[0] = -1;
+
+	struct dios_region_header *h = region;
+	if (h->magic != DIOS_REGION_MAGIC)
+		goto fail;
+	/* acquire: pairs with the daemon's release store of abi_version, published last */
+	uint32_t ver = dios__load_acquire(&h->abi_version);
+	if (ver != DIOS_ABI_VERSION) {
+		version_mismatch(ver);
+		goto fail;
+	}
+	if (h->region_size != DIOS_REGION_SIZE ||
+	    h->sq_offset != DIOS_REGION_SQ_OFFSET || h->sq_entries != DIOS_SQ_ENTRIES ||
+	    h->sqe_size != sizeof(struct dios_sqe) ||
+	    h->cq_offset != DIOS_REGION_CQ_OFFSET || h->cq_entries != DIOS_CQ_ENTRIES ||
+	    h->cqe_size != sizeof(struct dios_cqe))
+		goto fail;
+
+	g_dios.sock = s;
+	g_dios.doorbell = fds[1];
+	g_dios.hdr = h;
+	g_dios.sq = (struct dios_sqe *)((char *)region + DIOS_REGION_SQ_OFFSET);
+	g_dios.cq = (struct dios_cqe *)((char *)region + DIOS_REGION_CQ_OFFSET);
+	g_dios.sq_tail = dios__load_relaxed(&h->sq_tail);
+	g_dios.cq_head = dios__load_relaxed(&h->cq_head);
+	g_dios.sq_head_cache = dios__load_relaxed(&h->sq_head);
+	g_dios.next_ud = 1;
+	g_dios.spin_ns = spin_ns_from_env();
+	g_dios.task_id = h->task_id;
+	g_dios.self_ref = h->self_ref;
+	memcpy(self_exe_copy.raw, h->self_exe, sizeof self_exe_copy.raw);
+	g_dios.state = DIOS_ST_UP;
+	return 0;
+
+fail:
+	if (region != MAP_FAILED)
+		munmap(region, DIOS_REGION_SIZE);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	close(s);
+	if (permanent)
+		g_dios.state = DIOS_ST_DEAD;
+	return -ENOTCONN;
+}
+
+/* Under g_dios.lock.  0 when the ring is usable, else -ENOTCONN. */
+static int ensure_conn(void)
+{
+	if (g_dios.state == DIOS_ST_IDLE)
+		do_connect();
+	if (g_dios.state != DIOS_ST_UP)
+		return -ENOTCONN;
+	/* a clean shutdown is announced in the region: fail at once */
+	if (dios__load_acquire(&g_dios.hdr->daemon_state) & D_DSTATE_SHUTDOWN) {
+		dios__mark_dead();
+		return -ENOTCONN;
+	}
+	return 0;
+}
+
+/* Is the daemon gone?  Shutdown flag in the region, or the socket hung up. */
+static int daemon_gone(void)
+{
+	/* acquire: the daemon's shutdown announcement */
+	if (dios__load_acquire(&g_dios.hdr->daemon_state) & D_DSTATE_SHUTDOWN)
+		return 1;
+	/* POLLIN alone is normal (queued SEGMENT messages) */
+	struct pollfd p = { .fd = g_dios.sock, .events = POLLIN | POLLRDHUP };
+	int r = poll(&p, 1, 0);
+	if (r > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
+		return 1;
+	return 0;
+}
+
+/* ---- submission (section 2) ---------------------------------------------- */
+
+/*
+ * Wait until k more SQEs fit.  With whole calls serialised this never waits
+ * in practice.  sq_head is only read when the cached value says the ring may
+ * be full: the daemon writes it on every call, so reading it costs a cache
+ * miss.
+ */
+static int sq_reserve(uint32_t k)
+{
+	if (g_dios.sq_tail - g_dios.sq_head_cache + k <= DIOS_SQ_ENTRIES)
+		return 0;
+	for (;;) {
+		/* acquire: the daemon has finished reading the slots before sq_head */
+		g_dios.sq_head_cache = dios__load_acquire(&g_dios.hdr->sq_head);
+		uint32_t used = g_dios.sq_tail - g_dios.sq_head_cache;
+		if (used > DIOS_SQ_ENTRIES) {
+			dios__mark_dead();                      /* sq_head ran past our tail */
+			return -ENOTCONN;
+		}
+		if (used + k <= DIOS_SQ_ENTRIES)
+			return 0;
+		if (daemon_gone()) {
+			dios__mark_dead();
+			return -ENOTCONN;
+		}
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void ring_doorbell_if_asleep(void)
+{
+	/* Dekker pair with the daemon's store of D_SQ_NEED_WAKEUP + fence + re-read of sq_tail */
+	dios__fence_seq_cst();
+	if (dios__load_relaxed(&g_dios.hdr->sq_flags) & D_SQ_NEED_WAKEUP) {
+		uint64_t one = 1;
+		ssize_t n;
+		do
+			n = write(g_dios.doorbell, &one, sizeof one);
+		while (n < 0 && errno == EINTR);
+	}
+}
+
+/* ---- completion (section 3) ---------------------------------------------- */
+
+static long futex_wait(uint32_t *addr, uint32_t expected)
+{
+	struct timespec ts = { 0, FUTEX_TIMEOUT_NS };
+	/* FUTEX_WAIT (0), not the private variant: the word is shared with the daemon */
+	return syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
+}
+
+/* Wait until the CQE at cq_head is published.  0, or -ENOTCONN (connection marked dead). */
+static int cq_wait(void)
+{
+	struct dios_region_header *h = g_dios.hdr;
+	uint32_t head = g_dios.cq_head;
+
+	/* acquire: the CQE contents before the daemon's release store of cq_tail */
+	if (dios__load_acquire(&h->cq_tail) != head)
+		return 0;
+	if (g_dios.spin_ns) {
+		uint64_t t0 = now_ns();
+		for (unsigned i = 1;; i++) {
+			dios__cpu_relax();
+			/* acquire: as above */
+			if (dios__load_acquire(&h->cq_tail) != head)
+				return 0;
+			if ((i & 15) == 0) {
+				/* acquire: the daemon's shutdown announcement */
+				if (dios__load_acquire(&h->daemon_state) & D_DSTATE_SHUTDOWN) {
+					dios__mark_dead();
+					return -ENOTCONN;
+				}
+				if (now_ns() - t0 >= g_dios.spin_ns)
+					break;
+			}
+		}
+	}
+	for (;;) {
+		/* a futex waiter is not woken when the daemon dies: check before every sleep */
+		if (daemon_gone()) {
+			dios__mark_dead();
+			return -ENOTCONN;
+		}
+		/* seq_cst: our waiter count is visible before we re-check cq_tail (daemon: store tail, fence, read waiters) */
+		dios__fetch_add_seq_cst(&h->cq_waiters, 1);
+		/* acquire: as above */
+		if (dios__load_acquire(&h->cq_tail) == head)
+			futex_wait(&h->cq_tail, head);      /* 0, EAGAIN, EINTR, ETIMEDOUT: all re-check */
+		/* seq_cst: we are no longer sleeping */
+		dios__fetch_sub_seq_cst(&h->cq_waiters, 1);
+		/* acquire: as above */
+		if (dios__load_acquire(&h->cq_tail) != head)
+			return 0;
+	}
+}
+
+/* Reap the next CQE into *out.  0, or -ENOTCONN. */
+static int cq_reap(struct dios_cqe *out)
+{
+	int rc = cq_wait();
+	if (rc)
+		return rc;
+	uint32_t head = g_dios.cq_head;
+	/* relaxed suffices: cq_wait's acquire load already ordered us after the publication */
+	uint32_t tail = dios__load_relaxed(&g_dios.hdr->cq_tail);
+	if (tail - head > DIOS_CQ_ENTRIES) {
+		dios__mark_dead();                              /* corrupt cq_tail */
+		return -ENOTCONN;
+	}
+	*out = g_dios.cq[head & (DIOS_CQ_ENTRIES - 1)];
+	g_dios.cq_head = head + 1;
+	/* release: we have finished reading the slot; the daemon may reuse it */
+	dios__store_release(&g_dios.hdr->cq_head, head + 1);
+	return 0;
+}
+
+/* ---- the engine shared by single calls and dios_batch -------------------- */
+
+/* Submit the SQEs of the entries marked submitted: one sq_tail store.  0 or -ENOTCONN. */
+static int submit(struct dios_req *q, unsigned n)
+{
+	uint32_t k = 0;
+	for (unsigned i = 0; i < n; i++)
+		k += q[i].submitted ? 1 : 0;
+	int rc = sq_reserve(k);
+	if (rc)
+		return rc;
+	uint32_t tail = g_dios.sq_tail;
+	for (unsigned i = 0; i < n; i++) {
+		if (!q[i].submitted)
+			continue;
+		q[i].sqe.user_data = g_dios.next_ud++;
+		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
+		tail++;
+	}
+	g_dios.sq_tail = tail;
+	/* release: the daemon sees the new SQEs only after they are complete; one store for all */
+	dios__store_release(&g_dios.hdr->sq_tail, tail);
+	ring_doorbell_if_asleep();
+	return 0;
+}
+
+/* Reap and decode, in order, the completions of the submitted entries. */
+static int reap(struct dios_req *q, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (!q[i].submitted)
+			continue;
+		struct dios_cqe cqe;
+		int rc = g_dios.state == DIOS_ST_UP ? cq_reap(&cqe) : -ENOTCONN;
+		if (rc) {
+			for (unsigned j = i; j < n; j++)
+				if (q[j].submitted)
+					q[j].res = -ENOTCONN;
+			return -ENOTCONN;
+		}
+		if (cqe.user_data != q[i].sqe.user_data) {
+			q[i].res = -EPROTO;                     /* completions must come in order */
+			dios__mark_dead();
+			for (unsigned j = i + 1; j < n; j++)
+				if (q[j].submitted)
+					q[j].res = -ENOTCONN;
+			return -ENOTCONN;
+		}
+		q[i].res = dios__decode(&q[i], &cqe);
+	}
+	return g_dios.state == DIOS_ST_UP ? 0 : -ENOTCONN;
+}
+
+/*
+ * Acquires whose completion could not be turned into a usable buffer (segment
+ * missing, mapping failed, slab exhausted) hold a buffer in the daemon that
+ * nobody could release: give those back, ignoring the results.
+ */
+static void undo(struct dios_req *q, unsigned n)
+{
+	struct dios_req u[8];                   /* rare path: small batches keep the stack small */
+	unsigned i = 0;
+	while (i < n && g_dios.state == DIOS_ST_UP) {
+		unsigned k = 0;
+		for (; i < n && k < 8; i++) {
+			if (!q[i].undo)
+				continue;
+			memset(&u[k], 0, sizeof u[k]);
+			u[k].sqe.opcode = q[i].op == D_OP_ACQUIRE_READ ? D_OP_RELEASE_READ : D_OP_RELEASE_WRITE;
+			u[k].sqe.ref = dios__ref_id(q[i].ref);
+			u[k].sqe.buf = q[i].undo_buf;
+			u[k].op = D_OP_NOP;             /* decode: nothing to do */
+			u[k].submitted = 1;
+			k++;
+		}
+		if (k == 0 || submit(u, k) != 0 || reap(u, k) != 0)
+			return;
+	}
+}
+
+int dios__exec(struct dios_req *q, unsigned n)
+{
+	unsigned nsub = 0;
+	int rc = 0;
+	int cs = call_lock();
+	for (unsigned i = 0; i < n; i++) {
+		q[i].res = dios__encode(&q[i]);
+		q[i].submitted = q[i].res == 0;
+		nsub += q[i].submitted;
+	}
+	if (nsub) {
+		rc = ensure_conn();
+		if (rc == 0)
+			rc = submit(q, n);
+		if (rc == 0) {
+			rc = reap(q, n);
+			if (rc == 0)
+				undo(q, n);
+		} else {
+			for (unsigned i = 0; i < n; i++)
+				if (q[i].submitted)
+					q[i].res = -ENOTCONN;
+		}
+	}
+	call_unlock(cs);
+	return rc;
+}
+
+/* ---- task identity -------------------------------------------------------- */
+
+dios_ref_t *dios_self(void)
+{
+	dios_ref_t *r = NULL;
+	int cs = call_lock();
+	if (ensure_conn() == 0)
+		r = dios__ref(g_dios.self_ref);
+	call_unlock(cs);
+	return r;
+}
+
+const dios_name_t *dios_self_exe(void)
+{
+	const dios_name_t *n = NULL;
+	int cs = call_lock();
+	if (ensure_conn() == 0)
+		n = &self_exe_copy;
+	call_unlock(cs);
+	return n;
+}
+
+/* ---- fork (section 8) ---------------------------------------------------- */
+
+static void atfork_prepare(void)
+{
+	/* Not g_dios.lock: a call may block (later: parked reads) and fork must not wait for it. */
+	pthread_mutex_lock(&dios__book_lock);
+}
+
+static void atfork_parent(void)
+{
+	pthread_mutex_unlock(&dios__book_lock);
+}
+
+/* The child is a new task: drop the parent's connection, buffers and mappings' bookkeeping. */
+static void atfork_child(void)
+{
+	release_resources();
+	g_dios.state = DIOS_ST_IDLE;
+	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
+	g_dios.self_ref = 0;
+	memset(&self_exe_copy, 0, sizeof self_exe_copy);
+	dios__seg_forget();                     /* mappings stay mapped; just forget them */
+	dios__buf_forget();                     /* the child holds none of the parent's buffers */
+	pthread_mutex_init(&g_dios.lock, NULL); /* may have been held by a parent thread mid-call */
+	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
+}
+
+__attribute__((constructor)) static void dios_conn_init(void)
+{
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}

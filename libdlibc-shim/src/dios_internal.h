@@ -1,0 +1,201 @@
+/*
+ * dios_internal.h - private declarations shared by the libdlibc sources.
+ *
+ * Everything here has hidden visibility (-fvisibility=hidden); only the
+ * dios_* functions declared in <dios/dios.h> are exported (see the pragma
+ * below and libdlibc.map).  Internal names start with dios__.
+ *
+ * Locking: g_dios.lock serialises whole calls (PROTOCOL.md section 3): the
+ * ring, the connection state, the segment cache and the buffer slab are only
+ * touched under it.  dios__book_lock is a short inner lock taken around every
+ * change to the segment cache and the slab, and by the pthread_atfork prepare
+ * handler, so a fork() in another thread never copies them half-updated.
+ */
+#ifndef DIOS_INTERNAL_H
+#define DIOS_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(default)
+#include <dios/dios.h>
+#pragma GCC visibility pop
+
+/* ------------------------------------------------------------------------ */
+/* barrier helpers: the only way the shim touches the shared hot words.      */
+/* The region's words are plain uint32_t in the ABI, so these use the        */
+/* __atomic builtins (same semantics as <stdatomic.h> on _Atomic objects).   */
+/* ------------------------------------------------------------------------ */
+static inline uint32_t dios__load_acquire(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint32_t dios__load_relaxed(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void dios__store_release(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void dios__fence_seq_cst(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static inline void dios__fetch_add_seq_cst(uint32_t *p, uint32_t v)
+{
+	(void)__atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline void dios__fetch_sub_seq_cst(uint32_t *p, uint32_t v)
+{
+	(void)__atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
+}
+
+static inline void dios__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* connection (dios_conn.c)                                                  */
+/* ------------------------------------------------------------------------ */
+enum dios_conn_state {
+	DIOS_ST_IDLE = 0,   /* not connected yet (or connect failed: retried next call) */
+	DIOS_ST_UP   = 1,   /* registered, ring usable */
+	DIOS_ST_DEAD = 2,   /* daemon gone or protocol broken: -ENOTCONN for good */
+};
+
+struct dios_conn {
+	pthread_mutex_t lock;           /* serialises whole calls */
+	int state;                      /* enum dios_conn_state, under lock */
+	int sock;                       /* control socket, -1 when none */
+	int doorbell;                   /* eventfd, -1 when none */
+	struct dios_region_header *hdr; /* the mapped region, NULL when none */
+	struct dios_sqe *sq;
+	struct dios_cqe *cq;
+	uint32_t sq_tail;               /* shim-private copy of hdr->sq_tail */
+	uint32_t cq_head;               /* shim-private copy of hdr->cq_head */
+	uint32_t sq_head_cache;         /* last hdr->sq_head read */
+	uint64_t next_ud;               /* user_data counter */
+	uint64_t spin_ns;               /* DIOS_SPIN_NS, read at connect */
+	uint64_t task_id;
+	uint64_t self_ref;
+};
+
+extern struct dios_conn g_dios;
+extern pthread_mutex_t dios__book_lock;
+
+/* Mark the connection dead (under g_dios.lock): closes the fds, unmaps the region. */
+void dios__mark_dead(void);
+
+/* ------------------------------------------------------------------------ */
+/* requests: one per call; single calls and dios_batch share them           */
+/* ------------------------------------------------------------------------ */
+struct dios_bufrec;
+
+struct dios_req {
+	struct dios_sqe sqe;            /* encoded here first, copied into the ring */
+	uint32_t op;                    /* D_OP_* */
+	int32_t  res;                   /* result of the call */
+	int      submitted;             /* encode succeeded: an SQE goes to the daemon */
+	dios_flags_t flags;             /* as given (CREATE: plus D_CREATE_NAMED) */
+	dios_object_type_t type;        /* CREATE */
+	const void *arg;                /* CREATE */
+	dios_name_t *name;              /* CREATE in/out, LOOKUP in */
+	dios_ref_t *ref;                /* the reference acted on */
+	dios_ref_t **ref_out;           /* CREATE, LOOKUP (refs), RUN (task_out), SELECT (ready_out) */
+	uint64_t *count;                /* LOOKUP capacity in / found out; COPY, SELECT: count in */
+	uint64_t count_store;           /* backing store for count when the caller has none */
+	uint64_t host_id;               /* CREATE */
+	uint64_t len;                   /* ACQUIRE_*, COMMIT_WRITE */
+	dios_iovec_t *iov;              /* COMMIT_*, RELEASE_* in */
+	dios_iovec_t **iov_out;         /* ACQUIRE_* out */
+	dios_ref_info_t *info;          /* REF_INFO out */
+	dios_daemon_stats_t *stats;     /* STATS out */
+	dios_ref_t **refs;              /* COPY, SELECT in */
+	dios_ref_t *ref2;               /* COPY target task */
+	const dios_task_spec_t *spec;   /* RUN */
+	struct dios_bufrec *rec;        /* COMMIT/RELEASE: record found at encode */
+	uint64_t buf_id;                /* COMMIT/RELEASE: rec->buf_id at encode */
+	uint64_t undo_buf;              /* ACQUIRE whose result could not be used: buffer to release */
+	int      undo;                  /* undo_buf is set */
+};
+
+/* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
+int dios__encode(struct dios_req *q);
+int dios__decode(struct dios_req *q, const struct dios_cqe *cqe);
+
+/*
+ * dios_conn.c: run n requests as one ring publication.  Encodes each (an
+ * encode error is that entry's res and it is not submitted), connects if
+ * needed, submits the rest with one sq_tail store, reaps and decodes in order.
+ * Returns 0, or -ENOTCONN if the daemon is unreachable or went away (entries
+ * not completed then have res -ENOTCONN).
+ */
+int dios__exec(struct dios_req *q, unsigned n);
+
+static inline dios_ref_t *dios__ref(uint64_t id)
+{
+	return (dios_ref_t *)(uintptr_t)id;
+}
+
+static inline uint64_t dios__ref_id(const dios_ref_t *r)
+{
+	return (uint64_t)(uintptr_t)r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* segment cache (dios_seg.c)                                                */
+/* ------------------------------------------------------------------------ */
+/*
+ * Find the mapping for an acquire's segment.  need_msg: the CQE carried
+ * D_CQE_F_SEGMENT, so SEGMENT messages are read from the socket until one for
+ * seg_id (writable if want_write) arrives.  Returns 0 with *addr and *size set, or
+ * -EPROTO (segment not there), -errno of a failed mmap, -ENOTCONN (socket
+ * gone; the connection is then marked dead).
+ */
+int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size);
+/* D_CQE_F_UNMAP: munmap both protections of seg_id. */
+void dios__seg_unmap(uint64_t seg_id);
+/* fork child: forget every mapping (they stay mapped). */
+void dios__seg_forget(void);
+
+/* ------------------------------------------------------------------------ */
+/* buffer slab (dios_buf.c)                                                  */
+/* ------------------------------------------------------------------------ */
+enum { DIOS_BUF_READ = 1, DIOS_BUF_WRITE = 2 };
+
+struct dios_bufrec {
+	dios_iovec_t iov;               /* first member: what the user holds */
+	uint64_t magic;                 /* DIOS_BUF_MAGIC while live, 0 when free */
+	uint64_t buf_id;                /* daemon's buffer id */
+	uint64_t ref_id;                /* reference it was acquired through */
+	uint64_t seg_id;                /* segment it lies in */
+	uint32_t kind;                  /* DIOS_BUF_READ or DIOS_BUF_WRITE */
+	uint32_t rsvd;
+	struct dios_bufrec *next_free;  /* free-list link */
+};
+
+/* New record (magic set, fields zero), or NULL if mmap fails. */
+struct dios_bufrec *dios__buf_alloc(void);
+/* The live record whose iov is p, or NULL (not ours, misaligned, or released). */
+struct dios_bufrec *dios__buf_lookup(const dios_iovec_t *p);
+/* Clear the magic and put the record on the free list. */
+void dios__buf_free(struct dios_bufrec *rec);
+/* fork child: every record becomes free (the child holds no buffers). */
+void dios__buf_forget(void);
+
+#endif /* DIOS_INTERNAL_H */
