@@ -119,7 +119,7 @@ int dios_release_write(dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
 
 /* ---- utilities ---------------------------------------------------------- */
 
-/* Text form: 43 URL-safe base64 characters, NUL-terminated in dst[44]. Returns dst. */
+/* Text form: 43 URL-safe base64 characters, NUL-terminated in dst[44].  Returns dst (NULL if name or dst is NULL). */
 char *dios_nametostr(const dios_name_t *name, char dst[DIOS_NAME_STRLEN]);
 /* Parse the text form.  0, or -EINVAL for anything but 43 valid characters. */
 int dios_strtoname(const char *s, dios_name_t *out);

@@ -177,7 +177,8 @@ struct dios_sqe {
 /*   LOOKUP        val[0] ref id; val[1] references found                    */
 /*   DELETE        val[0] segment id to unmap when D_CQE_F_UNMAP is set      */
 /*   ACQUIRE_*     val[0] buffer id; val[1] segment id; val[2] offset;       */
-/*                 val[3] length; val[4] segment size                        */
+/*                 val[3] length; val[4] segment size; val[5] D_SEG_* prot   */
+/*                 of the mapping the buffer lives in                        */
 /*   REF_INFO      val[0] type; val[1] perms; val[2] size; val[3] state;     */
 /*                 val[4] object id; val[5] reserved                         */
 /*   STATS         val[0] tasks; val[1] objects; val[2] names;               */
@@ -289,6 +290,7 @@ struct dios_msg_segment {
 /* Where clients find the daemon                                             */
 /* ------------------------------------------------------------------------ */
 #define DIOS_ENV_SOCKET         "DIOS_SOCKET"     /* overrides the default path */
+#define DIOS_ENV_SPIN_NS        "DIOS_SPIN_NS"    /* shim: ns to spin before futex-waiting (default 20000) */
 #define DIOS_RUNTIME_SUBDIR     "dios"            /* under $XDG_RUNTIME_DIR */
 #define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
 #define DIOS_SOCKET_NAME        "diosd.sock"

@@ -164,6 +164,8 @@ pub const DIOS_MAX_LOOKUP_REFS: u32 = 1024;
 
 /// Environment variable naming the daemon's socket (overrides the default path).
 pub const DIOS_ENV_SOCKET: &str = "DIOS_SOCKET";
+/// Environment variable: nanoseconds the shim spins before futex-waiting.
+pub const DIOS_ENV_SPIN_NS: &str = "DIOS_SPIN_NS";
 
 // ===========================================================================
 // dios.h: types

@@ -143,7 +143,7 @@ fn mirrored() -> Vec<(&'static str, i128)> {
 
 /// String constants dios-sys defines, checked against abi_dump's `str.` lines.
 fn mirrored_strings() -> Vec<(&'static str, &'static str)> {
-    vec![("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET)]
+    vec![("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET), ("DIOS_ENV_SPIN_NS", DIOS_ENV_SPIN_NS)]
 }
 
 /// Constants abi_dump prints that dios-sys deliberately does not mirror.

@@ -114,6 +114,7 @@ public final class Abi {
 
     // where clients find the daemon
     public static final String DIOS_ENV_SOCKET = "DIOS_SOCKET";
+    public static final String DIOS_ENV_SPIN_NS = "DIOS_SPIN_NS";
     public static final String DIOS_RUNTIME_SUBDIR = "dios";
     public static final String DIOS_TMP_DIR_PREFIX = "/tmp/dios-";
     public static final String DIOS_SOCKET_NAME = "diosd.sock";

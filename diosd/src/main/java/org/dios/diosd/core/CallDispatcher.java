@@ -225,6 +225,7 @@ public final class CallDispatcher {
         val[2] = 0;
         val[3] = len;
         val[4] = m.size();
+        val[5] = prot;
         return 0;
     }
 
