@@ -1,0 +1,116 @@
+/* helpers.h - shared test scaffolding: start/stop a private diosd, CHECK macros. */
+#ifndef DT_HELPERS_H
+#define DT_HELPERS_H
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <dios/dios.h>
+
+#define T_EXIT_PASS 0
+#define T_EXIT_FAIL 1
+#define T_EXIT_SKIP 77
+
+/*
+ * Failure path for every check: prints where and what, then (in the process
+ * that started the daemon) kills the daemon and prints the tail of its log.
+ * In a forked child it only exits 1; the parent sees that and fails.
+ */
+void dt_fail(const char *file, int line, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
+#define CHECK(cond) do { \
+	if (!(cond)) \
+		dt_fail(__FILE__, __LINE__, "CHECK(%s) failed", #cond); \
+} while (0)
+
+#define CHECK_EQ(a, b) do { \
+	long long dt_a_ = (long long)(a), dt_b_ = (long long)(b); \
+	if (dt_a_ != dt_b_) \
+		dt_fail(__FILE__, __LINE__, "CHECK_EQ(%s, %s) failed: %s != %s", #a, #b, \
+			dt_fmt(dt_a_, (char[48]){ 0 }), dt_fmt(dt_b_, (char[48]){ 0 })); \
+} while (0)
+
+#define CHECK_NE(a, b) do { \
+	long long dt_a_ = (long long)(a), dt_b_ = (long long)(b); \
+	if (dt_a_ == dt_b_) \
+		dt_fail(__FILE__, __LINE__, "CHECK_NE(%s, %s) failed: both %lld (%#llx)", \
+			#a, #b, dt_a_, (unsigned long long)dt_a_); \
+} while (0)
+
+/* "-ENOENT" for -2 and so on; "" for values that are not small negative errnos. */
+const char *dt_errname(long long v);
+/* v as text into buf[48]: "-2 (-ENOENT)", "4096", "123456789 (0x75bcd15)". */
+const char *dt_fmt(long long v, char *buf);
+
+/*
+ * Start a private daemon: mkdtemp /tmp/dios-test-XXXXXX, run
+ * $DIOSD --socket <dir>/d.sock --state-dir <dir>/state with output to
+ * <dir>/diosd.log, wait (<= 30 s) until the socket accepts a connection,
+ * export DIOS_SOCKET.  Returns the daemon's pid; fails the test on any error.
+ * Also installs a SIGALRM handler so alarm(60) in a test fails cleanly and
+ * takes the daemon down with it.
+ */
+pid_t dt_start_daemon(void);
+/* Same, in an existing directory (used to restart on the same socket path). */
+pid_t dt_start_daemon_in(const char *dir);
+/*
+ * SIGTERM, wait <= 10 s (then SIGKILL and fail), check it exited cleanly and
+ * that the socket file is gone; removes the temp dir.
+ */
+void dt_stop_daemon(void);
+/* Same, but keep the temp dir (to restart a daemon on the same socket path). */
+void dt_stop_daemon_keep_dir(void);
+/* SIGKILL the daemon (its whole process group) and reap it.  Returns the wait status. */
+int dt_kill_daemon(void);
+/* Remove the temp dir (after dt_kill_daemon). */
+void dt_cleanup_dir(void);
+
+const char *dt_dir(void);          /* the temp dir */
+const char *dt_socket_path(void);  /* <dir>/d.sock */
+pid_t dt_daemon_pid(void);
+void dt_print_log_tail(void);
+
+/* Monotonic clock in ns. */
+static inline uint64_t dt_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Daemon stats, failing the test if the call fails. */
+dios_daemon_stats_t dt_stats(void);
+/* Print stats with a label (to stderr). */
+void dt_print_stats(const char *label, const dios_daemon_stats_t *s);
+/* Check every field of two stats is equal (prints both on mismatch). */
+#define CHECK_STATS_EQ(got, want) dt_check_stats_eq(__FILE__, __LINE__, &(got), &(want))
+void dt_check_stats_eq(const char *file, int line, const dios_daemon_stats_t *got,
+		       const dios_daemon_stats_t *want);
+/* Poll dios_daemon_stats until equal to want or timeout_ms passes; returns the last value read. */
+dios_daemon_stats_t dt_wait_stats(const dios_daemon_stats_t *want, int timeout_ms);
+
+/* Fill a buffer with a pattern derived from seed; check it (returns first bad index or -1). */
+void dt_fill(void *buf, size_t len, uint32_t seed);
+long dt_verify(const void *buf, size_t len, uint32_t seed);
+
+/* A name nobody bound: 32 random bytes. */
+void dt_random_name(dios_name_t *n);
+
+/* pipe helpers for parent/child coordination: write/read one byte, fail on error/EOF. */
+void dt_send(int fd, char c);
+char dt_recv(int fd);
+
+/* Wait for a child and return its status (fails the test on waitpid error). */
+int dt_wait_child(pid_t pid);
+/* CHECK that a child exited with status 0 (prints how it ended otherwise). */
+#define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
+void dt_check_child_ok(const char *file, int line, pid_t pid);
+
+#endif /* DT_HELPERS_H */
