@@ -81,6 +81,12 @@ int dios_copy(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t *tar
  * dios_delete - release a reference.  The object is freed when its last
  * reference goes.  D_DELETE_ZOMBIFY (needs D_PERM_DELETE) kills the object for
  * every holder: later operations fail with -EIDRM.
+ * Buffers still acquired through the reference are released with it (their
+ * iovecs become invalid).  Deleting a reference to a zombie works (0).
+ * Only the creator's reference carries D_PERM_DELETE; looked-up ones do not.
+ * Zombies: the name is unbound at once (lookups give -ENOENT), dios_ref_info
+ * still succeeds and reports D_REF_STATE_ZOMBIE, releasing buffers works,
+ * and every other call on the object fails with -EIDRM.
  * Errors: -EBADF (not held; also a second delete of the same reference),
  * -EACCES (zombify without D_PERM_DELETE), -EINVAL (unknown flag).
  */
@@ -94,7 +100,9 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
 
 /*
  * I/O transactions (seed section 3.5.2): acquire a buffer, commit, release.
- * Memory objects (PRIVMEM, SHMEM): acquire maps the object from offset 0 into
+ * Memory objects (PRIVMEM, SHMEM) get their memory at the first acquire, not at
+ * create (as Linux allocates pages at first touch).
+ * Memory objects: acquire maps the object from offset 0 into
  * the caller (len 0 = the whole object; len > size is -EINVAL).  The buffer is
  * the object's own shared memory: no copy is made.  A buffer stays usable for
  * many commits until it is released.

@@ -189,13 +189,17 @@ public final class Main {
             }
             LibC.unlink(path); // stale, from a daemon that died
         }
+        // The benchmark RPC socket first: once the main socket accepts, everything is served.
+        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX);
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
-        if (listenFd < 0) throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
+        if (listenFd < 0) {
+            if (rpc != null) rpc.stop();
+            throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
+        }
         // Owner only: the socket is the gate to every object of this user's tasks.
         LibC.chmod(path, 0600);
 
         DriverConductor conductor = new DriverConductor(o.config(), listenFd);
-        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
             conductor.requestStop();
