@@ -41,6 +41,7 @@ public final class Main {
               --max-buffers N       outstanding buffers per task at most (default 1024)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
+              --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
               --log-level LEVEL     error, warn, info (default) or debug
               --version             print the version and exit
             """;
@@ -83,6 +84,7 @@ public final class Main {
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
         long spin = d.spinNanos(), yield = d.yieldNanos();
+        int warmup = d.warmupCycles();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -106,6 +108,7 @@ public final class Main {
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
+                case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
                 case "--log-level" -> {
                     String l = value(args, ++i, a);
                     try {
@@ -124,7 +127,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos()));
+                d.handshakeTimeoutNanos(), warmup));
     }
 
     private static String value(String[] args, int i, String flag) throws StartupException {

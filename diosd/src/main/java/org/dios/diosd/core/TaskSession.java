@@ -50,6 +50,8 @@ public final class TaskSession {
     int cachedCqHead;
     boolean active;
     boolean dead;
+    /** The start-up warm-up's synthetic task: not logged. */
+    boolean quiet;
     long lastWorkNanos;
 
     TaskSession(long taskId, int slot, int generation, int pid, int uid, int gid, int sock, int doorbell, int pidfd,
