@@ -12,7 +12,7 @@
 #include <dios/dios.h>
 #include <unistd.h>
 
-enum { V_ANON, V_DEL, V_RANDOM, V_GIVEN, V_LOOKUP, NV };
+enum { V_ANON, V_DEL, V_RANDOM, V_GIVEN, V_LOOKUP, V_BACKED, NV };
 
 static uint64_t size = 4096;
 static dios_name_t looked_name;
@@ -70,6 +70,24 @@ static void one_given(struct series *s)
 		series_add(s, b - a);
 }
 
+/* Memory is allocated at the first acquire, not at create: time both together
+ * (memfd create, truncate, seal, fd passed by SCM_RIGHTS, mmap in the shim). */
+static void one_backed(struct series *s)
+{
+	dios_ref_t *r = NULL;
+	dios_iovec_t *iov = NULL;
+	uint64_t a = bench_now_ns();
+	int rc = dios_create(0, D_OBJ_SHMEM, &size, NULL, &r, 0);
+	if (rc == 0)
+		rc = dios_acquire_write(0, r, 0, &iov);
+	uint64_t b = bench_now_ns();
+	must(rc, "dios_create + dios_acquire_write");
+	must(dios_release_write(0, r, iov), "dios_release_write");
+	must(dios_delete(0, r), "dios_delete");
+	if (s)
+		series_add(s, b - a);
+}
+
 static void one_lookup(struct series *s)
 {
 	dios_ref_t *r = NULL;
@@ -112,6 +130,7 @@ int main(int argc, char **argv)
 	series_init(&s[V_RANDOM], "create_named_random", "dios_create SHMEM 4 KiB, random name", cap);
 	series_init(&s[V_GIVEN], "create_named_given", "dios_create SHMEM 4 KiB, given name", cap);
 	series_init(&s[V_LOOKUP], "lookup", "dios_lookup of an existing name (1 ref)", cap);
+	series_init(&s[V_BACKED], "create_first_acquire", "dios_create + first dios_acquire_write (memory made)", cap);
 
 	uint64_t t0 = bench_now_ns();
 	for (long i = 0; i < warm; i++) {
@@ -119,12 +138,14 @@ int main(int argc, char **argv)
 		one_random(NULL);
 		one_given(NULL);
 		one_lookup(NULL);
+		if (i % 10 == 0)
+			one_backed(NULL);
 	}
 	fprintf(stderr, "warm-up: %ld x 4 kinds in %.2f s\n", warm, (bench_now_ns() - t0) / 1e9);
 
 	for (int r = 0; r < rounds; r++) {
-		for (int k = 0; k < 4; k++) {
-			int v = (k + r) % 4;
+		for (int k = 0; k < 5; k++) {
+			int v = (k + r) % 5;
 			for (int i = 0; i < 200; i++)    /* keep the daemon awake between kinds */
 				dios_nop(0);
 			for (int i = 0; i < per_round; i++) {
@@ -133,6 +154,7 @@ int main(int argc, char **argv)
 				case 1: one_random(&s[V_RANDOM]); break;
 				case 2: one_given(&s[V_GIVEN]); break;
 				case 3: one_lookup(&s[V_LOOKUP]); break;
+				case 4: one_backed(&s[V_BACKED]); break;
 				}
 			}
 		}

@@ -139,7 +139,7 @@ static inline void spin_roundtrip(void)
 		;
 }
 
-enum { V_AWAKE, V_IDLE, V_PIPE, V_RPC, V_SPIN, NV };
+enum { V_AWAKE, V_IDLE, V_PIPE, V_RPC, V_SPIN, V_PIPE_IDLE, V_RPC_IDLE, NV };
 
 int main(int argc, char **argv)
 {
@@ -160,6 +160,8 @@ int main(int argc, char **argv)
 		[V_PIPE]  = quick ? 500 : 5000,
 		[V_RPC]   = quick ? 500 : 5000,
 		[V_SPIN]  = quick ? 1000 : 20000,
+		[V_PIPE_IDLE] = quick ? 10 : 25,
+		[V_RPC_IDLE]  = quick ? 10 : 25,
 	};
 	const long warm_ring = quick ? 20000 : 300000;
 	const long warm_rpc = quick ? 20000 : 200000;
@@ -174,6 +176,8 @@ int main(int argc, char **argv)
 	series_init(&s[V_PIPE], "nullcall_pipe_pingpong", "pipe ping-pong, 2 processes, 1 byte each way", (size_t)rounds * per_round[V_PIPE]);
 	series_init(&s[V_RPC], "nullcall_socket_rpc", "Unix SOCK_SEQPACKET RPC nop to the same daemon", (size_t)rounds * per_round[V_RPC]);
 	series_init(&s[V_SPIN], "spin_pingpong_floor", "cache-line spin ping-pong, 2 threads (hardware floor)", (size_t)rounds * per_round[V_SPIN]);
+	series_init(&s[V_PIPE_IDLE], "nullcall_pipe_idle", "pipe ping-pong after 20 ms idle", (size_t)rounds * per_round[V_PIPE_IDLE]);
+	series_init(&s[V_RPC_IDLE], "nullcall_socket_rpc_idle", "Unix-socket RPC nop after 20 ms idle", (size_t)rounds * per_round[V_RPC_IDLE]);
 
 	/* warm-up: the daemon's JIT needs 100-200k calls on each path */
 	uint64_t t0 = bench_now_ns();
@@ -206,6 +210,19 @@ int main(int argc, char **argv)
 					usleep(idle_gap_us);
 					uint64_t a = bench_now_ns();
 					ring_nop();
+					series_add(&s[v], bench_now_ns() - a);
+				}
+				break;
+			case V_PIPE_IDLE:
+			case V_RPC_IDLE:
+				/* the idle figure's fair baselines: the same 20 ms gap, so the peer sleeps too */
+				for (int i = 0; i < per_round[v]; i++) {
+					usleep(idle_gap_us);
+					uint64_t a = bench_now_ns();
+					if (v == V_PIPE_IDLE)
+						pipe_roundtrip();
+					else
+						rpc_roundtrip();
 					series_add(&s[v], bench_now_ns() - a);
 				}
 				break;
