@@ -183,6 +183,8 @@ static int probe_connect(const char *path)
 	return r == 0 ? 0 : -e;
 }
 
+const char *const *dt_daemon_args;
+
 pid_t dt_start_daemon_in(const char *dir)
 {
 	install_alarm_handler();
@@ -227,7 +229,12 @@ pid_t dt_start_daemon_in(const char *dir)
 		close(nfd);
 		signal(SIGALRM, SIG_DFL);
 		alarm(0);
-		execl(diosd, diosd, "--socket", g_sock, "--state-dir", state, (char *)NULL);
+		const char *argv[24] = { diosd, "--socket", g_sock, "--state-dir", state };
+		int argc = 5;
+		for (int i = 0; dt_daemon_args && dt_daemon_args[i] && argc < 22; i++)
+			argv[argc++] = dt_daemon_args[i];
+		argv[argc] = NULL;
+		execv(diosd, (char *const *)argv);
 		dprintf(2, "dt_start_daemon: exec %s: %s\n", diosd, strerror(errno));
 		_exit(127);
 	}
