@@ -490,3 +490,27 @@ void dt_check_child_ok(const char *file, int line, pid_t pid)
 		dt_fail(file, line, "child %d exited with status %d", (int)pid, WEXITSTATUS(st));
 	dt_fail(file, line, "child %d killed by signal %d (%s)", (int)pid, WTERMSIG(st), strsignal(WTERMSIG(st)));
 }
+
+pid_t dt_fork_peer(int *rd, int *wr)
+{
+	int c2p[2], p2c[2];
+	if (pipe(c2p) != 0 || pipe(p2c) != 0)
+		dt_fail(__FILE__, __LINE__, "pipe: %s", strerror(errno));
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		dt_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		alarm(60);                      /* alarms are not inherited */
+		close(c2p[0]);
+		close(p2c[1]);
+		*rd = p2c[0];
+		*wr = c2p[1];
+		return 0;
+	}
+	close(c2p[1]);
+	close(p2c[0]);
+	*rd = c2p[0];
+	*wr = p2c[1];
+	return pid;
+}

@@ -79,6 +79,14 @@ const char *dt_socket_path(void);  /* <dir>/d.sock */
 pid_t dt_daemon_pid(void);
 void dt_print_log_tail(void);
 
+/*
+ * Fork a peer (a new task once it calls DIOS) joined by two pipes.  In the
+ * child: returns 0 with alarm(60) armed, *rd reading from the parent and *wr
+ * writing to it.  In the parent: returns the child's pid, *rd reading from
+ * the child and *wr writing to it.  The other ends are closed on each side.
+ */
+pid_t dt_fork_peer(int *rd, int *wr);
+
 /* Monotonic clock in ns. */
 static inline uint64_t dt_now_ns(void)
 {

@@ -42,16 +42,9 @@ int main(void)
 	CHECK_EQ(dios_delete(0, again), 0);
 
 	/* another task: -EACCES for both private names, read-only too; the shared one resolves */
-	int c2p[2], p2c[2];
-	CHECK_EQ(pipe(c2p), 0);
-	CHECK_EQ(pipe(p2c), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
+	int rd, wr;
+	pid_t pid = dt_fork_peer(&rd, &wr);
 	if (pid == 0) {
-		alarm(60);
-		close(c2p[0]);
-		close(p2c[1]);
 		dios_ref_t *x = NULL;
 		uint64_t c = 1;
 		CHECK_EQ(dios_lookup(0, &given, &x, &c), -EACCES);
@@ -71,25 +64,23 @@ int main(void)
 		CHECK_EQ(dios_lookup(0, &mine, &x, &c), 0);
 		CHECK_EQ(dios_delete(0, x), 0);
 		/* ... and is as private from the parent */
-		if (write(c2p[1], &mine, sizeof(mine)) != (ssize_t)sizeof(mine))
+		if (write(wr, &mine, sizeof(mine)) != (ssize_t)sizeof(mine))
 			_exit(1);
-		CHECK_EQ(dt_recv(p2c[0]), 'g');
+		CHECK_EQ(dt_recv(rd), 'g');
 		CHECK_EQ(dios_delete(0, m), 0);
 		_exit(0);
 	}
-	close(c2p[1]);
-	close(p2c[0]);
 	dios_name_t childs;
-	CHECK_EQ(read(c2p[0], &childs, sizeof(childs)), (ssize_t)sizeof(childs));
+	CHECK_EQ(read(rd, &childs, sizeof(childs)), (ssize_t)sizeof(childs));
 	{
 		dios_ref_t *x = NULL;
 		uint64_t c = 1;
 		CHECK_EQ(dios_lookup(0, &childs, &x, &c), -EACCES);
 	}
-	dt_send(p2c[1], 'g');
+	dt_send(wr, 'g');
 	CHECK_CHILD_OK(pid);
-	close(c2p[0]);
-	close(p2c[1]);
+	close(rd);
+	close(wr);
 
 	/* failed lookups created nothing; the child is gone */
 	dios_daemon_stats_t want = base;

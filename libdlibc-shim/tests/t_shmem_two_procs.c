@@ -75,22 +75,14 @@ int main(void)
 	dios_iovec_t *rd = NULL;
 	CHECK_EQ(dios_acquire_read(0, r, 0, &rd), 0);
 
-	int c2p[2], p2c[2];
-	CHECK_EQ(pipe(c2p), 0);
-	CHECK_EQ(pipe(p2c), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
+	int from, to;
+	pid_t pid = dt_fork_peer(&from, &to);
 	if (pid == 0) {
-		close(c2p[0]);
-		close(p2c[1]);
-		_exit(child(&name, r, c2p[1], p2c[0]));
+		_exit(child(&name, r, to, from));
 	}
-	close(c2p[1]);
-	close(p2c[0]);
 
 	/* child -> parent */
-	CHECK_EQ(dt_recv(c2p[0]), 'W');
+	CHECK_EQ(dt_recv(from), 'W');
 	dios_daemon_stats_t s = dt_stats();
 	CHECK_EQ(s.tasks, base.tasks + 1);
 	CHECK_EQ(dt_verify(rd->buf, SIZE, 1001), -1);    /* visible in the buffer we already held */
@@ -102,10 +94,10 @@ int main(void)
 	CHECK_EQ(dios_release_read(0, r, rd), 0);
 
 	/* parent -> child */
-	CHECK_EQ(dt_recv(c2p[0]), 'A');
+	CHECK_EQ(dt_recv(from), 'A');
 	write_pattern(r, 2002);
-	dt_send(p2c[1], 'P');
-	CHECK_EQ(dt_recv(c2p[0]), 'D');
+	dt_send(to, 'P');
+	CHECK_EQ(dt_recv(from), 'D');
 	CHECK_CHILD_OK(pid);
 
 	/* the child's reference is gone, the object lives on through ours */

@@ -58,20 +58,12 @@ static void run(enum how how, const dios_daemon_stats_t *base)
 	dios_name_t name;
 	CHECK_EQ(dios_name_from_string(str, &name), 0);
 
-	int c2p[2], p2c[2];
-	CHECK_EQ(pipe(c2p), 0);
-	CHECK_EQ(pipe(p2c), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
+	int rd, wr;
+	pid_t pid = dt_fork_peer(&rd, &wr);
 	if (pid == 0) {
-		close(c2p[0]);
-		close(p2c[1]);
-		child(how, &name, c2p[1], p2c[0]);
+		child(how, &name, wr, rd);
 	}
-	close(c2p[1]);
-	close(p2c[0]);
-	CHECK_EQ(dt_recv(c2p[0]), 'r');
+	CHECK_EQ(dt_recv(rd), 'r');
 
 	/* the child's state is really there: the return to baseline below means something */
 	dios_daemon_stats_t s = dt_stats();
@@ -94,7 +86,7 @@ static void run(enum how how, const dios_daemon_stats_t *base)
 		st = dt_wait_child(pid);
 		CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 	} else {
-		dt_send(p2c[1], 'g');
+		dt_send(wr, 'g');
 		st = dt_wait_child(pid);
 		if (how == BY_EXIT) {
 			if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
@@ -104,8 +96,8 @@ static void run(enum how how, const dios_daemon_stats_t *base)
 				dt_fail(__FILE__, __LINE__, "child did not die of SIGSEGV: status %#x", st);
 		}
 	}
-	close(c2p[0]);
-	close(p2c[1]);
+	close(rd);
+	close(wr);
 
 	uint64_t t0 = dt_now_ns();
 	s = dt_wait_stats(base, 5000);

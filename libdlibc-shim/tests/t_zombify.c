@@ -23,35 +23,26 @@ int main(void)
 	CHECK_EQ(dios_acquire_read(0, l, 0, &rd), 0);
 
 	/* another task holds a reference too */
-	int c2p[2], p2c[2];
-	CHECK_EQ(pipe(c2p), 0);
-	CHECK_EQ(pipe(p2c), 0);
-	fflush(NULL);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
+	int from, to;
+	pid_t pid = dt_fork_peer(&from, &to);
 	if (pid == 0) {
-		alarm(30);
-		close(c2p[0]);
-		close(p2c[1]);
 		dios_ref_t *r = NULL;
 		uint64_t k = 1;
 		CHECK_EQ(dios_lookup(0, &name, &r, &k), 0);
-		dt_send(c2p[1], 'l');
-		CHECK_EQ(dt_recv(p2c[0]), 'z');
+		dt_send(to, 'l');
+		CHECK_EQ(dt_recv(from), 'z');
 		dios_iovec_t *y = NULL;
 		CHECK_EQ(dios_acquire_read(0, r, 0, &y), -EIDRM);
 		CHECK_EQ(dios_acquire_write(0, r, 0, &y), -EIDRM);
 		CHECK_EQ(dios_delete(0, r), 0);
 		_exit(0);
 	}
-	close(c2p[1]);
-	close(p2c[0]);
-	CHECK_EQ(dt_recv(c2p[0]), 'l');
+	CHECK_EQ(dt_recv(from), 'l');
 
 	/* zombify through the creator's reference: that reference is released as well */
 	CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, c), 0);
 	CHECK_EQ(dios_delete(0, c), -EBADF);
-	dt_send(p2c[1], 'z');
+	dt_send(to, 'z');
 
 	CHECK_EQ(dios_acquire_read(0, l, 0, &x), -EIDRM);
 	CHECK_EQ(dios_acquire_write(0, l, 0, &x), -EIDRM);
@@ -75,8 +66,8 @@ int main(void)
 			CHECK_EQ(r, -EIDRM);
 	}
 	CHECK_CHILD_OK(pid);
-	close(c2p[0]);
-	close(p2c[1]);
+	close(from);
+	close(to);
 
 	/* releasing the remaining references (and the buffer) frees the zombie */
 	(void)dios_release_read(0, l, rd);

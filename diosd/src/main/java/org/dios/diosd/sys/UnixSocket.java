@@ -31,22 +31,18 @@ public final class UnixSocket {
         return sa;
     }
 
-    /** Creates, binds and listens; returns the fd or -errno. */
+    /** Creates, binds and listens (non-blocking, for epoll); returns the fd or -errno. */
     public static int listen(String path, int type, int backlog) {
-        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
-        if (fd < 0) return fd;
-        try (Arena a = Arena.ofConfined()) {
-            int r = LibC.bind(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
-            if (r < 0) { LibC.close(fd); return r; }
-        }
-        int r = LibC.listen(fd, backlog);
-        if (r < 0) { LibC.close(fd); LibC.unlink(path); return r; }
-        return fd;
+        return listen(path, type, backlog, LibC.SOCK_NONBLOCK);
     }
 
-    /** Listening socket that blocks in accept (for a dedicated thread). */
+    /** Listening socket that blocks in accept (for a dedicated thread); fd or -errno. */
     public static int listenBlocking(String path, int type, int backlog) {
-        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_CLOEXEC, 0);
+        return listen(path, type, backlog, 0);
+    }
+
+    private static int listen(String path, int type, int backlog, int extraFlags) {
+        int fd = LibC.socket(LibC.AF_UNIX, type | extraFlags | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0) return fd;
         try (Arena a = Arena.ofConfined()) {
             int r = LibC.bind(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
