@@ -21,6 +21,8 @@
 #include <linux/futex.h>
 
 #define SPIN_NS_DEFAULT     20000ull
+#define SPIN_STEP_NS        1000ull            /* adaptive spin: growth step */
+#define SPIN_FLOOR_NS       500ull             /* adaptive spin: never below (keeps learning) */
 #define FUTEX_TIMEOUT_NS    100000000L     /* 100 ms: the bound on noticing a dead daemon */
 #define WELCOME_TIMEOUT_MS  10000          /* registration answer */
 
@@ -249,6 +251,7 @@ static int do_connect(void)
 	g_dios.sq_head_cache = dios__load_relaxed(&h->sq_head);
 	g_dios.next_ud = 1;
 	g_dios.spin_ns = spin_ns_from_env();
+	g_dios.spin_budget = g_dios.spin_ns;
 	g_dios.task_id = h->task_id;
 	g_dios.self_ref = h->self_ref;
 	memcpy(self_exe_copy.raw, h->self_exe, sizeof self_exe_copy.raw);
@@ -349,6 +352,9 @@ static long futex_wait(uint32_t *addr, uint32_t expected)
 	return syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
 }
 
+static void spin_adapt(uint64_t waited_ns);
+static int cq_sleep(struct dios_region_header *h, uint32_t head);
+
 /* Wait until the CQE at cq_head is published.  0, or -ENOTCONN (connection marked dead). */
 static int cq_wait(void)
 {
@@ -358,24 +364,55 @@ static int cq_wait(void)
 	/* acquire: the CQE contents before the daemon's release store of cq_tail */
 	if (dios__load_acquire(&h->cq_tail) != head)
 		return 0;
-	if (g_dios.spin_ns) {
-		uint64_t t0 = now_ns();
+	/*
+	 * Adaptive spin: the budget grows while completions arrive within the
+	 * spin window and shrinks when they do not.  Back-to-back calls to an
+	 * awake daemon keep the full DIOS_SPIN_NS; many tasks sharing few cores,
+	 * or calls to a parked daemon, stop spinning and no longer steal the CPU
+	 * the daemon needs.
+	 */
+	uint64_t t0 = now_ns();
+	if (g_dios.spin_budget) {
 		for (unsigned i = 1;; i++) {
 			dios__cpu_relax();
 			/* acquire: as above */
-			if (dios__load_acquire(&h->cq_tail) != head)
+			if (dios__load_acquire(&h->cq_tail) != head) {
+				spin_adapt(now_ns() - t0);
 				return 0;
+			}
 			if ((i & 15) == 0) {
 				/* acquire: the daemon's shutdown announcement */
 				if (dios__load_acquire(&h->daemon_state) & D_DSTATE_SHUTDOWN) {
 					dios__mark_dead();
 					return -ENOTCONN;
 				}
-				if (now_ns() - t0 >= g_dios.spin_ns)
+				if (now_ns() - t0 >= g_dios.spin_budget)
 					break;
 			}
 		}
 	}
+	int rc = cq_sleep(h, head);
+	if (rc == 0)
+		spin_adapt(now_ns() - t0);
+	return rc;
+}
+
+/* Learn from how long a completion took: could a spin of spin_ns have caught it? */
+static void spin_adapt(uint64_t waited_ns)
+{
+	if (waited_ns < g_dios.spin_ns) {
+		uint64_t b = g_dios.spin_budget * 2 + SPIN_STEP_NS;
+		g_dios.spin_budget = b < g_dios.spin_ns ? b : g_dios.spin_ns;
+	} else {
+		g_dios.spin_budget /= 2;
+		if (g_dios.spin_budget < SPIN_FLOOR_NS && g_dios.spin_ns)
+			g_dios.spin_budget = SPIN_FLOOR_NS < g_dios.spin_ns ? SPIN_FLOOR_NS : g_dios.spin_ns;
+	}
+}
+
+/* Sleep on the futex until the CQE at head is published.  0, or -ENOTCONN. */
+static int cq_sleep(struct dios_region_header *h, uint32_t head)
+{
 	for (;;) {
 		/* a futex waiter is not woken when the daemon dies: check before every sleep */
 		if (daemon_gone()) {

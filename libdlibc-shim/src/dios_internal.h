@@ -91,6 +91,7 @@ struct dios_conn {
 	uint32_t sq_head_cache;         /* last hdr->sq_head read */
 	uint64_t next_ud;               /* user_data counter */
 	uint64_t spin_ns;               /* DIOS_SPIN_NS, read at connect */
+	uint64_t spin_budget;        /* current adaptive spin, <= spin_ns */
 	uint64_t task_id;
 	uint64_t self_ref;
 };
