@@ -149,8 +149,8 @@ public final class DriverConductor implements Runnable {
     /**
      * Pre-touches the hot paths before the first task arrives: a synthetic
      * task (a private region and a real doorbell eventfd, no process) goes
-     * dormant, rings, is woken through epoll, and has NOP, CREATE, REF_INFO
-     * and DELETE entries drained from its ring, through the same code as a
+     * dormant, rings, is woken through epoll, and has NOP, named CREATE,
+     * REF_INFO, LOOKUP and DELETE entries drained from its ring, through the same code as a
      * real task. Without it the first ~100k calls and every wake-up from idle
      * run in the interpreter (a wake-up path that runs once per idle period
      * never gets hot by itself). Returns the cycles run.
@@ -175,30 +175,42 @@ public final class DriverConductor implements Runnable {
         MemorySegment one = warmArena.allocate(JAVA_LONG);
         one.set(JAVA_LONG, 0, 1L);
         int done = 0;
-        long lastRef = 0;
+        long lastRef = 0, lastLookupRef = 0;
+        Name lastName = null;
         for (; done < cycles && running; done++) {
-            // the client side: fill a batch, publish, ring (the daemon asked for wake-ups)
+            // the client side: fill a batch, publish, ring (the daemon asked for wake-ups).
+            // Each cycle creates a named object, looks up the previous cycle's by name,
+            // and releases references of earlier cycles, so every path runs and nothing piles up.
             int tail = s.sqHead;
+            long cqBase = s.cqTail;
             for (int k = 0; k < 8; k++) {
                 long off = Abi.DIOS_REGION_SQ_OFFSET + (long) (tail & (Abi.DIOS_SQ_ENTRIES - 1)) * 128;
                 region.asSlice(off, 128).fill((byte) 0);
                 int op = switch (k) {
                     case 1 -> Abi.D_OP_CREATE;
                     case 2 -> Abi.D_OP_REF_INFO;
-                    case 3 -> Abi.D_OP_DELETE;
+                    case 3 -> Abi.D_OP_LOOKUP;
+                    case 4, 5 -> Abi.D_OP_DELETE;
                     default -> Abi.D_OP_NOP;
                 };
                 region.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off, (byte) op);
-                if (op == Abi.D_OP_CREATE) {
-                    region.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 1, (byte) Abi.D_SQE_ARG);
-                    region.set(JAVA_INT, off + 4, Abi.D_OBJ_SHMEM);
-                    region.set(JAVA_LONG, off + 32, 4096L);
-                } else if (op != Abi.D_OP_NOP) {
-                    region.set(JAVA_LONG, off + 24, lastRef); // the previous cycle's object (0 at first: -EBADF)
+                switch (k) {
+                    case 1 -> {
+                        region.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 1, (byte) Abi.D_SQE_ARG);
+                        region.set(JAVA_INT, off + 4, Abi.D_OBJ_SHMEM);
+                        region.set(JAVA_LONG, off + 16, Abi.D_CREATE_NAMED);
+                        region.set(JAVA_LONG, off + 32, 4096L);
+                    }
+                    case 2, 4 -> region.set(JAVA_LONG, off + 24, lastRef);       // 0 at first: -EBADF
+                    case 3 -> {
+                        region.set(JAVA_LONG, off + 32, 1L);
+                        if (lastName != null) lastName.write(region, off + 64); // else the zero name: -ENOENT
+                    }
+                    case 5 -> region.set(JAVA_LONG, off + 24, lastLookupRef);
+                    default -> { }
                 }
                 tail++;
             }
-            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + (long) ((s.cqTail + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
             TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.SQ_TAIL_OFFSET, tail);
             LibC.write(doorbell, one, 8);
             if (s.active) {
@@ -206,7 +218,11 @@ public final class DriverConductor implements Runnable {
                 s.active = false;
             }
             handleEvents(epoll.poll(0));
+            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
+            long lookupCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 3) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
             lastRef = region.get(JAVA_LONG, createCqe + 16);
+            lastName = Name.read(region, createCqe + 24);
+            lastLookupRef = region.get(JAVA_LONG, lookupCqe + 16);
             // the client reaps everything
             TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.CQ_HEAD_OFFSET, s.cqTail);
             s.requestWakeup();

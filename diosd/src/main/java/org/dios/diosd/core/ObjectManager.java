@@ -127,7 +127,6 @@ public final class ObjectManager {
         s.refs.forEach(all::add);
         for (Reference r : all) removeReference(s, r);
         s.delivered.clear();
-        s.holds.clear();
     }
 
     /** True if a task other than the owner may not hold this object. */

@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 
 import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.diosd.sys.LibC;
@@ -38,8 +37,6 @@ public final class TaskSession {
     final HandleTable<Buffer> buffers;
     /** Segment id to the D_SEG_* protections already sent to this task. */
     final HashMap<Long, Integer> delivered = new HashMap<>();
-    /** References this task holds per object, to know when it may unmap a segment. */
-    final IdentityHashMap<DObject, int[]> holds = new IdentityHashMap<>();
     public final String exe;
     TaskObject taskObject;
     long selfRef;
@@ -119,24 +116,14 @@ public final class TaskSession {
         LibC.futexWakeAll(regionAddress + RegionHeaderDescriptor.CQ_TAIL_OFFSET);
     }
 
-    int holdCount(DObject o) {
-        int[] c = holds.get(o);
-        return c == null ? 0 : c[0];
-    }
-
+    /** Counts one more reference of this task to o. */
     void hold(DObject o) {
-        holds.computeIfAbsent(o, k -> new int[1])[0]++;
+        o.hold(taskId);
     }
 
-    /** Returns the number of references this task still holds to o. */
+    /** Counts one reference of this task to o less; returns how many it still holds. */
     int unhold(DObject o) {
-        int[] c = holds.get(o);
-        if (c == null) return 0;
-        if (--c[0] == 0) {
-            holds.remove(o);
-            return 0;
-        }
-        return c[0];
+        return o.unhold(taskId);
     }
 
     public int refCount() {

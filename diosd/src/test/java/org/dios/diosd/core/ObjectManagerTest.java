@@ -80,6 +80,30 @@ class ObjectManagerTest {
     }
 
     @Test
+    void eachTaskKnowsWhenItsLastReferenceToAnObjectGoes() {
+        // Interleaved holds of three tasks, including the solo holder dropping to zero
+        // while others still hold, checked against a plain per-task count.
+        MemoryObject m = shmem(tasks.session(1));
+        java.util.Map<Long, Integer> model = new java.util.HashMap<>();
+        java.util.Random rnd = new java.util.Random(42);
+        for (int i = 0; i < 10_000; i++) {
+            long task = 1 + rnd.nextInt(3);
+            int held = model.getOrDefault(task, 0);
+            if (held > 0 && rnd.nextBoolean()) {
+                assertEquals(held - 1, m.unhold(task), "task " + task + " after dropping one of " + held);
+                model.put(task, held - 1);
+            } else {
+                m.hold(task);
+                model.put(task, held + 1);
+            }
+        }
+        for (long task = 1; task <= 3; task++) {
+            for (int k = model.getOrDefault(task, 0); k > 0; k--) assertEquals(k - 1, m.unhold(task));
+            assertEquals(0, m.unhold(task), "nothing left to drop");
+        }
+    }
+
+    @Test
     void privateMemoryIsPrivateToItsCreator() {
         TaskSession a = tasks.session(1);
         TaskSession b = tasks.session(2);
