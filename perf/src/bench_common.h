@@ -10,6 +10,7 @@
 #define BENCH_COMMON_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,24 @@ static inline double timer_overhead_ns(void)
 static inline void die_rc(const char *what, int rc)
 {
 	fprintf(stderr, "benchmark failed: %s returned %d (%s)\n", what, rc, strerror(rc < 0 ? -rc : rc));
+	exit(1);
+}
+
+static inline void must(int rc, const char *what)
+{
+	if (rc != 0)
+		die_rc(what, rc);
+}
+
+static inline void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static inline void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("benchmark failed: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 	exit(1);
 }
 

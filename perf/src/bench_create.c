@@ -18,11 +18,6 @@ static uint64_t size = 4096;
 static dios_name_t looked_name;
 static unsigned long given_seq;
 
-static inline void must(int rc, const char *what)
-{
-	if (rc != 0)
-		die_rc(what, rc);
-}
 
 /* one sample of each kind; timed != NULL records the sample(s) */
 static void one_anon(struct series *create, struct series *del)
