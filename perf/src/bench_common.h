@@ -137,4 +137,19 @@ static inline void die(const char *fmt, ...)
 	exit(1);
 }
 
+/* The benchmarks' one flag: --quick (a short run for the test suite).  Exits 2 on anything else. */
+static inline int bench_parse_quick(int argc, char **argv)
+{
+	int quick = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else {
+			fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+			exit(2);
+		}
+	}
+	return quick;
+}
+
 #endif /* BENCH_COMMON_H */

@@ -98,15 +98,7 @@ static void one_lookup(struct series *s)
 
 int main(int argc, char **argv)
 {
-	int quick = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
-			quick = 1;
-		else {
-			fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
-			return 2;
-		}
-	}
+	int quick = bench_parse_quick(argc, argv);
 	alarm(quick ? 120 : 600);   /* never hang a build: SIGALRM ends the run */
 	const int rounds = quick ? 4 : 10;
 	const int per_round = quick ? 500 : 10000;

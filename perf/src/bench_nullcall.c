@@ -143,15 +143,7 @@ enum { V_AWAKE, V_IDLE, V_PIPE, V_RPC, V_SPIN, V_PIPE_IDLE, V_RPC_IDLE, NV };
 
 int main(int argc, char **argv)
 {
-	int quick = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
-			quick = 1;
-		else {
-			fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
-			return 2;
-		}
-	}
+	int quick = bench_parse_quick(argc, argv);
 	alarm(quick ? 120 : 600);   /* never hang a build: SIGALRM ends the run */
 	const int rounds = quick ? 4 : 20;
 	const int per_round[NV] = {

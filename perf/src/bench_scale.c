@@ -328,14 +328,7 @@ static void bench_callers(void)
 
 int main(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick"))
-			quick = 1;
-		else {
-			fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
-			return 2;
-		}
-	}
+	quick = bench_parse_quick(argc, argv);
 	alarm(quick ? 180 : 900);   /* never hang a build */
 	signal(SIGPIPE, SIG_IGN);
 	pid_t dpid = daemon_pid();
