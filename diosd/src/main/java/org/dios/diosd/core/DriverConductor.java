@@ -8,6 +8,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 
 import org.dios.abi.Abi;
+import org.dios.abi.CqeDescriptor;
+import org.dios.abi.SqeDescriptor;
 import org.dios.abi.HelloMessageDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.abi.WelcomeMessageDescriptor;
@@ -16,6 +18,7 @@ import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.UnixSocket;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -133,6 +136,12 @@ public final class DriverConductor implements Runnable {
                 idleSince = 0;
                 continue;
             }
+            if (active.isEmpty()) {
+                // No ring to poll: anything that can arrive comes through epoll. Sleep now,
+                // instead of spinning and yielding around epoll_wait(0) for a millisecond.
+                if (park()) idleSince = 0;
+                continue;
+            }
             long now = System.nanoTime();
             if (idleSince == 0) idleSince = now;
             long idleFor = now - idleSince;
@@ -184,8 +193,8 @@ public final class DriverConductor implements Runnable {
             int tail = s.sqHead;
             long cqBase = s.cqTail;
             for (int k = 0; k < 8; k++) {
-                long off = Abi.DIOS_REGION_SQ_OFFSET + (long) (tail & (Abi.DIOS_SQ_ENTRIES - 1)) * 128;
-                region.asSlice(off, 128).fill((byte) 0);
+                long off = Abi.DIOS_REGION_SQ_OFFSET + (long) (tail & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                region.asSlice(off, SqeDescriptor.SIZE).fill((byte) 0);
                 int op = switch (k) {
                     case 1 -> Abi.D_OP_CREATE;
                     case 2 -> Abi.D_OP_REF_INFO;
@@ -193,20 +202,20 @@ public final class DriverConductor implements Runnable {
                     case 4, 5 -> Abi.D_OP_DELETE;
                     default -> Abi.D_OP_NOP;
                 };
-                region.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off, (byte) op);
+                region.set(JAVA_BYTE, off + SqeDescriptor.OPCODE_OFFSET, (byte) op);
                 switch (k) {
                     case 1 -> {
-                        region.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 1, (byte) Abi.D_SQE_ARG);
-                        region.set(JAVA_INT, off + 4, Abi.D_OBJ_SHMEM);
-                        region.set(JAVA_LONG, off + 16, Abi.D_CREATE_NAMED);
-                        region.set(JAVA_LONG, off + 32, 4096L);
+                        region.set(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET, (byte) Abi.D_SQE_ARG);
+                        region.set(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET, Abi.D_OBJ_SHMEM);
+                        region.set(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET, Abi.D_CREATE_NAMED);
+                        region.set(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET, 4096L);
                     }
-                    case 2, 4 -> region.set(JAVA_LONG, off + 24, lastRef);       // 0 at first: -EBADF
+                    case 2, 4 -> region.set(JAVA_LONG, off + SqeDescriptor.REF_OFFSET, lastRef);       // 0 at first: -EBADF
                     case 3 -> {
-                        region.set(JAVA_LONG, off + 32, 1L);
-                        if (lastName != null) lastName.write(region, off + 64); // else the zero name: -ENOENT
+                        region.set(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET, 1L);
+                        if (lastName != null) lastName.write(region, off + SqeDescriptor.NAME_OFFSET); // else the zero name: -ENOENT
                     }
-                    case 5 -> region.set(JAVA_LONG, off + 24, lastLookupRef);
+                    case 5 -> region.set(JAVA_LONG, off + SqeDescriptor.REF_OFFSET, lastLookupRef);
                     default -> { }
                 }
                 tail++;
@@ -218,11 +227,11 @@ public final class DriverConductor implements Runnable {
                 s.active = false;
             }
             handleEvents(epoll.poll(0));
-            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
-            long lookupCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 3) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
-            lastRef = region.get(JAVA_LONG, createCqe + 16);
-            lastName = Name.read(region, createCqe + 24);
-            lastLookupRef = region.get(JAVA_LONG, lookupCqe + 16);
+            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+            long lookupCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 3) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+            lastRef = region.get(JAVA_LONG, createCqe + CqeDescriptor.VAL_OFFSET);
+            lastName = Name.read(region, createCqe + CqeDescriptor.VAL_OFFSET + 8); // val[1..4]
+            lastLookupRef = region.get(JAVA_LONG, lookupCqe + CqeDescriptor.VAL_OFFSET);
             // the client reaps everything
             TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.CQ_HEAD_OFFSET, s.cqTail);
             s.requestWakeup();
@@ -362,8 +371,8 @@ public final class DriverConductor implements Runnable {
             }
             int n = Math.min(Math.min(avail, room), DRAIN_CAP);
             for (int i = 0; i < n; i++) {
-                long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) ((s.sqHead) & (Abi.DIOS_SQ_ENTRIES - 1)) * 128;
-                long cqeOff = Abi.DIOS_REGION_CQ_OFFSET + (long) ((s.cqTail) & (Abi.DIOS_CQ_ENTRIES - 1)) * 64;
+                long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                long cqeOff = Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
                 dispatcher.execute(s, sqeOff, cqeOff);
                 s.sqHead++;
                 s.cqTail++;
@@ -523,10 +532,10 @@ public final class DriverConductor implements Runnable {
         region.set(JAVA_INT, RegionHeaderDescriptor.REGION_SIZE_OFFSET, Abi.DIOS_REGION_SIZE);
         region.set(JAVA_INT, RegionHeaderDescriptor.SQ_OFFSET_OFFSET, Abi.DIOS_REGION_SQ_OFFSET);
         region.set(JAVA_INT, RegionHeaderDescriptor.SQ_ENTRIES_OFFSET, Abi.DIOS_SQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQE_SIZE_OFFSET, 128);
+        region.set(JAVA_INT, RegionHeaderDescriptor.SQE_SIZE_OFFSET, SqeDescriptor.SIZE);
         region.set(JAVA_INT, RegionHeaderDescriptor.CQ_OFFSET_OFFSET, Abi.DIOS_REGION_CQ_OFFSET);
         region.set(JAVA_INT, RegionHeaderDescriptor.CQ_ENTRIES_OFFSET, Abi.DIOS_CQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQE_SIZE_OFFSET, 64);
+        region.set(JAVA_INT, RegionHeaderDescriptor.CQE_SIZE_OFFSET, CqeDescriptor.SIZE);
         region.set(JAVA_LONG, RegionHeaderDescriptor.TASK_ID_OFFSET, taskId);
         region.set(JAVA_LONG, RegionHeaderDescriptor.SELF_REF_OFFSET, s.selfRef);
         region.set(JAVA_LONG, RegionHeaderDescriptor.PID_OFFSET, cred.pid());

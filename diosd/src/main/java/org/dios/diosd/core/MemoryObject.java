@@ -57,7 +57,7 @@ public final class MemoryObject extends DObject {
         if (r == 0) r = LibC.fchmod(fd, 0400);
         if (r < 0) {
             LibC.close(fd);
-            return r == -28 ? -Abi.DIOS_ENOSPC : -Abi.DIOS_ENOMEM;
+            return r == -Abi.DIOS_ENOSPC ? -Abi.DIOS_ENOSPC : -Abi.DIOS_ENOMEM;
         }
         rwFd = fd;
         stats.segments++;
