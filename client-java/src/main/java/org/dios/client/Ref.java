@@ -32,30 +32,25 @@ public final class Ref implements AutoCloseable {
 
     /** Object type (D_OBJ_*), from dios_ref_info. */
     public int type() {
-        return info(0);
+        return (int) info(0, JAVA_INT);
     }
 
     /** D_PERM_* bits, from dios_ref_info. */
     public int perms() {
-        return info(4);
+        return (int) info(4, JAVA_INT);
     }
 
     /** Object size in bytes, from dios_ref_info. */
     public long size() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(48, 8);
-            Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle(), out));
-            return out.get(JAVA_LONG, 24);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return info(24, JAVA_LONG);
     }
 
-    private int info(long offset) {
+    /** One field of dios_ref_info_t (type at 0, perms at 4, size at 24; 40 bytes in all). */
+    private long info(long offset, java.lang.foreign.ValueLayout layout) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(48, 8);
+            MemorySegment out = a.allocate(40, 8);
             Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle(), out));
-            return out.get(JAVA_INT, offset);
+            return layout == JAVA_INT ? out.get(JAVA_INT, offset) : out.get(JAVA_LONG, offset);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
