@@ -2,7 +2,7 @@
  * abi_dump - print every fact of dios_abi.h as key=value lines, one a line,
  * for the Java test that holds the daemon to the header (AbiLayoutTest):
  *
- *   sizeof.<struct>=N            the six wire structs
+ *   sizeof.<struct>=N            the wire structs
  *   offsetof.<struct>.<field>=N  every field of them (arrays: name without brackets)
  *   const.<NAME>=N               every numeric macro and enum constant (decimal)
  *   str.<NAME>=text              every string macro

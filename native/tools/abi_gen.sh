@@ -10,7 +10,7 @@ set -eu
 hdr=${1:?usage: abi_gen.sh dios_abi.h}
 
 awk '
-/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment) \{/ {
+/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment|fifo_ctl) \{/ {
 	s = $2; print "STRUCT(" s ")"; next
 }
 s != "" && /^\};/ { s = ""; next }

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define DIOS_ABI_VERSION        1u          /* published last in the region header */
+#define DIOS_ABI_VERSION        2u          /* published last in the region header */
 #define DIOS_REGION_MAGIC       0x534f4944u /* "DIOS" little-endian */
 
 /* ------------------------------------------------------------------------ */
@@ -60,6 +60,7 @@ enum dios_op {
 	D_OP_RELEASE_WRITE = 12,
 	D_OP_REF_INFO      = 13,
 	D_OP_STATS         = 14,  /* daemon-wide counts (diagnostics, leak checks) */
+	D_OP_NOTIFY        = 15,  /* FIFO end: shared state changed in place; re-check parked calls */
 	D_OP_LAST
 };
 
@@ -75,6 +76,7 @@ enum dios_op {
 #define DIOS_ENOMEM      12   /* out of memory or a per-task limit hit */
 #define DIOS_EACCES      13   /* reference lacks the permission */
 #define DIOS_EFAULT      14   /* a buffer handle the shim did not issue */
+#define DIOS_EBUSY       16   /* the FIFO end is bound to another reference, or a buffer is out */
 #define DIOS_EEXIST      17   /* D_CREATE_NAME_GIVEN and the name is bound */
 #define DIOS_EINVAL      22   /* bad argument */
 #define DIOS_ENOSPC      28   /* out of space */
@@ -126,6 +128,11 @@ enum dios_op {
 #define DIOS_CQ_ENTRIES         128u          /* >= SQ entries: completions never overflow */
 #define DIOS_MAX_OBJECT_SIZE    (1ULL << 36)  /* 64 GiB per memory object */
 #define DIOS_MAX_LOOKUP_REFS    1024u         /* lookup capacity above this: clamped */
+#define DIOS_MAX_SELECT_REFS    4096u         /* dios_select count above this: -E2BIG */
+#define DIOS_FIFO_ALIGN         4096u         /* FIFO capacity is rounded up to this */
+#define DIOS_FIFO_DEFAULT_CAPACITY (256u * 1024u) /* dios_create(D_OBJ_FIFO, NULL, ...) */
+#define DIOS_FIFO_MAX_CAPACITY  (1ULL << 30)  /* 1 GiB */
+#define DIOS_CONSOLE_BUF_BYTES  65536u        /* console acquire_*: at most this many bytes */
 
 /* ------------------------------------------------------------------------ */
 /* Submission queue entry: 128 bytes, written by the task.                   */
@@ -152,8 +159,10 @@ struct dios_sqe {
 	uint64_t user_data;     /* echoed in the completion */
 	uint64_t flags;         /* the call's dios_flags_t */
 	uint64_t ref;           /* the reference the call acts on (reference id) */
-	uint64_t len;           /* CREATE: size/capacity; LOOKUP: capacity; ACQUIRE/COMMIT_WRITE: length */
-	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion */
+	uint64_t len;           /* CREATE: size/capacity; LOOKUP: capacity; ACQUIRE/COMMIT_WRITE: length;
+	                           SELECT: number of references */
+	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion;
+	                           SELECT: byte offset of the reference array in the args area */
 	uint64_t ref2;          /* COPY/RUN/SELECT: second reference (later issues) */
 	uint64_t rsvd2;         /* must be 0 */
 	uint8_t  name[32];      /* CREATE with D_CREATE_NAME_GIVEN, LOOKUP: the name */
@@ -175,12 +184,19 @@ struct dios_sqe {
 /* val[] per op:                                                             */
 /*   CREATE        val[0] ref id; val[1..4] the name (D_CREATE_NAMED)        */
 /*   LOOKUP        val[0] ref id; val[1] references found                    */
-/*   DELETE        val[0] segment id to unmap when D_CQE_F_UNMAP is set      */
+/*   DELETE        val[0], val[1] segment ids to unmap when D_CQE_F_UNMAP    */
+/*                 is set (0: none)                                          */
 /*   ACQUIRE_*     val[0] buffer id; val[1] segment id; val[2] offset;       */
 /*                 val[3] length; val[4] segment size; val[5] D_SEG_* prot   */
 /*                 of the mapping the buffer lives in                        */
+/*   ACQUIRE_* with D_CQE_F_FIFO (the reference is a FIFO end): no buffer;   */
+/*                 the end is attached or data/space is there: retry in      */
+/*                 place.  val[0] control segment id; val[1] data segment    */
+/*                 id; val[2] D_FIFO_END_*; val[3] capacity; val[4] control  */
+/*                 segment size; val[5] D_SEG_* prot of the data (D_SEG_RING)*/
+/*   SELECT        val[0] the ready reference; val[1] its index in the array */
 /*   REF_INFO      val[0] type; val[1] perms; val[2] size; val[3] state;     */
-/*                 val[4] object id; val[5] reserved                         */
+/*                 val[4] object id; val[5] D_FIFO_END_* (FIFOs; else 0)    */
 /*   STATS         val[0] tasks; val[1] objects; val[2] names;               */
 /*                 val[3] references; val[4] buffers; val[5] open segments   */
 /* ------------------------------------------------------------------------ */
@@ -192,7 +208,8 @@ struct dios_cqe {
 };
 /* flags */
 #define D_CQE_F_SEGMENT         (1u << 0)     /* a SEGMENT message for val[1] was sent first */
-#define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segment val[0] */
+#define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segments val[0], val[1] */
+#define D_CQE_F_FIFO            (1u << 2)     /* ACQUIRE_*: a FIFO end, see val[] above */
 
 /* ------------------------------------------------------------------------ */
 /* Task region: one sealed memfd per task, mapped by daemon and task.        */
@@ -201,7 +218,11 @@ struct dios_cqe {
 /*   +-------+-------+-------+-------+-------+-------+-------+-------+        */
 /*   | info  |sq_tail|sq_head|sq_flgs|cq_tail|cq_head|cq_wait|dstate |        */
 /*   +-------+-------+-------+-------+-------+-------+-------+-------+        */
-/*   4096: SQ (DIOS_SQ_ENTRIES x 128 B)  then CQ (DIOS_CQ_ENTRIES x 64 B)    */
+/*   4096: SQ (DIOS_SQ_ENTRIES x 128 B), then CQ (DIOS_CQ_ENTRIES x 64 B),   */
+/*   then the args area (DIOS_ARGS_BYTES): arrays a call passes by offset    */
+/*   (SELECT's references).  The task writes an array there before it        */
+/*   publishes the SQE; the daemon copies it while it consumes the SQE, so   */
+/*   the space is free again once sq_head has passed that SQE.               */
 /*                                                                           */
 /* Hot words sit 128 bytes apart (two cache lines: no false sharing even     */
 /* with adjacent-line prefetch).  Indices are free-running uint32_t; the     */
@@ -250,7 +271,10 @@ struct dios_region_header {
 #define DIOS_REGION_HEADER_SIZE 1024u
 #define DIOS_REGION_SQ_OFFSET   4096u
 #define DIOS_REGION_CQ_OFFSET   (DIOS_REGION_SQ_OFFSET + DIOS_SQ_ENTRIES * 128u)
-#define DIOS_REGION_SIZE        (DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64u)
+#define DIOS_REGION_ARGS_OFFSET (DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64u)
+#define DIOS_ARGS_BYTES         65536u        /* args area; handed out in DIOS_ARGS_CHUNK units */
+#define DIOS_ARGS_CHUNK         1024u
+#define DIOS_REGION_SIZE        (DIOS_REGION_ARGS_OFFSET + DIOS_ARGS_BYTES)
 
 /* ------------------------------------------------------------------------ */
 /* Control socket: AF_UNIX SOCK_SEQPACKET, one fixed-size message a packet.  */
@@ -262,9 +286,11 @@ struct dios_region_header {
 struct dios_msg_hello {
 	uint32_t magic;           /* DIOS_MSG_HELLO */
 	uint32_t abi_version;     /* DIOS_ABI_VERSION the shim was built with */
-	uint64_t flags;           /* 0 */
+	uint64_t flags;           /* D_HELLO_F_* */
 	uint64_t rsvd[2];         /* 0 */
 };
+/* flags */
+#define D_HELLO_F_TTY           (1u << 0)     /* one fd rides along: the task's terminal (console) */
 
 struct dios_msg_welcome {
 	uint32_t magic;           /* DIOS_MSG_WELCOME */
@@ -285,6 +311,46 @@ struct dios_msg_segment {
 /* prot */
 #define D_SEG_READ              (1u << 0)
 #define D_SEG_WRITE             (1u << 1)
+#define D_SEG_RING              (1u << 2)     /* map the segment twice, back to back (FIFO data) */
+
+/* ------------------------------------------------------------------------ */
+/* FIFO control page: one per FIFO, mapped read-write by its two ends.       */
+/*                                                                           */
+/* The data segment (capacity bytes, mapped twice back to back so a record   */
+/* that wraps is contiguous) is written by the writer end only; the reader   */
+/* end maps it read-only.  Positions are free-running byte counts; the data  */
+/* of position p is at p % capacity.  The ends move tail and head in place,  */
+/* with no call to the daemon; a call goes to the daemon only to wait (the   */
+/* daemon parks it) or to notify a waiter (D_OP_NOTIFY, when the daemon set  */
+/* a bit in waiters).  The daemon reads tail and head only as hints for      */
+/* waking parked calls: it never indexes memory with them.                   */
+/* ------------------------------------------------------------------------ */
+struct dios_fifo_ctl {
+	uint64_t capacity;        /* daemon: data bytes, a multiple of DIOS_FIFO_ALIGN */
+	uint32_t magic;           /* DIOS_FIFO_MAGIC */
+	uint32_t pad0;            /* 0 */
+	uint8_t  rsvd_info[112];  /* 0 */
+	uint64_t tail;            /* writer: bytes committed (store-release) */
+	uint8_t  pad_tail[120];
+	uint64_t head;            /* reader: bytes released (store-release) */
+	uint8_t  pad_head[120];
+	uint32_t waiters;         /* daemon: D_FIFO_WAIT_*: the other end must send D_OP_NOTIFY */
+	uint8_t  pad_waiters[124];
+	uint32_t state;           /* daemon: D_FIFO_ST_* */
+	uint8_t  pad_state[124];
+};
+#define DIOS_FIFO_MAGIC         0x4f464946u   /* "FIFO" little-endian */
+#define DIOS_FIFO_CTL_SIZE      4096u         /* the control segment's size */
+/* waiters */
+#define D_FIFO_WAIT_READER      (1u << 0)     /* a read or select waits for data: notify after commit */
+#define D_FIFO_WAIT_WRITER      (1u << 1)     /* a write waits for space: notify after release */
+/* state */
+#define D_FIFO_ST_WRITER_GONE   (1u << 0)     /* no more data will come: -EPIPE once drained */
+#define D_FIFO_ST_READER_GONE   (1u << 1)     /* nobody will read: writes fail with -EPIPE */
+#define D_FIFO_ST_ZOMBIE        (1u << 2)     /* zombified: every operation fails with -EIDRM */
+/* dios_ref_info / CQE val[2]: which end a reference is */
+#define D_FIFO_END_READER       1u
+#define D_FIFO_END_WRITER       2u
 
 /* ------------------------------------------------------------------------ */
 /* Where clients find the daemon                                             */
@@ -295,6 +361,8 @@ struct dios_msg_segment {
 #define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
 #define DIOS_SOCKET_NAME        "diosd.sock"
 #define DIOS_STATE_SUBDIR       "state"           /* default state dir beside the socket */
+/* The console's well-known name is dios_name_from_string(DIOS_CONSOLE_NAME_STRING). */
+#define DIOS_CONSOLE_NAME_STRING "dios:console"
 
 /* The baseline for benchmarks: the same null call as a conventional Unix-socket
  * RPC to the same daemon.  SOCK_SEQPACKET at <socket path> DIOS_RPC_SUFFIX; each
@@ -334,5 +402,10 @@ DIOS_ABI_CHECK(DIOS_CQ_ENTRIES >= DIOS_SQ_ENTRIES, "CQ never smaller than SQ");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_hello) == 32, "hello");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_welcome) == 32, "welcome");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_segment) == 32, "segment");
+DIOS_ABI_CHECK(sizeof(struct dios_fifo_ctl) == 640, "fifo ctl");
+DIOS_ABI_CHECK(sizeof(struct dios_fifo_ctl) <= DIOS_FIFO_CTL_SIZE, "fifo ctl fits its segment");
+DIOS_ABI_CHECK(offsetof(struct dios_fifo_ctl, tail) == 128, "fifo tail");
+DIOS_ABI_CHECK(offsetof(struct dios_fifo_ctl, head) == 256, "fifo head");
+DIOS_ABI_CHECK(DIOS_MAX_SELECT_REFS * 8u <= DIOS_ARGS_BYTES, "a select array fits the args area");
 
 #endif /* DIOS_ABI_H */

@@ -26,7 +26,7 @@ use core::ptr;
 // ===========================================================================
 
 /// Bumped on any incompatible change to the rings or the control messages.
-pub const DIOS_ABI_VERSION: u32 = 1;
+pub const DIOS_ABI_VERSION: u32 = 2;
 
 // ---- names -------------------------------------------------------------------
 
@@ -76,6 +76,8 @@ pub const D_OP_RELEASE_WRITE: dios_op = 12;
 pub const D_OP_REF_INFO: dios_op = 13;
 /// Daemon-wide counts (not batchable).
 pub const D_OP_STATS: dios_op = 14;
+/// FIFO end: shared state changed in place (the shim sends it; listed for completeness).
+pub const D_OP_NOTIFY: dios_op = 15;
 
 // ---- error codes (positive; calls return them negated) ---------------------------
 
@@ -115,6 +117,8 @@ pub const DIOS_ENOTCONN: c_int = 107;
 pub const DIOS_EHOSTDOWN: c_int = 112;
 /// commit_read whose data was overwritten meanwhile.
 pub const DIOS_ESTALE: c_int = 116;
+/// The FIFO end is bound to another reference, or a buffer of it is out.
+pub const DIOS_EBUSY: c_int = 16;
 
 // ---- call flags (dios_flags_t) -----------------------------------------------------
 
@@ -159,6 +163,18 @@ pub const DIOS_CQ_ENTRIES: u32 = 128;
 pub const DIOS_MAX_OBJECT_SIZE: u64 = 1 << 36;
 /// Lookup capacities above this are clamped.
 pub const DIOS_MAX_LOOKUP_REFS: u32 = 1024;
+/// `dios_select` count above this: -E2BIG.
+pub const DIOS_MAX_SELECT_REFS: u32 = 4096;
+/// FIFO capacity is rounded up to this.
+pub const DIOS_FIFO_ALIGN: u32 = 4096;
+/// `dios_create(D_OBJ_FIFO, NULL, ...)`.
+pub const DIOS_FIFO_DEFAULT_CAPACITY: u32 = 256 * 1024;
+pub const DIOS_FIFO_MAX_CAPACITY: u64 = 1 << 30;
+/// Console acquire_*: at most this many bytes.
+pub const DIOS_CONSOLE_BUF_BYTES: u32 = 65536;
+/// Which end a FIFO reference is (CQE/ref_info).
+pub const D_FIFO_END_READER: u32 = 1;
+pub const D_FIFO_END_WRITER: u32 = 2;
 
 // ---- where clients find the daemon -------------------------------------------------
 
@@ -166,6 +182,8 @@ pub const DIOS_MAX_LOOKUP_REFS: u32 = 1024;
 pub const DIOS_ENV_SOCKET: &str = "DIOS_SOCKET";
 /// Environment variable: nanoseconds the shim spins before futex-waiting.
 pub const DIOS_ENV_SPIN_NS: &str = "DIOS_SPIN_NS";
+/// The console's well-known name is `dios_name_from_string` of this.
+pub const DIOS_CONSOLE_NAME_STRING: &str = "dios:console";
 
 // ===========================================================================
 // dios.h: types
@@ -427,6 +445,24 @@ pub struct dios_msg_segment {
     pub seg_id: u64,
     pub size: u64,
     pub rsvd: u64,
+}
+
+/// A FIFO's control page (the shim moves `tail`/`head` in place).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct dios_fifo_ctl {
+    pub capacity: u64,
+    pub magic: u32,
+    pub pad0: u32,
+    pub rsvd_info: [u8; 112],
+    pub tail: u64,
+    pub pad_tail: [u8; 120],
+    pub head: u64,
+    pub pad_head: [u8; 120],
+    pub waiters: u32,
+    pub pad_waiters: [u8; 124],
+    pub state: u32,
+    pub pad_state: [u8; 124],
 }
 
 // ===========================================================================

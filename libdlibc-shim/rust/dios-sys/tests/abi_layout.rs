@@ -69,6 +69,8 @@ fn ring_layouts() -> Vec<Layout> {
         layout!(dios_msg_hello { magic, abi_version, flags, rsvd }),
         layout!(dios_msg_welcome { magic, abi_version, status, region_size, task_id, rsvd }),
         layout!(dios_msg_segment { magic, prot, seg_id, size, rsvd }),
+        layout!(dios_fifo_ctl { capacity, magic, pad0, rsvd_info, tail, pad_tail, head, pad_head,
+                                waiters, pad_waiters, state, pad_state }),
     ]
 }
 
@@ -138,12 +140,18 @@ fn mirrored() -> Vec<(&'static str, i128)> {
         D_PERM_READ, D_PERM_WRITE, D_PERM_DELETE,
         D_REF_STATE_NAMED, D_REF_STATE_ZOMBIE, D_REF_STATE_READABLE, D_REF_STATE_WRITABLE,
         DIOS_SQ_ENTRIES, DIOS_CQ_ENTRIES, DIOS_MAX_OBJECT_SIZE, DIOS_MAX_LOOKUP_REFS,
+        D_OP_NOTIFY, DIOS_EBUSY, DIOS_MAX_SELECT_REFS, DIOS_FIFO_ALIGN, DIOS_FIFO_DEFAULT_CAPACITY,
+        DIOS_FIFO_MAX_CAPACITY, DIOS_CONSOLE_BUF_BYTES, D_FIFO_END_READER, D_FIFO_END_WRITER,
     ]
 }
 
 /// String constants dios-sys defines, checked against abi_dump's `str.` lines.
 fn mirrored_strings() -> Vec<(&'static str, &'static str)> {
-    vec![("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET), ("DIOS_ENV_SPIN_NS", DIOS_ENV_SPIN_NS)]
+    vec![
+        ("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET),
+        ("DIOS_ENV_SPIN_NS", DIOS_ENV_SPIN_NS),
+        ("DIOS_CONSOLE_NAME_STRING", DIOS_CONSOLE_NAME_STRING),
+    ]
 }
 
 /// Constants abi_dump prints that dios-sys deliberately does not mirror.
@@ -169,7 +177,21 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_REGION_SQ_OFFSET",
     "DIOS_REGION_CQ_OFFSET",
     "DIOS_REGION_SIZE",
+    "DIOS_REGION_ARGS_OFFSET",
+    "DIOS_ARGS_BYTES",
+    "DIOS_ARGS_CHUNK",
+    "D_CQE_F_FIFO",
+    "D_SEG_RING",
+    // the FIFO control page's protocol (the shim's business)
+    "DIOS_FIFO_MAGIC",
+    "DIOS_FIFO_CTL_SIZE",
+    "D_FIFO_WAIT_READER",
+    "D_FIFO_WAIT_WRITER",
+    "D_FIFO_ST_WRITER_GONE",
+    "D_FIFO_ST_READER_GONE",
+    "D_FIFO_ST_ZOMBIE",
     // control-socket messages
+    "D_HELLO_F_TTY",
     "DIOS_MSG_HELLO",
     "DIOS_MSG_WELCOME",
     "DIOS_MSG_SEGMENT",

@@ -11,7 +11,7 @@ package org.dios.abi;
 public final class Abi {
     private Abi() {}
 
-    public static final long DIOS_ABI_VERSION = 1;
+    public static final long DIOS_ABI_VERSION = 2;
     public static final long DIOS_REGION_MAGIC = 0x534f4944L;
 
     public static final long DIOS_NAME_BYTES = 32;
@@ -44,10 +44,12 @@ public final class Abi {
     public static final int D_OP_RELEASE_WRITE = 12;
     public static final int D_OP_REF_INFO = 13;
     public static final int D_OP_STATS = 14;
-    public static final int D_OP_LAST = 15;
+    public static final int D_OP_NOTIFY = 15;
+    public static final int D_OP_LAST = 16;
 
     // error codes (positive; calls return the negation)
     public static final int DIOS_E2BIG = 7;
+    public static final int DIOS_EBUSY = 16;
     public static final int DIOS_ENOENT = 2;
     public static final int DIOS_EBADF = 9;
     public static final int DIOS_EAGAIN = 11;
@@ -97,13 +99,37 @@ public final class Abi {
     public static final int D_SQE_ARG = 1 << 0;
     public static final int D_CQE_F_SEGMENT = 1 << 0;
     public static final int D_CQE_F_UNMAP = 1 << 1;
+    public static final int D_CQE_F_FIFO = 1 << 2;
+    public static final int D_HELLO_F_TTY = 1 << 0;
     public static final int D_SQ_NEED_WAKEUP = 1 << 0;
     public static final int D_DSTATE_SHUTDOWN = 1 << 0;
 
     public static final int DIOS_REGION_HEADER_SIZE = 1024;
     public static final int DIOS_REGION_SQ_OFFSET = 4096;
     public static final int DIOS_REGION_CQ_OFFSET = DIOS_REGION_SQ_OFFSET + DIOS_SQ_ENTRIES * 128;
-    public static final int DIOS_REGION_SIZE = DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64;
+    public static final int DIOS_REGION_ARGS_OFFSET = DIOS_REGION_CQ_OFFSET + DIOS_CQ_ENTRIES * 64;
+    public static final int DIOS_ARGS_BYTES = 65536;
+    public static final int DIOS_ARGS_CHUNK = 1024;
+    public static final int DIOS_REGION_SIZE = DIOS_REGION_ARGS_OFFSET + DIOS_ARGS_BYTES;
+
+    // FIFOs
+    public static final int DIOS_MAX_SELECT_REFS = 4096;
+    public static final int DIOS_FIFO_ALIGN = 4096;
+    public static final int DIOS_FIFO_DEFAULT_CAPACITY = 256 * 1024;
+    public static final long DIOS_FIFO_MAX_CAPACITY = 1L << 30;
+    public static final int DIOS_FIFO_MAGIC = 0x4f464946;
+    public static final int DIOS_FIFO_CTL_SIZE = 4096;
+    public static final int D_FIFO_WAIT_READER = 1 << 0;
+    public static final int D_FIFO_WAIT_WRITER = 1 << 1;
+    public static final int D_FIFO_ST_WRITER_GONE = 1 << 0;
+    public static final int D_FIFO_ST_READER_GONE = 1 << 1;
+    public static final int D_FIFO_ST_ZOMBIE = 1 << 2;
+    public static final int D_FIFO_END_READER = 1;
+    public static final int D_FIFO_END_WRITER = 2;
+
+    // the console
+    public static final int DIOS_CONSOLE_BUF_BYTES = 65536;
+    public static final String DIOS_CONSOLE_NAME_STRING = "dios:console";
 
     // control messages
     public static final int DIOS_MSG_HELLO = 0x4f4c4548;
@@ -111,6 +137,7 @@ public final class Abi {
     public static final int DIOS_MSG_SEGMENT = 0x4d474553;
     public static final int D_SEG_READ = 1 << 0;
     public static final int D_SEG_WRITE = 1 << 1;
+    public static final int D_SEG_RING = 1 << 2;
 
     // where clients find the daemon
     public static final String DIOS_ENV_SOCKET = "DIOS_SOCKET";
@@ -139,6 +166,7 @@ public final class Abi {
             case D_OP_RELEASE_WRITE -> "release_write";
             case D_OP_REF_INFO -> "ref_info";
             case D_OP_STATS -> "stats";
+            case D_OP_NOTIFY -> "notify";
             default -> "op" + op;
         };
     }

@@ -33,7 +33,8 @@ class AbiLayoutTest {
             "dios_region_header", RegionHeaderDescriptor.class,
             "dios_msg_hello", HelloMessageDescriptor.class,
             "dios_msg_welcome", WelcomeMessageDescriptor.class,
-            "dios_msg_segment", SegmentMessageDescriptor.class);
+            "dios_msg_segment", SegmentMessageDescriptor.class,
+            "dios_fifo_ctl", FifoCtlDescriptor.class);
 
     private static final Map<String, String> dump = new LinkedHashMap<>();
 
