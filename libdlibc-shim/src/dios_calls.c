@@ -99,10 +99,10 @@ static int enc_ref_info(struct dios_req *q, struct dios_sqe *s)
 }
 
 /*
- * COPY, RUN, SELECT: not served by the daemon yet (it answers -ENOSYS).  The
+ * COPY, RUN: not served by the daemon yet (it answers -ENOSYS).  The
  * provisional encoding: ref = the first reference (RUN: exe), len = count,
- * ref2 = the target task.  The issues that implement them will fix the
- * encoding of the reference arrays and the task spec.
+ * ref2 = the target task.  The task issue will fix the encoding of the
+ * reference arrays and the task spec (through the args area, like SELECT).
  */
 static int enc_copy(struct dios_req *q, struct dios_sqe *s)
 {
@@ -123,11 +123,13 @@ static int enc_run(struct dios_req *q, struct dios_sqe *s)
 	return enc_ref(q, s);
 }
 
+/* SELECT: len = count; the reference array goes to the args area at submission (buf = its offset). */
 static int enc_select(struct dios_req *q, struct dios_sqe *s)
 {
 	if (!q->refs || !q->count || *q->count == 0 || !q->ref_out)
 		return -EINVAL;
-	s->ref = dios__ref_id(q->refs[0]);
+	if (*q->count > DIOS_MAX_SELECT_REFS)
+		return -E2BIG;
 	s->len = *q->count;
 	return 0;
 }
@@ -197,9 +199,12 @@ static int dec_lookup(struct dios_req *q, const struct dios_cqe *c)
 
 static int dec_delete(struct dios_req *q, const struct dios_cqe *c)
 {
-	(void)q;
+	if (c->res == 0)
+		dios__fifo_forget(dios__ref_id(q->ref));  /* before its segments go */
 	if (c->flags & D_CQE_F_UNMAP)
-		dios__seg_unmap(c->val[0]);     /* no reference left to that segment */
+		for (int i = 0; i < 2; i++)
+			if (c->val[i])
+				dios__seg_unmap(c->val[i]);   /* no reference left to that segment */
 	return c->res;
 }
 
@@ -282,7 +287,7 @@ static int dec_stats(struct dios_req *q, const struct dios_cqe *c)
 	return 0;
 }
 
-/* RUN, SELECT (provisional): val[0] is the task / the ready reference. */
+/* RUN (provisional), SELECT: val[0] is the task / the ready reference. */
 static int dec_ref_out(struct dios_req *q, const struct dios_cqe *c)
 {
 	if (c->res < 0)

@@ -28,15 +28,17 @@
 
 struct dios_conn g_dios = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.reap_lock = PTHREAD_MUTEX_INITIALIZER,
 	.state = DIOS_ST_IDLE,
 	.sock = -1,
 	.doorbell = -1,
 };
 pthread_mutex_t dios__book_lock = PTHREAD_MUTEX_INITIALIZER;
+#define now_ns dios__now_ns
 
 static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
 
-static uint64_t now_ns(void)
+uint64_t dios__now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -73,18 +75,25 @@ static void release_resources(void)
 	g_dios.cq = NULL;
 	g_dios.sock = -1;
 	g_dios.doorbell = -1;
+	g_dios.held = 0;
 }
 
 void dios__mark_dead(void)
 {
-	release_resources();
-	g_dios.state = DIOS_ST_DEAD;
+	/* the fds and the region stay until no call is in flight: see ensure_conn_locked */
+	__atomic_store_n(&g_dios.state, DIOS_ST_DEAD, __ATOMIC_RELEASE);
+}
+
+uint64_t dios__spin_ns(void)
+{
+	return g_dios.spin_budget;
 }
 
 /*
- * Whole calls run under g_dios.lock.  Cancellation is held off meanwhile: poll,
- * recvmsg, nanosleep and connect are cancellation points, and a thread
- * cancelled there would leave the lock held and the ring half used.
+ * Submission runs under g_dios.lock, and a call may wait for its completion
+ * for long.  Cancellation is held off for the whole call: poll, recvmsg,
+ * nanosleep and futex waits are cancellation points, and a thread cancelled
+ * there would leave a lock held or a call slot in flight forever.
  */
 static int call_lock(void)
 {
@@ -163,11 +172,38 @@ static int do_connect(void)
 	if (r < 0)
 		goto fail;
 
-	struct dios_msg_hello hello = { .magic = DIOS_MSG_HELLO, .abi_version = DIOS_ABI_VERSION };
+	/*
+	 * Started from a terminal: hand the daemon our own description of it
+	 * (/dev/tty, not fd 0 or 1, so its non-blocking mode never touches ours):
+	 * the console object reads and writes there.
+	 */
+	int tty = -1;
+	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))
+		tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct dios_msg_hello hello = { .magic = DIOS_MSG_HELLO, .abi_version = DIOS_ABI_VERSION,
+					.flags = tty >= 0 ? D_HELLO_F_TTY : 0 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} hctl;
+	struct iovec hio = { .iov_base = &hello, .iov_len = sizeof hello };
+	struct msghdr hmh = { .msg_iov = &hio, .msg_iovlen = 1 };
+	if (tty >= 0) {
+		memset(&hctl, 0, sizeof hctl);
+		hmh.msg_control = hctl.buf;
+		hmh.msg_controllen = sizeof hctl.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&hmh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &tty, sizeof tty);
+	}
 	ssize_t n;
 	do
-		n = send(s, &hello, sizeof hello, MSG_NOSIGNAL);
+		n = sendmsg(s, &hmh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
+	if (tty >= 0)
+		close(tty);
 	if (n != (ssize_t)sizeof hello)
 		goto fail;
 
@@ -249,13 +285,14 @@ static int do_connect(void)
 	g_dios.sq_tail = dios__load_relaxed(&h->sq_tail);
 	g_dios.cq_head = dios__load_relaxed(&h->cq_head);
 	g_dios.sq_head_cache = dios__load_relaxed(&h->sq_head);
-	g_dios.next_ud = 1;
+	g_dios.held = 1;
+	g_dios.args_bits = 0;
 	g_dios.spin_ns = spin_ns_from_env();
 	g_dios.spin_budget = g_dios.spin_ns;
 	g_dios.task_id = h->task_id;
 	g_dios.self_ref = h->self_ref;
 	memcpy(self_exe_copy.raw, h->self_exe, sizeof self_exe_copy.raw);
-	g_dios.state = DIOS_ST_UP;
+	__atomic_store_n(&g_dios.state, DIOS_ST_UP, __ATOMIC_RELEASE);
 	return 0;
 
 fail:
@@ -302,10 +339,10 @@ static int daemon_gone(void)
 /* ---- submission (section 2) ---------------------------------------------- */
 
 /*
- * Wait until k more SQEs fit.  With whole calls serialised this never waits
- * in practice.  sq_head is only read when the cached value says the ring may
- * be full: the daemon writes it on every call, so reading it costs a cache
- * miss.
+ * Wait until k more SQEs fit (under g_dios.lock).  The daemon consumes
+ * entries as fast as it can, even those of calls it parks, so this rarely
+ * waits.  sq_head is only read when the cached value says the ring may be
+ * full: the daemon writes it on every call, so reading it costs a cache miss.
  */
 static int sq_reserve(uint32_t k)
 {
@@ -343,6 +380,106 @@ static void ring_doorbell_if_asleep(void)
 	}
 }
 
+/*
+ * The args area (section 2.2): k contiguous DIOS_ARGS_CHUNK chunks for an
+ * array a call passes by offset, under g_dios.lock.  A chunk is free again
+ * once the daemon's sq_head has passed the entry that used it (the daemon
+ * copies the array while it consumes the entry).  Returns the chunk index, or
+ * -ENOTCONN.
+ */
+static int args_alloc(unsigned k)
+{
+	for (;;) {
+		for (int pass = 0; pass < 2; pass++) {
+			for (unsigned i = 0; i + k <= DIOS_ARGS_CHUNKS; i++) {
+				uint64_t want = (k == 64 ? ~0ull : ((1ull << k) - 1)) << i;
+				if (!(g_dios.args_bits & want)) {
+					g_dios.args_bits |= want;
+					return (int)i;
+				}
+			}
+			/* reclaim the chunks of entries the daemon has consumed */
+			/* acquire: the daemon has finished reading them */
+			uint32_t head = dios__load_acquire(&g_dios.hdr->sq_head);
+			for (unsigned i = 0; i < DIOS_ARGS_CHUNKS; i++)
+				if ((g_dios.args_bits >> i & 1) && (int32_t)(head - g_dios.args_sqidx[i]) > 0)
+					g_dios.args_bits &= ~(1ull << i);
+		}
+		if (daemon_gone()) {
+			dios__mark_dead();
+			return -ENOTCONN;
+		}
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- call slots ---------------------------------------------------------- */
+
+struct dios_slot dios__slots[DIOS_SLOTS];
+
+static uint64_t slot_ud(uint32_t i)
+{
+	return (uint64_t)dios__slots[i].gen << 8 | i;
+}
+
+/* A free slot (state WAITING, new generation), or -1 if all are in flight. */
+static int slot_alloc(void)
+{
+	for (unsigned w = 0; w < DIOS_SLOTS / 64; w++) {
+		uint64_t bits = __atomic_load_n(&g_dios.slot_bits[w], __ATOMIC_RELAXED);
+		while (~bits) {
+			unsigned b = (unsigned)__builtin_ctzll(~bits);
+			if (__atomic_compare_exchange_n(&g_dios.slot_bits[w], &bits, bits | (1ull << b), 0,
+							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+				uint32_t i = w * 64 + b;
+				dios__slots[i].gen++;
+				__atomic_store_n(&dios__slots[i].state, DIOS_SLOT_WAITING, __ATOMIC_RELAXED);
+				__atomic_fetch_add(&g_dios.inflight, 1, __ATOMIC_RELAXED);
+				return (int)i;
+			}
+		}
+	}
+	return -1;
+}
+
+static void slot_free(uint32_t i)
+{
+	__atomic_fetch_sub(&g_dios.inflight, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_and(&g_dios.slot_bits[i / 64], ~(1ull << (i % 64)), __ATOMIC_RELEASE);
+}
+
+static int slot_in_use(uint32_t i)
+{
+	return (__atomic_load_n(&g_dios.slot_bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
+}
+
+static long futex_private(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
+}
+
+/* Hand a completion to its slot and wake the slot's thread. */
+static void slot_complete(uint32_t i, const struct dios_cqe *c, int wake)
+{
+	dios__slots[i].cqe = *c;
+	/* release: the CQE copy before the state the waiter reads with acquire */
+	__atomic_store_n(&dios__slots[i].state, DIOS_SLOT_DONE, __ATOMIC_RELEASE);
+	if (wake)
+		futex_private(&dios__slots[i].state, FUTEX_WAKE, INT32_MAX, NULL);
+}
+
+/* The connection is dead: every call in flight completes with -ENOTCONN. */
+static void fail_inflight(int self)
+{
+	for (uint32_t i = 0; i < DIOS_SLOTS; i++) {
+		if (!slot_in_use(i) || __atomic_load_n(&dios__slots[i].state, __ATOMIC_ACQUIRE) == DIOS_SLOT_DONE)
+			continue;
+		struct dios_cqe c = { .user_data = slot_ud(i), .res = -ENOTCONN };
+		slot_complete(i, &c, (int)i != self);
+	}
+}
+
 /* ---- completion (section 3) ---------------------------------------------- */
 
 static long futex_wait(uint32_t *addr, uint32_t expected)
@@ -352,10 +489,15 @@ static long futex_wait(uint32_t *addr, uint32_t expected)
 	return syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
 }
 
+static int conn_state(void)
+{
+	return __atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE);
+}
+
 static void spin_adapt(uint64_t waited_ns);
 static int cq_sleep(struct dios_region_header *h, uint32_t head);
 
-/* Wait until the CQE at cq_head is published.  0, or -ENOTCONN (connection marked dead). */
+/* Wait until the CQE at cq_head is published (reaper).  0, or -ENOTCONN (connection marked dead). */
 static int cq_wait(void)
 {
 	struct dios_region_header *h = g_dios.hdr;
@@ -368,8 +510,8 @@ static int cq_wait(void)
 	 * Adaptive spin: the budget grows while completions arrive within the
 	 * spin window and shrinks when they do not.  Back-to-back calls to an
 	 * awake daemon keep the full DIOS_SPIN_NS; many tasks sharing few cores,
-	 * or calls to a parked daemon, stop spinning and no longer steal the CPU
-	 * the daemon needs.
+	 * calls to a parked daemon, or reads that wait for a FIFO's writer stop
+	 * spinning and no longer steal the CPU others need.
 	 */
 	uint64_t t0 = now_ns();
 	if (g_dios.spin_budget) {
@@ -386,6 +528,8 @@ static int cq_wait(void)
 					dios__mark_dead();
 					return -ENOTCONN;
 				}
+				if (conn_state() != DIOS_ST_UP)
+					return -ENOTCONN;
 				if (now_ns() - t0 >= g_dios.spin_budget)
 					break;
 			}
@@ -415,6 +559,8 @@ static int cq_sleep(struct dios_region_header *h, uint32_t head)
 {
 	for (;;) {
 		/* a futex waiter is not woken when the daemon dies: check before every sleep */
+		if (conn_state() != DIOS_ST_UP)
+			return -ENOTCONN;
 		if (daemon_gone()) {
 			dios__mark_dead();
 			return -ENOTCONN;
@@ -432,44 +578,172 @@ static int cq_sleep(struct dios_region_header *h, uint32_t head)
 	}
 }
 
-/* Reap the next CQE into *out.  0, or -ENOTCONN. */
-static int cq_reap(struct dios_cqe *out)
+/*
+ * Reap every published CQE and hand each to its slot (reaper only).  Returns
+ * how many, or -ENOTCONN if a completion names no call in flight (the
+ * connection is then dead).
+ */
+static int cq_drain(int self)
 {
-	int rc = cq_wait();
-	if (rc)
-		return rc;
+	struct dios_region_header *h = g_dios.hdr;
 	uint32_t head = g_dios.cq_head;
-	/* relaxed suffices: cq_wait's acquire load already ordered us after the publication */
-	uint32_t tail = dios__load_relaxed(&g_dios.hdr->cq_tail);
+	/* acquire: the CQE contents before the daemon's release store of cq_tail */
+	uint32_t tail = dios__load_acquire(&h->cq_tail);
 	if (tail - head > DIOS_CQ_ENTRIES) {
 		dios__mark_dead();                              /* corrupt cq_tail */
 		return -ENOTCONN;
 	}
-	*out = g_dios.cq[head & (DIOS_CQ_ENTRIES - 1)];
-	g_dios.cq_head = head + 1;
-	/* release: we have finished reading the slot; the daemon may reuse it */
-	dios__store_release(&g_dios.hdr->cq_head, head + 1);
-	return 0;
+	int n = 0;
+	for (; head != tail; head++, n++) {
+		struct dios_cqe c = g_dios.cq[head & (DIOS_CQ_ENTRIES - 1)];
+		uint32_t i = (uint32_t)(c.user_data & 0xff);
+		if (i >= DIOS_SLOTS || !slot_in_use(i) || c.user_data != slot_ud(i) ||
+		    __atomic_load_n(&dios__slots[i].state, __ATOMIC_ACQUIRE) == DIOS_SLOT_DONE) {
+			g_dios.cq_head = head + 1;
+			dios__store_release(&h->cq_head, head + 1);
+			dios__mark_dead();                      /* a completion for no call of ours */
+			return -ENOTCONN;
+		}
+		slot_complete(i, &c, (int)i != self);
+	}
+	g_dios.cq_head = head;
+	/* release: we have finished reading the slots; the daemon may reuse them */
+	dios__store_release(&h->cq_head, head);
+	return n;
+}
+
+/* Reaper: reap until slot self is done.  Returns with it done (maybe with -ENOTCONN). */
+static void reap_until(uint32_t self)
+{
+	while (__atomic_load_n(&dios__slots[self].state, __ATOMIC_ACQUIRE) != DIOS_SLOT_DONE) {
+		int rc = conn_state() == DIOS_ST_UP ? cq_drain((int)self) : -ENOTCONN;
+		if (rc > 0)
+			continue;
+		if (rc == 0)
+			rc = cq_wait();
+		if (rc < 0) {
+			fail_inflight((int)self);
+			return;
+		}
+	}
+}
+
+/* After reaping: if calls are still waiting, ask one of their threads to reap. */
+static void hand_off(void)
+{
+	if (__atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) == 0)
+		return;
+	for (uint32_t i = 0; i < DIOS_SLOTS; i++) {
+		if (!slot_in_use(i))
+			continue;
+		uint32_t expect = DIOS_SLOT_WAITING;
+		if (__atomic_compare_exchange_n(&dios__slots[i].state, &expect, DIOS_SLOT_TAKEOVER, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			futex_private(&dios__slots[i].state, FUTEX_WAKE, INT32_MAX, NULL);
+			return;
+		}
+	}
+}
+
+/*
+ * Wait for slot i's completion.  Whoever holds reap_lock reaps for everyone;
+ * the others sleep on their own slot until their completion is handed to
+ * them or they are asked to take over.  A sleeper also wakes every 100 ms
+ * and tries to reap, so no handover can be lost for long.
+ */
+static void wait_slot(uint32_t i)
+{
+	uint32_t *st = &dios__slots[i].state;
+	for (;;) {
+		uint32_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
+		if (s == DIOS_SLOT_DONE)
+			return;
+		if (s == DIOS_SLOT_TAKEOVER) {
+			uint32_t expect = DIOS_SLOT_TAKEOVER;
+			__atomic_compare_exchange_n(st, &expect, DIOS_SLOT_WAITING, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+		}
+		if (pthread_mutex_trylock(&g_dios.reap_lock) == 0) {
+			reap_until(i);
+			hand_off();
+			pthread_mutex_unlock(&g_dios.reap_lock);
+			return;
+		}
+		struct timespec ts = { 0, FUTEX_TIMEOUT_NS };
+		futex_private(st, FUTEX_WAIT, DIOS_SLOT_WAITING, &ts);
+	}
 }
 
 /* ---- the engine shared by single calls and dios_batch -------------------- */
 
-/* Submit the SQEs of the entries marked submitted: one sq_tail store.  0 or -ENOTCONN. */
+/* Copy SELECT's reference array into the args area (under lock).  0 or -ENOTCONN. */
+static int place_args(struct dios_req *q, uint32_t sq_index)
+{
+	uint64_t bytes = *q->count * sizeof(uint64_t);
+	unsigned k = (unsigned)((bytes + DIOS_ARGS_CHUNK - 1) / DIOS_ARGS_CHUNK);
+	int c = args_alloc(k);
+	if (c < 0)
+		return c;
+	uint64_t *dst = (uint64_t *)((char *)g_dios.hdr + DIOS_REGION_ARGS_OFFSET + (size_t)c * DIOS_ARGS_CHUNK);
+	for (uint64_t j = 0; j < *q->count; j++)
+		dst[j] = dios__ref_id(q->refs[j]);
+	for (unsigned j = 0; j < k; j++)
+		g_dios.args_sqidx[c + j] = sq_index;
+	q->sqe.buf = (uint64_t)c * DIOS_ARGS_CHUNK;
+	return 0;
+}
+
+/*
+ * Submit the entries marked submitted with one sq_tail store (under lock):
+ * each gets a call slot first.  0 or -ENOTCONN (entries then unsent, no slot).
+ */
 static int submit(struct dios_req *q, unsigned n)
 {
 	uint32_t k = 0;
 	for (unsigned i = 0; i < n; i++)
 		k += q[i].submitted ? 1 : 0;
-	int rc = sq_reserve(k);
-	if (rc)
-		return rc;
-	uint32_t tail = g_dios.sq_tail;
+	if (k == 0)
+		return 0;
+	/* slots: at most DIOS_CQ_ENTRIES calls in flight; wait for others to finish */
+	unsigned got = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (!q[i].submitted)
 			continue;
-		q[i].sqe.user_data = g_dios.next_ud++;
+		int sl;
+		while ((sl = slot_alloc()) < 0) {
+			pthread_mutex_unlock(&g_dios.lock);
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+			pthread_mutex_lock(&g_dios.lock);
+			if (g_dios.state != DIOS_ST_UP)
+				break;
+		}
+		if (sl < 0 || g_dios.state != DIOS_ST_UP) {
+			if (sl >= 0)
+				slot_free((uint32_t)sl);
+			for (unsigned j = 0; j < i; j++)
+				if (q[j].submitted)
+					slot_free(q[j].slot);
+			return -ENOTCONN;
+		}
+		q[i].slot = (uint32_t)sl;
+		got++;
+	}
+	int rc = sq_reserve(k);
+	uint32_t tail = g_dios.sq_tail;
+	for (unsigned i = 0; rc == 0 && i < n; i++) {
+		if (!q[i].submitted)
+			continue;
+		if (q[i].op == D_OP_SELECT)
+			rc = place_args(&q[i], tail);
+		q[i].sqe.user_data = slot_ud(q[i].slot);
 		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
 		tail++;
+	}
+	if (rc) {
+		for (unsigned i = 0; i < n; i++)
+			if (q[i].submitted)
+				slot_free(q[i].slot);
+		return rc;
 	}
 	g_dios.sq_tail = tail;
 	/* release: the daemon sees the new SQEs only after they are complete; one store for all */
@@ -478,31 +752,28 @@ static int submit(struct dios_req *q, unsigned n)
 	return 0;
 }
 
-/* Reap and decode, in order, the completions of the submitted entries. */
-static int reap(struct dios_req *q, unsigned n)
+/* Wait for every submitted entry and take its completion (slots freed). */
+static void collect(struct dios_req *q, unsigned n, struct dios_cqe *out)
 {
 	for (unsigned i = 0; i < n; i++) {
 		if (!q[i].submitted)
 			continue;
-		struct dios_cqe cqe;
-		int rc = g_dios.state == DIOS_ST_UP ? cq_reap(&cqe) : -ENOTCONN;
-		if (rc) {
-			for (unsigned j = i; j < n; j++)
-				if (q[j].submitted)
-					q[j].res = -ENOTCONN;
-			return -ENOTCONN;
-		}
-		if (cqe.user_data != q[i].sqe.user_data) {
-			q[i].res = -EPROTO;                     /* completions must come in order */
-			dios__mark_dead();
-			for (unsigned j = i + 1; j < n; j++)
-				if (q[j].submitted)
-					q[j].res = -ENOTCONN;
-			return -ENOTCONN;
-		}
-		q[i].res = dios__decode(&q[i], &cqe);
+		wait_slot(q[i].slot);
+		out[i] = dios__slots[q[i].slot].cqe;
+		slot_free(q[i].slot);
 	}
-	return g_dios.state == DIOS_ST_UP ? 0 : -ENOTCONN;
+}
+
+/* Under lock: connect if needed; release what a dead connection left once nothing is in flight. */
+static int ensure_conn_locked(void)
+{
+	if (g_dios.state == DIOS_ST_DEAD && g_dios.held &&
+	    __atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) == 0 &&
+	    pthread_mutex_trylock(&g_dios.reap_lock) == 0) {
+		release_resources();
+		pthread_mutex_unlock(&g_dios.reap_lock);
+	}
+	return ensure_conn();
 }
 
 /*
@@ -513,8 +784,9 @@ static int reap(struct dios_req *q, unsigned n)
 static void undo(struct dios_req *q, unsigned n)
 {
 	struct dios_req u[8];                   /* rare path: small batches keep the stack small */
+	struct dios_cqe c[8];
 	unsigned i = 0;
-	while (i < n && g_dios.state == DIOS_ST_UP) {
+	while (i < n) {
 		unsigned k = 0;
 		for (; i < n && k < 8; i++) {
 			if (!q[i].undo)
@@ -523,40 +795,95 @@ static void undo(struct dios_req *q, unsigned n)
 			u[k].sqe.opcode = q[i].op == D_OP_ACQUIRE_READ ? D_OP_RELEASE_READ : D_OP_RELEASE_WRITE;
 			u[k].sqe.ref = dios__ref_id(q[i].ref);
 			u[k].sqe.buf = q[i].undo_buf;
-			u[k].op = D_OP_NOP;             /* decode: nothing to do */
+			u[k].op = D_OP_NOP;
 			u[k].submitted = 1;
 			k++;
 		}
-		if (k == 0 || submit(u, k) != 0 || reap(u, k) != 0)
+		if (k == 0)
 			return;
+		int cs = call_lock();
+		int rc = ensure_conn_locked();
+		if (rc == 0)
+			rc = submit(u, k);
+		call_unlock(cs);
+		if (rc)
+			return;
+		collect(u, k, c);
 	}
+}
+
+/*
+ * One round: encode (or complete in place through the FIFO layer), submit
+ * what needs the daemon, wait, decode.  Sets *again for entries that must
+ * run another round (a FIFO end was attached or became ready).
+ */
+static int exec_round(struct dios_req *q, unsigned n, int *again)
+{
+	struct dios_cqe cqe[DIOS_SQ_ENTRIES];
+	unsigned nsub = 0;
+	int rc = 0;
+	*again = 0;
+	for (unsigned i = 0; i < n; i++) {
+		q[i].submitted = 0;
+		if (q[i].res != DIOS__PENDING)
+			continue;
+		q[i].fifo = DIOS__FIFO_NONE;
+		if (dios__fifo_begin(&q[i]))
+			continue;                       /* done in place */
+		if (q[i].fifo == DIOS__FIFO_NONE) {
+			q[i].res = dios__encode(&q[i]);
+			if (q[i].res != 0)
+				continue;
+		}
+		q[i].submitted = 1;
+		nsub++;
+	}
+	if (nsub == 0)
+		return 0;
+	int cs = call_lock();
+	rc = ensure_conn_locked();
+	if (rc == 0)
+		rc = submit(q, n);
+	call_unlock(cs);
+	if (rc) {
+		for (unsigned i = 0; i < n; i++)
+			if (q[i].submitted)
+				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : -ENOTCONN;
+		return rc;
+	}
+	collect(q, n, cqe);
+	for (unsigned i = 0; i < n; i++) {
+		if (!q[i].submitted)
+			continue;
+		if (q[i].fifo == DIOS__FIFO_NOTIFY)
+			continue;                       /* done in place; the wake-up's result does not matter */
+		if (cqe[i].res == 0 && (cqe[i].flags & D_CQE_F_FIFO)) {
+			int r = dios__fifo_end(&q[i], &cqe[i]);
+			if (r == 1) {
+				q[i].res = DIOS__PENDING;
+				*again = 1;
+			} else {
+				q[i].res = r;
+			}
+			continue;
+		}
+		q[i].res = dios__decode(&q[i], &cqe[i]);
+	}
+	undo(q, n);
+	return conn_state() == DIOS_ST_UP ? 0 : -ENOTCONN;
 }
 
 int dios__exec(struct dios_req *q, unsigned n)
 {
-	unsigned nsub = 0;
-	int rc = 0;
-	int cs = call_lock();
-	for (unsigned i = 0; i < n; i++) {
-		q[i].res = dios__encode(&q[i]);
-		q[i].submitted = q[i].res == 0;
-		nsub += q[i].submitted;
-	}
-	if (nsub) {
-		rc = ensure_conn();
-		if (rc == 0)
-			rc = submit(q, n);
-		if (rc == 0) {
-			rc = reap(q, n);
-			if (rc == 0)
-				undo(q, n);
-		} else {
-			for (unsigned i = 0; i < n; i++)
-				if (q[i].submitted)
-					q[i].res = -ENOTCONN;
-		}
-	}
-	call_unlock(cs);
+	int rc, again;
+	for (unsigned i = 0; i < n; i++)
+		q[i].res = DIOS__PENDING;
+	do
+		rc = exec_round(q, n, &again);
+	while (again);
+	for (unsigned i = 0; i < n; i++)
+		if (q[i].res == DIOS__PENDING)
+			q[i].res = -ENOTCONN;
 	return rc;
 }
 
@@ -566,7 +893,7 @@ dios_ref_t *dios_self(void)
 {
 	dios_ref_t *r = NULL;
 	int cs = call_lock();
-	if (ensure_conn() == 0)
+	if (ensure_conn_locked() == 0)
 		r = dios__ref(g_dios.self_ref);
 	call_unlock(cs);
 	return r;
@@ -576,7 +903,7 @@ const dios_name_t *dios_self_exe(void)
 {
 	const dios_name_t *n = NULL;
 	int cs = call_lock();
-	if (ensure_conn() == 0)
+	if (ensure_conn_locked() == 0)
 		n = &self_exe_copy;
 	call_unlock(cs);
 	return n;
@@ -586,7 +913,7 @@ const dios_name_t *dios_self_exe(void)
 
 static void atfork_prepare(void)
 {
-	/* Not g_dios.lock: a call may block (later: parked reads) and fork must not wait for it. */
+	/* Not g_dios.lock: a call may wait (a parked read) and fork must not wait for it. */
 	pthread_mutex_lock(&dios__book_lock);
 }
 
@@ -602,10 +929,16 @@ static void atfork_child(void)
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
 	g_dios.self_ref = 0;
+	g_dios.inflight = 0;
+	g_dios.args_bits = 0;
+	memset(g_dios.slot_bits, 0, sizeof g_dios.slot_bits);
 	memset(&self_exe_copy, 0, sizeof self_exe_copy);
+	dios__fifo_reset();                     /* the child holds none of the parent's FIFO ends */
 	dios__seg_forget();                     /* mappings stay mapped; just forget them */
 	dios__buf_forget();                     /* the child holds none of the parent's buffers */
 	pthread_mutex_init(&g_dios.lock, NULL); /* may have been held by a parent thread mid-call */
+	pthread_mutex_init(&g_dios.reap_lock, NULL);
+	pthread_mutex_init(&dios__seg_lock, NULL);
 	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
 }
 

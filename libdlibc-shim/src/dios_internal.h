@@ -5,11 +5,21 @@
  * dios_* functions declared in <dios/dios.h> are exported (see the pragma
  * below and libdlibc.map).  Internal names start with dios__.
  *
- * Locking: g_dios.lock serialises whole calls (PROTOCOL.md section 3): the
- * ring, the connection state, the segment cache and the buffer slab are only
- * touched under it.  dios__book_lock is a short inner lock taken around every
- * change to the segment cache and the slab, and by the pthread_atfork prepare
- * handler, so a fork() in another thread never copies them half-updated.
+ * Locking (PROTOCOL.md section 3).  Calls from many threads are in flight at
+ * once; a call that waits in the daemon (a FIFO read, dios_select) never
+ * holds up the others.
+ *   g_dios.lock       submission: connecting, the SQ tail, the args area.
+ *                     Held only while entries are written, never while waiting.
+ *   g_dios.reap_lock  the one thread at a time that reaps the CQ.  It hands
+ *                     every completion to the call slot named by its user_data
+ *                     and wakes that slot's thread; when its own call is done
+ *                     it asks another waiting thread to take over.
+ *   dios__seg_lock    the control socket's SEGMENT messages and the segment cache.
+ *   dios__book_lock   a short inner lock around every change to the segment
+ *                     cache and the buffer slab, also taken by the
+ *                     pthread_atfork prepare handler, so a fork() in another
+ *                     thread never copies them half-updated.
+ *   dios__fifo_lock   the table of attached FIFO ends and their fast paths.
  */
 #ifndef DIOS_INTERNAL_H
 #define DIOS_INTERNAL_H
@@ -53,6 +63,16 @@ static inline void dios__fetch_add_seq_cst(uint32_t *p, uint32_t v)
 	(void)__atomic_fetch_add(p, v, __ATOMIC_SEQ_CST);
 }
 
+static inline uint64_t dios__load_acquire64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void dios__store_release64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
 static inline void dios__fetch_sub_seq_cst(uint32_t *p, uint32_t v)
 {
 	(void)__atomic_fetch_sub(p, v, __ATOMIC_SEQ_CST);
@@ -78,9 +98,21 @@ enum dios_conn_state {
 	DIOS_ST_DEAD = 2,   /* daemon gone or protocol broken: -ENOTCONN for good */
 };
 
+/* A call in flight: one per CQ entry at most, so completions never overflow. */
+struct dios_slot {
+	uint32_t state;                 /* DIOS_SLOT_*: futex word (process-private) */
+	uint32_t gen;                   /* bumped at every allocation: user_data = gen << 8 | index */
+	struct dios_cqe cqe;            /* the completion, valid once state is DONE */
+};
+enum { DIOS_SLOT_WAITING = 0, DIOS_SLOT_DONE = 1, DIOS_SLOT_TAKEOVER = 2 };
+#define DIOS_SLOTS DIOS_CQ_ENTRIES
+#define DIOS_ARGS_CHUNKS (DIOS_ARGS_BYTES / DIOS_ARGS_CHUNK)
+
 struct dios_conn {
-	pthread_mutex_t lock;           /* serialises whole calls */
-	int state;                      /* enum dios_conn_state, under lock */
+	pthread_mutex_t lock;           /* submission (see the top of this file) */
+	pthread_mutex_t reap_lock;      /* held by the thread reaping the CQ */
+	int state;                      /* enum dios_conn_state: written under lock, read atomically */
+	int held;                       /* sock, doorbell and region still open (released lazily when dead) */
 	int sock;                       /* control socket, -1 when none */
 	int doorbell;                   /* eventfd, -1 when none */
 	struct dios_region_header *hdr; /* the mapped region, NULL when none */
@@ -89,7 +121,10 @@ struct dios_conn {
 	uint32_t sq_tail;               /* shim-private copy of hdr->sq_tail */
 	uint32_t cq_head;               /* shim-private copy of hdr->cq_head */
 	uint32_t sq_head_cache;         /* last hdr->sq_head read */
-	uint64_t next_ud;               /* user_data counter */
+	uint64_t slot_bits[DIOS_SLOTS / 64]; /* allocated call slots (atomic bit operations) */
+	uint32_t inflight;              /* calls in flight (atomic) */
+	uint64_t args_bits;             /* args area chunks in use, under lock */
+	uint32_t args_sqidx[DIOS_ARGS_CHUNKS]; /* SQ index of the entry using each chunk */
 	uint64_t spin_ns;               /* DIOS_SPIN_NS, read at connect */
 	uint64_t spin_budget;        /* current adaptive spin, <= spin_ns */
 	uint64_t task_id;
@@ -99,7 +134,14 @@ struct dios_conn {
 extern struct dios_conn g_dios;
 extern pthread_mutex_t dios__book_lock;
 
-/* Mark the connection dead (under g_dios.lock): closes the fds, unmaps the region. */
+extern struct dios_slot dios__slots[DIOS_SLOTS];
+extern pthread_mutex_t dios__seg_lock;
+
+/*
+ * Mark the connection dead: every later call fails with -ENOTCONN and every
+ * call in flight completes with it.  The fds and the region stay until no
+ * call is in flight (another thread may still be reading them).
+ */
 void dios__mark_dead(void);
 
 /* ------------------------------------------------------------------------ */
@@ -133,7 +175,29 @@ struct dios_req {
 	uint64_t buf_id;                /* COMMIT/RELEASE: rec->buf_id at encode */
 	uint64_t undo_buf;              /* ACQUIRE whose result could not be used: buffer to release */
 	int      undo;                  /* undo_buf is set */
+	uint32_t slot;                  /* call slot while in flight */
+	int      fifo;                  /* DIOS__FIFO_*: how the FIFO layer handles this entry */
+	uint64_t wait_len;              /* FIFO wait: bytes of space a writer waits for */
 };
+
+/*
+ * dios_fifo.c: the FIFO fast path.  dios__fifo_begin runs before encoding:
+ * it completes the call in place (returns 1, q->res set) or returns 0 with
+ * q->fifo saying what the daemon must do (DIOS__FIFO_NONE: an ordinary call;
+ * WAIT: the entry is an ACQUIRE that parks until data or space; NOTIFY: the
+ * call was done in place and the daemon must wake the other end, q->res
+ * holds the result).  dios__fifo_end decodes a D_CQE_F_FIFO completion
+ * (attach the end) and returns 1 if the call must run again.
+ */
+enum { DIOS__FIFO_NONE = 0, DIOS__FIFO_WAIT = 1, DIOS__FIFO_NOTIFY = 2 };
+int dios__fifo_begin(struct dios_req *q);
+int dios__fifo_end(struct dios_req *q, const struct dios_cqe *cqe);
+/* dios_delete succeeded: forget the end (before its segments are unmapped). */
+void dios__fifo_forget(uint64_t ref_id);
+/* fork child: no ends. */
+void dios__fifo_reset(void);
+uint64_t dios__now_ns(void);
+uint64_t dios__spin_ns(void);
 
 /* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
 int dios__encode(struct dios_req *q);
@@ -147,6 +211,7 @@ int dios__decode(struct dios_req *q, const struct dios_cqe *cqe);
  * not completed then have res -ENOTCONN).
  */
 int dios__exec(struct dios_req *q, unsigned n);
+#define DIOS__PENDING INT32_MIN         /* res of an entry not finished yet */
 
 static inline dios_ref_t *dios__ref(uint64_t id)
 {
@@ -169,6 +234,9 @@ static inline uint64_t dios__ref_id(const dios_ref_t *r)
  * gone; the connection is then marked dead).
  */
 int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size);
+/* Map a FIFO's segments (D_CQE_F_FIFO): control read-write, data twice back to back. */
+int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable, int need_msg,
+		       void **ctl, void **data, uint64_t *data_size);
 /* D_CQE_F_UNMAP: munmap both protections of seg_id. */
 void dios__seg_unmap(uint64_t seg_id);
 /* fork child: forget every mapping (they stay mapped). */
@@ -178,6 +246,7 @@ void dios__seg_forget(void);
 /* buffer slab (dios_buf.c)                                                  */
 /* ------------------------------------------------------------------------ */
 enum { DIOS_BUF_READ = 1, DIOS_BUF_WRITE = 2 };
+enum { DIOS_BUF_FIFO_NONE = 0, DIOS_BUF_FIFO_OUT = 1, DIOS_BUF_FIFO_COMMITTED = 2 };
 
 struct dios_bufrec {
 	dios_iovec_t iov;               /* first member: what the user holds */
@@ -186,7 +255,7 @@ struct dios_bufrec {
 	uint64_t ref_id;                /* reference it was acquired through */
 	uint64_t seg_id;                /* segment it lies in */
 	uint32_t kind;                  /* DIOS_BUF_READ or DIOS_BUF_WRITE */
-	uint32_t rsvd;
+	uint32_t fifo;                  /* DIOS_BUF_FIFO_*: a FIFO buffer (seg_id holds its length) */
 	struct dios_bufrec *next_free;  /* free-list link */
 };
 

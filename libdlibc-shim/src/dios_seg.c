@@ -7,7 +7,10 @@
  * mmap'ed (no malloc), starts at 256 slots and doubles at 50% load, so
  * thousands of segments cost O(1) per lookup.
  *
- * Callers hold g_dios.lock; changes also take dios__book_lock (see fork).
+ * Callers hold dios__seg_lock (taken by dios__seg_get and friends); changes
+ * also take dios__book_lock (see fork).  A FIFO's data segment (D_SEG_RING)
+ * is mapped twice, back to back, so bytes that wrap around its end read and
+ * write as one contiguous buffer.
  */
 #include "dios_internal.h"
 
@@ -21,10 +24,18 @@
 struct seg_slot {
 	uint64_t seg_id;
 	void    *addr;
-	uint64_t size;
+	uint64_t size;          /* the segment's size (a ring maps twice this) */
 	uint32_t writable;
-	uint32_t used;
+	uint16_t used;
+	uint16_t ring;          /* D_SEG_RING: mapped twice */
 };
+
+pthread_mutex_t dios__seg_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t map_len(const struct seg_slot *s)
+{
+	return (size_t)s->size * (s->ring ? 2 : 1);
+}
 
 static struct seg_slot *table;
 static size_t cap;       /* power of two, or 0 before the first insert */
@@ -105,19 +116,21 @@ static void seg_remove_slot(struct seg_slot *s)
  * segment, which it only does when it believes this task lacks it), the new
  * mapping replaces the old one, which is unmapped.
  */
-static int seg_insert(uint64_t seg_id, uint32_t w, void *addr, uint64_t size)
+static int seg_insert(uint64_t seg_id, uint32_t w, void *addr, uint64_t size, int ring)
 {
 	int rc = 0;
 	pthread_mutex_lock(&dios__book_lock);
 	struct seg_slot *s = seg_find(seg_id, w);
 	if (s) {
-		munmap(s->addr, s->size);
+		munmap(s->addr, map_len(s));
 		s->addr = addr;
 		s->size = size;
+		s->ring = (uint16_t)ring;
 	} else if ((count + 1) * 2 > cap && seg_grow() != 0) {
 		rc = -ENOMEM;
 	} else {
-		struct seg_slot e = { .seg_id = seg_id, .addr = addr, .size = size, .writable = w, .used = 1 };
+		struct seg_slot e = { .seg_id = seg_id, .addr = addr, .size = size, .writable = w, .used = 1,
+				      .ring = (uint16_t)ring };
 		seg_place(table, cap, &e);
 		count++;
 	}
@@ -127,15 +140,17 @@ static int seg_insert(uint64_t seg_id, uint32_t w, void *addr, uint64_t size)
 
 void dios__seg_unmap(uint64_t seg_id)
 {
+	pthread_mutex_lock(&dios__seg_lock);
 	pthread_mutex_lock(&dios__book_lock);
 	for (uint32_t w = 0; w <= 1; w++) {
 		struct seg_slot *s = seg_find(seg_id, w);
 		if (s) {
-			munmap(s->addr, s->size);
+			munmap(s->addr, map_len(s));
 			seg_remove_slot(s);
 		}
 	}
 	pthread_mutex_unlock(&dios__book_lock);
+	pthread_mutex_unlock(&dios__seg_lock);
 }
 
 /* fork child (dios__book_lock held by the prepare handler): forget, keep mapped. */
@@ -210,27 +225,49 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 		return 1;
 	}
 	int prot = PROT_READ | ((m.prot & D_SEG_WRITE) ? PROT_WRITE : 0);
+	int ring = (m.prot & D_SEG_RING) != 0;
 	void *a = MAP_FAILED;
-	if (m.size == 0 || m.size > DIOS_MAX_OBJECT_SIZE || m.size != (size_t)m.size)
+	if (m.size == 0 || m.size > DIOS_MAX_OBJECT_SIZE || m.size != (size_t)m.size ||
+	    (ring && (m.size > DIOS_FIFO_MAX_CAPACITY || m.size % DIOS_FIFO_ALIGN)))
 		errno = EINVAL;
-	else
+	else if (!ring)
 		a = mmap(NULL, (size_t)m.size, prot, MAP_SHARED, fd, 0);
+	else {
+		/* reserve twice the size, then map the segment into both halves */
+		size_t sz = (size_t)m.size;
+		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (a != MAP_FAILED &&
+		    (mmap(a, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+		     mmap((char *)a + sz, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)) {
+			int e = errno;
+			munmap(a, 2 * sz);
+			errno = e;
+			a = MAP_FAILED;
+		}
+	}
 	int e = errno;
 	close(fd);
 	if (a == MAP_FAILED) {
 		*map_err = -e;
 		return 1;
 	}
-	*map_err = seg_insert(m.seg_id, (m.prot & D_SEG_WRITE) ? 1 : 0, a, m.size);
+	*map_err = seg_insert(m.seg_id, (m.prot & D_SEG_WRITE) ? 1 : 0, a, m.size, ring);
 	if (*map_err)
-		munmap(a, (size_t)m.size);
+		munmap(a, (size_t)m.size * (ring ? 2 : 1));
 	return 1;
 }
 
-int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size)
+static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int want_ring,
+			  void **addr, uint64_t *size)
 {
-	struct seg_slot *s = NULL;
-	if (need_msg) {
+	/*
+	 * Calls run concurrently, so another thread may already have read this
+	 * call's SEGMENT message and cached the mapping: look there first.  (The
+	 * daemon sends a segment again only after telling us to unmap it, so a
+	 * cached mapping is never stale.)
+	 */
+	struct seg_slot *s = seg_find(seg_id, want_write ? 1 : 0);
+	if (!s && need_msg) {
 		/* read SEGMENT messages until the one for this segment (writable if needed) arrives */
 		for (;;) {
 			struct dios_msg_segment m;
@@ -247,14 +284,34 @@ int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, ui
 			s = seg_find(seg_id, (m.prot & D_SEG_WRITE) ? 1 : 0);
 			break;
 		}
-	} else {
-		/* exactly the protection the daemon granted (CQE val[5]): a read-only
-		 * reference never borrows a writable mapping */
-		s = seg_find(seg_id, want_write ? 1 : 0);
 	}
-	if (!s)
+	/* exactly the protection the daemon granted (CQE val[5]): a read-only
+	 * reference never borrows a writable mapping */
+	if (!s || (int)s->ring != want_ring)
 		return -EPROTO;
 	*addr = s->addr;
 	*size = s->size;
 	return 0;
+}
+
+int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size)
+{
+	pthread_mutex_lock(&dios__seg_lock);
+	int rc = seg_get_locked(seg_id, want_write, need_msg, 0, addr, size);
+	pthread_mutex_unlock(&dios__seg_lock);
+	return rc;
+}
+
+int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable, int need_msg,
+		       void **ctl, void **data, uint64_t *data_size)
+{
+	uint64_t csize;
+	pthread_mutex_lock(&dios__seg_lock);
+	int rc = seg_get_locked(ctl_id, 1, need_msg, 0, ctl, &csize);
+	if (rc == 0 && csize < DIOS_FIFO_CTL_SIZE)
+		rc = -EPROTO;
+	if (rc == 0)
+		rc = seg_get_locked(data_id, data_writable, need_msg, 1, data, data_size);
+	pthread_mutex_unlock(&dios__seg_lock);
+	return rc;
 }

@@ -1,0 +1,424 @@
+/*
+ * dios_fifo.c - FIFO ends: data moves in place, the daemon is called only to
+ * wait or to wake a waiter (PROTOCOL.md section 5).
+ *
+ * The first acquire on a FIFO reference goes to the daemon, which binds the
+ * reference as the reader or the writer end and sends two segments: the
+ * control page (struct dios_fifo_ctl, read-write) and the data (mapped twice
+ * back to back, read-only for the reader).  From then on:
+ *   acquire_write  a buffer at tail % capacity, if capacity - (tail - head)
+ *                  bytes are free; commit_write stores tail += len (release);
+ *   acquire_read   the committed bytes at head % capacity, in place;
+ *                  release_read stores head += len (release).
+ * When there is no data (no space), the end spins for a while, then asks the
+ * daemon to park the call: the daemon sets a bit in ctl->waiters, and the
+ * other end, seeing it after its store (a Dekker pair: store, full fence,
+ * load), sends D_OP_NOTIFY.  The daemon reads tail and head only as hints.
+ *
+ * One buffer per end is out at a time (-EBUSY otherwise): the reader releases
+ * what it acquired before the next acquire, the writer commits (or not) and
+ * releases.  A FIFO buffer record keeps its acquired length in seg_id.
+ *
+ * The table of ends maps a reference id to its end; open addressing, mmap'ed,
+ * under dios__fifo_lock.  Spinning happens with the lock released.
+ */
+#include "dios_internal.h"
+
+#include <string.h>
+#include <sys/mman.h>
+
+#define FIFO_TABLE_MIN  64u
+#define FIFO_SPIN_FLOOR 1000ull         /* ns: an end that keeps parking still spins this long */
+
+struct fifo_end {
+	uint64_t ref_id;                /* 0: empty slot */
+	struct dios_fifo_ctl *ctl;
+	char *data;                     /* the data, mapped twice back to back */
+	uint64_t cap;
+	uint32_t role;                  /* D_FIFO_END_READER or D_FIFO_END_WRITER */
+	uint32_t pad;
+	uint64_t pos;                   /* reader: head; writer: tail (ours; ctl has the published copy) */
+	struct dios_bufrec *rec;        /* the buffer that is out, or NULL */
+	uint64_t spin_ns;               /* adaptive spin before parking */
+};
+
+pthread_mutex_t dios__fifo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fifo_end *table;
+static size_t cap;
+static size_t count;
+static uint64_t next_buf_id = 1;
+
+static size_t fifo_hash(uint64_t id)
+{
+	uint64_t x = id;                /* splitmix64 finaliser */
+	x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27; x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return (size_t)x;
+}
+
+static struct fifo_end *find(uint64_t id)
+{
+	if (!cap || !id)
+		return NULL;
+	for (size_t i = fifo_hash(id) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		if (!table[i].ref_id)
+			return NULL;
+		if (table[i].ref_id == id)
+			return &table[i];
+	}
+}
+
+static void place(struct fifo_end *t, size_t c, const struct fifo_end *e)
+{
+	size_t i = fifo_hash(e->ref_id) & (c - 1);
+	while (t[i].ref_id)
+		i = (i + 1) & (c - 1);
+	t[i] = *e;
+}
+
+static int insert(const struct fifo_end *e)
+{
+	if ((count + 1) * 2 > cap) {
+		size_t ncap = cap ? cap * 2 : FIFO_TABLE_MIN;
+		void *p = mmap(NULL, ncap * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return -ENOMEM;
+		for (size_t i = 0; i < cap; i++)
+			if (table[i].ref_id)
+				place(p, ncap, &table[i]);
+		if (table)
+			munmap(table, cap * sizeof *table);
+		table = p;
+		cap = ncap;
+	}
+	place(table, cap, e);
+	count++;
+	return 0;
+}
+
+/* Backward-shift deletion, as in the segment cache. */
+static void remove_end(struct fifo_end *e)
+{
+	size_t i = (size_t)(e - table), j = i;
+	for (;;) {
+		j = (j + 1) & (cap - 1);
+		if (!table[j].ref_id)
+			break;
+		size_t home = fifo_hash(table[j].ref_id) & (cap - 1);
+		if ((j > i && (home <= i || home > j)) || (j < i && (home <= i && home > j))) {
+			table[i] = table[j];
+			i = j;
+		}
+	}
+	memset(&table[i], 0, sizeof table[i]);
+	count--;
+}
+
+void dios__fifo_forget(uint64_t ref_id)
+{
+	pthread_mutex_lock(&dios__fifo_lock);
+	struct fifo_end *e = find(ref_id);
+	if (e) {
+		if (e->rec)
+			dios__buf_free(e->rec);
+		remove_end(e);
+	}
+	pthread_mutex_unlock(&dios__fifo_lock);
+}
+
+void dios__fifo_reset(void)
+{
+	pthread_mutex_init(&dios__fifo_lock, NULL);
+	if (table)
+		memset(table, 0, cap * sizeof *table);
+	count = 0;
+}
+
+/* ---- the fast paths (under dios__fifo_lock) --------------------------------- */
+
+enum { WOULD_WAIT = 1 };
+
+/* 0 (q->iov_out set), -errno, or WOULD_WAIT. */
+static int read_try(struct fifo_end *e, struct dios_req *q)
+{
+	if (e->rec)
+		return -EBUSY;
+	/* acquire: the daemon's state before anything it implies */
+	uint32_t st = __atomic_load_n(&e->ctl->state, __ATOMIC_ACQUIRE);
+	if (st & D_FIFO_ST_ZOMBIE)
+		return -EIDRM;
+	/* acquire: the writer's bytes before its tail */
+	uint64_t avail = dios__load_acquire64(&e->ctl->tail) - e->pos;
+	if (avail > e->cap)
+		return -EPROTO;                 /* the writer corrupted the control page */
+	if (avail == 0) {
+		if (st & D_FIFO_ST_WRITER_GONE)
+			return -EPIPE;          /* the writer's last tail was stored before it went */
+		return (q->flags & D_NONBLOCK) ? -EAGAIN : WOULD_WAIT;
+	}
+	uint64_t n = (q->len && q->len < avail) ? q->len : avail;
+	struct dios_bufrec *r = dios__buf_alloc();
+	if (!r)
+		return -ENOMEM;
+	r->iov.buf = e->data + e->pos % e->cap;
+	r->iov.len = n;
+	r->buf_id = next_buf_id++;
+	r->ref_id = e->ref_id;
+	r->seg_id = n;
+	r->kind = DIOS_BUF_READ;
+	r->fifo = DIOS_BUF_FIFO_OUT;
+	e->rec = r;
+	*q->iov_out = &r->iov;
+	return 0;
+}
+
+static int write_try(struct fifo_end *e, struct dios_req *q)
+{
+	if (e->rec)
+		return -EBUSY;
+	if (q->len > e->cap)
+		return -EINVAL;                 /* could never fit */
+	uint32_t st = __atomic_load_n(&e->ctl->state, __ATOMIC_ACQUIRE);
+	if (st & D_FIFO_ST_ZOMBIE)
+		return -EIDRM;
+	if (st & D_FIFO_ST_READER_GONE)
+		return -EPIPE;
+	/* acquire: the reader is done with the bytes before its head */
+	uint64_t used = e->pos - dios__load_acquire64(&e->ctl->head);
+	if (used > e->cap)
+		return -EPROTO;
+	uint64_t space = e->cap - used;
+	uint64_t need = q->len ? q->len : 1;
+	if (space < need) {
+		q->wait_len = need;
+		return (q->flags & D_NONBLOCK) ? -EAGAIN : WOULD_WAIT;
+	}
+	uint64_t n = q->len ? q->len : space;
+	struct dios_bufrec *r = dios__buf_alloc();
+	if (!r)
+		return -ENOMEM;
+	r->iov.buf = e->data + e->pos % e->cap;
+	r->iov.len = n;
+	r->buf_id = next_buf_id++;
+	r->ref_id = e->ref_id;
+	r->seg_id = n;
+	r->kind = DIOS_BUF_WRITE;
+	r->fifo = DIOS_BUF_FIFO_OUT;
+	e->rec = r;
+	*q->iov_out = &r->iov;
+	return 0;
+}
+
+/* The buffer record behind q->iov, if it is this end's.  NULL: *err set. */
+static struct dios_bufrec *own_rec(struct fifo_end *e, struct dios_req *q, uint32_t kind, int *err)
+{
+	if (!q->iov) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	struct dios_bufrec *r = dios__buf_lookup(q->iov);
+	if (!r) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	if (r != e->rec || r->kind != kind || r->ref_id != e->ref_id) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return r;
+}
+
+/* Notify needed after our store?  Dekker pair with the daemon's "set waiters; fence; re-read". */
+static int other_waits(struct fifo_end *e, uint32_t bit)
+{
+	dios__fence_seq_cst();
+	return (__atomic_load_n(&e->ctl->waiters, __ATOMIC_RELAXED) & bit) != 0;
+}
+
+/* commit/release: 0 or -errno; *notify set when the other end must be woken. */
+static int buffer_op(struct fifo_end *e, struct dios_req *q, int *notify)
+{
+	int err = 0;
+	struct dios_bufrec *r;
+	uint32_t st;
+	switch (q->op) {
+	case D_OP_COMMIT_WRITE:
+		if (!(r = own_rec(e, q, DIOS_BUF_WRITE, &err)))
+			return err;
+		if (r->fifo != DIOS_BUF_FIFO_OUT || q->len > r->seg_id)
+			return -EINVAL;         /* committed already, or longer than acquired */
+		st = __atomic_load_n(&e->ctl->state, __ATOMIC_ACQUIRE);
+		if (st & D_FIFO_ST_ZOMBIE)
+			return -EIDRM;
+		if (st & D_FIFO_ST_READER_GONE)
+			return -EPIPE;
+		e->pos += q->len;
+		/* release: the bytes before the tail that publishes them */
+		dios__store_release64(&e->ctl->tail, e->pos);
+		r->fifo = DIOS_BUF_FIFO_COMMITTED;
+		*notify = q->len && other_waits(e, D_FIFO_WAIT_READER);
+		return 0;
+	case D_OP_RELEASE_WRITE:
+		if (!(r = own_rec(e, q, DIOS_BUF_WRITE, &err)))
+			return err;
+		dios__buf_free(r);
+		e->rec = NULL;
+		return 0;
+	case D_OP_COMMIT_READ:
+		if (!(r = own_rec(e, q, DIOS_BUF_READ, &err)))
+			return err;
+		/* the writer never overwrites bytes before the reader releases them */
+		st = __atomic_load_n(&e->ctl->state, __ATOMIC_ACQUIRE);
+		return (st & D_FIFO_ST_ZOMBIE) ? -EIDRM : 0;
+	case D_OP_RELEASE_READ:
+		if (!(r = own_rec(e, q, DIOS_BUF_READ, &err)))
+			return err;
+		e->pos += r->seg_id;
+		/* release: we are done reading before the writer may reuse the space */
+		dios__store_release64(&e->ctl->head, e->pos);
+		dios__buf_free(r);
+		e->rec = NULL;
+		*notify = other_waits(e, D_FIFO_WAIT_WRITER);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Has the condition an acquire waits for come about?  (Read without the lock while spinning.) */
+static int ready(const struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uint64_t cap_, uint64_t need)
+{
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & (D_FIFO_ST_ZOMBIE | D_FIFO_ST_WRITER_GONE | D_FIFO_ST_READER_GONE))
+		return 1;
+	if (role == D_FIFO_END_READER)
+		return dios__load_acquire64(&c->tail) != pos;
+	return cap_ - (pos - dios__load_acquire64(&c->head)) >= need;
+}
+
+int dios__fifo_begin(struct dios_req *q)
+{
+	switch (q->op) {
+	case D_OP_ACQUIRE_READ: case D_OP_ACQUIRE_WRITE:
+	case D_OP_COMMIT_READ: case D_OP_RELEASE_READ:
+	case D_OP_COMMIT_WRITE: case D_OP_RELEASE_WRITE:
+		break;
+	default:
+		return 0;
+	}
+	if (!q->ref || !__atomic_load_n(&count, __ATOMIC_RELAXED))
+		return 0;
+	uint64_t id = dios__ref_id(q->ref);
+	int spun = 0;
+	pthread_mutex_lock(&dios__fifo_lock);
+	for (;;) {
+		struct fifo_end *e = find(id);
+		if (!e) {
+			pthread_mutex_unlock(&dios__fifo_lock);
+			return 0;               /* not an attached FIFO end: the ordinary path */
+		}
+		int rc, notify = 0;
+		int is_acquire = q->op == D_OP_ACQUIRE_READ || q->op == D_OP_ACQUIRE_WRITE;
+		uint32_t want = (q->op == D_OP_ACQUIRE_READ || q->op == D_OP_COMMIT_READ || q->op == D_OP_RELEASE_READ)
+			? D_FIFO_END_READER : D_FIFO_END_WRITER;
+		if (q->flags & ~(uint64_t)D_FLAGS_IO_MASK)
+			rc = -EINVAL;
+		else if (is_acquire && !q->iov_out)
+			rc = -EINVAL;
+		else if (e->role != want)
+			rc = -EBUSY;            /* the other end of this FIFO is bound to another reference */
+		else if (q->op == D_OP_ACQUIRE_READ)
+			rc = read_try(e, q);
+		else if (q->op == D_OP_ACQUIRE_WRITE)
+			rc = write_try(e, q);
+		else
+			rc = buffer_op(e, q, &notify);
+		if (rc == 0 && is_acquire && spun) {
+			uint64_t b = e->spin_ns * 2 + 1000;  /* the wait ended within the spin: spin longer */
+			e->spin_ns = b < g_dios.spin_ns ? b : g_dios.spin_ns;
+		}
+		if (rc != WOULD_WAIT) {
+			pthread_mutex_unlock(&dios__fifo_lock);
+			q->res = rc;
+			if (notify) {
+				q->fifo = DIOS__FIFO_NOTIFY;
+				memset(&q->sqe, 0, sizeof q->sqe);
+				q->sqe.opcode = D_OP_NOTIFY;
+				q->sqe.ref = id;
+				return 0;
+			}
+			return 1;
+		}
+		if (!spun) {
+			/* spin with the lock released: the other end usually acts within microseconds */
+			const struct dios_fifo_ctl *c = e->ctl;
+			uint32_t role = e->role;
+			uint64_t pos = e->pos, fcap = e->cap, need = q->op == D_OP_ACQUIRE_WRITE ? q->wait_len : 0;
+			uint64_t budget = e->spin_ns ? e->spin_ns : FIFO_SPIN_FLOOR;
+			pthread_mutex_unlock(&dios__fifo_lock);
+			uint64_t t0 = dios__now_ns();
+			int got = 0;
+			for (unsigned i = 1; !got; i++) {
+				dios__cpu_relax();
+				got = ready(c, role, pos, fcap, need);
+				if ((i & 15) == 0 && dios__now_ns() - t0 >= budget)
+					break;
+			}
+			spun = 1;
+			pthread_mutex_lock(&dios__fifo_lock);
+			if (got)
+				continue;       /* retry in place */
+			if ((e = find(id)) != NULL) {
+				e->spin_ns /= 2;
+				if (e->spin_ns < FIFO_SPIN_FLOOR)
+					e->spin_ns = FIFO_SPIN_FLOOR;
+			}
+			continue;               /* one more look, then park */
+		}
+		/* park in the daemon until data (space) is there: it answers D_CQE_F_FIFO, then we retry */
+		pthread_mutex_unlock(&dios__fifo_lock);
+		q->fifo = DIOS__FIFO_WAIT;
+		memset(&q->sqe, 0, sizeof q->sqe);
+		q->sqe.opcode = (uint8_t)q->op;
+		q->sqe.flags = q->flags;
+		q->sqe.ref = id;
+		q->sqe.len = q->op == D_OP_ACQUIRE_WRITE ? q->wait_len : 0;
+		return 0;
+	}
+}
+
+int dios__fifo_end(struct dios_req *q, const struct dios_cqe *c)
+{
+	if (q->op != D_OP_ACQUIRE_READ && q->op != D_OP_ACQUIRE_WRITE)
+		return -EPROTO;
+	uint32_t role = (uint32_t)c->val[2];
+	uint32_t want = q->op == D_OP_ACQUIRE_READ ? D_FIFO_END_READER : D_FIFO_END_WRITER;
+	uint64_t id = dios__ref_id(q->ref);
+	if (role != want)
+		return -EPROTO;
+	pthread_mutex_lock(&dios__fifo_lock);
+	int rc = 1;
+	if (!find(id)) {
+		void *ctl = NULL, *data = NULL;
+		uint64_t size = 0;
+		int w = (c->val[5] & D_SEG_WRITE) != 0;
+		rc = (role == D_FIFO_END_WRITER && !w) || !(c->val[5] & D_SEG_RING) ? -EPROTO
+			: dios__seg_get_fifo(c->val[0], c->val[1], w, (c->flags & D_CQE_F_SEGMENT) != 0,
+					     &ctl, &data, &size);
+		struct dios_fifo_ctl *k = ctl;
+		if (rc == 0 && (size != c->val[3] || k->magic != DIOS_FIFO_MAGIC || k->capacity != size))
+			rc = -EPROTO;
+		if (rc == 0) {
+			struct fifo_end e = {
+				.ref_id = id, .ctl = k, .data = data, .cap = size, .role = role,
+				.pos = role == D_FIFO_END_READER ? dios__load_acquire64(&k->head)
+								 : dios__load_acquire64(&k->tail),
+				.spin_ns = g_dios.spin_ns,
+			};
+			rc = insert(&e);
+			if (rc == 0)
+				rc = 1;
+		}
+	}
+	pthread_mutex_unlock(&dios__fifo_lock);
+	return rc;
+}
