@@ -23,6 +23,11 @@ import static org.dios.abi.Abi.*;
  *
  * <p>Every field is read from shared memory exactly once into a local and
  * checked before use: the task can rewrite its ring at any moment.
+ *
+ * <p>A call that must wait (a FIFO acquire with no data or space, a console
+ * read with no input, a select with nothing ready) is <em>parked</em>: it
+ * gets no completion now, and the object it waits on completes it later
+ * through {@link #tryComplete}. The daemon never blocks.
  */
 public final class CallDispatcher {
     /** Thrown when serving a call shows the task must be disconnected. */
@@ -32,8 +37,19 @@ public final class CallDispatcher {
         }
     }
 
+    /** dispatch() result of a call parked for later (no completion now). */
+    static final int PARKED = Integer.MIN_VALUE;
+
     private final ObjectManager objects;
     private final Stats stats;
+    private long userData;
+    /** Terminal interest for the conductor's epoll: set by console calls. */
+    TtyWatcher ttyWatcher = s -> { };
+
+    /** The conductor watches a task's terminal while console calls wait on it. */
+    public interface TtyWatcher {
+        void watch(TaskSession s);
+    }
     private final long[] val = new long[CqeDescriptor.VAL_COUNT];
     private final MemorySegment segMsg = Arena.global().allocate(SegmentMessageDescriptor.SIZE, 8);
     private int cqeFlags;
@@ -41,13 +57,17 @@ public final class CallDispatcher {
     public CallDispatcher(ObjectManager objects, Stats stats) {
         this.objects = objects;
         this.stats = stats;
+        objects.waker = this;
     }
 
-    /** Runs the SQE at sqeOff in s's region and writes its CQE at cqeOff. */
-    public void execute(TaskSession s, long sqeOff, long cqeOff) {
+    /**
+     * Runs the SQE at sqeOff in s's region and writes its completion at the
+     * task's cq_tail. Returns false if the call was parked (no completion yet).
+     */
+    public boolean execute(TaskSession s, long sqeOff) {
         MemorySegment r = s.region;
         int opcode = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
-        long userData = r.get(JAVA_LONG, sqeOff + SqeDescriptor.USER_DATA_OFFSET);
+        userData = r.get(JAVA_LONG, sqeOff + SqeDescriptor.USER_DATA_OFFSET);
         java.util.Arrays.fill(val, 0);
         cqeFlags = 0;
         int res;
@@ -57,13 +77,12 @@ public final class CallDispatcher {
             res = dispatch(s, r, sqeOff, opcode);
         }
         stats.calls++;
-        r.set(JAVA_LONG, cqeOff + CqeDescriptor.USER_DATA_OFFSET, userData);
-        r.set(JAVA_INT, cqeOff + CqeDescriptor.RES_OFFSET, res);
-        r.set(JAVA_INT, cqeOff + CqeDescriptor.FLAGS_OFFSET, cqeFlags);
-        for (int i = 0; i < val.length; i++) r.set(JAVA_LONG, cqeOff + CqeDescriptor.VAL_OFFSET + 8L * i, val[i]);
+        if (res == PARKED) return false;
+        s.writeCqe(userData, res, cqeFlags, val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
             Log.debug(s + " " + opName(opcode) + " -> " + res);
         }
+        return true;
     }
 
     /**
@@ -90,12 +109,15 @@ public final class CallDispatcher {
             case D_OP_DELETE -> delete(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_ACQUIRE_READ, D_OP_ACQUIRE_WRITE -> acquire(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET),
                     r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags, opcode == D_OP_ACQUIRE_WRITE);
+            case D_OP_NOTIFY -> notifyFifo(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
+            case D_OP_SELECT -> select(s, r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET),
+                    r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET), flags);
             case D_OP_COMMIT_READ, D_OP_RELEASE_READ, D_OP_COMMIT_WRITE, D_OP_RELEASE_WRITE -> bufferOp(s, opcode,
                     r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET),
                     r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
             case D_OP_REF_INFO -> refInfo(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_STATS -> daemonStats(flags);
-            case D_OP_COPY, D_OP_RUN, D_OP_SELECT -> -DIOS_ENOSYS; // FIFO and task issues
+            case D_OP_COPY, D_OP_RUN -> -DIOS_ENOSYS; // the task issue
             default -> -DIOS_ENOSYS;
         };
     }
@@ -127,7 +149,18 @@ public final class CallDispatcher {
                 if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
                 o = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
             }
-            case D_OBJ_FIFO, D_OBJ_BLOB, D_OBJ_CONSOLE, D_OBJ_GROUP -> {
+            case D_OBJ_FIFO -> {
+                long cap = FifoObject.capacityFor(hasArg, arg);
+                if (cap < 0) return -DIOS_EINVAL;
+                if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
+                if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
+                long ctlSeg = objects.newObjectId();
+                o = new FifoObject(objects.newObjectId(), ctlSeg, s.taskId, cap);
+            }
+            case D_OBJ_CONSOLE -> {
+                return -DIOS_EEXIST; // there is one, under its well-known name: look it up
+            }
+            case D_OBJ_BLOB, D_OBJ_GROUP -> {
                 return -DIOS_EOPNOTSUPP; // arrive with their issues
             }
             default -> {
@@ -181,10 +214,10 @@ public final class CallDispatcher {
             if (!ref.can(D_PERM_DELETE)) return -DIOS_EACCES;
             objects.zombify(ref.object);
         }
-        long unmap = objects.removeReference(s, ref);
-        if (unmap != 0) {
+        long[] unmap = objects.removeReference(s, ref);
+        if (unmap.length > 0) {
             cqeFlags |= D_CQE_F_UNMAP;
-            val[0] = unmap;
+            for (int i = 0; i < unmap.length && i < 2; i++) val[i] = unmap[i];
         }
         return 0;
     }
@@ -198,6 +231,8 @@ public final class CallDispatcher {
         DObject o = ref.object;
         if (o.isZombie()) return -DIOS_EIDRM;
         if (!ref.can(write ? D_PERM_WRITE : D_PERM_READ)) return -DIOS_EACCES;
+        if (o instanceof FifoObject f) return acquireFifo(s, ref, f, len, flags, write);
+        if (o instanceof ConsoleObject c) return acquireConsole(s, ref, c, len, flags, write);
         if (!(o instanceof MemoryObject m)) return -DIOS_EOPNOTSUPP;
         if (len < 0 || len > m.size()) return -DIOS_EINVAL;
         if (len == 0) len = m.size();
@@ -232,10 +267,31 @@ public final class CallDispatcher {
     private int sendSegment(TaskSession s, MemoryObject m, boolean writable, int prot) {
         int fd = m.fdFor(writable);
         if (fd < 0) return -DIOS_ENOMEM;
+        return sendSegment(s, fd, m.segmentId(), m.size(), prot);
+    }
+
+    /**
+     * Sends a SEGMENT message unless the task already has segId with this
+     * protection; sets D_CQE_F_SEGMENT when it sends. Returns 1 if sent, 0 if
+     * the task had it, or -errno.
+     */
+    private int deliver(TaskSession s, int fd, long segId, long size, int prot) {
+        boolean writable = (prot & D_SEG_WRITE) != 0;
+        Integer sent = s.delivered.get(segId);
+        if (sent != null && (sent & (writable ? 2 : 1)) != 0) return 0;
+        if (fd < 0) return -DIOS_ENOMEM;
+        int rc = sendSegment(s, fd, segId, size, prot);
+        if (rc < 0) return rc;
+        s.delivered.put(segId, (sent == null ? 0 : sent) | (writable ? 2 : 1));
+        cqeFlags |= D_CQE_F_SEGMENT;
+        return 1;
+    }
+
+    private int sendSegment(TaskSession s, int fd, long segId, long size, int prot) {
         segMsg.set(JAVA_INT, SegmentMessageDescriptor.MAGIC_OFFSET, DIOS_MSG_SEGMENT);
         segMsg.set(JAVA_INT, SegmentMessageDescriptor.PROT_OFFSET, prot);
-        segMsg.set(JAVA_LONG, SegmentMessageDescriptor.SEG_ID_OFFSET, m.segmentId());
-        segMsg.set(JAVA_LONG, SegmentMessageDescriptor.SIZE_OFFSET, m.size());
+        segMsg.set(JAVA_LONG, SegmentMessageDescriptor.SEG_ID_OFFSET, segId);
+        segMsg.set(JAVA_LONG, SegmentMessageDescriptor.SIZE_OFFSET, size);
         segMsg.set(JAVA_LONG, SegmentMessageDescriptor.RSVD_OFFSET, 0L);
         long n = UnixSocket.sendWithFds(s.sock, segMsg, fd);
         if (n == SegmentMessageDescriptor.SIZE) return 0;
@@ -257,11 +313,19 @@ public final class CallDispatcher {
             s.buffers.remove(bufId);
             ref.buffers--;
             stats.buffers--;
+            if (ref.object instanceof ConsoleObject && s.console != null) {
+                if (b.write) s.console.writeOut = false;
+                else s.console.readOut = false;
+            }
             return 0; // releasing is clean-up, allowed on zombies too
         }
         DObject o = ref.object;
+        if (o instanceof ConsoleObject) {
+            if (release) return 0;
+            return opcode == D_OP_COMMIT_WRITE ? commitConsole(s, b, len, flags) : 0;
+        }
         if (o.isZombie()) return -DIOS_EIDRM;
-        MemoryObject m = (MemoryObject) o;
+        if (!(o instanceof MemoryObject m)) return -DIOS_EINVAL;
         if (opcode == D_OP_COMMIT_WRITE) {
             if (len < 0 || len > b.length) return -DIOS_EINVAL;
             m.generation++;
@@ -271,6 +335,251 @@ public final class CallDispatcher {
         boolean stale = b.armedGeneration != m.generation;
         b.armedGeneration = m.generation;
         return stale ? -DIOS_ESTALE : 0;
+    }
+
+    // ---- FIFOs ----------------------------------------------------------------------
+
+    /**
+     * Acquire on a FIFO: bind the end, hand over the segments, and answer
+     * D_CQE_F_FIFO ("retry in place") at once if the end was just attached or
+     * the data (space) is there; otherwise park until it is.
+     */
+    private int acquireFifo(TaskSession s, Reference ref, FifoObject f, long len, long flags, boolean write) {
+        if (len < 0 || (write && len > f.capacity())) return -DIOS_EINVAL;
+        int rc = f.bind(ref, write);
+        if (rc < 0) return rc;
+        rc = f.ensureBacking(stats);
+        if (rc < 0) return rc;
+        int ctl = deliver(s, f.ctlFd(), f.ctlSegmentId(), DIOS_FIFO_CTL_SIZE, D_SEG_READ | D_SEG_WRITE);
+        if (ctl < 0) return ctl;
+        int prot = (write ? D_SEG_READ | D_SEG_WRITE : D_SEG_READ) | D_SEG_RING;
+        int data = deliver(s, f.dataFd(write), f.dataSegmentId(), f.capacity(), prot);
+        if (data < 0) return data;
+        fifoVals(f, write, val);
+        cqeFlags |= D_CQE_F_FIFO;
+        if (ctl + data > 0 || (write ? f.writable(len) : f.readable())) return 0;
+        if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (f.armAndRecheck(write, len)) return 0;
+        ParkedCall pc = new ParkedCall(s, userData, write ? D_OP_ACQUIRE_WRITE : D_OP_ACQUIRE_READ, flags, ref, len, null);
+        s.parked.add(pc);
+        f.addWaiter(pc, -1);
+        return PARKED;
+    }
+
+    private static void fifoVals(FifoObject f, boolean write, long[] v) {
+        v[0] = f.ctlSegmentId();
+        v[1] = f.dataSegmentId();
+        v[2] = write ? D_FIFO_END_WRITER : D_FIFO_END_READER;
+        v[3] = f.capacity();
+        v[4] = DIOS_FIFO_CTL_SIZE;
+        v[5] = (write ? D_SEG_READ | D_SEG_WRITE : D_SEG_READ) | D_SEG_RING;
+    }
+
+    /** An end moved tail or head in place and saw a waiter bit: re-check what waits on the FIFO. */
+    private int notifyFifo(TaskSession s, long refId, long flags) {
+        if (flags != 0) return -DIOS_EINVAL;
+        Reference ref = s.refs.get(refId);
+        if (ref == null) return -DIOS_EBADF;
+        if (!(ref.object instanceof FifoObject f) || f.endOf(ref) == 0) return -DIOS_EINVAL;
+        f.wakeWaiters(this);
+        return 0;
+    }
+
+    // ---- select ---------------------------------------------------------------------
+
+    /**
+     * dios_select: the first ready reference, else park on every one of them.
+     * The reference array is read once from the task's args area (copied:
+     * the task may reuse that space as soon as it sees sq_head pass).
+     * Registration costs O(count); a wake-up costs O(waiters of the object
+     * that changed), never a scan of every reference.
+     */
+    private int select(TaskSession s, long count, long argOff, long flags) {
+        if ((flags & ~D_NONBLOCK) != 0) return -DIOS_EINVAL;
+        if (count <= 0) return -DIOS_EINVAL;
+        if (count > DIOS_MAX_SELECT_REFS) return -DIOS_E2BIG;
+        if (argOff < 0 || (argOff & 7) != 0 || argOff > DIOS_ARGS_BYTES - count * 8) return -DIOS_EINVAL;
+        int n = (int) count;
+        Reference[] refs = new Reference[n];
+        long base = DIOS_REGION_ARGS_OFFSET + argOff;
+        for (int i = 0; i < n; i++) {
+            Reference r = s.refs.get(s.region.get(JAVA_LONG, base + 8L * i));
+            if (r == null) return -DIOS_EBADF;
+            refs[i] = r;
+        }
+        for (int i = 0; i < n; i++) {
+            if (refs[i].object.readyFor(refs[i], s)) return selected(refs, i, val);
+        }
+        if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        ParkedCall pc = new ParkedCall(s, userData, D_OP_SELECT, flags, null, 0, refs);
+        boolean console = false;
+        for (int i = 0; i < n; i++) {
+            refs[i].object.addWaiter(pc, i);
+            console |= refs[i].object instanceof ConsoleObject;
+        }
+        // The other half of the FIFO Dekker pair: waiter bits are set; re-check.
+        java.lang.invoke.VarHandle.fullFence();
+        for (int i = 0; i < n; i++) {
+            if (refs[i].object.readyFor(refs[i], s)) {
+                pc.done = true; // its registrations are dropped lazily
+                return selected(refs, i, val);
+            }
+        }
+        s.parked.add(pc);
+        if (console) ttyWatcher.watch(s);
+        return PARKED;
+    }
+
+    private static int selected(Reference[] refs, int i, long[] v) {
+        v[0] = refs[i].id;
+        v[1] = i;
+        return 0;
+    }
+
+    /**
+     * Called by an object for each call waiting on it after its state
+     * changed: completes the call if it can go on now. Returns false if it
+     * must keep waiting.
+     */
+    boolean tryComplete(ParkedCall.Wait w) {
+        ParkedCall pc = w.call();
+        if (pc.done) return true;
+        TaskSession s = pc.task;
+        if (s.dead) {
+            pc.done = true;
+            return true;
+        }
+        long[] v = new long[CqeDescriptor.VAL_COUNT];
+        if (pc.op == D_OP_SELECT) {
+            Reference r = pc.refs[w.index()];
+            if (!r.object.readyFor(r, s)) return false;
+            selected(pc.refs, w.index(), v);
+            s.completeParked(pc, 0, 0, v);
+            return true;
+        }
+        Reference r = pc.ref;
+        if (!r.live) {
+            s.completeParked(pc, -DIOS_EBADF, 0, v);
+            return true;
+        }
+        if (r.object.isZombie()) {
+            s.completeParked(pc, -DIOS_EIDRM, 0, v);
+            return true;
+        }
+        if (r.object instanceof FifoObject f) {
+            boolean write = pc.op == D_OP_ACQUIRE_WRITE;
+            if (!(write ? f.writable(pc.len) : f.readable())) return false;
+            fifoVals(f, write, v);
+            s.completeParked(pc, 0, D_CQE_F_FIFO, v);
+            return true;
+        }
+        return true;
+    }
+
+    // ---- the console ----------------------------------------------------------------
+
+    private int acquireConsole(TaskSession s, Reference ref, ConsoleObject c, long len, long flags, boolean write) {
+        if (len < 0 || len > DIOS_CONSOLE_BUF_BYTES) return -DIOS_EINVAL;
+        if (len == 0) len = DIOS_CONSOLE_BUF_BYTES;
+        if (s.buffers.size() >= s.buffers.capacity()) return -DIOS_ENOMEM;
+        ConsoleObject.Session cs = c.session(s, objects);
+        if (cs == null) return -DIOS_ENOMEM;
+        if (write) {
+            if (cs.writeOut) return -DIOS_EBUSY;
+            return consoleBuffer(s, ref, cs, true, len, val);
+        }
+        if (cs.readOut || !cs.reads.isEmpty()) return -DIOS_EBUSY;
+        long n = ConsoleObject.readInput(s, len);
+        if (n > 0) return consoleBuffer(s, ref, cs, false, n, val);
+        if (n != -DIOS_EAGAIN) return (int) n;
+        if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, len, null);
+        s.parked.add(pc);
+        cs.reads.add(pc);
+        ttyWatcher.watch(s);
+        return PARKED;
+    }
+
+    /** A buffer over the task's console output (input) memfd, [0, len). */
+    private int consoleBuffer(TaskSession s, Reference ref, ConsoleObject.Session cs, boolean write, long len, long[] v) {
+        int prot = write ? D_SEG_READ | D_SEG_WRITE : D_SEG_READ;
+        long seg = write ? cs.outSeg : cs.inSeg;
+        int rc = deliver(s, write ? cs.outFd : cs.inRoFd, seg, DIOS_CONSOLE_BUF_BYTES, prot);
+        if (rc < 0) return rc;
+        Buffer b = new Buffer(ref, write, 0, len, 0);
+        long id = s.buffers.add(b);
+        if (id == 0) return -DIOS_ENOMEM;
+        b.id = id;
+        ref.buffers++;
+        stats.buffers++;
+        if (write) cs.writeOut = true;
+        else cs.readOut = true;
+        v[0] = id;
+        v[1] = seg;
+        v[2] = 0;
+        v[3] = len;
+        v[4] = DIOS_CONSOLE_BUF_BYTES;
+        v[5] = prot;
+        return 0;
+    }
+
+    private int commitConsole(TaskSession s, Buffer b, long len, long flags) {
+        if (len < 0 || len > b.length) return -DIOS_EINVAL;
+        ConsoleObject.Session cs = s.console;
+        if (cs.pendingWrite != null) return -DIOS_EBUSY;
+        long done = ConsoleObject.writeOutput(s, 0, len);
+        if (done < 0) return (int) done;
+        if (done == len) return 0;
+        if ((flags & D_NONBLOCK) != 0 && done == 0) return -DIOS_EAGAIN;
+        ParkedCall pc = new ParkedCall(s, userData, D_OP_COMMIT_WRITE, flags, b.ref, len, null);
+        s.parked.add(pc);
+        cs.pendingWrite = pc;
+        cs.pendingOff = done;
+        cs.pendingEnd = len;
+        ttyWatcher.watch(s);
+        return PARKED;
+    }
+
+    /**
+     * The task's terminal became readable or writable (or hung up): finish
+     * a pending console write, serve parked console reads, and wake selects
+     * on the console. Returns true while something still waits on it.
+     */
+    public boolean ttyEvent(TaskSession s, ConsoleObject console) {
+        ConsoleObject.Session cs = s.console;
+        long[] v = new long[CqeDescriptor.VAL_COUNT];
+        if (cs != null && cs.pendingWrite != null) {
+            long done = ConsoleObject.writeOutput(s, cs.pendingOff, cs.pendingEnd);
+            if (done < 0 || done == cs.pendingEnd) {
+                ParkedCall pc = cs.pendingWrite;
+                cs.pendingWrite = null;
+                s.completeParked(pc, done < 0 ? (int) done : 0, 0, v);
+            } else {
+                cs.pendingOff = done;
+            }
+        }
+        while (cs != null && !cs.reads.isEmpty()) {
+            ParkedCall pc = cs.reads.get(0);
+            if (pc.done) {
+                cs.reads.remove(0);
+                continue;
+            }
+            if (!pc.ref.live) {
+                cs.reads.remove(0);
+                s.completeParked(pc, -DIOS_EBADF, 0, v);
+                continue;
+            }
+            long n = ConsoleObject.readInput(s, pc.len);
+            if (n == -DIOS_EAGAIN) break;
+            cs.reads.remove(0);
+            java.util.Arrays.fill(v, 0);
+            int res = n > 0 ? consoleBuffer(s, pc.ref, cs, false, n, v) : (int) n;
+            s.completeParked(pc, res, 0, v);
+        }
+        console.wakeWaiters(this);
+        boolean[] selects = {false};
+        console.forEachLiveWaiter(w -> selects[0] |= w.call().task == s);
+        return selects[0] || (cs != null && (cs.pendingWrite != null || !cs.reads.isEmpty()));
     }
 
     // ---- information -------------------------------------------------------------
@@ -284,6 +593,7 @@ public final class CallDispatcher {
         if (o.name() != null && !o.isZombie()) state |= D_REF_STATE_NAMED;
         if (o.isZombie()) state |= D_REF_STATE_ZOMBIE;
         else state |= o.readiness();
+        if (o instanceof FifoObject f) val[5] = f.endOf(ref);
         val[0] = o.type;
         val[1] = ref.perms;
         val[2] = o.size();

@@ -30,6 +30,9 @@ public abstract class DObject {
     private java.util.HashMap<Long, int[]> otherHolders;
     private boolean zombie;
     private boolean freed;
+    /** Calls parked on this object (lazily pruned: completed ones are dropped when next seen). */
+    private java.util.ArrayList<ParkedCall.Wait> waiters;
+    private int pruneAt = 16;
 
     protected DObject(long id, int type, long ownerTask) {
         this.id = id;
@@ -120,6 +123,78 @@ public abstract class DObject {
     public int readiness() {
         return 0;
     }
+
+    /**
+     * Would the operation r is for (dios_select's question) not block now? Types
+     * that can block override it; anything else is always ready.
+     */
+    boolean readyFor(Reference r, TaskSession task) {
+        return true;
+    }
+
+    /** A reference to this object was added (ObjectManager.addReference). */
+    void referenceAdded(Reference r) {
+    }
+
+    /** A reference to this object was removed; the object may still be live. */
+    void referenceRemoved(Reference r, CallDispatcher d) {
+    }
+
+    /** The object was zombified; complete what waits on it. */
+    void zombified(CallDispatcher d) {
+        wakeWaiters(d);
+    }
+
+    /** Registers a parked call (or one select reference) to be re-checked by {@link #wakeWaiters}. */
+    void addWaiter(ParkedCall pc, int index) {
+        if (waiters == null) waiters = new java.util.ArrayList<>(2);
+        if (waiters.size() >= pruneAt) {
+            waiters.removeIf(w -> w.call().done);
+            pruneAt = Math.max(16, waiters.size() * 2);
+        }
+        waiters.add(new ParkedCall.Wait(pc, index));
+        waitersChanged();
+    }
+
+    /**
+     * Completes every waiter that can complete now; work is proportional to
+     * this object's waiters, never to all parked calls.
+     */
+    void wakeWaiters(CallDispatcher d) {
+        if (waiters == null || waiters.isEmpty()) return;
+        java.util.ArrayList<ParkedCall.Wait> ws = waiters;
+        waiters = null; // completions may register new waiters meanwhile
+        java.util.ArrayList<ParkedCall.Wait> keep = null;
+        for (ParkedCall.Wait w : ws) {
+            if (w.call().done) continue;
+            if (!d.tryComplete(w)) {
+                if (keep == null) keep = new java.util.ArrayList<>(ws.size());
+                keep.add(w);
+            }
+        }
+        if (keep != null) {
+            if (waiters != null) keep.addAll(waiters);
+            waiters = keep;
+        }
+        waitersChanged();
+    }
+
+    /** Live waiters, for types that publish who waits (FIFO control page). */
+    final void forEachLiveWaiter(java.util.function.Consumer<ParkedCall.Wait> f) {
+        if (waiters == null) return;
+        for (ParkedCall.Wait w : waiters) if (!w.call().done) f.accept(w);
+    }
+
+    /** Called after the waiter list changed. */
+    void waitersChanged() {
+    }
+
+    /** Segments a task may have mapped (for D_CQE_F_UNMAP when its last reference goes). */
+    long[] segmentIds(TaskSession s) {
+        return NO_SEGMENTS;
+    }
+
+    static final long[] NO_SEGMENTS = new long[0];
 
     public String typeName() {
         return switch (type) {

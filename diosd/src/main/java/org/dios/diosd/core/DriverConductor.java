@@ -42,7 +42,7 @@ public final class DriverConductor implements Runnable {
         }
     }
 
-    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6;
+    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7;
     private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
@@ -54,6 +54,7 @@ public final class DriverConductor implements Runnable {
     private final Stats stats = new Stats();
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
+    private final ConsoleObject console;
     private final ArrayList<TaskSession> slots = new ArrayList<>();
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
     private final int[] slotGenerations = new int[1 << 20];
@@ -75,6 +76,21 @@ public final class DriverConductor implements Runnable {
         if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
         check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
+        // The console: one object under its well-known name, held by the daemon itself.
+        console = new ConsoleObject(objects.newObjectId());
+        objects.adopt(console);
+        objects.bind(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
+        dispatcher.ttyWatcher = this::watchTty;
+    }
+
+    /**
+     * Console calls wait on a task's terminal: watch it in epoll (edge
+     * triggered, so input nobody asked for never keeps the daemon awake).
+     */
+    private void watchTty(TaskSession s) {
+        if (s.ttyWatched || s.ttyFd < 0) return;
+        int ev = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
+        if (epoll.add(s.ttyFd, ev, sessionData(K_TTY, s)) == 0) s.ttyWatched = true;
     }
 
     private static void check(int rc, String what) {
@@ -298,7 +314,7 @@ public final class DriverConductor implements Runnable {
                 case K_LISTEN -> acceptAll();
                 case K_STOP -> running = false;
                 case K_PENDING -> handshake((int) (data >>> 8), mask);
-                case K_DOORBELL, K_SOCKET, K_PIDFD -> {
+                case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
                     TaskSession s = sessionFor(data);
                     if (s != null) sessionEvent(s, kind, mask);
                 }
@@ -333,6 +349,7 @@ public final class DriverConductor implements Runnable {
                 drain(s);
             }
             case K_PIDFD -> disconnect(s, "exited");
+            case K_TTY -> dispatcher.ttyEvent(s, console);
             case K_SOCKET -> {
                 if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP | LibC.EPOLLERR)) != 0) {
                     disconnect(s, "closed its connection");
@@ -356,8 +373,10 @@ public final class DriverConductor implements Runnable {
                         + " is not within " + Abi.DIOS_SQ_ENTRIES + " entries after sq_head " + Integer.toUnsignedString(s.sqHead));
             }
             // cq_head is re-read only when the cached value says the CQ may be too full:
-            // in the common case its cache line stays where the task wrote it.
-            int room = Abi.DIOS_CQ_ENTRIES - (s.cqTail - s.cachedCqHead);
+            // in the common case its cache line stays where the task wrote it. Parked
+            // calls count as used: each is owed a completion, so the CQ never overflows.
+            int parked = s.parked.size();
+            int room = Abi.DIOS_CQ_ENTRIES - (s.cqTail - s.cachedCqHead) - parked;
             if (room < Math.min(avail, DRAIN_CAP)) {
                 int cqHead = s.loadCqHead();
                 int used = s.cqTail - cqHead;
@@ -367,15 +386,13 @@ public final class DriverConductor implements Runnable {
                             + Integer.toUnsignedString(s.cqTail));
                 }
                 s.cachedCqHead = cqHead;
-                room = Abi.DIOS_CQ_ENTRIES - used;
+                room = Abi.DIOS_CQ_ENTRIES - used - parked;
             }
-            int n = Math.min(Math.min(avail, room), DRAIN_CAP);
-            for (int i = 0; i < n; i++) {
+            int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
+            for (int i = 0; i < n && !s.dead; i++) {
                 long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                long cqeOff = Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
-                dispatcher.execute(s, sqeOff, cqeOff);
+                dispatcher.execute(s, sqeOff);
                 s.sqHead++;
-                s.cqTail++;
             }
             if (n > 0) s.publish();
             return n;
@@ -428,38 +445,63 @@ public final class DriverConductor implements Runnable {
 
     private void handshake(int fd, int mask) {
         if (!pending.containsKey(fd)) return;
-        long n = LibC.read(fd, scratch, 64);
+        int[] fds = new int[1];
+        boolean[] trunc = new boolean[1];
+        long n = UnixSocket.recvWithFds(fd, scratch.asSlice(0, 64), fds, trunc);
+        int tty = fds[0];
         if (n == -LibC.EAGAIN) {
             if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP)) != 0) dropPending(fd);
             return;
         }
         if (n == 0) { // closed without a word: a liveness probe (another diosd checking the socket)
+            LibC.close(tty);
             dropPending(fd);
             return;
         }
         UnixSocket.PeerCred cred = UnixSocket.peerCred(fd);
-        if (n != HelloMessageDescriptor.SIZE || cred == null
-                || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO) {
+        long helloFlags = scratch.get(JAVA_LONG, HelloMessageDescriptor.FLAGS_OFFSET);
+        boolean wantsTty = (helloFlags & Abi.D_HELLO_F_TTY) != 0;
+        if (n != HelloMessageDescriptor.SIZE || cred == null || trunc[0]
+                || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO
+                || (helloFlags & ~(long) Abi.D_HELLO_F_TTY) != 0 || wantsTty != (tty >= 0)) {
             Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello; closed");
+            LibC.close(tty);
             dropPending(fd);
             return;
+        }
+        if (tty >= 0 && !isTerminal(tty)) {
+            Log.warn("pid " + cred.pid() + " passed an fd that is not a terminal as its console; ignored");
+            LibC.close(tty);
+            tty = -1;
         }
         int version = scratch.get(JAVA_INT, HelloMessageDescriptor.ABI_VERSION_OFFSET);
         if (version != Abi.DIOS_ABI_VERSION) {
             Log.warn("pid " + cred.pid() + " speaks DIOS ABI " + version + ", this daemon speaks "
                     + Abi.DIOS_ABI_VERSION + "; refused");
             sendWelcome(fd, -Abi.DIOS_EPROTO, 0);
+            LibC.close(tty);
             dropPending(fd);
             return;
         }
         if (stats.tasks >= config.maxTasks()) {
             Log.warn("pid " + cred.pid() + " refused: " + stats.tasks + " tasks registered (--max-tasks)");
             sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
+            LibC.close(tty);
             dropPending(fd);
             return;
         }
         pending.remove(fd);
-        register(fd, cred);
+        register(fd, cred, tty);
+    }
+
+    /** A character device that answers a terminal ioctl: the only console fd we accept; made non-blocking. */
+    private static boolean isTerminal(int fd) {
+        String target = LibC.readlink("/proc/self/fd/" + fd);
+        if (target == null || !(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console"))) {
+            return false;
+        }
+        int fl = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        return fl >= 0 && LibC.fcntl(fd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) == 0;
     }
 
     private long sendWelcome(int fd, int status, long taskId, int... fds) {
@@ -472,9 +514,10 @@ public final class DriverConductor implements Runnable {
         return UnixSocket.sendWithFds(fd, welcome, fds);
     }
 
-    private void register(int sock, UnixSocket.PeerCred cred) {
+    private void register(int sock, UnixSocket.PeerCred cred, int tty) {
         int pidfd = UnixSocket.peerPidfd(sock, cred.pid());
         if (pidfd < 0) {
+            LibC.close(tty);
             Log.warn("pid " + cred.pid() + ": no pidfd (" + LibC.strerror(pidfd) + "); refused");
             epoll.remove(sock);
             LibC.close(sock);
@@ -495,6 +538,7 @@ public final class DriverConductor implements Runnable {
         if (addr < 0) {
             Log.error("pid " + cred.pid() + ": cannot set up a task region; refused");
             sendWelcome(sock, -Abi.DIOS_ENOMEM, 0);
+            LibC.close(tty);
             LibC.close(regionFd);
             LibC.close(doorbell);
             LibC.close(pidfd);
@@ -520,6 +564,7 @@ public final class DriverConductor implements Runnable {
         long tag = 1 + tagRandom.nextInt(0xffff);
         TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
                 sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
+        s.ttyFd = tty;
         slots.set(slot, s);
         stats.tasks++;
 
@@ -555,7 +600,7 @@ public final class DriverConductor implements Runnable {
         s.active = true;
         s.lastWorkNanos = System.nanoTime();
         active.add(s);
-        Log.info(s + " registered: uid " + cred.uid() + ", exe " + s.exe);
+        Log.info(s + " registered: uid " + cred.uid() + ", exe " + s.exe + (tty >= 0 ? ", console on its terminal" : ""));
     }
 
     /** Tears a task down: every reference and buffer released, fds closed, region unmapped. */
@@ -566,7 +611,18 @@ public final class DriverConductor implements Runnable {
         epoll.remove(s.doorbell);
         epoll.remove(s.sock);
         epoll.remove(s.pidfd);
+        // Its parked calls are owed to nobody now; then its references go (ends of FIFOs
+        // it held are gone: their peers see end of stream), and its task object is ready.
+        for (ParkedCall pc : s.parked) pc.done = true;
+        s.parked.clear();
         objects.releaseAll(s);
+        if (s.taskObject != null) s.taskObject.exited(dispatcher);
+        if (s.ttyFd >= 0) {
+            if (s.ttyWatched) epoll.remove(s.ttyFd);
+            LibC.close(s.ttyFd);
+            s.ttyFd = -1;
+        }
+        if (s.console != null) s.console.close(stats);
         LibC.close(s.doorbell);
         LibC.close(s.sock);
         LibC.close(s.pidfd);

@@ -46,12 +46,24 @@ public final class MemoryObject extends DObject {
     /** Creates the backing memfd if needed. Returns 0 or -errno. */
     int ensureBacking(Stats stats) {
         if (rwFd >= 0) return 0;
+        int fd = sealedMemfd("dios-" + typeName() + "-" + id, size);
+        if (fd < 0) return fd;
+        rwFd = fd;
+        stats.segments++;
+        return 0;
+    }
+
+    /**
+     * A memfd of size bytes, sealed against shrink and grow (a task's
+     * ftruncate can make nobody fault) and chmod 0400. Returns the fd, or
+     * -ENOSPC / -ENOMEM.
+     */
+    static int sealedMemfd(String label, long size) {
         int fd;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment label = a.allocateFrom("dios-" + typeName() + "-" + id);
-            fd = LibC.memfdCreate(label, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+            fd = LibC.memfdCreate(a.allocateFrom(label), LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
         }
-        if (fd < 0) return fd;
+        if (fd < 0) return -Abi.DIOS_ENOMEM;
         int r = LibC.ftruncate(fd, size);
         if (r == 0) r = LibC.fcntl(fd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL);
         if (r == 0) r = LibC.fchmod(fd, 0400);
@@ -59,20 +71,28 @@ public final class MemoryObject extends DObject {
             LibC.close(fd);
             return r == -Abi.DIOS_ENOSPC ? -Abi.DIOS_ENOSPC : -Abi.DIOS_ENOMEM;
         }
-        rwFd = fd;
-        stats.segments++;
-        return 0;
+        return fd;
+    }
+
+    /** A separate O_RDONLY description of rwFd: a task given it cannot map the memory writable. */
+    static int readOnlyFd(int rwFd) {
+        return LibC.open("/proc/self/fd/" + rwFd, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
     }
 
     /** fd to hand a task: read-write, or a separate O_RDONLY description. Returns fd or -errno. */
     int fdFor(boolean writable) {
         if (writable) return rwFd;
         if (roFd < 0) {
-            int fd = LibC.open("/proc/self/fd/" + rwFd, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+            int fd = readOnlyFd(rwFd);
             if (fd < 0) return fd;
             roFd = fd;
         }
         return roFd;
+    }
+
+    @Override
+    long[] segmentIds(TaskSession s) {
+        return rwFd >= 0 ? new long[] {segmentId()} : NO_SEGMENTS;
     }
 
     public boolean hasBacking() {

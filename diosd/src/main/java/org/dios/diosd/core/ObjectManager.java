@@ -16,6 +16,8 @@ public final class ObjectManager {
     private final NameGenerator nameGenerator = new NameGenerator();
     final Stats stats;
     private long nextObjectId = 1;
+    /** Completes parked calls when an object's state changes (set by the dispatcher). */
+    CallDispatcher waker;
 
     public ObjectManager(Stats stats) {
         this.stats = stats;
@@ -76,16 +78,18 @@ public final class ObjectManager {
         r.id = id;
         s.hold(o);
         stats.refs++;
+        o.referenceAdded(r);
         return id;
     }
 
     /**
-     * Removes reference r from task s with its buffers. Returns the segment id
-     * the task should unmap (it holds no other reference to the object and was
-     * sent the segment), or 0.
+     * Removes reference r from task s with its buffers. Returns the segment
+     * ids the task should unmap (it holds no other reference to the object
+     * and was sent them): none, or up to two.
      */
-    public long removeReference(TaskSession s, Reference r) {
-        if (s.refs.remove(r.id) == null) return 0;
+    public long[] removeReference(TaskSession s, Reference r) {
+        if (s.refs.remove(r.id) == null) return DObject.NO_SEGMENTS;
+        r.live = false;
         stats.refs--;
         if (r.buffers > 0) {
             s.buffers.forEach(b -> {
@@ -96,11 +100,16 @@ public final class ObjectManager {
             });
             r.buffers = 0;
         }
-        long unmap = 0;
+        long[] unmap = DObject.NO_SEGMENTS;
         DObject o = r.object;
-        if (s.unhold(o) == 0 && o instanceof MemoryObject m) {
-            if (s.delivered.remove(m.segmentId()) != null) unmap = m.segmentId();
+        if (s.unhold(o) == 0) {
+            long[] segs = o.segmentIds(s);
+            long[] sent = new long[segs.length];
+            int n = 0;
+            for (long seg : segs) if (s.delivered.remove(seg) != null) sent[n++] = seg;
+            if (n > 0) unmap = java.util.Arrays.copyOf(sent, n);
         }
+        if (waker != null) o.referenceRemoved(r, waker);
         dropCount(o);
         return unmap;
     }
@@ -117,6 +126,7 @@ public final class ObjectManager {
     public void zombify(DObject o) {
         if (o.isZombie()) return;
         o.markZombie();
+        if (waker != null) o.zombified(waker);
         unbind(o);
         o.free(stats);
     }

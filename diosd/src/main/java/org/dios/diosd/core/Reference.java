@@ -8,6 +8,8 @@ public final class Reference {
     long id;
     /** Outstanding buffers acquired through this reference. */
     int buffers;
+    /** False once released: parked calls through it end. */
+    boolean live = true;
 
     Reference(DObject object, int perms) {
         this.object = object;

@@ -11,6 +11,24 @@ public final class TaskObject extends DObject {
         this.pid = pid;
     }
 
+    private boolean exited;
+
+    /** The task is gone: a dios_select on its reference is ready. */
+    void exited(CallDispatcher d) {
+        exited = true;
+        wakeWaiters(d);
+    }
+
+    @Override
+    boolean readyFor(Reference r, TaskSession task) {
+        return exited || !r.live;
+    }
+
+    @Override
+    public int readiness() {
+        return exited ? Abi.D_REF_STATE_READABLE : 0;
+    }
+
     @Override
     protected void freeResources(Stats stats) {
         // Nothing beyond metadata yet; the task issue adds the exit status.

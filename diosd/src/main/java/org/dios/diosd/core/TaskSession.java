@@ -6,6 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
 import java.util.HashMap;
 
+import org.dios.abi.Abi;
+import org.dios.abi.CqeDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.diosd.sys.LibC;
 
@@ -47,6 +49,13 @@ public final class TaskSession {
     int cachedCqHead;
     boolean active;
     boolean dead;
+    /** Calls the daemon owes a completion (each counted against the CQ's room). */
+    final java.util.ArrayList<ParkedCall> parked = new java.util.ArrayList<>();
+    /** The task's terminal (its own /dev/tty description, non-blocking), or -1. */
+    int ttyFd = -1;
+    boolean ttyWatched;
+    /** Console state, made at the first console acquire. */
+    ConsoleObject.Session console;
     /** The start-up warm-up's synthetic task: not logged. */
     boolean quiet;
     long lastWorkNanos;
@@ -76,6 +85,28 @@ public final class TaskSession {
 
     int loadCqHead() {
         return (int) INT.getAcquire(region, (long) RegionHeaderDescriptor.CQ_HEAD_OFFSET);
+    }
+
+    /** Writes a completion at cq_tail and advances it (published by {@link #publish()}). */
+    void writeCqe(long userData, int res, int flags, long[] val) {
+        long off = Abi.DIOS_REGION_CQ_OFFSET + (long) (cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        region.set(ValueLayout.JAVA_LONG, off + CqeDescriptor.USER_DATA_OFFSET, userData);
+        region.set(ValueLayout.JAVA_INT, off + CqeDescriptor.RES_OFFSET, res);
+        region.set(ValueLayout.JAVA_INT, off + CqeDescriptor.FLAGS_OFFSET, flags);
+        for (int i = 0; i < val.length; i++) {
+            region.set(ValueLayout.JAVA_LONG, off + CqeDescriptor.VAL_OFFSET + 8L * i, val[i]);
+        }
+        cqTail++;
+    }
+
+    /** Completes a parked call: its CQE goes out now and the task is woken. */
+    void completeParked(ParkedCall pc, int res, int flags, long[] val) {
+        if (pc.done) return;
+        pc.done = true;
+        parked.remove(pc);
+        if (dead) return;
+        writeCqe(pc.userData, res, flags, val);
+        publish();
     }
 
     /** Publishes consumed submissions and new completions, and wakes sleepers if there are any. */

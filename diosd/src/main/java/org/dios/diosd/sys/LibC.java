@@ -7,6 +7,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
@@ -55,6 +56,14 @@ public final class LibC {
     public static final int EPOLL_CTL_DEL = 2;
     public static final int EPOLL_CTL_MOD = 3;
     public static final int EPOLLIN = 0x001;
+    public static final int EPOLLOUT = 0x004;
+    public static final int EPOLLET = 1 << 31;
+    public static final int POLLIN = 0x001;
+    public static final int POLLHUP = 0x010;
+    public static final int POLLERR = 0x008;
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+    public static final int EIO = 5;
     public static final int EPOLLERR = 0x008;
     public static final int EPOLLHUP = 0x010;
     public static final int EPOLLRDHUP = 0x2000;
@@ -118,6 +127,7 @@ public final class LibC {
     private static final MethodHandle READ = fn("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = fn("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle POLL = fn("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MEMFD_CREATE = fn("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FCNTL = fn("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
@@ -219,6 +229,18 @@ public final class LibC {
         if (fd < 0) return 0;
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) CLOSE.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** poll(2) on one fd without waiting: its revents, or -errno. */
+    public static int pollNow(int fd, int events) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment pfd = a.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, (short) events);
+            int r = ret((int) POLL.invokeExact(c, pfd, 1L, 0), c);
+            return r < 0 ? r : pfd.get(ValueLayout.JAVA_SHORT, 6) & 0xffff;
+        } catch (Throwable t) { throw wrap(t); }
     }
 
     public static int memfdCreate(MemorySegment name, int flags) {

@@ -112,4 +112,46 @@ public final class UnixSocket {
             return LibC.sendmsg(sock, msg, LibC.MSG_NOSIGNAL | LibC.MSG_DONTWAIT);
         }
     }
+
+    /**
+     * Receives one message into buf with up to fdsOut.length fds (MSG_CMSG_CLOEXEC).
+     * Returns the bytes received (or -errno); fdsOut[0..] get the fds, the rest
+     * stay -1. Fds beyond fdsOut's length are closed. Sets truncated[0] if the
+     * payload or the control data did not fit.
+     */
+    public static long recvWithFds(int sock, MemorySegment buf, int[] fdsOut, boolean[] truncated) {
+        java.util.Arrays.fill(fdsOut, -1);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment iov = a.allocate(16, 8);
+            iov.set(JAVA_LONG, 0, buf.address());
+            iov.set(JAVA_LONG, 8, buf.byteSize());
+            MemorySegment msg = a.allocate(LibC.MSGHDR_SIZE, 8);
+            long space = 16 + 8L * 4; // room for several fds, so extras can be closed, not leaked
+            MemorySegment cmsg = a.allocate(space, 8);
+            msg.set(JAVA_LONG, 16, iov.address());
+            msg.set(JAVA_LONG, 24, 1L);
+            msg.set(JAVA_LONG, 32, cmsg.address());
+            msg.set(JAVA_LONG, 40, space);
+            long n = LibC.recvmsg(sock, msg, LibC.MSG_DONTWAIT | LibC.MSG_CMSG_CLOEXEC);
+            if (n < 0) return n;
+            int flags = msg.get(JAVA_INT, 48);
+            truncated[0] = (flags & (LibC.MSG_TRUNC | LibC.MSG_CTRUNC)) != 0;
+            long controllen = msg.get(JAVA_LONG, 40);
+            long off = 0;
+            int k = 0;
+            while (off + 16 <= controllen) {
+                long len = cmsg.get(JAVA_LONG, off);
+                if (len < 16 || off + len > controllen) break;
+                if (cmsg.get(JAVA_INT, off + 8) == LibC.SOL_SOCKET && cmsg.get(JAVA_INT, off + 12) == LibC.SCM_RIGHTS) {
+                    for (long p = 16; p + 4 <= len; p += 4) {
+                        int fd = cmsg.get(JAVA_INT, off + p);
+                        if (k < fdsOut.length) fdsOut[k++] = fd;
+                        else LibC.close(fd);
+                    }
+                }
+                off += (len + 7) & ~7L;
+            }
+            return n;
+        }
+    }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.foreign.MemorySegment;
 
+import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 class CallDispatcherTest {
     private static final long SQE = DIOS_REGION_SQ_OFFSET;
-    private static final long CQE = DIOS_REGION_CQ_OFFSET;
 
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
@@ -43,14 +43,18 @@ class CallDispatcherTest {
         return e;
     }
 
+    /** Where the last completion was written (the task's cq_tail before the call). */
+    private long cqe;
+
     private int run(TaskSession s) {
-        d.execute(s, SQE, CQE);
-        assertEquals(0xabcdefL, s.region.get(JAVA_LONG, CQE + CqeDescriptor.USER_DATA_OFFSET), "user_data echoed");
-        return s.region.get(JAVA_INT, CQE + CqeDescriptor.RES_OFFSET);
+        cqe = Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        assertTrue(d.execute(s, SQE), "completed at once, not parked");
+        assertEquals(0xabcdefL, s.region.get(JAVA_LONG, cqe + CqeDescriptor.USER_DATA_OFFSET), "user_data echoed");
+        return s.region.get(JAVA_INT, cqe + CqeDescriptor.RES_OFFSET);
     }
 
     private long val(TaskSession s, int i) {
-        return s.region.get(JAVA_LONG, CQE + CqeDescriptor.VAL_OFFSET + 8L * i);
+        return s.region.get(JAVA_LONG, cqe + CqeDescriptor.VAL_OFFSET + 8L * i);
     }
 
     private long create(TaskSession s, int type, long size, long flags, Name given) {
@@ -109,7 +113,11 @@ class CallDispatcherTest {
         assertEquals(-DIOS_EINVAL, create(a, 99, 4096, 0, null));
         assertEquals(-DIOS_EINVAL, create(a, D_OBJ_NONE, 4096, 0, null));
         assertEquals(-DIOS_EINVAL, create(a, D_OBJ_TASK, 4096, 0, null));
-        assertEquals(-DIOS_EOPNOTSUPP, create(a, D_OBJ_FIFO, 4096, 0, null));
+        assertEquals(-DIOS_EOPNOTSUPP, create(a, D_OBJ_GROUP, 4096, 0, null));
+        assertEquals(-DIOS_EEXIST, create(a, D_OBJ_CONSOLE, 0, 0, null), "one console, by its name");
+        assertTrue(create(a, D_OBJ_FIFO, 4096, 0, null) > 0);
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_FIFO, 0, 0, null));
+        assertEquals(-DIOS_EINVAL, create(a, D_OBJ_FIFO, DIOS_FIFO_MAX_CAPACITY + 1, 0, null));
         assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, 4096, 1L << 40, null));
         assertEquals(-DIOS_EINVAL, create(a, D_OBJ_SHMEM, 4096, D_CREATE_NAME_GIVEN, Name.fromString("x")),
                 "NAME_GIVEN needs NAMED");
@@ -228,9 +236,27 @@ class CallDispatcherTest {
         assertEquals(stats.objects, val(a, 1));
         assertEquals(1, val(a, 2));
         assertEquals(stats.refs, val(a, 3));
-        for (int op : new int[] {D_OP_COPY, D_OP_RUN, D_OP_SELECT}) {
+        for (int op : new int[] {D_OP_COPY, D_OP_RUN}) {
             sqe(a, op);
             assertEquals(-DIOS_ENOSYS, run(a), opName(op));
         }
+        // select checks its count and the place of its array before reading anything
+        MemorySegment e = sqe(a, D_OP_SELECT);
+        assertEquals(-DIOS_EINVAL, run(a), "count 0");
+        e = sqe(a, D_OP_SELECT);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, DIOS_MAX_SELECT_REFS + 1);
+        assertEquals(-DIOS_E2BIG, run(a), "count above the maximum");
+        e = sqe(a, D_OP_SELECT);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 2);
+        e.set(JAVA_LONG, SqeDescriptor.BUF_OFFSET, DIOS_ARGS_BYTES - 8);
+        assertEquals(-DIOS_EINVAL, run(a), "array past the args area");
+        e = sqe(a, D_OP_SELECT);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 1);
+        e.set(JAVA_LONG, SqeDescriptor.BUF_OFFSET, 4);
+        assertEquals(-DIOS_EINVAL, run(a), "misaligned array");
+        e = sqe(a, D_OP_SELECT);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 1);
+        a.region.set(JAVA_LONG, DIOS_REGION_ARGS_OFFSET, 12345L);
+        assertEquals(-DIOS_EBADF, run(a), "not a reference");
     }
 }

@@ -1,0 +1,164 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.Log;
+import org.dios.diosd.sys.LibC;
+
+/**
+ * D_OBJ_CONSOLE: the host's console, one well-known object (named
+ * {@code dios_name_from_string(DIOS_CONSOLE_NAME_STRING)}) that every task
+ * can look up. What it is attached to depends on the task using it:
+ * <ul>
+ * <li>a task started from a terminal handed the daemon its own description of
+ * that terminal at registration (D_HELLO_F_TTY): console output is written
+ * there and console input read from there;</li>
+ * <li>otherwise output goes to the daemon's log, one line per line, tagged
+ * with the task, and input is at end of stream (-EPIPE).</li>
+ * </ul>
+ * Each task gets two small buffers (DIOS_CONSOLE_BUF_BYTES each, memfds the
+ * daemon maps): acquire_write hands out the output buffer, commit_write
+ * writes its bytes out; acquire_read reads what the terminal has into the
+ * input buffer (read-only for the task), or parks until it has something.
+ * The terminal fd is non-blocking: a slow terminal parks the commit, never
+ * the daemon. One buffer of each kind per task is out at a time (-EBUSY).
+ */
+public final class ConsoleObject extends DObject {
+    /** One task's console buffers. */
+    static final class Session {
+        final long outSeg;
+        final long inSeg;
+        int outFd = -1;
+        int inFd = -1;
+        int inRoFd = -1;
+        Arena arena;
+        MemorySegment out;
+        MemorySegment in;
+        boolean writeOut;
+        boolean readOut;
+        /** A commit the terminal could not take at once: the rest goes out when it can. */
+        ParkedCall pendingWrite;
+        long pendingOff;
+        long pendingEnd;
+        /** Reads waiting for terminal input. */
+        final java.util.ArrayList<ParkedCall> reads = new java.util.ArrayList<>(1);
+
+        Session(long outSeg, long inSeg) {
+            this.outSeg = outSeg;
+            this.inSeg = inSeg;
+        }
+
+        void close(Stats stats) {
+            if (outFd >= 0) stats.segments -= 2;
+            if (arena != null) arena.close();
+            arena = null;
+            LibC.close(outFd);
+            LibC.close(inFd);
+            LibC.close(inRoFd);
+            outFd = inFd = inRoFd = -1;
+        }
+    }
+
+    public ConsoleObject(long id) {
+        super(id, Abi.D_OBJ_CONSOLE, 0);
+    }
+
+    /** The task's console buffers, made (and mapped by the daemon) at first use. null: out of memory. */
+    Session session(TaskSession s, ObjectManager objects) {
+        if (s.console != null) return s.console;
+        Session c = new Session(objects.newObjectId(), objects.newObjectId());
+        int o = MemoryObject.sealedMemfd("dios-console-out-" + s.taskId, Abi.DIOS_CONSOLE_BUF_BYTES);
+        int i = o < 0 ? o : MemoryObject.sealedMemfd("dios-console-in-" + s.taskId, Abi.DIOS_CONSOLE_BUF_BYTES);
+        int ro = i < 0 ? i : MemoryObject.readOnlyFd(i);
+        long oa = ro < 0 ? -1 : LibC.mmap(Abi.DIOS_CONSOLE_BUF_BYTES, LibC.PROT_READ, LibC.MAP_SHARED, o, 0);
+        long ia = oa < 0 ? -1 : LibC.mmap(Abi.DIOS_CONSOLE_BUF_BYTES, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, i, 0);
+        if (ia < 0) {
+            if (oa >= 0) LibC.munmap(oa, Abi.DIOS_CONSOLE_BUF_BYTES);
+            LibC.close(o);
+            LibC.close(i);
+            LibC.close(ro);
+            return null;
+        }
+        c.arena = Arena.ofConfined();
+        c.out = MemorySegment.ofAddress(oa).reinterpret(Abi.DIOS_CONSOLE_BUF_BYTES, c.arena,
+                seg -> LibC.munmap(oa, Abi.DIOS_CONSOLE_BUF_BYTES));
+        c.in = MemorySegment.ofAddress(ia).reinterpret(Abi.DIOS_CONSOLE_BUF_BYTES, c.arena,
+                seg -> LibC.munmap(ia, Abi.DIOS_CONSOLE_BUF_BYTES));
+        c.outFd = o;
+        c.inFd = i;
+        c.inRoFd = ro;
+        objects.stats.segments += 2;
+        s.console = c;
+        return c;
+    }
+
+    @Override
+    long[] segmentIds(TaskSession s) {
+        return s.console == null ? NO_SEGMENTS : new long[] {s.console.outSeg, s.console.inSeg};
+    }
+
+    /**
+     * Reads terminal input into the task's input buffer. Returns the bytes
+     * read (> 0), -EAGAIN if there is none yet, or -EPIPE at end of input (no
+     * terminal, terminal closed or hung up).
+     */
+    static long readInput(TaskSession s, long len) {
+        if (s.ttyFd < 0) return -Abi.DIOS_EPIPE;
+        long n = LibC.read(s.ttyFd, s.console.in, len);
+        if (n > 0) return n;
+        if (n == -LibC.EAGAIN) return -Abi.DIOS_EAGAIN;
+        return -Abi.DIOS_EPIPE; // 0 = end of file; EIO = hung up
+    }
+
+    /**
+     * Writes out[off, end) of the task's output buffer. Returns the new
+     * offset (== end when done), or -EPIPE if the terminal is gone.
+     */
+    static long writeOutput(TaskSession s, long off, long end) {
+        if (s.ttyFd < 0) {
+            logLines(s, s.console.out.asSlice(off, end - off));
+            return end;
+        }
+        while (off < end) {
+            long n = LibC.write(s.ttyFd, s.console.out.asSlice(off), end - off);
+            if (n == -LibC.EAGAIN) return off;
+            if (n < 0) return -Abi.DIOS_EPIPE;
+            off += n;
+        }
+        return off;
+    }
+
+    private static void logLines(TaskSession s, MemorySegment bytes) {
+        String text = new String(bytes.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        for (String line : text.split("\n", -1)) {
+            if (line.isEmpty()) continue;
+            StringBuilder b = new StringBuilder(line.length());
+            for (int k = 0; k < line.length(); k++) {
+                char ch = line.charAt(k);
+                b.append(ch < 0x20 && ch != '\t' ? '?' : ch); // keep the log one line per line
+            }
+            Log.info(s + " console: " + b);
+        }
+    }
+
+    /** Input ready for the task (or its end): a select on the console completes. */
+    @Override
+    boolean readyFor(Reference r, TaskSession task) {
+        if (!r.live || task.ttyFd < 0) return true;
+        int ev = LibC.pollNow(task.ttyFd, LibC.POLLIN);
+        return ev != 0;
+    }
+
+    @Override
+    public int readiness() {
+        return Abi.D_REF_STATE_WRITABLE;
+    }
+
+    @Override
+    protected void freeResources(Stats stats) {
+        // The console lives as long as the daemon; per-task buffers go with their task.
+    }
+}

@@ -1,0 +1,301 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import org.dios.abi.Abi;
+import org.dios.abi.FifoCtlDescriptor;
+import org.dios.diosd.sys.LibC;
+
+/**
+ * D_OBJ_FIFO: a byte stream from one writer end to one reader end, in shared
+ * memory. The data never passes through the daemon: the ends move
+ * {@code tail} and {@code head} in the control page themselves (see
+ * dios_abi.h, struct dios_fifo_ctl). The daemon binds the ends, hands out
+ * the two segments, parks calls that must wait, wakes them when the other
+ * end notifies it, and publishes end-of-stream (an end gone) and zombies in
+ * the control page.
+ *
+ * <p><b>Ends.</b> The first reference to acquire for reading becomes the
+ * reader end, the first to acquire for writing the writer end; another
+ * reference then gets -EBUSY. An end is gone when its reference is released
+ * (dios_delete, or its task exits). Before an end is bound, it is gone when
+ * no reference that could take it remains: for the writer, no reference
+ * with write permission other than the reader end's; for the reader, none
+ * with read permission other than the writer end's; a named FIFO can always
+ * be looked up, so its ends are never gone before they are bound. Gone is
+ * final.
+ *
+ * <p>The daemon reads {@code tail} and {@code head} only as hints to decide
+ * whether to wake a parked call; a task that scribbles on them confuses only
+ * the two ends of this FIFO.
+ */
+public final class FifoObject extends DObject {
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+    private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+
+    private final long capacity;
+    private final long ctlSegmentId;
+    private int ctlFd = -1;
+    private int dataFd = -1;
+    private int dataRoFd = -1;
+    private Arena ctlArena;
+    private MemorySegment ctl;
+
+    Reference reader;
+    Reference writer;
+    private boolean readerBound;
+    private boolean writerBound;
+    private boolean readerGone;
+    private boolean writerGone;
+    /** Live references carrying D_PERM_READ / D_PERM_WRITE. */
+    private int readRefs;
+    private int writeRefs;
+
+    FifoObject(long id, long ctlSegmentId, long ownerTask, long capacity) {
+        super(id, Abi.D_OBJ_FIFO, ownerTask);
+        this.capacity = capacity;
+        this.ctlSegmentId = ctlSegmentId;
+    }
+
+    /** Capacity asked for (0 = default), rounded up to DIOS_FIFO_ALIGN; -1 if out of range. */
+    static long capacityFor(boolean hasArg, long arg) {
+        if (!hasArg) return Abi.DIOS_FIFO_DEFAULT_CAPACITY;
+        if (arg <= 0 || arg > Abi.DIOS_FIFO_MAX_CAPACITY) return -1;
+        return (arg + Abi.DIOS_FIFO_ALIGN - 1) / Abi.DIOS_FIFO_ALIGN * Abi.DIOS_FIFO_ALIGN;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    @Override
+    public long size() {
+        return capacity;
+    }
+
+    long dataSegmentId() {
+        return id;
+    }
+
+    long ctlSegmentId() {
+        return ctlSegmentId;
+    }
+
+    /** Makes the two memfds and maps the control page. 0 or -errno. */
+    int ensureBacking(Stats stats) {
+        if (ctlFd >= 0) return 0;
+        int c = MemoryObject.sealedMemfd("dios-fifo-ctl-" + id, Abi.DIOS_FIFO_CTL_SIZE);
+        if (c < 0) return c;
+        int d = MemoryObject.sealedMemfd("dios-fifo-" + id, capacity);
+        if (d < 0) {
+            LibC.close(c);
+            return d;
+        }
+        long addr = LibC.mmap(Abi.DIOS_FIFO_CTL_SIZE, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, c, 0);
+        if (addr < 0) {
+            LibC.close(c);
+            LibC.close(d);
+            return -Abi.DIOS_ENOMEM;
+        }
+        ctlArena = Arena.ofConfined();
+        ctl = MemorySegment.ofAddress(addr).reinterpret(Abi.DIOS_FIFO_CTL_SIZE, ctlArena,
+                seg -> LibC.munmap(addr, Abi.DIOS_FIFO_CTL_SIZE));
+        ctl.set(ValueLayout.JAVA_LONG, FifoCtlDescriptor.CAPACITY_OFFSET, capacity);
+        ctl.set(ValueLayout.JAVA_INT, FifoCtlDescriptor.MAGIC_OFFSET, Abi.DIOS_FIFO_MAGIC);
+        ctlFd = c;
+        dataFd = d;
+        stats.segments += 2;
+        publishState();
+        return 0;
+    }
+
+    int ctlFd() {
+        return ctlFd;
+    }
+
+    /** The data fd for an end: the writer's read-write, the reader's read-only. */
+    int dataFd(boolean writable) {
+        if (writable) return dataFd;
+        if (dataRoFd < 0) dataRoFd = MemoryObject.readOnlyFd(dataFd);
+        return dataRoFd;
+    }
+
+    @Override
+    long[] segmentIds(TaskSession s) {
+        return ctlFd >= 0 ? new long[] {ctlSegmentId, id} : NO_SEGMENTS;
+    }
+
+    // ---- ends ------------------------------------------------------------------
+
+    /**
+     * Binds r as the reader (or writer) end if that end is free. Returns 0, or
+     * -EBUSY if the end is (or was) another reference's, or r is the other end.
+     */
+    int bind(Reference r, boolean write) {
+        if (write) {
+            if (writer == r) return 0;
+            if (writerBound || reader == r) return -Abi.DIOS_EBUSY;
+            writer = r;
+            writerBound = true;
+        } else {
+            if (reader == r) return 0;
+            if (readerBound || writer == r) return -Abi.DIOS_EBUSY;
+            reader = r;
+            readerBound = true;
+        }
+        updateGone();
+        return 0;
+    }
+
+    int endOf(Reference r) {
+        return r == reader ? Abi.D_FIFO_END_READER : r == writer ? Abi.D_FIFO_END_WRITER : 0;
+    }
+
+    boolean writerGone() {
+        return writerGone;
+    }
+
+    boolean readerGone() {
+        return readerGone;
+    }
+
+    @Override
+    void referenceAdded(Reference r) {
+        if (r.can(Abi.D_PERM_READ)) readRefs++;
+        if (r.can(Abi.D_PERM_WRITE)) writeRefs++;
+    }
+
+    @Override
+    void referenceRemoved(Reference r, CallDispatcher d) {
+        if (r.can(Abi.D_PERM_READ)) readRefs--;
+        if (r.can(Abi.D_PERM_WRITE)) writeRefs--;
+        if (r == reader) reader = null;
+        if (r == writer) writer = null;
+        if (updateGone()) wakeWaiters(d);
+        else wakeWaitersOn(r, d);
+    }
+
+    /** Parked calls through a removed reference end at once (-EBADF, or ready for a select). */
+    private void wakeWaitersOn(Reference r, CallDispatcher d) {
+        boolean[] any = {false};
+        forEachLiveWaiter(w -> any[0] |= w.reference() == r);
+        if (any[0]) wakeWaiters(d);
+    }
+
+    /** Re-evaluates the gone flags; true if one just became set. */
+    private boolean updateGone() {
+        boolean changed = false;
+        if (!writerGone) {
+            boolean gone = writerBound ? writer == null
+                    : name == null && writeRefs - (reader != null && reader.can(Abi.D_PERM_WRITE) ? 1 : 0) <= 0;
+            if (gone) {
+                writerGone = true;
+                changed = true;
+            }
+        }
+        if (!readerGone) {
+            boolean gone = readerBound ? reader == null
+                    : name == null && readRefs - (writer != null && writer.can(Abi.D_PERM_READ) ? 1 : 0) <= 0;
+            if (gone) {
+                readerGone = true;
+                changed = true;
+            }
+        }
+        if (changed) publishState();
+        return changed;
+    }
+
+    @Override
+    void zombified(CallDispatcher d) {
+        publishState(); // D_FIFO_ST_ZOMBIE, before the control page is unmapped
+        super.zombified(d);
+    }
+
+    private void publishState() {
+        if (ctl == null) return;
+        int st = (writerGone ? Abi.D_FIFO_ST_WRITER_GONE : 0) | (readerGone ? Abi.D_FIFO_ST_READER_GONE : 0)
+                | (isZombie() ? Abi.D_FIFO_ST_ZOMBIE : 0);
+        INT.setRelease(ctl, (long) FifoCtlDescriptor.STATE_OFFSET, st);
+    }
+
+    // ---- readiness -------------------------------------------------------------
+
+    private long tail() {
+        return (long) LONG.getAcquire(ctl, (long) FifoCtlDescriptor.TAIL_OFFSET);
+    }
+
+    private long head() {
+        return (long) LONG.getAcquire(ctl, (long) FifoCtlDescriptor.HEAD_OFFSET);
+    }
+
+    /** Data to read, or end of stream (or a corrupt control page: the reader finds out). */
+    boolean readable() {
+        if (isZombie() || writerGone || ctl == null) return true;
+        long used = tail() - head();
+        return used != 0;
+    }
+
+    /** need bytes of space, or nobody reads (or corrupt). */
+    boolean writable(long need) {
+        if (isZombie() || readerGone || ctl == null) return true;
+        long used = tail() - head();
+        return used < 0 || used > capacity || capacity - used >= Math.max(need, 1);
+    }
+
+    /** Would r's operation block? A reference that is not an end asks for the end it could take. */
+    @Override
+    boolean readyFor(Reference r, TaskSession task) {
+        if (!r.live || isZombie()) return true;
+        boolean write = r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
+        if (write) return (writerBound && writer != r) || writable(1);
+        return (readerBound && reader != r) || readable();
+    }
+
+    @Override
+    public int readiness() {
+        if (ctl == null) return Abi.D_REF_STATE_WRITABLE;
+        return (readable() ? Abi.D_REF_STATE_READABLE : 0) | (writable(1) ? Abi.D_REF_STATE_WRITABLE : 0);
+    }
+
+    /**
+     * Sets the waiter bits an end checks after it moves tail or head, then
+     * re-checks (the daemon's half of the Dekker pair): true if the condition
+     * already holds, so the call must not park.
+     */
+    boolean armAndRecheck(boolean write, long need) {
+        int bit = write ? Abi.D_FIFO_WAIT_WRITER : Abi.D_FIFO_WAIT_READER;
+        int cur = (int) INT.getVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET);
+        INT.setVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, cur | bit);
+        VarHandle.fullFence();
+        return write ? writable(need) : readable();
+    }
+
+    /** After waiters changed: keep a bit only while someone waits for that side. */
+    @Override
+    void waitersChanged() {
+        if (ctl == null) return;
+        int[] bits = {0};
+        forEachLiveWaiter(w -> {
+            Reference r = w.reference();
+            boolean write = w.index() < 0 ? w.call().op == Abi.D_OP_ACQUIRE_WRITE
+                    : r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
+            bits[0] |= write ? Abi.D_FIFO_WAIT_WRITER : Abi.D_FIFO_WAIT_READER;
+        });
+        INT.setVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, bits[0]);
+    }
+
+    @Override
+    protected void freeResources(Stats stats) {
+        if (ctlFd >= 0) stats.segments -= 2;
+        if (ctlArena != null) ctlArena.close();
+        ctlArena = null;
+        ctl = null;
+        LibC.close(ctlFd);
+        LibC.close(dataFd);
+        LibC.close(dataRoFd);
+        ctlFd = dataFd = dataRoFd = -1;
+    }
+}
