@@ -109,6 +109,7 @@ public final class FifoObject extends DObject {
         dataFd = d;
         stats.segments += 2;
         publishState();
+        waitersChanged(); // selects registered before the first end attached
         return 0;
     }
 
@@ -233,7 +234,8 @@ public final class FifoObject extends DObject {
 
     /** Data to read, or end of stream (or a corrupt control page: the reader finds out). */
     boolean readable() {
-        if (isZombie() || writerGone || ctl == null) return true;
+        if (isZombie() || writerGone) return true;
+        if (ctl == null) return false; // no end attached yet: no data either
         long used = tail() - head();
         return used != 0;
     }
