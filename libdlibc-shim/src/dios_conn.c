@@ -706,8 +706,8 @@ static int submit(struct dios_req *q, unsigned n)
 	/* slots: at most DIOS_CQ_ENTRIES calls in flight; wait for others to finish */
 	unsigned got = 0;
 	for (unsigned i = 0; i < n; i++) {
-		if (!q[i].submitted)
-			continue;
+		if (!q[i].submitted || q[i].fifo == DIOS__FIFO_NOTIFY)
+			continue;               /* a notify gets no completion: no slot */
 		int sl;
 		while ((sl = slot_alloc()) < 0) {
 			pthread_mutex_unlock(&g_dios.lock);
@@ -721,7 +721,7 @@ static int submit(struct dios_req *q, unsigned n)
 			if (sl >= 0)
 				slot_free((uint32_t)sl);
 			for (unsigned j = 0; j < i; j++)
-				if (q[j].submitted)
+				if (q[j].submitted && q[j].fifo != DIOS__FIFO_NOTIFY)
 					slot_free(q[j].slot);
 			return -ENOTCONN;
 		}
@@ -735,13 +735,16 @@ static int submit(struct dios_req *q, unsigned n)
 			continue;
 		if (q[i].op == D_OP_SELECT)
 			rc = place_args(&q[i], tail);
-		q[i].sqe.user_data = slot_ud(q[i].slot);
+		if (q[i].fifo == DIOS__FIFO_NOTIFY)
+			q[i].sqe.sqe_flags = D_SQE_NO_CQE;
+		else
+			q[i].sqe.user_data = slot_ud(q[i].slot);
 		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
 		tail++;
 	}
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
-			if (q[i].submitted)
+			if (q[i].submitted && q[i].fifo != DIOS__FIFO_NOTIFY)
 				slot_free(q[i].slot);
 		return rc;
 	}
@@ -756,7 +759,7 @@ static int submit(struct dios_req *q, unsigned n)
 static void collect(struct dios_req *q, unsigned n, struct dios_cqe *out)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if (!q[i].submitted)
+		if (!q[i].submitted || q[i].fifo == DIOS__FIFO_NOTIFY)
 			continue;
 		wait_slot(q[i].slot);
 		out[i] = dios__slots[q[i].slot].cqe;
@@ -876,8 +879,10 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 int dios__exec(struct dios_req *q, unsigned n)
 {
 	int rc, again;
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++) {
 		q[i].res = DIOS__PENDING;
+		q[i].wait_t0 = 0;
+	}
 	do
 		rc = exec_round(q, n, &again);
 	while (again);

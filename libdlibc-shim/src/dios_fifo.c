@@ -332,9 +332,16 @@ int dios__fifo_begin(struct dios_req *q)
 			rc = write_try(e, q);
 		else
 			rc = buffer_op(e, q, &notify);
-		if (rc == 0 && is_acquire && spun) {
-			uint64_t b = e->spin_ns * 2 + 1000;  /* the wait ended within the spin: spin longer */
-			e->spin_ns = b < g_dios.spin_ns ? b : g_dios.spin_ns;
+		if (rc == 0 && is_acquire && q->wait_t0) {
+			/* adaptive spin, as for the ring: could a spin of DIOS_SPIN_NS have caught it? */
+			if (dios__now_ns() - q->wait_t0 < g_dios.spin_ns) {
+				uint64_t b = e->spin_ns * 2 + 1000;
+				e->spin_ns = b < g_dios.spin_ns ? b : g_dios.spin_ns;
+			} else {
+				e->spin_ns /= 2;
+				if (e->spin_ns < FIFO_SPIN_FLOOR)
+					e->spin_ns = FIFO_SPIN_FLOOR;
+			}
 		}
 		if (rc != WOULD_WAIT) {
 			pthread_mutex_unlock(&dios__fifo_lock);
@@ -348,6 +355,8 @@ int dios__fifo_begin(struct dios_req *q)
 			}
 			return 1;
 		}
+		if (!q->wait_t0)
+			q->wait_t0 = dios__now_ns();
 		if (!spun) {
 			/* spin with the lock released: the other end usually acts within microseconds */
 			const struct dios_fifo_ctl *c = e->ctl;
@@ -365,14 +374,7 @@ int dios__fifo_begin(struct dios_req *q)
 			}
 			spun = 1;
 			pthread_mutex_lock(&dios__fifo_lock);
-			if (got)
-				continue;       /* retry in place */
-			if ((e = find(id)) != NULL) {
-				e->spin_ns /= 2;
-				if (e->spin_ns < FIFO_SPIN_FLOOR)
-					e->spin_ns = FIFO_SPIN_FLOOR;
-			}
-			continue;               /* one more look, then park */
+			continue;               /* one more look (data came, or not), then park */
 		}
 		/* park in the daemon until data (space) is there: it answers D_CQE_F_FIFO, then we retry */
 		pthread_mutex_unlock(&dios__fifo_lock);

@@ -178,6 +178,7 @@ struct dios_req {
 	uint32_t slot;                  /* call slot while in flight */
 	int      fifo;                  /* DIOS__FIFO_*: how the FIFO layer handles this entry */
 	uint64_t wait_len;              /* FIFO wait: bytes of space a writer waits for */
+	uint64_t wait_t0;               /* FIFO wait: when it began (0: not waiting) */
 };
 
 /*

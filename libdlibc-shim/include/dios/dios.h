@@ -50,7 +50,8 @@ typedef struct dios_ref_info {
 /*
  * dios_create - create an object and return a reference to it.
  *   type   D_OBJ_PRIVMEM, D_OBJ_SHMEM: arg is const uint64_t *size_bytes (> 0,
- *          at most DIOS_MAX_OBJECT_SIZE).
+ *          at most DIOS_MAX_OBJECT_SIZE).  D_OBJ_FIFO: NULL or const uint64_t
+ *          *capacity_bytes (see the FIFO section below).
  *   name   NULL: anonymous (no name, never in the name table; cheapest).
  *          Non-NULL: receives a fresh 256-bit random name, or with
  *          D_CREATE_NAME_GIVEN is read as the name to bind.
@@ -95,7 +96,18 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
 /* dios_run - spawn a task.  (Task issue; -ENOSYS for now.) */
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
 
-/* dios_select - wait for one of refs to be ready.  (FIFO issue; -ENOSYS for now.) */
+/*
+ * dios_select - wait until one of refs is ready and return it in *ready_out.
+ * Ready means the operation the reference is for would not block: a FIFO's
+ * reader end (or any reference with read permission that is not the writer
+ * end) has data or end of stream; the writer end has space, or its reader is
+ * gone; the console has input or end of input; a task has exited; memory
+ * objects are always ready.  The first ready reference in array order wins.
+ * Blocks in the daemon (parked: other calls of this and every other task go
+ * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
+ * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
+ * above the maximum), -EBADF (a reference not held), -EAGAIN.
+ */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
 
 /*
@@ -117,6 +129,39 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  * Buffer errors: -EFAULT (iov not issued by this shim, or already released),
  * -EINVAL (a read buffer given to a write call or vice versa, or a buffer of
  * another reference), -ENOMEM (too many outstanding buffers).
+ */
+/*
+ * FIFOs (D_OBJ_FIFO; dios_create's arg: NULL for DIOS_FIFO_DEFAULT_CAPACITY,
+ * or const uint64_t *capacity, 1..DIOS_FIFO_MAX_CAPACITY, rounded up to
+ * DIOS_FIFO_ALIGN): a byte stream from one writer end to one reader end.
+ * The first reference to acquire for reading becomes the reader end, the
+ * first to acquire for writing the writer end; any other reference gets
+ * -EBUSY.  Data moves in place in shared memory; the daemon is called only to
+ * wait.  One buffer per end is out at a time (-EBUSY).
+ *   dios_acquire_write  a buffer of len bytes at the stream's tail (len 0: all
+ *                       the free space, at least 1 byte).  Blocks (parked in
+ *                       the daemon) until that much is free; -EAGAIN with
+ *                       D_NONBLOCK; -EINVAL if len > capacity; -EPIPE once
+ *                       the reader end is gone.
+ *   dios_commit_write   publishes the first len bytes (once per buffer).
+ *   dios_release_write  ends the buffer (uncommitted bytes are dropped).
+ *   dios_acquire_read   up to len (0: all) committed bytes, in place and
+ *                       contiguous even where they wrap around; blocks until
+ *                       there are some; -EPIPE once the writer end is gone
+ *                       and everything was read.
+ *   dios_commit_read    0 (a FIFO's bytes are never overwritten before release).
+ *   dios_release_read   frees the space the buffer held.
+ * An end is gone when its reference is deleted or its task exits.  Before an
+ * end is bound, it is gone when no other reference could take it (an
+ * anonymous FIFO held only by its reader has no writer); a named FIFO can
+ * always be looked up.  Zombies: -EIDRM.
+ *
+ * The console (D_OBJ_CONSOLE: look up dios_name_from_string(
+ * DIOS_CONSOLE_NAME_STRING); creating one gives -EEXIST): acquire_write hands
+ * out an output buffer of up to DIOS_CONSOLE_BUF_BYTES, commit_write writes
+ * it to the terminal the task was started from, or, without one, to the
+ * daemon's log tagged with the task.  acquire_read returns what was typed
+ * (blocking until there is something), or -EPIPE without a terminal.
  */
 int dios_acquire_read (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);
 int dios_commit_read  (dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);

@@ -172,6 +172,7 @@ struct dios_sqe {
  * (CREATE with D_CREATE_NAME_GIVEN, LOOKUP): a null call moves one line. */
 /* sqe_flags */
 #define D_SQE_ARG               (1u << 0)     /* CREATE: len carries the type argument (arg != NULL) */
+#define D_SQE_NO_CQE            (1u << 1)     /* NOTIFY only: post no completion (the sender does not wait) */
 
 /* ------------------------------------------------------------------------ */
 /* Completion queue entry: 64 bytes, written by the daemon.                  */

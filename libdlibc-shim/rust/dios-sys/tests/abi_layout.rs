@@ -169,6 +169,7 @@ const NOT_MIRRORED: &[&str] = &[
     // ring and region internals (the shim's business)
     "DIOS_REGION_MAGIC",
     "D_SQE_ARG",
+    "D_SQE_NO_CQE",
     "D_CQE_F_SEGMENT",
     "D_CQE_F_UNMAP",
     "D_SQ_NEED_WAKEUP",

@@ -97,6 +97,7 @@ public final class Abi {
 
     // entry and region flags
     public static final int D_SQE_ARG = 1 << 0;
+    public static final int D_SQE_NO_CQE = 1 << 1;
     public static final int D_CQE_F_SEGMENT = 1 << 0;
     public static final int D_CQE_F_UNMAP = 1 << 1;
     public static final int D_CQE_F_FIFO = 1 << 2;

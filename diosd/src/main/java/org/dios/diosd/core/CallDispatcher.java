@@ -78,6 +78,7 @@ public final class CallDispatcher {
         }
         stats.calls++;
         if (res == PARKED) return false;
+        if (opcode == D_OP_NOTIFY && noCqe) return true; // the sender does not wait for it
         s.writeCqe(userData, res, cqeFlags, val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
             Log.debug(s + " " + opName(opcode) + " -> " + res);
@@ -100,8 +101,14 @@ public final class CallDispatcher {
         return true;
     }
 
+    private boolean noCqe;
+
     private int dispatch(TaskSession s, MemorySegment r, long off, int opcode) {
         long flags = r.get(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET);
+        int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
+        noCqe = opcode == D_OP_NOTIFY && sqeFlags == D_SQE_NO_CQE;
+        if (opcode == D_OP_NOTIFY && sqeFlags != 0 && !noCqe) return -DIOS_EINVAL;
+        if ((sqeFlags & D_SQE_NO_CQE) != 0 && opcode != D_OP_NOTIFY) return -DIOS_EINVAL;
         return switch (opcode) {
             case D_OP_NOP -> (flags & ~D_NONBLOCK) != 0 ? -DIOS_EINVAL : 0;
             case D_OP_CREATE -> create(s, r, off, flags);
