@@ -106,7 +106,8 @@ int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios
  * Blocks in the daemon (parked: other calls of this and every other task go
  * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
  * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
- * above the maximum), -EBADF (a reference not held), -EAGAIN.
+ * above the maximum), -EBADF (a reference not held), -EAGAIN, -ENOMEM (this
+ * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
 

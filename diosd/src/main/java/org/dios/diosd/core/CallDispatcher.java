@@ -37,6 +37,9 @@ public final class CallDispatcher {
         }
     }
 
+    /** Select registrations one task's parked selects may hold (-ENOMEM beyond). */
+    static final int MAX_SELECT_REGISTRATIONS = 4 * DIOS_MAX_SELECT_REFS;
+
     /** dispatch() result of a call parked for later (no completion now). */
     static final int PARKED = Integer.MIN_VALUE;
 
@@ -418,6 +421,11 @@ public final class CallDispatcher {
             if (refs[i].object.readyFor(refs[i], s)) return selected(refs, i, val);
         }
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        // Parked selects of one task may hold at most this many registrations: a task
+        // that parks 128 selects over 4,096 references each costs memory, not more.
+        int registered = 0;
+        for (ParkedCall p : s.parked) if (p.refs != null) registered += p.refs.length;
+        if (registered + n > MAX_SELECT_REGISTRATIONS) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_SELECT, flags, null, 0, refs);
         boolean console = false;
         for (int i = 0; i < n; i++) {
