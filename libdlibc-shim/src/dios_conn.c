@@ -336,6 +336,32 @@ static int daemon_gone(void)
 	return 0;
 }
 
+/*
+ * For waits outside the ring (a FIFO end sleeping on its peer's futex): is the
+ * daemon gone?  While the caller counts itself in flight (dios__wait_begin),
+ * the region and socket cannot be released under it.
+ */
+int dios__daemon_gone(void)
+{
+	if (__atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE) != DIOS_ST_UP)
+		return 1;
+	if (daemon_gone()) {
+		dios__mark_dead();
+		return 1;
+	}
+	return 0;
+}
+
+void dios__wait_begin(void)
+{
+	__atomic_fetch_add(&g_dios.inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+void dios__wait_end(void)
+{
+	__atomic_fetch_sub(&g_dios.inflight, 1, __ATOMIC_ACQ_REL);
+}
+
 /* ---- submission (section 2) ---------------------------------------------- */
 
 /*

@@ -10,10 +10,15 @@
  *                  bytes are free; commit_write stores tail += len (release);
  *   acquire_read   the committed bytes at head % capacity, in place;
  *                  release_read stores head += len (release).
- * When there is no data (no space), the end spins for a while, then asks the
- * daemon to park the call: the daemon sets a bit in ctl->waiters, and the
- * other end, seeing it after its store (a Dekker pair: store, full fence,
- * load), sends D_OP_NOTIFY.  The daemon reads tail and head only as hints.
+ * When there is no data (no space), the end spins for an adaptive while,
+ * then sleeps on the futex of the other end's word (tail for a reader, head
+ * for a writer) after setting its bit in ctl->waiters; the other end, after
+ * its store, clears the bit and wakes it (a Dekker pair: store, full fence,
+ * load; one wake-up, as with a pipe).  The daemon is the watchdog: when an end
+ * goes or the FIFO is zombified it sets ctl->state and wakes both words, and
+ * a sleeper also wakes every 100 ms to check that the daemon is alive.  A
+ * dios_select parked in the daemon sets D_FIFO_NOTIFY_*: then the end also
+ * sends D_OP_NOTIFY.  The daemon reads tail and head only as hints.
  *
  * One buffer per end is out at a time (-EBUSY otherwise): the reader releases
  * what it acquired before the next acquire, the writer commits (or not) and
@@ -26,6 +31,10 @@
 
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
 
 #define FIFO_TABLE_MIN  64u
 #define FIFO_SPIN_FLOOR 1000ull         /* ns: an end that keeps parking still spins this long */
@@ -229,11 +238,24 @@ static struct dios_bufrec *own_rec(struct fifo_end *e, struct dios_req *q, uint3
 	return r;
 }
 
-/* Notify needed after our store?  Dekker pair with the daemon's "set waiters; fence; re-read". */
-static int other_waits(struct fifo_end *e, uint32_t bit)
+/* The low 32 bits of tail or head: the futex word an end sleeps on (little-endian). */
+static uint32_t *futex_word(uint64_t *p)
+{
+	return (uint32_t *)p;
+}
+
+/*
+ * After our store to *word: wake the other end if it sleeps on it, and say
+ * whether the daemon asked for a notify (a parked select).  Dekker pair with
+ * the sleeper's "set bit; full fence; re-check" and the daemon's the same.
+ */
+static int wake_other(struct fifo_end *e, uint64_t *word, uint32_t wait_bit, uint32_t notify_bit)
 {
 	dios__fence_seq_cst();
-	return (__atomic_load_n(&e->ctl->waiters, __ATOMIC_RELAXED) & bit) != 0;
+	uint32_t w = __atomic_load_n(&e->ctl->waiters, __ATOMIC_RELAXED);
+	if ((w & wait_bit) && (__atomic_fetch_and(&e->ctl->waiters, ~wait_bit, __ATOMIC_SEQ_CST) & wait_bit))
+		syscall(SYS_futex, futex_word(word), FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);  /* shared: not _PRIVATE */
+	return (w & notify_bit) != 0;
 }
 
 /* commit/release: 0 or -errno; *notify set when the other end must be woken. */
@@ -257,7 +279,7 @@ static int buffer_op(struct fifo_end *e, struct dios_req *q, int *notify)
 		/* release: the bytes before the tail that publishes them */
 		dios__store_release64(&e->ctl->tail, e->pos);
 		r->fifo = DIOS_BUF_FIFO_COMMITTED;
-		*notify = q->len && other_waits(e, D_FIFO_WAIT_READER);
+		*notify = q->len && wake_other(e, &e->ctl->tail, D_FIFO_WAIT_READER, D_FIFO_NOTIFY_READ);
 		return 0;
 	case D_OP_RELEASE_WRITE:
 		if (!(r = own_rec(e, q, DIOS_BUF_WRITE, &err)))
@@ -279,7 +301,7 @@ static int buffer_op(struct fifo_end *e, struct dios_req *q, int *notify)
 		dios__store_release64(&e->ctl->head, e->pos);
 		dios__buf_free(r);
 		e->rec = NULL;
-		*notify = other_waits(e, D_FIFO_WAIT_WRITER);
+		*notify = wake_other(e, &e->ctl->head, D_FIFO_WAIT_WRITER, D_FIFO_NOTIFY_WRITE);
 		return 0;
 	}
 	return -EINVAL;
@@ -293,6 +315,36 @@ static int ready(const struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uin
 	if (role == D_FIFO_END_READER)
 		return dios__load_acquire64(&c->tail) != pos;
 	return cap_ - (pos - dios__load_acquire64(&c->head)) >= need;
+}
+
+/*
+ * Sleep until the condition may hold (lock released).  0, or -ENOTCONN if the
+ * daemon is gone (then nobody would publish end of stream).  Wakes on the
+ * other end's store, on the daemon's state change, and every 100 ms.
+ */
+static int fifo_sleep(struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uint64_t cap_, uint64_t need)
+{
+	uint64_t *word = role == D_FIFO_END_READER ? &c->tail : &c->head;
+	uint32_t bit = role == D_FIFO_END_READER ? D_FIFO_WAIT_READER : D_FIFO_WAIT_WRITER;
+	int rc = 0;
+	dios__wait_begin();
+	for (;;) {
+		uint32_t seen = __atomic_load_n(futex_word(word), __ATOMIC_ACQUIRE);
+		/* seq_cst RMW: our bit is visible before we re-check (the Dekker pair above) */
+		__atomic_fetch_or(&c->waiters, bit, __ATOMIC_SEQ_CST);
+		if (ready(c, role, pos, cap_, need))
+			break;
+		struct timespec ts = { 0, 100000000L };
+		syscall(SYS_futex, futex_word(word), FUTEX_WAIT, seen, &ts, NULL, 0);
+		if (ready(c, role, pos, cap_, need))
+			break;
+		if (dios__daemon_gone()) {
+			rc = -ENOTCONN;
+			break;
+		}
+	}
+	dios__wait_end();
+	return rc;
 }
 
 int dios__fifo_begin(struct dios_req *q)
@@ -376,15 +428,18 @@ int dios__fifo_begin(struct dios_req *q)
 			pthread_mutex_lock(&dios__fifo_lock);
 			continue;               /* one more look (data came, or not), then park */
 		}
-		/* park in the daemon until data (space) is there: it answers D_CQE_F_FIFO, then we retry */
+		/* sleep on the other end's futex until data (space) may be there, then retry */
+		struct dios_fifo_ctl *c = e->ctl;
+		uint32_t role = e->role;
+		uint64_t pos = e->pos, fcap = e->cap, need = q->op == D_OP_ACQUIRE_WRITE ? q->wait_len : 0;
 		pthread_mutex_unlock(&dios__fifo_lock);
-		q->fifo = DIOS__FIFO_WAIT;
-		memset(&q->sqe, 0, sizeof q->sqe);
-		q->sqe.opcode = (uint8_t)q->op;
-		q->sqe.flags = q->flags;
-		q->sqe.ref = id;
-		q->sqe.len = q->op == D_OP_ACQUIRE_WRITE ? q->wait_len : 0;
-		return 0;
+		int w = fifo_sleep(c, role, pos, fcap, need);
+		if (w) {
+			q->res = w;
+			return 1;
+		}
+		spun = 0;
+		pthread_mutex_lock(&dios__fifo_lock);
 	}
 }
 

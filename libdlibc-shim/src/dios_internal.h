@@ -182,15 +182,16 @@ struct dios_req {
 };
 
 /*
- * dios_fifo.c: the FIFO fast path.  dios__fifo_begin runs before encoding:
- * it completes the call in place (returns 1, q->res set) or returns 0 with
- * q->fifo saying what the daemon must do (DIOS__FIFO_NONE: an ordinary call;
- * WAIT: the entry is an ACQUIRE that parks until data or space; NOTIFY: the
- * call was done in place and the daemon must wake the other end, q->res
- * holds the result).  dios__fifo_end decodes a D_CQE_F_FIFO completion
- * (attach the end) and returns 1 if the call must run again.
+ * dios_fifo.c: FIFO ends.  dios__fifo_begin runs before encoding: it
+ * completes the call in place (returns 1, q->res set; waiting happens inside,
+ * on the FIFO's own futex) or returns 0 with q->fifo saying what the daemon
+ * must do (DIOS__FIFO_NONE: an ordinary call, e.g. the first acquire, which
+ * attaches the end; NOTIFY: the call was done in place, q->res holds its
+ * result, and a select parked in the daemon must be told).  dios__fifo_end
+ * decodes a D_CQE_F_FIFO completion (attach the end) and returns 1 if the
+ * call must run again.
  */
-enum { DIOS__FIFO_NONE = 0, DIOS__FIFO_WAIT = 1, DIOS__FIFO_NOTIFY = 2 };
+enum { DIOS__FIFO_NONE = 0, DIOS__FIFO_NOTIFY = 2 };
 int dios__fifo_begin(struct dios_req *q);
 int dios__fifo_end(struct dios_req *q, const struct dios_cqe *cqe);
 /* dios_delete succeeded: forget the end (before its segments are unmapped). */
@@ -198,6 +199,10 @@ void dios__fifo_forget(uint64_t ref_id);
 /* fork child: no ends. */
 void dios__fifo_reset(void);
 uint64_t dios__now_ns(void);
+/* Waits outside the ring: count the caller in flight; is the daemon gone (marks the connection dead)? */
+void dios__wait_begin(void);
+void dios__wait_end(void);
+int dios__daemon_gone(void);
 uint64_t dios__spin_ns(void);
 
 /* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */

@@ -321,10 +321,14 @@ struct dios_msg_segment {
 /* that wraps is contiguous) is written by the writer end only; the reader   */
 /* end maps it read-only.  Positions are free-running byte counts; the data  */
 /* of position p is at p % capacity.  The ends move tail and head in place,  */
-/* with no call to the daemon; a call goes to the daemon only to wait (the   */
-/* daemon parks it) or to notify a waiter (D_OP_NOTIFY, when the daemon set  */
-/* a bit in waiters).  The daemon reads tail and head only as hints for      */
-/* waking parked calls: it never indexes memory with them.                   */
+/* with no call to the daemon.  An end that must wait sets its bit in        */
+/* waiters and sleeps on the futex of the other end's word (the low 32 bits  */
+/* of tail or head, non-private); the other end, after its store, clears the */
+/* bit and wakes it.  The daemon is the watchdog: when an end goes or the    */
+/* FIFO is zombified it sets state and wakes both words.  A dios_select      */
+/* parked in the daemon asks for D_OP_NOTIFY with the D_FIFO_NOTIFY_* bits.  */
+/* The daemon reads tail and head only as hints for waking parked selects:   */
+/* it never indexes memory with them.                                        */
 /* ------------------------------------------------------------------------ */
 struct dios_fifo_ctl {
 	uint64_t capacity;        /* daemon: data bytes, a multiple of DIOS_FIFO_ALIGN */
@@ -335,7 +339,7 @@ struct dios_fifo_ctl {
 	uint8_t  pad_tail[120];
 	uint64_t head;            /* reader: bytes released (store-release) */
 	uint8_t  pad_head[120];
-	uint32_t waiters;         /* daemon: D_FIFO_WAIT_*: the other end must send D_OP_NOTIFY */
+	uint32_t waiters;         /* both ends and the daemon, atomic OR/AND only: D_FIFO_WAIT_*, D_FIFO_NOTIFY_* */
 	uint8_t  pad_waiters[124];
 	uint32_t state;           /* daemon: D_FIFO_ST_* */
 	uint8_t  pad_state[124];
@@ -343,8 +347,10 @@ struct dios_fifo_ctl {
 #define DIOS_FIFO_MAGIC         0x4f464946u   /* "FIFO" little-endian */
 #define DIOS_FIFO_CTL_SIZE      4096u         /* the control segment's size */
 /* waiters */
-#define D_FIFO_WAIT_READER      (1u << 0)     /* a read or select waits for data: notify after commit */
-#define D_FIFO_WAIT_WRITER      (1u << 1)     /* a write waits for space: notify after release */
+#define D_FIFO_WAIT_READER      (1u << 0)     /* the reader sleeps on tail: after a commit, clear and FUTEX_WAKE */
+#define D_FIFO_WAIT_WRITER      (1u << 1)     /* the writer sleeps on head: after a release, clear and FUTEX_WAKE */
+#define D_FIFO_NOTIFY_READ      (1u << 2)     /* the daemon (a select) waits for data: D_OP_NOTIFY after a commit */
+#define D_FIFO_NOTIFY_WRITE     (1u << 3)     /* the daemon waits for space: D_OP_NOTIFY after a release */
 /* state */
 #define D_FIFO_ST_WRITER_GONE   (1u << 0)     /* no more data will come: -EPIPE once drained */
 #define D_FIFO_ST_READER_GONE   (1u << 1)     /* nobody will read: writes fail with -EPIPE */

@@ -122,6 +122,8 @@ public final class Abi {
     public static final int DIOS_FIFO_CTL_SIZE = 4096;
     public static final int D_FIFO_WAIT_READER = 1 << 0;
     public static final int D_FIFO_WAIT_WRITER = 1 << 1;
+    public static final int D_FIFO_NOTIFY_READ = 1 << 2;
+    public static final int D_FIFO_NOTIFY_WRITE = 1 << 3;
     public static final int D_FIFO_ST_WRITER_GONE = 1 << 0;
     public static final int D_FIFO_ST_READER_GONE = 1 << 1;
     public static final int D_FIFO_ST_ZOMBIE = 1 << 2;

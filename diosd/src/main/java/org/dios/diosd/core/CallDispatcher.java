@@ -351,8 +351,8 @@ public final class CallDispatcher {
 
     /**
      * Acquire on a FIFO: bind the end, hand over the segments, and answer
-     * D_CQE_F_FIFO ("retry in place") at once if the end was just attached or
-     * the data (space) is there; otherwise park until it is.
+     * D_CQE_F_FIFO ("attached: go on in place"). The data path and its waits
+     * are the shim's (see FifoObject); the daemon never holds this call.
      */
     private int acquireFifo(TaskSession s, Reference ref, FifoObject f, long len, long flags, boolean write) {
         if (len < 0 || (write && len > f.capacity())) return -DIOS_EINVAL;
@@ -367,13 +367,7 @@ public final class CallDispatcher {
         if (data < 0) return data;
         fifoVals(f, write, val);
         cqeFlags |= D_CQE_F_FIFO;
-        if (ctl + data > 0 || (write ? f.writable(len) : f.readable())) return 0;
-        if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
-        if (f.armAndRecheck(write, len)) return 0;
-        ParkedCall pc = new ParkedCall(s, userData, write ? D_OP_ACQUIRE_WRITE : D_OP_ACQUIRE_READ, flags, ref, len, null);
-        s.parked.add(pc);
-        f.addWaiter(pc, -1);
-        return PARKED;
+        return 0;
     }
 
     private static void fifoVals(FifoObject f, boolean write, long[] v) {
@@ -385,7 +379,7 @@ public final class CallDispatcher {
         v[5] = (write ? D_SEG_READ | D_SEG_WRITE : D_SEG_READ) | D_SEG_RING;
     }
 
-    /** An end moved tail or head in place and saw a waiter bit: re-check what waits on the FIFO. */
+    /** An end moved tail or head in place and saw a D_FIFO_NOTIFY_* bit: re-check the selects waiting on it. */
     private int notifyFifo(TaskSession s, long refId, long flags) {
         if (flags != 0) return -DIOS_EINVAL;
         Reference ref = s.refs.get(refId);
@@ -481,14 +475,7 @@ public final class CallDispatcher {
             s.completeParked(pc, -DIOS_EIDRM, 0, v);
             return true;
         }
-        if (r.object instanceof FifoObject f) {
-            boolean write = pc.op == D_OP_ACQUIRE_WRITE;
-            if (!(write ? f.writable(pc.len) : f.readable())) return false;
-            fifoVals(f, write, v);
-            s.completeParked(pc, 0, D_CQE_F_FIFO, v);
-            return true;
-        }
-        return true;
+        return false; // only selects wait on objects; anything else keeps waiting
     }
 
     // ---- the console ----------------------------------------------------------------

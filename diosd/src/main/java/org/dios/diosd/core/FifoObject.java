@@ -14,9 +14,11 @@ import org.dios.diosd.sys.LibC;
  * memory. The data never passes through the daemon: the ends move
  * {@code tail} and {@code head} in the control page themselves (see
  * dios_abi.h, struct dios_fifo_ctl). The daemon binds the ends, hands out
- * the two segments, parks calls that must wait, wakes them when the other
- * end notifies it, and publishes end-of-stream (an end gone) and zombies in
- * the control page.
+ * the two segments, and is the watchdog: it publishes end-of-stream (an end
+ * gone) and zombies in the control page and wakes the ends sleeping on its
+ * futex words. An end that waits sleeps on the other end's word itself, so a
+ * wake-up is one futex wake, as with a pipe, not a trip through the daemon.
+ * Selects are parked here and woken by D_OP_NOTIFY.
  *
  * <p><b>Ends.</b> The first reference to acquire for reading becomes the
  * reader end, the first to acquire for writing the writer end; another
@@ -215,11 +217,14 @@ public final class FifoObject extends DObject {
         super.zombified(d);
     }
 
+    /** Publishes the state and wakes any end sleeping on tail or head (the watchdog's job). */
     private void publishState() {
         if (ctl == null) return;
         int st = (writerGone ? Abi.D_FIFO_ST_WRITER_GONE : 0) | (readerGone ? Abi.D_FIFO_ST_READER_GONE : 0)
                 | (isZombie() ? Abi.D_FIFO_ST_ZOMBIE : 0);
-        INT.setRelease(ctl, (long) FifoCtlDescriptor.STATE_OFFSET, st);
+        INT.setVolatile(ctl, (long) FifoCtlDescriptor.STATE_OFFSET, st);
+        LibC.futexWakeAll(ctl.address() + FifoCtlDescriptor.TAIL_OFFSET);
+        LibC.futexWakeAll(ctl.address() + FifoCtlDescriptor.HEAD_OFFSET);
     }
 
     // ---- readiness -------------------------------------------------------------
@@ -263,30 +268,25 @@ public final class FifoObject extends DObject {
     }
 
     /**
-     * Sets the waiter bits an end checks after it moves tail or head, then
-     * re-checks (the daemon's half of the Dekker pair): true if the condition
-     * already holds, so the call must not park.
+     * After the parked selects changed: ask the ends for D_OP_NOTIFY (the
+     * D_FIFO_NOTIFY_* bits) only while a select waits for that side. The ends
+     * OR and AND their own D_FIFO_WAIT_* bits in the same word, so only atomic
+     * bit operations touch it. The caller re-checks readiness after a full
+     * fence: the daemon's half of the Dekker pair with "store tail; fence;
+     * read waiters".
      */
-    boolean armAndRecheck(boolean write, long need) {
-        int bit = write ? Abi.D_FIFO_WAIT_WRITER : Abi.D_FIFO_WAIT_READER;
-        int cur = (int) INT.getVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET);
-        INT.setVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, cur | bit);
-        VarHandle.fullFence();
-        return write ? writable(need) : readable();
-    }
-
-    /** After waiters changed: keep a bit only while someone waits for that side. */
     @Override
     void waitersChanged() {
         if (ctl == null) return;
         int[] bits = {0};
         forEachLiveWaiter(w -> {
             Reference r = w.reference();
-            boolean write = w.index() < 0 ? w.call().op == Abi.D_OP_ACQUIRE_WRITE
-                    : r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
-            bits[0] |= write ? Abi.D_FIFO_WAIT_WRITER : Abi.D_FIFO_WAIT_READER;
+            boolean write = r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
+            bits[0] |= write ? Abi.D_FIFO_NOTIFY_WRITE : Abi.D_FIFO_NOTIFY_READ;
         });
-        INT.setVolatile(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, bits[0]);
+        int all = Abi.D_FIFO_NOTIFY_READ | Abi.D_FIFO_NOTIFY_WRITE;
+        if (bits[0] != 0) INT.getAndBitwiseOr(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, bits[0]);
+        if ((all & ~bits[0]) != 0) INT.getAndBitwiseAnd(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, ~(all & ~bits[0]));
     }
 
     @Override
