@@ -1,4 +1,4 @@
-/* t_fifo_death: a writer killed mid-stream (the reader still gets everything committed, then -EPIPE, also while parked); a reader killed mid-stream (a writer parked on a full FIFO wakes with -EPIPE); nothing leaks. */
+/* t_fifo_death: a writer killed mid-stream (the reader still gets everything committed, then -EPIPE, also while blocked); a reader killed mid-stream (a writer blocked on a full FIFO wakes with -EPIPE); nothing leaks; a reader blocked when the daemon dies gets -ENOTCONN, not a hang. */
 #include "helpers.h"
 
 #include <pthread.h>
@@ -145,6 +145,22 @@ int main(void)
 	/* everything the dead tasks held is gone */
 	dios_daemon_stats_t s = dt_wait_stats(&base, 5000);
 	CHECK_STATS_EQ(s, base);
-	dt_stop_daemon();
+
+	/* 4. the daemon dies while a reader is blocked: -ENOTCONN within ~100 ms, never a hang */
+	dt_random_name(&name);
+	CHECK_EQ(dios_create(D_CREATE_NAME_GIVEN, D_OBJ_FIFO, &cap, &name, &rd, 0), 0);
+	w = lookup(&name);                      /* a writer end that never writes */
+	put(w, 5);
+	get(rd, 5);                             /* both ends attached */
+	k.pid = dt_daemon_pid();
+	CHECK_EQ(pthread_create(&th, NULL, kill_later, &k), 0);
+	t0 = dt_now_ns();
+	CHECK_EQ(dios_acquire_read(0, rd, 0, &iov), -ENOTCONN);
+	uint64_t waited = dt_now_ns() - t0;
+	CHECK(waited > 200 * 1000000ull && waited < 2000 * 1000000ull);
+	pthread_join(th, NULL);
+	CHECK_EQ(dios_nop(0), -ENOTCONN);
+	dt_kill_daemon();
+	dt_cleanup_dir();
 	return T_EXIT_PASS;
 }

@@ -1,4 +1,4 @@
-/* t_fifo_parked: parked calls never block the daemon or the task: while a reader waits in the daemon, an unrelated task and another thread of the reader's own task keep making calls; the parked read completes when the writer acts, with the writer's bytes; a writer parked on a full FIFO completes when the reader releases. */
+/* t_fifo_parked: blocked calls never block the daemon or the task: while a reader is blocked on an empty FIFO, an unrelated task and another thread of the reader's own task keep making calls; the blocked read completes when the writer acts, with the writer's bytes; a writer blocked on a full FIFO completes when the reader releases. */
 #include "helpers.h"
 
 #include <pthread.h>
