@@ -9,6 +9,7 @@ import org.dios.abi.Abi;
 import org.dios.diosd.core.DriverConductor;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.Notify;
 import org.dios.diosd.sys.UnixSocket;
 
 /**
@@ -19,6 +20,9 @@ import org.dios.diosd.sys.UnixSocket;
  * without XDG_RUNTIME_DIR, and the state directory beside it. It prints where
  * it listens, exits non-zero with a message when it cannot start, and on
  * SIGTERM shuts down cleanly and removes its socket.
+ *
+ * <p>Under systemd (Type=notify) it sends READY=1 once the control socket
+ * listens and the conductor serves, and STOPPING=1 when shutdown begins.
  */
 public final class Main {
     private Main() {}
@@ -174,7 +178,35 @@ public final class Main {
         }
     }
 
+    /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
+    private static Notify notify;
+    private static final Object NOTIFY_LOCK = new Object();
+    private static boolean stopping;
+
+    private static Notify notifier() {
+        try {
+            return Notify.fromEnvironment();
+        } catch (IllegalArgumentException e) {
+            Log.warn(e.getMessage() + "; systemd will not be told when diosd is ready");
+            return null;
+        }
+    }
+
+    /** Sends a state to systemd if it asked for one; a failure is logged, never fatal. */
+    private static void tellSystemd(String state) {
+        if (notify == null) return;
+        long r = notify.send(state);
+        String what = state.lines().findFirst().orElse(state);
+        if (r < 0) {
+            Log.warn("cannot send " + what + " to systemd at NOTIFY_SOCKET=" + notify.target() + ": "
+                    + LibC.strerror((int) r) + " (diosd goes on)");
+        } else {
+            Log.debug("sent " + what + " to systemd");
+        }
+    }
+
     static void run(Options o) throws StartupException {
+        notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
         if (sock.toString().getBytes().length >= LibC.SUN_PATH_MAX - 4) {
             throw new StartupException("socket path is too long for AF_UNIX (" + (LibC.SUN_PATH_MAX - 5)
@@ -205,6 +237,10 @@ public final class Main {
         DriverConductor conductor = new DriverConductor(o.config(), listenFd);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
+            synchronized (NOTIFY_LOCK) {
+                stopping = true;
+                tellSystemd("STOPPING=1");
+            }
             conductor.requestStop();
             try {
                 thread.join(5000);
@@ -221,6 +257,15 @@ public final class Main {
                 + ProcessHandle.current().pid() + ")");
         System.out.flush();
         try {
+            // READY=1 only once tasks are served at full speed (after the JIT warm-up);
+            // until then connections wait in the listen backlog.
+            if (conductor.awaitServing()) {
+                synchronized (NOTIFY_LOCK) {
+                    if (!stopping) {
+                        tellSystemd("READY=1\nSTATUS=listening on " + path + "\nMAINPID=" + ProcessHandle.current().pid());
+                    }
+                }
+            }
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.concurrent.CountDownLatch;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
@@ -96,6 +97,18 @@ public final class DriverConductor implements Runnable {
     }
 
     private volatile Throwable failure;
+    private final CountDownLatch started = new CountDownLatch(1);
+    private volatile boolean serving;
+
+    /**
+     * Blocks until the loop serves tasks (warm-up done) or the conductor has
+     * stopped. Returns true only in the first case: the moment to tell
+     * systemd READY=1.
+     */
+    public boolean awaitServing() throws InterruptedException {
+        started.await();
+        return serving;
+    }
 
     /** What stopped the conductor abnormally, or null. */
     public Throwable failure() {
@@ -111,12 +124,16 @@ public final class DriverConductor implements Runnable {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
             }
+            serving = running;
+            started.countDown();
             loop();
         } catch (Throwable t) {
             failure = t;
             Log.error("conductor stopped by " + t);
             t.printStackTrace();
         } finally {
+            serving = false;
+            started.countDown();
             shutdown();
         }
     }
