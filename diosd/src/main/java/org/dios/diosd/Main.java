@@ -39,6 +39,8 @@ public final class Main {
               --socket PATH         control socket (default: $XDG_RUNTIME_DIR/dios/diosd.sock,
                                     else /tmp/dios-<uid>/diosd.sock); also serves PATH.rpc
               --state-dir DIR       durable state (default: <socket dir>/state)
+              --socket-mode MODE    permissions of the sockets, octal: 0600 (default: this user only)
+                                    or 0660 (also the daemon's group; the systemd unit uses it)
               --metrics HOST:PORT   Prometheus endpoint (not in this build yet)
               --max-tasks N         registered tasks at most (default 4096)
               --max-refs N          references per task at most (default 4096)
@@ -60,7 +62,7 @@ public final class Main {
         }
     }
 
-    record Options(String socket, String stateDir, DriverConductor.Config config) {}
+    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config) {}
 
     public static void main(String[] args) {
         Options opts;
@@ -85,6 +87,7 @@ public final class Main {
     static Options parse(String[] args) throws StartupException {
         String socket = null;
         String stateDir = null;
+        int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
         long spin = d.spinNanos(), yield = d.yieldNanos();
@@ -103,6 +106,7 @@ public final class Main {
                 }
                 case "--socket" -> socket = value(args, ++i, a);
                 case "--state-dir" -> stateDir = value(args, ++i, a);
+                case "--socket-mode" -> socketMode = socketMode(value(args, ++i, a));
                 case "--metrics" -> {
                     value(args, ++i, a);
                     throw new StartupException("--metrics: the metrics endpoint is not in this build yet", 2);
@@ -130,8 +134,27 @@ public final class Main {
             Path parent = Path.of(socket).toAbsolutePath().getParent();
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
-        return new Options(socket, stateDir, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
+        return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
                 d.handshakeTimeoutNanos(), warmup));
+    }
+
+    /**
+     * Socket permissions: read and write for the owner, and optionally for the
+     * group and others (connecting needs write permission). Execute bits mean
+     * nothing on a socket and are refused as a likely typo.
+     */
+    static int socketMode(String v) throws StartupException {
+        int mode;
+        try {
+            mode = Integer.parseInt(v, 8);
+        } catch (NumberFormatException e) {
+            throw new StartupException("--socket-mode: '" + v + "' is not an octal mode such as 0600 or 0660", 2);
+        }
+        if ((mode & ~0666) != 0 || (mode & 0600) != 0600) {
+            throw new StartupException("--socket-mode: " + v + " must give the owner read and write and may add only"
+                    + " read/write for group and others (0600, 0660, 0666)", 2);
+        }
+        return mode;
     }
 
     private static String value(String[] args, int i, String flag) throws StartupException {
@@ -225,14 +248,25 @@ public final class Main {
             LibC.unlink(path); // stale, from a daemon that died
         }
         // The benchmark RPC socket first: once the main socket accepts, everything is served.
-        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX);
+        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode());
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
         if (listenFd < 0) {
             if (rpc != null) rpc.stop();
             throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
         }
-        // Owner only: the socket is the gate to every object of this user's tasks.
-        LibC.chmod(path, 0600);
+        // The socket is the gate to every object of the tasks: by default this user's only.
+        // Under systemd (--socket-mode 0660) the daemon's group too, which is how users join.
+        int rc = LibC.chmod(path, o.socketMode());
+        if (rc < 0) {
+            LibC.close(listenFd);
+            LibC.unlink(path);
+            if (rpc != null) rpc.stop();
+            throw new StartupException("cannot chmod " + Integer.toOctalString(o.socketMode()) + " " + path + ": "
+                    + LibC.strerror(rc), 1);
+        }
+        if ((o.socketMode() & 0006) != 0) {
+            Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
+        }
 
         DriverConductor conductor = new DriverConductor(o.config(), listenFd);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);

@@ -38,7 +38,7 @@ class SystemdNotifyTest {
     private Process daemon;
 
     /** Starts diosd with NOTIFY_SOCKET set; warm-up cycles as given (its log line marks the end of warm-up). */
-    private Process start(String notifySocket, int warmupCycles) throws IOException {
+    private Process start(String notifySocket, int warmupCycles, String... more) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classes;
         try {
@@ -46,9 +46,10 @@ class SystemdNotifyTest {
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
         }
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-cp", classes, "org.dios.diosd.Main", "--socket", sock(), "--warmup-cycles", Integer.toString(warmupCycles))
-                .redirectErrorStream(true).redirectOutput(log().toFile());
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                "-cp", classes, "org.dios.diosd.Main", "--socket", sock(), "--warmup-cycles", Integer.toString(warmupCycles)));
+        cmd.addAll(List.of(more));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log().toFile());
         pb.environment().put("NOTIFY_SOCKET", notifySocket);
         pb.environment().remove("JOURNAL_STREAM");
         daemon = pb.start();
@@ -69,6 +70,11 @@ class SystemdNotifyTest {
         } catch (IOException e) {
             return "(no log: " + e + ")";
         }
+    }
+
+    private static String mode(String path) throws IOException {
+        return java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Path.of(path), java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 
     @AfterEach
@@ -114,7 +120,7 @@ class SystemdNotifyTest {
     void readyOnceServingThenStoppingOnSigterm() throws Exception {
         String notifyPath = dir.resolve("notify").toString();
         try (NotifyListener systemd = NotifyListener.atPath(notifyPath)) {
-            Process d = start(notifyPath, 20_000);
+            Process d = start(notifyPath, 20_000, "--socket-mode", "0660"); // as diosd.service starts it
             NotifyListener.Message ready = systemd.receive(Duration.ofSeconds(60), d.toHandle());
             assertNotNull(ready, () -> "no notification within 60 s (daemon " + (d.isAlive() ? "running" : "exited")
                     + "); its output:\n" + logText());
@@ -129,6 +135,8 @@ class SystemdNotifyTest {
             assertEquals(List.of("READY=1", "STATUS=listening on " + sock(), "MAINPID=" + d.pid()),
                     ready.text().lines().toList(), "the READY message");
             assertEquals(d.pid(), ready.pid(), "sent by the main process itself (systemd's NotifyAccess=main)");
+            assertEquals("rw-rw----", mode(sock()), "--socket-mode 0660: the daemon's group may connect");
+            assertEquals("rw-rw----", mode(sock() + Abi.DIOS_RPC_SUFFIX), "the benchmark socket follows");
             assertEquals(0, register(sock()), "a task registers once READY=1 was sent; output:\n" + logText());
 
             d.destroy(); // SIGTERM, as systemctl stop sends
@@ -157,6 +165,7 @@ class SystemdNotifyTest {
         }
         assertTrue(logText().contains("cannot send READY=1 to systemd at NOTIFY_SOCKET=" + nobody + ": "), logText());
         assertEquals(0, register(sock()), "still serving");
+        assertEquals("rw-------", mode(sock()), "the default socket mode: this user only");
         assertTrue(d.isAlive());
         d.destroy();
         assertTrue(d.waitFor(15, TimeUnit.SECONDS));
