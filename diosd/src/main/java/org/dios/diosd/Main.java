@@ -49,6 +49,8 @@ public final class Main {
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
               --log-level LEVEL     error, warn, info (default) or debug
+              --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
+                                    plain (time and level) or journal (<priority> prefixes, no time)
               --version             print the version and exit
             """;
 
@@ -71,7 +73,7 @@ public final class Main {
             if (opts == null) return; // --help / --version
             run(opts);
         } catch (StartupException e) {
-            System.err.println("diosd: " + e.getMessage());
+            Log.fatal(e.getMessage());
             System.exit(e.exitCode);
         }
     }
@@ -123,6 +125,15 @@ public final class Main {
                         Log.setLevel(Log.Level.valueOf(l.toUpperCase()));
                     } catch (IllegalArgumentException e) {
                         throw new StartupException("--log-level: expected error, warn, info or debug, got '" + l + "'", 2);
+                    }
+                }
+                case "--log-format" -> {
+                    String f = value(args, ++i, a);
+                    switch (f) {
+                        case "auto" -> Log.setFormat(Log.detectFormat());
+                        case "plain" -> Log.setFormat(Log.Format.PLAIN);
+                        case "journal" -> Log.setFormat(Log.Format.JOURNAL);
+                        default -> throw new StartupException("--log-format: expected auto, plain or journal, got '" + f + "'", 2);
                     }
                 }
                 default -> throw new StartupException("unknown option '" + a + "'\n" + USAGE, 2);
@@ -305,7 +316,7 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         if (conductor.failure() != null) {
-            System.err.println("diosd: stopped by an internal error: " + conductor.failure());
+            Log.fatal("stopped by an internal error: " + conductor.failure());
             System.exit(70); // EX_SOFTWARE
         }
     }

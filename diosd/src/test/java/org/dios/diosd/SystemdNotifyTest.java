@@ -39,6 +39,14 @@ class SystemdNotifyTest {
 
     /** Starts diosd with NOTIFY_SOCKET set; warm-up cycles as given (its log line marks the end of warm-up). */
     private Process start(String notifySocket, int warmupCycles, String... more) throws IOException {
+        return start(notifySocket, false, warmupCycles, more);
+    }
+
+    /**
+     * As above; with {@code journal}, JOURNAL_STREAM names the log file, as
+     * systemd names the journal stream it connects to stderr.
+     */
+    private Process start(String notifySocket, boolean journal, int warmupCycles, String... more) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classes;
         try {
@@ -49,9 +57,14 @@ class SystemdNotifyTest {
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
                 "-cp", classes, "org.dios.diosd.Main", "--socket", sock(), "--warmup-cycles", Integer.toString(warmupCycles)));
         cmd.addAll(List.of(more));
+        Files.write(log(), new byte[0]);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log().toFile());
         pb.environment().put("NOTIFY_SOCKET", notifySocket);
         pb.environment().remove("JOURNAL_STREAM");
+        if (journal) {
+            var st = Files.readAttributes(log(), "unix:dev,ino");
+            pb.environment().put("JOURNAL_STREAM", Long.toUnsignedString((Long) st.get("dev")) + ":" + st.get("ino"));
+        }
         daemon = pb.start();
         return daemon;
     }
@@ -69,6 +82,15 @@ class SystemdNotifyTest {
             return Files.readString(log());
         } catch (IOException e) {
             return "(no log: " + e + ")";
+        }
+    }
+
+    /** Waits up to 30 s for a line of the daemon's output that matches. */
+    private void awaitLine(java.util.function.Predicate<String> match, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (logText().lines().noneMatch(match)) {
+            assertTrue(System.nanoTime() < deadline, () -> "no " + what + " within 30 s; output:\n" + logText());
+            Thread.sleep(10);
         }
     }
 
@@ -173,8 +195,8 @@ class SystemdNotifyTest {
     }
 
     @Test
-    void anUnusableNotifySocketIsLoggedNotFatal() throws Exception {
-        Process d = start("vsock:2:9999", 0);
+    void anUnusableNotifySocketIsLoggedNotFatalWithTheJournalsPriority() throws Exception {
+        Process d = start("vsock:2:9999", true, 0);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!UnixSocket.isLive(sock(), LibC.SOCK_SEQPACKET)) {
             assertTrue(d.isAlive(), () -> "diosd exited (status " + d.exitValue() + "); output:\n" + logText());
@@ -182,8 +204,13 @@ class SystemdNotifyTest {
             Thread.sleep(20);
         }
         assertEquals(0, register(sock()), "serving");
-        assertTrue(logText().contains("NOTIFY_SOCKET='vsock:2:9999' is neither an absolute path nor an abstract name"),
-                logText());
+        // stderr is "the journal" here: lines carry <priority> and no time.
+        assertTrue(logText().lines().anyMatch(l -> l.startsWith(
+                        "<4>NOTIFY_SOCKET='vsock:2:9999' is neither an absolute path nor an abstract name")),
+                "a warning with priority 4 first in its line; output:\n" + logText());
+        // Logged just after the welcome is sent: wait for it.
+        awaitLine(l -> l.matches("<6>task \\d+ \\(pid " + ProcessHandle.current().pid() + "\\) registered: uid \\d+, exe .*/java"),
+                "the registration line, naming task, pid and exe");
         d.destroy();
         assertTrue(d.waitFor(15, TimeUnit.SECONDS));
     }

@@ -129,8 +129,7 @@ public final class DriverConductor implements Runnable {
             loop();
         } catch (Throwable t) {
             failure = t;
-            Log.error("conductor stopped by " + t);
-            t.printStackTrace();
+            Log.error("conductor stopped by", t);
         } finally {
             serving = false;
             started.countDown();
@@ -145,8 +144,7 @@ public final class DriverConductor implements Runnable {
             try {
                 work = doWork();
             } catch (RuntimeException e) {
-                Log.error("conductor: unexpected " + e + "; continuing");
-                e.printStackTrace();
+                Log.error("conductor: unexpected exception (continuing)", e);
                 work = 1;
             }
             if (work > 0) {
@@ -400,8 +398,7 @@ public final class DriverConductor implements Runnable {
             disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
-            Log.error(s + ": internal error while serving a call: " + e);
-            e.printStackTrace();
+            Log.error(s + ": internal error while serving a call", e);
             disconnect(s, "internal error (see previous line)");
             return 1;
         }
