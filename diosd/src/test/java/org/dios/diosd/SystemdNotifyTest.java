@@ -211,6 +211,9 @@ class SystemdNotifyTest {
         // Logged just after the welcome is sent: wait for it.
         awaitLine(l -> l.matches("<6>task \\d+ \\(pid " + ProcessHandle.current().pid() + "\\) registered: uid \\d+, exe .*/java"),
                 "the registration line, naming task, pid and exe");
+        awaitLine(l -> l.matches("<6>task \\d+ \\(pid " + ProcessHandle.current().pid()
+                        + "\\) closed its connection; exe .*/java, released \\d+ references"),
+                "the disconnection line, naming task, pid and exe");
         d.destroy();
         assertTrue(d.waitFor(15, TimeUnit.SECONDS));
     }

@@ -590,7 +590,7 @@ public final class DriverConductor implements Runnable {
         freeSlots.add(s.slot);
         stats.tasks--;
         s.arena.close(); // munmap; any stray access now throws instead of faulting
-        if (!s.quiet) Log.info(s + " " + reason + "; released " + refs + " references");
+        if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
     }
 
     private boolean shutDown;
