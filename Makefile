@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf check-systemd install clean prereqs
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -86,7 +86,7 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-rust check-perf
+check-system: check-c check-systemd check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -97,6 +97,11 @@ ifneq ($(CARGO),)
 else
 	@echo "check-rust: cargo not found; Rust tests skipped"
 endif
+
+# The unit as `make install` writes it: systemd-analyze verify and security,
+# its command line against the daemon, sysusers and tmpfiles in a scratch root.
+check-systemd:
+	$(ROOT)/scripts/check-systemd
 
 # dist/ was staged by the same mvn verify that runs this: do not rebuild it.
 check-perf:
