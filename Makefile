@@ -5,7 +5,9 @@
 #   make test      every test: Java (Surefire), C test programs, perf --quick
 #
 #   make dist      build and stage dist/ (no tests)
-#   make install PREFIX=/usr/local   copy the dist/ tree there
+#   make install PREFIX=/usr/local   copy the dist/ tree there, with the systemd unit,
+#                  sysusers and tmpfiles entries, and /etc/default/diosd
+#                  (DESTDIR=/staging for packaging; SYSCONFDIR=/etc)
 #
 # Maven drives the build (mvn package / mvn verify).  It calls back into this
 # Makefile for the native parts (`native`, before the Java modules), for
@@ -18,9 +20,10 @@ ROOT  := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 MVN   ?= mvn -B -ntp
 DIST  := $(ROOT)/dist
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf check-systemd install clean prereqs
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -83,7 +86,7 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-rust check-perf
+check-system: check-c check-systemd check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -95,16 +98,44 @@ else
 	@echo "check-rust: cargo not found; Rust tests skipped"
 endif
 
+# The unit as `make install` writes it: systemd-analyze verify and security,
+# its command line against the daemon, sysusers and tmpfiles in a scratch root.
+check-systemd:
+	$(ROOT)/scripts/check-systemd
+
 # dist/ was staged by the same mvn verify that runs this: do not rebuild it.
 check-perf:
 	PERF_SKIP_DIST=1 $(ROOT)/perf/run --quick
 
 # ---- install ----------------------------------------------------------------
+# The systemd files go beside the tree: the unit (its @PREFIX@ and
+# @SYSCONFDIR@ filled in), sysusers.d and tmpfiles.d entries under
+# PREFIX/lib, which systemd searches for /usr and /usr/local alike.  The
+# environment file is the admin's once installed: never overwritten.
+UNIT_DIR     = $(DESTDIR)$(PREFIX)/lib/systemd/system
+SYSUSERS_DIR = $(DESTDIR)$(PREFIX)/lib/sysusers.d
+TMPFILES_DIR = $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+ENV_FILE     = $(DESTDIR)$(SYSCONFDIR)/default/diosd
+
 install:
 	@test -x $(DIST)/bin/diosd || { echo "install: nothing staged; run 'make dist' first"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)
 	cp -a $(DIST)/. $(DESTDIR)$(PREFIX)/
+	install -d $(UNIT_DIR) $(SYSUSERS_DIR) $(TMPFILES_DIR) $(dir $(ENV_FILE))
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		$(ROOT)/systemd/diosd.service.in > $(UNIT_DIR)/diosd.service.new
+	@! grep -n '@[A-Z_]*@' $(UNIT_DIR)/diosd.service.new || { echo "install: placeholder left in diosd.service"; exit 1; }
+	chmod 0644 $(UNIT_DIR)/diosd.service.new && mv $(UNIT_DIR)/diosd.service.new $(UNIT_DIR)/diosd.service
+	install -m 0644 $(ROOT)/systemd/diosd.sysusers $(SYSUSERS_DIR)/diosd.conf
+	install -m 0644 $(ROOT)/systemd/diosd.tmpfiles $(TMPFILES_DIR)/diosd.conf
+	@if [ -e $(ENV_FILE) ]; then \
+		echo "install: kept $(ENV_FILE) (yours; the new defaults are in $(ROOT)/systemd/diosd.env)"; \
+	else \
+		echo "install -m 0644 $(ROOT)/systemd/diosd.env $(ENV_FILE)"; \
+		install -m 0644 $(ROOT)/systemd/diosd.env $(ENV_FILE); \
+	fi
 	@echo "installed into $(DESTDIR)$(PREFIX)"
+	@echo "  as a service (root): systemd-sysusers && systemd-tmpfiles --create diosd.conf && systemctl daemon-reload && systemctl enable --now diosd"
 
 clean:
 	-$(MVN) -q clean

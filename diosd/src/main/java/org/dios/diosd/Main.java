@@ -9,6 +9,7 @@ import org.dios.abi.Abi;
 import org.dios.diosd.core.DriverConductor;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.Notify;
 import org.dios.diosd.sys.UnixSocket;
 
 /**
@@ -19,6 +20,9 @@ import org.dios.diosd.sys.UnixSocket;
  * without XDG_RUNTIME_DIR, and the state directory beside it. It prints where
  * it listens, exits non-zero with a message when it cannot start, and on
  * SIGTERM shuts down cleanly and removes its socket.
+ *
+ * <p>Under systemd (Type=notify) it sends READY=1 once the control socket
+ * listens and the conductor serves, and STOPPING=1 when shutdown begins.
  */
 public final class Main {
     private Main() {}
@@ -35,6 +39,8 @@ public final class Main {
               --socket PATH         control socket (default: $XDG_RUNTIME_DIR/dios/diosd.sock,
                                     else /tmp/dios-<uid>/diosd.sock); also serves PATH.rpc
               --state-dir DIR       durable state (default: <socket dir>/state)
+              --socket-mode MODE    permissions of the sockets, octal: 0600 (default: this user only)
+                                    or 0660 (also the daemon's group; the systemd unit uses it)
               --metrics HOST:PORT   Prometheus endpoint (not in this build yet)
               --max-tasks N         registered tasks at most (default 4096)
               --max-refs N          references per task at most (default 4096)
@@ -43,6 +49,8 @@ public final class Main {
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
               --log-level LEVEL     error, warn, info (default) or debug
+              --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
+                                    plain (time and level) or journal (<priority> prefixes, no time)
               --version             print the version and exit
             """;
 
@@ -56,7 +64,7 @@ public final class Main {
         }
     }
 
-    record Options(String socket, String stateDir, DriverConductor.Config config) {}
+    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config) {}
 
     public static void main(String[] args) {
         Options opts;
@@ -65,7 +73,7 @@ public final class Main {
             if (opts == null) return; // --help / --version
             run(opts);
         } catch (StartupException e) {
-            System.err.println("diosd: " + e.getMessage());
+            Log.fatal(e.getMessage());
             System.exit(e.exitCode);
         }
     }
@@ -81,6 +89,7 @@ public final class Main {
     static Options parse(String[] args) throws StartupException {
         String socket = null;
         String stateDir = null;
+        int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
         long spin = d.spinNanos(), yield = d.yieldNanos();
@@ -99,6 +108,7 @@ public final class Main {
                 }
                 case "--socket" -> socket = value(args, ++i, a);
                 case "--state-dir" -> stateDir = value(args, ++i, a);
+                case "--socket-mode" -> socketMode = socketMode(value(args, ++i, a));
                 case "--metrics" -> {
                     value(args, ++i, a);
                     throw new StartupException("--metrics: the metrics endpoint is not in this build yet", 2);
@@ -117,6 +127,15 @@ public final class Main {
                         throw new StartupException("--log-level: expected error, warn, info or debug, got '" + l + "'", 2);
                     }
                 }
+                case "--log-format" -> {
+                    String f = value(args, ++i, a);
+                    switch (f) {
+                        case "auto" -> Log.setFormat(Log.detectFormat());
+                        case "plain" -> Log.setFormat(Log.Format.PLAIN);
+                        case "journal" -> Log.setFormat(Log.Format.JOURNAL);
+                        default -> throw new StartupException("--log-format: expected auto, plain or journal, got '" + f + "'", 2);
+                    }
+                }
                 default -> throw new StartupException("unknown option '" + a + "'\n" + USAGE, 2);
             }
         }
@@ -126,8 +145,27 @@ public final class Main {
             Path parent = Path.of(socket).toAbsolutePath().getParent();
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
-        return new Options(socket, stateDir, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
+        return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
                 d.handshakeTimeoutNanos(), warmup));
+    }
+
+    /**
+     * Socket permissions: read and write for the owner, and optionally for the
+     * group and others (connecting needs write permission). Execute bits mean
+     * nothing on a socket and are refused as a likely typo.
+     */
+    static int socketMode(String v) throws StartupException {
+        int mode;
+        try {
+            mode = Integer.parseInt(v, 8);
+        } catch (NumberFormatException e) {
+            throw new StartupException("--socket-mode: '" + v + "' is not an octal mode such as 0600 or 0660", 2);
+        }
+        if ((mode & ~0666) != 0 || (mode & 0600) != 0600) {
+            throw new StartupException("--socket-mode: " + v + " must give the owner read and write and may add only"
+                    + " read/write for group and others (0600, 0660, 0666)", 2);
+        }
+        return mode;
     }
 
     private static String value(String[] args, int i, String flag) throws StartupException {
@@ -174,7 +212,35 @@ public final class Main {
         }
     }
 
+    /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
+    private static Notify notify;
+    private static final Object NOTIFY_LOCK = new Object();
+    private static boolean stopping;
+
+    private static Notify notifier() {
+        try {
+            return Notify.fromEnvironment();
+        } catch (IllegalArgumentException e) {
+            Log.warn(e.getMessage() + "; systemd will not be told when diosd is ready");
+            return null;
+        }
+    }
+
+    /** Sends a state to systemd if it asked for one; a failure is logged, never fatal. */
+    private static void tellSystemd(String state) {
+        if (notify == null) return;
+        long r = notify.send(state);
+        String what = state.lines().findFirst().orElse(state);
+        if (r < 0) {
+            Log.warn("cannot send " + what + " to systemd at NOTIFY_SOCKET=" + notify.target() + ": "
+                    + LibC.strerror((int) r) + " (diosd goes on)");
+        } else {
+            Log.debug("sent " + what + " to systemd");
+        }
+    }
+
     static void run(Options o) throws StartupException {
+        notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
         if (sock.toString().getBytes().length >= LibC.SUN_PATH_MAX - 4) {
             throw new StartupException("socket path is too long for AF_UNIX (" + (LibC.SUN_PATH_MAX - 5)
@@ -193,18 +259,33 @@ public final class Main {
             LibC.unlink(path); // stale, from a daemon that died
         }
         // The benchmark RPC socket first: once the main socket accepts, everything is served.
-        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX);
+        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode());
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
         if (listenFd < 0) {
             if (rpc != null) rpc.stop();
             throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
         }
-        // Owner only: the socket is the gate to every object of this user's tasks.
-        LibC.chmod(path, 0600);
+        // The socket is the gate to every object of the tasks: by default this user's only.
+        // Under systemd (--socket-mode 0660) the daemon's group too, which is how users join.
+        int rc = LibC.chmod(path, o.socketMode());
+        if (rc < 0) {
+            LibC.close(listenFd);
+            LibC.unlink(path);
+            if (rpc != null) rpc.stop();
+            throw new StartupException("cannot chmod " + Integer.toOctalString(o.socketMode()) + " " + path + ": "
+                    + LibC.strerror(rc), 1);
+        }
+        if ((o.socketMode() & 0006) != 0) {
+            Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
+        }
 
         DriverConductor conductor = new DriverConductor(o.config(), listenFd);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
+            synchronized (NOTIFY_LOCK) {
+                stopping = true;
+                tellSystemd("STOPPING=1");
+            }
             conductor.requestStop();
             try {
                 thread.join(5000);
@@ -221,12 +302,21 @@ public final class Main {
                 + ProcessHandle.current().pid() + ")");
         System.out.flush();
         try {
+            // READY=1 only once tasks are served at full speed (after the JIT warm-up);
+            // until then connections wait in the listen backlog.
+            if (conductor.awaitServing()) {
+                synchronized (NOTIFY_LOCK) {
+                    if (!stopping) {
+                        tellSystemd("READY=1\nSTATUS=listening on " + path + "\nMAINPID=" + ProcessHandle.current().pid());
+                    }
+                }
+            }
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         if (conductor.failure() != null) {
-            System.err.println("diosd: stopped by an internal error: " + conductor.failure());
+            Log.fatal("stopped by an internal error: " + conductor.failure());
             System.exit(70); // EX_SOFTWARE
         }
     }

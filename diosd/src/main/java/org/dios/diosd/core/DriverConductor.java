@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.concurrent.CountDownLatch;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
@@ -112,6 +113,18 @@ public final class DriverConductor implements Runnable {
     }
 
     private volatile Throwable failure;
+    private final CountDownLatch started = new CountDownLatch(1);
+    private volatile boolean serving;
+
+    /**
+     * Blocks until the loop serves tasks (warm-up done) or the conductor has
+     * stopped. Returns true only in the first case: the moment to tell
+     * systemd READY=1.
+     */
+    public boolean awaitServing() throws InterruptedException {
+        started.await();
+        return serving;
+    }
 
     /** What stopped the conductor abnormally, or null. */
     public Throwable failure() {
@@ -127,12 +140,15 @@ public final class DriverConductor implements Runnable {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
             }
+            serving = running;
+            started.countDown();
             loop();
         } catch (Throwable t) {
             failure = t;
-            Log.error("conductor stopped by " + t);
-            t.printStackTrace();
+            Log.error("conductor stopped by", t);
         } finally {
+            serving = false;
+            started.countDown();
             shutdown();
         }
     }
@@ -144,8 +160,7 @@ public final class DriverConductor implements Runnable {
             try {
                 work = doWork();
             } catch (RuntimeException e) {
-                Log.error("conductor: unexpected " + e + "; continuing");
-                e.printStackTrace();
+                Log.error("conductor: unexpected exception (continuing)", e);
                 work = 1;
             }
             if (work > 0) {
@@ -400,8 +415,7 @@ public final class DriverConductor implements Runnable {
             disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
-            Log.error(s + ": internal error while serving a call: " + e);
-            e.printStackTrace();
+            Log.error(s + ": internal error while serving a call", e);
             disconnect(s, "internal error (see previous line)");
             return 1;
         }
@@ -632,7 +646,7 @@ public final class DriverConductor implements Runnable {
         freeSlots.add(s.slot);
         stats.tasks--;
         s.arena.close(); // munmap; any stray access now throws instead of faulting
-        if (!s.quiet) Log.info(s + " " + reason + "; released " + refs + " references");
+        if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
     }
 
     private boolean shutDown;

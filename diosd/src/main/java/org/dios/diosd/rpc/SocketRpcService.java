@@ -31,15 +31,21 @@ public final class SocketRpcService implements Runnable {
         this.listenFd = listenFd;
     }
 
-    /** Binds path (mode 0600) and starts the accept thread; returns null (with a log line) on failure. */
-    public static SocketRpcService start(String path) {
+    /** Binds path (with the control socket's mode) and starts the accept thread; returns null (with a log line) on failure. */
+    public static SocketRpcService start(String path, int mode) {
         LibC.unlink(path);
         int fd = UnixSocket.listenBlocking(path, LibC.SOCK_SEQPACKET, 64);
         if (fd < 0) {
             Log.warn("benchmark RPC socket " + path + ": " + LibC.strerror(fd) + "; not served");
             return null;
         }
-        LibC.chmod(path, 0600);
+        int rc = LibC.chmod(path, mode);
+        if (rc < 0) {
+            Log.warn("benchmark RPC socket " + path + ": chmod: " + LibC.strerror(rc) + "; not served");
+            LibC.close(fd);
+            LibC.unlink(path);
+            return null;
+        }
         SocketRpcService s = new SocketRpcService(path, fd);
         Thread t = Thread.ofPlatform().daemon().name("diosd-rpc-accept").start(s);
         return s;

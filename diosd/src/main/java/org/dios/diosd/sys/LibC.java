@@ -30,13 +30,16 @@ public final class LibC {
     // ---- constants (x86_64 / aarch64 Linux) ----
     public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;
+    public static final int SOCK_DGRAM = 2;
     public static final int SOCK_SEQPACKET = 5;
     public static final int SOCK_NONBLOCK = 0x800;
     public static final int SOCK_CLOEXEC = 0x80000;
     public static final int SOL_SOCKET = 1;
+    public static final int SO_PASSCRED = 16;
     public static final int SO_PEERCRED = 17;
     public static final int SO_PEERPIDFD = 77;
     public static final int SCM_RIGHTS = 1;
+    public static final int SCM_CREDENTIALS = 2;
     public static final int MSG_DONTWAIT = 0x40;
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_CMSG_CLOEXEC = 0x40000000;
@@ -87,6 +90,7 @@ public final class LibC {
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
     public static final int ENOENT = 2;
+    public static final int EMSGSIZE = 90;
     public static final int ECONNREFUSED = 111;
     public static final int ENOPROTOOPT = 92;
 
@@ -122,6 +126,10 @@ public final class LibC {
     private static final MethodHandle ACCEPT4 = fn("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle GETSOCKOPT = fn("getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle SETSOCKOPT = fn("setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SENDTO = fn("sendto",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle SENDMSG = fn("sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle RECVMSG = fn("recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle READ = fn("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -203,6 +211,19 @@ public final class LibC {
     public static int getsockopt(int fd, int level, int name, MemorySegment val, MemorySegment len) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) GETSOCKOPT.invokeExact(c, fd, level, name, val, len), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    public static int setsockopt(int fd, int level, int name, MemorySegment val, int len) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) SETSOCKOPT.invokeExact(c, fd, level, name, val, len), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** sendto(2): one datagram of {@code buf} to the address {@code addr} ({@code addrLen} bytes); bytes sent or -errno. */
+    public static long sendto(int fd, MemorySegment buf, int flags, MemorySegment addr, int addrLen) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try {
+            return ret((long) SENDTO.invokeExact(c, fd, buf, buf.byteSize(), flags, addr, addrLen), c);
+        } catch (Throwable t) { throw wrap(t); }
     }
 
     public static long sendmsg(int fd, MemorySegment msghdr, int flags) {
