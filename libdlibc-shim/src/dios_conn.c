@@ -111,14 +111,23 @@ static void call_unlock(int old)
 
 /* ---- registration (section 1) -------------------------------------------- */
 
-static int socket_path(struct sockaddr_un *sa)
+/*
+ * Candidate i of the daemon's path: $DIOS_SOCKET alone when set; else the
+ * per-user default, then the system service's socket.  -1 when there is no
+ * candidate i.
+ */
+static int socket_path(struct sockaddr_un *sa, int i)
 {
 	const char *env = getenv(DIOS_ENV_SOCKET);
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	int n;
 	memset(sa, 0, sizeof *sa);
 	sa->sun_family = AF_UNIX;
-	if (env && env[0])
+	if (i > 1 || (i == 1 && env && env[0]))
+		return -1;
+	if (i == 1)
+		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s", DIOS_SYSTEM_SOCKET);
+	else if (env && env[0])
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s", env);
 	else if (xdg && xdg[0])
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/" DIOS_RUNTIME_SUBDIR "/" DIOS_SOCKET_NAME, xdg);
@@ -160,15 +169,21 @@ static int do_connect(void)
 	int permanent = 0;
 	void *region = MAP_FAILED;
 
-	if (socket_path(&sa) != 0)
-		return -ENOTCONN;
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	int s = -1, r = -1;
+	for (int cand = 0; r < 0 && socket_path(&sa, cand) == 0; cand++) {
+		if (s >= 0)
+			close(s);
+		s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return -ENOTCONN;
+		do
+			r = connect(s, (struct sockaddr *)&sa, sizeof sa);
+		while (r < 0 && errno == EINTR);
+		if (r < 0 && errno != ENOENT && errno != ECONNREFUSED)
+			break;                  /* e.g. EACCES: the daemon is there, we may not use it */
+	}
 	if (s < 0)
 		return -ENOTCONN;
-	int r;
-	do
-		r = connect(s, (struct sockaddr *)&sa, sizeof sa);
-	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		goto fail;
 

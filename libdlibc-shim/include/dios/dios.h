@@ -12,8 +12,10 @@
  *   -EIDRM     the object was zombified (dios_delete with D_DELETE_ZOMBIFY).
  *
  * The daemon is found through $DIOS_SOCKET, else
- * $XDG_RUNTIME_DIR/dios/diosd.sock, else /tmp/dios-<uid>/diosd.sock.  The
- * shim connects on the first call.  After fork() the child is a new task: it
+ * $XDG_RUNTIME_DIR/dios/diosd.sock (or /tmp/dios-<uid>/diosd.sock without
+ * XDG_RUNTIME_DIR), and if nothing listens there, the system service's
+ * DIOS_SYSTEM_SOCKET (/run/dios/diosd.sock).  The shim connects on the first
+ * call.  After fork() the child is a new task: it
  * registers afresh on its first call and holds none of the parent's references.
  */
 #ifndef DIOS_H

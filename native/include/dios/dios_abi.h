@@ -367,6 +367,7 @@ struct dios_fifo_ctl {
 #define DIOS_RUNTIME_SUBDIR     "dios"            /* under $XDG_RUNTIME_DIR */
 #define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
 #define DIOS_SOCKET_NAME        "diosd.sock"
+#define DIOS_SYSTEM_SOCKET      "/run/dios/diosd.sock" /* the systemd service's; tried last */
 #define DIOS_STATE_SUBDIR       "state"           /* default state dir beside the socket */
 /* The console's well-known name is dios_name_from_string(DIOS_CONSOLE_NAME_STRING). */
 #define DIOS_CONSOLE_NAME_STRING "dios:console"

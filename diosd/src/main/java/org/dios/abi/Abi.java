@@ -148,6 +148,7 @@ public final class Abi {
     public static final String DIOS_RUNTIME_SUBDIR = "dios";
     public static final String DIOS_TMP_DIR_PREFIX = "/tmp/dios-";
     public static final String DIOS_SOCKET_NAME = "diosd.sock";
+    public static final String DIOS_SYSTEM_SOCKET = "/run/dios/diosd.sock";
     public static final String DIOS_STATE_SUBDIR = "state";
     public static final String DIOS_RPC_SUFFIX = ".rpc";
 
