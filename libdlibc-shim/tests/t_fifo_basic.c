@@ -142,10 +142,38 @@ int main(void)
 	CHECK_EQ(dios_acquire_write(0, w, 10, &iov), -EPIPE);
 	CHECK_EQ(dios_delete(0, w), 0);
 
-	/* an anonymous FIFO nobody else holds: nobody could ever write to it */
+	/* the reader goes while the writer holds a buffer: its commit fails, nothing is published */
+	w = make_fifo(4096, &name);
+	rd = lookup(&name);
+	CHECK_EQ(dios_acquire_read(D_NONBLOCK, rd, 0, &iov), -EAGAIN);
+	CHECK_EQ(dios_acquire_write(0, w, 10, &iov), 0);
+	dios_ref_t *sel = w, *ready = NULL;
+	CHECK_EQ(dios_select(D_NONBLOCK, &sel, 1, &ready), 0);   /* the writer end has space */
+	CHECK_EQ(dios_delete(0, rd), 0);
+	CHECK_EQ(dios_commit_write(0, w, 10, iov), -EPIPE);
+	CHECK_EQ(dios_release_write(0, w, iov), 0);
+	CHECK_EQ(dios_select(D_NONBLOCK, &sel, 1, &ready), 0);   /* and a gone reader: ready (-EPIPE) */
+	CHECK_EQ(dios_delete(0, w), 0);
+
+	/* an anonymous FIFO nobody else holds: nobody could ever write to it, or read it */
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &rd, 0), 0);
 	CHECK_EQ(dios_acquire_read(0, rd, 0, &iov), -EPIPE);
 	CHECK_EQ(dios_delete(0, rd), 0);
+	CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &w, 0), 0);
+	CHECK_EQ(dios_acquire_write(0, w, 1, &iov), -EPIPE);
+	CHECK_EQ(dios_delete(0, w), 0);
+
+	/* a full FIFO: a blocking select on the writer end waits; D_NONBLOCK says -EAGAIN */
+	w = make_fifo(4096, &name);
+	rd = lookup(&name);
+	put(w, 4096, 8);
+	sel = w;
+	CHECK_EQ(dios_select(D_NONBLOCK, &sel, 1, &ready), -EAGAIN);
+	CHECK_EQ(dios_acquire_write(D_NONBLOCK, w, 1, &iov), -EAGAIN);
+	get(rd, 4096, 8);
+	CHECK_EQ(dios_select(D_NONBLOCK, &sel, 1, &ready), 0);
+	CHECK_EQ(dios_delete(0, rd), 0);
+	CHECK_EQ(dios_delete(0, w), 0);
 
 	/* zombify: -EIDRM for both ends, also for a buffer that is out */
 	w = make_fifo(4096, &name);
