@@ -9,7 +9,9 @@
  * after checking that it lies inside one of our chunks at a record boundary,
  * so a garbage pointer gives -EFAULT, not a crash.
  *
- * Callers hold g_dios.lock; changes also take dios__book_lock (see fork).
+ * Calls from many threads use it at once: alloc and free take
+ * dios__book_lock (also taken around fork); lookup reads the chunk table,
+ * which only grows, and a record's magic.
  */
 #include "dios_internal.h"
 
@@ -59,7 +61,8 @@ static int grow(void)
 		free_push(&base[i]);
 	chunks[nchunks].base = base;
 	chunks[nchunks].nrec = nrec;
-	nchunks++;
+	/* release: a lookup that sees the new count sees the chunk */
+	__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -82,7 +85,8 @@ struct dios_bufrec *dios__buf_alloc(void)
 struct dios_bufrec *dios__buf_lookup(const dios_iovec_t *p)
 {
 	uintptr_t a = (uintptr_t)p;
-	for (unsigned i = 0; i < nchunks; i++) {
+	unsigned n = __atomic_load_n(&nchunks, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++) {
 		uintptr_t lo = (uintptr_t)chunks[i].base;
 		uintptr_t hi = lo + chunks[i].nrec * sizeof(struct dios_bufrec);
 		if (a < lo || a >= hi)

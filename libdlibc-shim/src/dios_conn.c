@@ -84,11 +84,6 @@ void dios__mark_dead(void)
 	__atomic_store_n(&g_dios.state, DIOS_ST_DEAD, __ATOMIC_RELEASE);
 }
 
-uint64_t dios__spin_ns(void)
-{
-	return g_dios.spin_budget;
-}
-
 /*
  * Submission runs under g_dios.lock, and a call may wait for its completion
  * for long.  Cancellation is held off for the whole call: poll, recvmsg,

@@ -203,7 +203,6 @@ uint64_t dios__now_ns(void);
 void dios__wait_begin(void);
 void dios__wait_end(void);
 int dios__daemon_gone(void);
-uint64_t dios__spin_ns(void);
 
 /* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
 int dios__encode(struct dios_req *q);
