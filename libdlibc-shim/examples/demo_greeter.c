@@ -4,17 +4,29 @@
  * Creates a shared-memory object under the well-known name "demo/greeting",
  * writes a greeting into it in place, then waits for each peer named on the
  * command line (e.g. "java", "rust") to answer under "demo/answer/<peer>",
- * and checks that every answer quotes the greeting byte for byte.
- * Exit 0 when every peer answered correctly, 1 otherwise.
+ * and checks that every answer quotes the greeting byte for byte.  Each peer
+ * then streams DEMO_STREAM_BYTES through the FIFO "demo/stream/<peer>" (made
+ * here) and closes it; every byte is checked in place, and the stream must
+ * end with -EPIPE exactly after the last one.
+ * Exit 0 when every peer answered and streamed correctly, 1 otherwise.
  *
  * Build as a user would:  cc demo_greeter.c $(pkg-config --cflags --libs dlibc)
  */
 #include <dios/dios.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#define DEMO_STREAM_BYTES (16u << 20)
+
+/* byte p of a peer's stream (the peers compute the same) */
+static inline uint8_t stream_byte(uint64_t p)
+{
+	return (uint8_t)(p ^ (p >> 8) ^ (p >> 16));
+}
 
 static void die(const char *call, int rc)
 {
@@ -32,6 +44,17 @@ int main(int argc, char **argv)
 	uint64_t size = 4096;
 	int rc;
 
+	/* the peers' streams exist before the greeting does (they look for it first) */
+	dios_ref_t *streams[16] = { 0 };
+	for (int i = 1; i < argc && i < 16; i++) {
+		char sname[64];
+		dios_name_t sn;
+		uint64_t cap = 1u << 20;
+		snprintf(sname, sizeof sname, "demo/stream/%s", argv[i]);
+		dios_name_from_string(sname, &sn);
+		if ((rc = dios_create(D_CREATE_NAME_GIVEN, D_OBJ_FIFO, &cap, &sn, &streams[i], 0)))
+			die("dios_create(FIFO)", rc);
+	}
 	snprintf(greeting, sizeof greeting, "hello from C, pid %d", (int)getpid());
 	dios_name_from_string("demo/greeting", &name);
 	if ((rc = dios_create(D_CREATE_NAME_GIVEN, D_OBJ_SHMEM, &size, &name, &ref, 0)))
@@ -73,6 +96,27 @@ int main(int argc, char **argv)
 			die("dios_commit_read", rc);
 		dios_release_read(0, ar, iov);
 		dios_delete(0, ar);
+
+		/* the peer's stream: every byte checked where it lies in the FIFO */
+		if (i >= 16)
+			continue;
+		uint64_t got = 0;
+		long bad = -1;
+		while ((rc = dios_acquire_read(0, streams[i], 0, &iov)) == 0) {
+			const uint8_t *b = iov->buf;
+			for (uint64_t k = 0; k < iov->len && bad < 0; k++)
+				if (b[k] != stream_byte(got + k))
+					bad = (long)(got + k);
+			got += iov->len;
+			dios_release_read(0, streams[i], iov);
+		}
+		ok = rc == -EPIPE && got == DEMO_STREAM_BYTES && bad < 0;
+		printf("c: %s streamed %llu bytes through demo/stream/%s, every byte checked, then %s -> %s\n",
+		       argv[i], (unsigned long long)got, argv[i], dios_strerror(rc), ok ? "ok" : "WRONG");
+		if (bad >= 0)
+			printf("c: byte %ld of %s's stream is wrong\n", bad, argv[i]);
+		failures += !ok;
+		dios_delete(0, streams[i]);
 	}
 
 	dios_daemon_stats_t st;

@@ -118,7 +118,30 @@ fn main() {
     check("dios_release_write", unsafe { dios_release_write(0, mine, w) });
     println!("rust: answered under {output}; waiting for the reader to pick it up");
 
-    // 3. keep the answer alive until stdin closes (the demo closes it once checked)
+    // 3. stream 16 MiB through the FIFO the C task made, written in place 64 KiB at a time
+    let stream_name = name_from_string("demo/stream/rust");
+    let mut s: *mut dios_ref_t = ptr::null_mut();
+    let mut count: u64 = 1;
+    check("dios_lookup", unsafe { dios_lookup(0, &stream_name, &mut s, &mut count) });
+    let total: u64 = 16 << 20;
+    let mut pos: u64 = 0;
+    while pos < total {
+        let mut w: *mut dios_iovec_t = ptr::null_mut();
+        check("dios_acquire_write", unsafe { dios_acquire_write(0, s, 65536, &mut w) });
+        // SAFETY: w is live until release_write; the FIFO maps it writable for us alone
+        let buf = unsafe { std::slice::from_raw_parts_mut((*w).buf as *mut u8, (*w).len as usize) };
+        for (k, b) in buf.iter_mut().enumerate() {
+            let p = pos + k as u64;
+            *b = (p ^ (p >> 8) ^ (p >> 16)) as u8;
+        }
+        check("dios_commit_write", unsafe { dios_commit_write(0, s, 65536, w) });
+        check("dios_release_write", unsafe { dios_release_write(0, s, w) });
+        pos += 65536;
+    }
+    check("dios_delete", unsafe { dios_delete(0, s) }); // the writer end goes: end of stream
+    println!("rust: streamed {total} bytes through demo/stream/rust");
+
+    // 4. keep the answer alive until stdin closes (the demo closes it once checked)
     let mut sink = [0u8; 256];
     let mut stdin = std::io::stdin().lock();
     loop {

@@ -38,6 +38,21 @@ public final class JavaPeer {
             b.commit(answer.length);
         }
         System.out.println("java: answered under " + out + "; waiting for the reader to pick it up");
+        // Stream 16 MiB through the FIFO the C task made, written in place 64 KiB at a time.
+        long total = 16L << 20;
+        try (Ref stream = Dios.lookup(Name.fromString("demo/stream/java"), false)) {
+            for (long pos = 0; pos < total; pos += 65536) {
+                try (Buffer b = stream.acquireWrite(65536)) {
+                    java.lang.foreign.MemorySegment s = b.segment();
+                    for (long k = 0; k < 65536; k++) {
+                        long p = pos + k;
+                        s.set(JAVA_BYTE, k, (byte) (p ^ (p >>> 8) ^ (p >>> 16)));
+                    }
+                    b.commit(65536);
+                }
+            }
+        } // closing the writer end: the reader sees the end of the stream
+        System.out.println("java: streamed " + total + " bytes through demo/stream/java");
         // Keep the answer alive until stdin closes (the demo script closes it once checked).
         try {
             while (System.in.read() >= 0) { /* wait */ }
