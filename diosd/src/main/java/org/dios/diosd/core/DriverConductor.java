@@ -508,7 +508,7 @@ public final class DriverConductor implements Runnable {
         register(fd, cred, tty);
     }
 
-    /** A character device that answers a terminal ioctl: the only console fd we accept; made non-blocking. */
+    /** A terminal device (by its /dev path): the only console fd we accept. It is made non-blocking. */
     private static boolean isTerminal(int fd) {
         String target = LibC.readlink("/proc/self/fd/" + fd);
         if (target == null || !(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console"))) {
