@@ -198,8 +198,9 @@ static int dec_lookup(struct dios_req *q, const struct dios_cqe *c)
 static int dec_delete(struct dios_req *q, const struct dios_cqe *c)
 {
 	(void)q;
-	if (c->flags & D_CQE_F_UNMAP)
-		dios__seg_unmap(c->val[0]);     /* no reference left to that segment */
+	if (c->flags & D_CQE_F_UNMAP)           /* no reference left to these segments: val[0..5], 0 = none */
+		for (int i = 0; i < 6 && c->val[i]; i++)
+			dios__seg_unmap(c->val[i]);   /* a blob may have had several mapping generations */
 	return c->res;
 }
 

@@ -97,6 +97,8 @@ pub const DIOS_EFAULT: c_int = 14;
 pub const DIOS_EEXIST: c_int = 17;
 /// Bad argument.
 pub const DIOS_EINVAL: c_int = 22;
+/// The durable store failed (a blob's fsync, the journal).
+pub const DIOS_EIO: c_int = 5;
 /// Out of space.
 pub const DIOS_ENOSPC: c_int = 28;
 /// Stream's other end is gone.

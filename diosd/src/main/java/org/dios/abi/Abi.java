@@ -49,6 +49,7 @@ public final class Abi {
     // error codes (positive; calls return the negation)
     public static final int DIOS_E2BIG = 7;
     public static final int DIOS_ENOENT = 2;
+    public static final int DIOS_EIO = 5;
     public static final int DIOS_EBADF = 9;
     public static final int DIOS_EAGAIN = 11;
     public static final int DIOS_ENOMEM = 12;
