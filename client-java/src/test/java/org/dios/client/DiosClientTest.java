@@ -3,10 +3,13 @@ package org.dios.client;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -23,8 +26,12 @@ class DiosClientTest {
         Files.createDirectories(sock.getParent());
         Files.deleteIfExists(sock);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        daemon = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("diosd.classes"),
-                "org.dios.diosd.Main", "--socket", sock.toString())
+        String cp = System.getProperty("diosd.classes") + File.pathSeparator
+                + Files.readString(Path.of(System.getProperty("diosd.classpath.file"))).strip();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(List.of(System.getProperty("diosd.jvm.flags").trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", cp, "org.dios.diosd.Main", "--socket", sock.toString()));
+        daemon = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(sock.getParent().resolve("diosd.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!Files.exists(sock)) {
@@ -130,4 +137,5 @@ class DiosClientTest {
         for (Thread t : ts) t.join();
         assertNull(err[0], () -> "a thread failed: " + err[0]);
     }
+
 }

@@ -85,6 +85,16 @@ public final class ObjectManager {
      * sent the segment), or 0.
      */
     public long removeReference(TaskSession s, Reference r) {
+        return removeReference(s, r, unmapOne) > 0 ? unmapOne[0] : 0;
+    }
+
+    private final long[] unmapOne = new long[1]; // conductor thread only
+
+    /**
+     * Same, writing the segment ids to unmap into unmap (a blob may have had
+     * several mapping generations); returns how many.
+     */
+    public int removeReference(TaskSession s, Reference r, long[] unmap) {
         if (s.refs.remove(r.id) == null) return 0;
         stats.refs--;
         if (r.buffers > 0) {
@@ -96,13 +106,17 @@ public final class ObjectManager {
             });
             r.buffers = 0;
         }
-        long unmap = 0;
+        int n = 0;
         DObject o = r.object;
-        if (s.unhold(o) == 0 && o instanceof MemoryObject m) {
-            if (s.delivered.remove(m.segmentId()) != null) unmap = m.segmentId();
+        if (s.unhold(o) == 0) {
+            if (o instanceof MemoryObject m) {
+                if (s.delivered.remove(m.segmentId()) != null && unmap.length > 0) unmap[n++] = m.segmentId();
+            } else if (o instanceof BlobObject b) {
+                n = b.forgetSegments(s.delivered, unmap);
+            }
         }
         dropCount(o);
-        return unmap;
+        return n;
     }
 
     private void dropCount(DObject o) {
@@ -119,6 +133,8 @@ public final class ObjectManager {
         o.markZombie();
         unbind(o);
         o.free(stats);
+        // A durable blob's name held a count (its pin): unbound now, so that count goes too.
+        if (o instanceof BlobObject b && b.unpin()) dropCount(o);
     }
 
     /** Releases everything task s holds (it exited, crashed or was disconnected). */

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -142,7 +143,9 @@ public final class Journal implements AutoCloseable {
         }
         List<String> problems = new ArrayList<>();
         finishRewrite(dir, problems);
-        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
         if (!Files.isWritable(dir)) throw new IOException("journal directory " + dir + " is not writable");
         TreeMap<String, Long> before = cycleFileSizes(dir);
         // An empty cycle file holds nothing, and Chronicle waits about 20 s on one (as if
@@ -150,7 +153,7 @@ public final class Journal implements AutoCloseable {
         for (var e : before.entrySet()) {
             if (e.getValue() == 0) {
                 Files.delete(dir.resolve(e.getKey()));
-                problems.add("journal file " + e.getKey() + " was empty (truncated to 0 bytes): every entry it held"
+                problems.add("cycle file " + e.getKey() + " was empty (truncated to 0 bytes): every entry it held"
                         + " is lost; removed");
             }
         }
@@ -208,7 +211,7 @@ public final class Journal implements AutoCloseable {
         before.forEach((name, size) -> {
             Long now = after.get(name);
             if (size < BLOCK_SIZE || (now != null && now > size)) {
-                problems.add("journal file " + name + " was " + size + " bytes, shorter than Chronicle leaves its"
+                problems.add("cycle file " + name + " was " + size + " bytes, shorter than Chronicle leaves its"
                         + " files: it was truncated, and any entry past byte " + size + " is lost");
             }
         });
@@ -320,6 +323,7 @@ public final class Journal implements AutoCloseable {
         Path fresh = sibling(dir, ".new");
         Path old = keepOldAs != null ? parent.resolve(keepOldAs) : sibling(dir, ".old");
         deleteTree(fresh);
+        Files.createDirectory(fresh, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         SingleChronicleQueue q = build(fresh);
         try (ExcerptAppender ap = q.createAppender()) {
             for (JournalRecord r : records) write(ap, r);

@@ -47,6 +47,13 @@ public final class LibC {
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int O_DIRECTORY = 0x10000;
+    public static final int O_CREAT = 0x40;
+    public static final int O_EXCL = 0x80;
+    public static final int O_NOFOLLOW = 0x20000;
+    public static final int SEEK_END = 2;
+    public static final int EEXIST = 17;
+    public static final int ENOSPC = 28;
+    public static final int EDQUOT = 122;
 
     public static final int EFD_NONBLOCK = O_NONBLOCK;
     public static final int EFD_CLOEXEC = O_CLOEXEC;
@@ -120,6 +127,9 @@ public final class LibC {
     private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle MEMFD_CREATE = fn("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FSYNC = fn("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FDATASYNC = fn("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle LSEEK = fn("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FCNTL = fn("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
     private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
@@ -229,6 +239,24 @@ public final class LibC {
     public static int ftruncate(int fd, long len) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) FTRUNCATE.invokeExact(c, fd, len), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** Data and metadata to stable storage. 0 or -errno. */
+    public static int fsync(int fd) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) FSYNC.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** Data (and the metadata needed to read it, such as the size) to stable storage. 0 or -errno. */
+    public static int fdatasync(int fd) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) FDATASYNC.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** The new offset, or -errno. With (0, SEEK_END): the file's current size. */
+    public static long lseek(int fd, long off, int whence) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((long) LSEEK.invokeExact(c, fd, off, whence), c); } catch (Throwable t) { throw wrap(t); }
     }
 
     public static int fcntl(int fd, int cmd, int arg) {
