@@ -138,4 +138,30 @@ class DiosClientTest {
         assertNull(err[0], () -> "a thread failed: " + err[0]);
     }
 
+    @Test
+    void blobGrowsOnCommitAndResolvesByName() {
+        Name name = Name.fromString("java-test/blob/" + System.nanoTime()); // the state directory outlives runs
+        byte[] msg = "durable bytes from java".getBytes();
+        try (Ref w = Dios.createNamed(Dios.D_OBJ_BLOB, 0, name)) {
+            assertEquals(Dios.D_OBJ_BLOB, w.type());
+            assertEquals(0, w.size());
+            try (Buffer b = w.acquireWrite(msg.length)) {
+                assertEquals(msg.length, b.segment().byteSize());
+                MemorySegment.copy(msg, 0, b.segment(), JAVA_BYTE, 0, msg.length);
+                b.commit(msg.length);
+            }
+            assertEquals(msg.length, w.size(), "the commit grew the blob");
+        }
+        try (Ref r = Dios.lookup(name, true); Buffer b = r.acquireRead(0)) {
+            assertEquals(msg.length, r.size(), "a named blob outlives its references");
+            assertArrayEquals(msg, b.segment().toArray(JAVA_BYTE));
+            DiosException e = assertThrows(DiosException.class, () -> r.acquireWrite(1));
+            assertEquals(13, e.errno(), "read-only: EACCES");
+        }
+        Ref d = Dios.lookup(name, false);
+        assertEquals(Dios.D_PERM_READ | Dios.D_PERM_WRITE | Dios.D_PERM_DELETE, d.perms());
+        d.zombify();
+        DiosException e = assertThrows(DiosException.class, () -> Dios.lookup(name, false));
+        assertEquals(2, e.errno(), "zombified: ENOENT");
+    }
 }
