@@ -132,7 +132,12 @@ public final class BlobStore implements AutoCloseable {
 
     private static BlobStore openLocked(Path stateDir, FileChannel lc, FileLock lock) throws IOException {
         Path blobDir = privateDir(stateDir.resolve("blobs"));
-        String fs = Files.getFileStore(stateDir).type();
+        String fs;
+        try {
+            fs = Files.getFileStore(stateDir).type();
+        } catch (IOException e) {
+            fs = "?"; // only for the notice below
+        }
         if (fs.equals("tmpfs") || fs.equals("ramfs")) {
             Log.info("state directory " + stateDir + " is on " + fs + ": blobs survive daemon restarts, not a reboot"
                     + " (pass --state-dir on a disk file system to keep them)");

@@ -16,6 +16,7 @@ public final class ObjectManager {
     private final NameGenerator nameGenerator = new NameGenerator();
     final Stats stats;
     private long nextObjectId = 1;
+    private final long[] unmapOne = new long[1];
 
     public ObjectManager(Stats stats) {
         this.stats = stats;
@@ -87,8 +88,6 @@ public final class ObjectManager {
     public long removeReference(TaskSession s, Reference r) {
         return removeReference(s, r, unmapOne) > 0 ? unmapOne[0] : 0;
     }
-
-    private final long[] unmapOne = new long[1]; // conductor thread only
 
     /**
      * Same, writing the segment ids to unmap into unmap (a blob may have had

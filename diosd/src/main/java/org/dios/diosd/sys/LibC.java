@@ -127,7 +127,6 @@ public final class LibC {
     private static final MethodHandle CLOSE = fn("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle MEMFD_CREATE = fn("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle FSYNC = fn("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle FDATASYNC = fn("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle LSEEK = fn("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FCNTL = fn("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
@@ -239,12 +238,6 @@ public final class LibC {
     public static int ftruncate(int fd, long len) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) FTRUNCATE.invokeExact(c, fd, len), c); } catch (Throwable t) { throw wrap(t); }
-    }
-
-    /** Data and metadata to stable storage. 0 or -errno. */
-    public static int fsync(int fd) {
-        MemorySegment c = CAPTURE_SEGMENT.get();
-        try { return ret((int) FSYNC.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
     }
 
     /** Data (and the metadata needed to read it, such as the size) to stable storage. 0 or -errno. */
