@@ -306,6 +306,11 @@ public final class BlobStore implements AutoCloseable {
         return -Abi.DIOS_EIO;
     }
 
+    /** -ENOSPC when the journal had no room (nothing was written), else -EIO. */
+    private static int journalError(IOException e) {
+        return e instanceof Journal.NoSpace ? -Abi.DIOS_ENOSPC : -Abi.DIOS_EIO;
+    }
+
     /** A new blob of size zero bytes in a new file; null (and {@link #error()}) on failure. Not yet durable. */
     BlobObject create(long objectId, long ownerTask, long size) {
         for (int attempt = 0; attempt < 64; attempt++) {
@@ -348,7 +353,7 @@ public final class BlobStore implements AutoCloseable {
             journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis));
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
-            return -Abi.DIOS_EIO;
+            return journalError(e);
         }
         b.durable = true;
         if (!b.tryRetain()) throw new IllegalStateException("pinning " + b + " that is going away");
@@ -424,7 +429,7 @@ public final class BlobStore implements AutoCloseable {
                     journal.append(JournalRecord.size(b.blobId, len));
                 } catch (IOException e) {
                     Log.error("journal: cannot record the new size of " + b + ": " + e.getMessage());
-                    return -Abi.DIOS_EIO;
+                    return journalError(e);
                 }
             }
             b.size = len;
@@ -440,7 +445,7 @@ public final class BlobStore implements AutoCloseable {
             journal.append(JournalRecord.delete(b.blobId, JournalRecord.REASON_ZOMBIFIED));
         } catch (IOException e) {
             Log.error("journal: cannot record the deletion of " + b + ": " + e.getMessage());
-            return -Abi.DIOS_EIO;
+            return journalError(e);
         }
         b.deletionJournaled = true;
         return 0;

@@ -24,6 +24,7 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
 import org.dios.diosd.Log;
+import org.dios.diosd.sys.LibC;
 
 /**
  * The daemon's durable journal: a Chronicle Queue of {@link JournalRecord}s,
@@ -82,8 +83,12 @@ public final class Journal implements AutoCloseable {
     private SingleChronicleQueue queue;
     private ExcerptAppender appender;
     private Thread appenderThread;
-    private FileChannel syncChannel;
+    /** The cycle file being appended to: an fd to fdatasync it, and how much of it has disk blocks. */
+    private int syncFd = -1;
     private File syncedFile;
+    private long allocated;
+    private boolean newFile;
+    private boolean warnedNoSpace;
     private boolean broken;
     private long appended;
 
@@ -197,6 +202,8 @@ public final class Journal implements AutoCloseable {
             // A queue that cannot append is useless; Chronicle also forces open a write lock
             // left by a dead daemon here (and logs it).
             ap = q.createAppender();
+            // Chronicle writes its table store through a mapping too: blocks before any store.
+            allocateFile(dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE));
         } catch (RuntimeException | IOException e) {
             broken = true;
             problems.add("Chronicle cannot read the journal past entry " + entries + ": " + e);
@@ -265,7 +272,17 @@ public final class Journal implements AutoCloseable {
         return m;
     }
 
-    /** Appends r and returns once it is on stable storage. */
+    /** The disk had no room: the entry was not written. */
+    public static final class NoSpace extends IOException {
+        NoSpace(String msg) {
+            super(msg);
+        }
+    }
+
+    /**
+     * Appends r and returns once it is on stable storage. Throws {@link NoSpace}
+     * (nothing written) when the disk is full, IOException for other failures.
+     */
     public void append(JournalRecord r) throws IOException {
         if (queue == null || broken) throw new IOException("the journal is " + (broken ? "damaged" : "closed"));
         if (appender == null) {
@@ -274,9 +291,38 @@ public final class Journal implements AutoCloseable {
             appender.singleThreadedCheckReset(); // handed from the start-up thread to the conductor
         }
         appenderThread = Thread.currentThread();
-        write(appender, r);
+        File f = appender.currentFile();
+        if (f != null) {
+            try {
+                allocate(f); // before the write: see allocate
+            } catch (NoSpace e) {
+                // The disk is full, but blocks allocated earlier may still hold this entry. Keep
+                // the last ones for deletions: they are how space is freed.
+                long room = allocated - writePosition();
+                if (room < (r.kind == JournalRecord.DELETE ? DELETE_RESERVE / 16 : DELETE_RESERVE)) throw e;
+            }
+        }
+        try {
+            write(appender, r);
+        } catch (IOException e) {
+            broken = true; // Chronicle's state after a failed write is unknown: a restart recovers it
+            throw e;
+        }
         sync();
         appended++;
+    }
+
+    /** Allocated journal bytes that only deletions may use once the disk is full. */
+    static final long DELETE_RESERVE = 64 * 1024;
+
+    /** Where the next entry goes in the current cycle file (a file offset), or Long.MAX_VALUE if unknown. */
+    long writePosition() {
+        try {
+            var w = appender.wire();
+            return w == null ? Long.MAX_VALUE : w.bytes().writePosition();
+        } catch (RuntimeException e) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static void write(ExcerptAppender ap, JournalRecord r) throws IOException {
@@ -288,25 +334,81 @@ public final class Journal implements AutoCloseable {
                 dc.rollbackOnClose();
                 throw e;
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
+            // InternalError: HotSpot's report of a SIGBUS in a memory-mapped store (disk full in a
+            // hole that allocate() could not cover, e.g. a cycle file created by this very write).
             throw new IOException("journal append failed: " + e, e);
+        }
+    }
+
+    /**
+     * Gives every byte of cycle file f a disk block before Chronicle writes
+     * into it. Chronicle writes through a mapping of a sparse file; on a full
+     * disk, a store into a hole would raise SIGBUS in the daemon. Chronicle
+     * grows the file a quarter block ahead of its writes, so allocating the
+     * whole current length before each append covers the next one.
+     */
+    private void allocate(File f) throws IOException {
+        if (!f.equals(syncedFile)) {
+            LibC.close(syncFd);
+            syncFd = -1;
+            syncedFile = null;
+            int fd = LibC.open(f.getPath(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+            if (fd < 0) throw new IOException("cannot open " + f + ": " + LibC.strerror(fd));
+            syncFd = fd;
+            syncedFile = f;
+            allocated = 0;
+            newFile = true;
+        }
+        long size = LibC.lseek(syncFd, 0, LibC.SEEK_END);
+        if (size < 0) throw new IOException("lseek " + f + ": " + LibC.strerror((int) size));
+        if (size > allocated) {
+            allocateFile(syncFd, f.getPath(), size);
+            allocated = size;
+            warnedNoSpace = false;
+        }
+    }
+
+    private static void allocateFile(int fd, String path, long size) throws IOException {
+        int rc = LibC.fallocate(fd, 0, 0, size);
+        if (rc == -LibC.ENOSPC || rc == -LibC.EDQUOT) {
+            throw new NoSpace("no space left to allocate " + path + " (" + size + " bytes)");
+        }
+        if (rc < 0 && rc != -LibC.EOPNOTSUPP) throw new IOException("fallocate " + path + ": " + LibC.strerror(rc));
+    }
+
+    private static void allocateFile(Path p) throws IOException {
+        int fd = LibC.open(p.toString(), LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+        if (fd < 0) throw new IOException("cannot open " + p + ": " + LibC.strerror(fd));
+        try {
+            allocateFile(fd, p.toString(), Files.size(p));
+        } finally {
+            LibC.close(fd);
         }
     }
 
     private void sync() throws IOException {
         File f = appender.currentFile();
         if (f == null) throw new IOException("journal append left no cycle file");
-        if (!f.equals(syncedFile)) {
-            if (syncChannel != null) syncChannel.close();
-            syncChannel = null;
-            syncedFile = null;
-            FileChannel ch = FileChannel.open(f.toPath(), StandardOpenOption.WRITE);
+        try {
+            allocate(f); // a new cycle file (first entry, or a daily roll), or one Chronicle grew
+        } catch (NoSpace e) {
+            // This entry is written (its blocks were allocated before, or by the write itself);
+            // later ones use what is left and then fail with -ENOSPC before writing.
+            if (!warnedNoSpace) {
+                Log.warn("journal: " + e.getMessage() + "; durable changes fail with -ENOSPC once the "
+                        + (allocated - writePosition()) + " bytes left are used (the last "
+                        + DELETE_RESERVE + " for deletions)");
+            }
+            warnedNoSpace = true;
+        }
+        if (newFile) {
             forceFile(dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE));
             fsyncDirectory(dir); // the new cycle file's directory entry
-            syncChannel = ch;
-            syncedFile = f;
+            newFile = false;
         }
-        syncChannel.force(false); // fdatasync: the mapped pages Chronicle wrote
+        int rc = LibC.fdatasync(syncFd); // the mapped pages Chronicle wrote
+        if (rc < 0) throw new IOException("fdatasync " + f + ": " + LibC.strerror(rc));
     }
 
     /**
@@ -344,6 +446,7 @@ public final class Journal implements AutoCloseable {
         queue = build(dir);
         appender = queue.createAppender();
         appenderThread = Thread.currentThread();
+        allocateFile(dir.resolve(SingleChronicleQueue.QUEUE_METADATA_FILE));
         broken = false;
     }
 
@@ -394,14 +497,8 @@ public final class Journal implements AutoCloseable {
             appender.close();
         }
         appender = null;
-        if (syncChannel != null) {
-            try {
-                syncChannel.close();
-            } catch (IOException ignored) {
-                // nothing was pending: every append synced before returning
-            }
-        }
-        syncChannel = null;
+        LibC.close(syncFd); // nothing is pending: every append synced before returning
+        syncFd = -1;
         syncedFile = null;
         if (queue != null) closeQuietly(queue);
         queue = null;

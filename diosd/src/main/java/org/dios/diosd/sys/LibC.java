@@ -54,6 +54,7 @@ public final class LibC {
     public static final int EEXIST = 17;
     public static final int ENOSPC = 28;
     public static final int EDQUOT = 122;
+    public static final int EOPNOTSUPP = 95;
 
     public static final int EFD_NONBLOCK = O_NONBLOCK;
     public static final int EFD_CLOEXEC = O_CLOEXEC;
@@ -128,6 +129,8 @@ public final class LibC {
     private static final MethodHandle MEMFD_CREATE = fn("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle FDATASYNC = fn("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FALLOCATE = fn("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle LSEEK = fn("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FCNTL = fn("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
@@ -244,6 +247,12 @@ public final class LibC {
     public static int fdatasync(int fd) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) FDATASYNC.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** Allocates disk blocks for [off, off+len) (mode 0: may extend the file). 0 or -errno. */
+    public static int fallocate(int fd, int mode, long off, long len) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) FALLOCATE.invokeExact(c, fd, mode, off, len), c); } catch (Throwable t) { throw wrap(t); }
     }
 
     /** The new offset, or -errno. With (0, SEEK_END): the file's current size. */

@@ -250,6 +250,20 @@ class JournalTest {
     }
 
     @Test
+    void writePositionIsTheEndOfTheLastEntryInTheCycleFile() throws IOException {
+        // The disk-full reserve (DELETE_RESERVE) is measured from it.
+        try (Journal j = Journal.open(dir())) {
+            for (JournalRecord r : sample(5)) {
+                j.append(r);
+                long magic = lastMagic(cycleFile());
+                long end = magic + r.encode().length;
+                long pos = j.writePosition();
+                assertTrue(pos >= end && pos <= end + 3, "position " + pos + ", entry ends at " + end);
+            }
+        }
+    }
+
+    @Test
     void thisJvmHasTheFlagsChronicleNeeds() {
         assertNull(Journal.missingJvmAccess(), "Surefire's argLine carries the --add-opens/--add-exports flags");
     }
