@@ -23,6 +23,7 @@ class NoAnalyticsTest {
         }
         assertNull(getClass().getClassLoader().getResource("net/openhft/chronicle/analytics/Analytics.class"));
         String cp = System.getProperty("java.class.path");
+        assertTrue(cp.contains("chronicle-core"), "the real class path, with the rest of Chronicle: " + cp);
         assertFalse(cp.contains("chronicle-analytics"), "dependency tree excludes chronicle-analytics: " + cp);
     }
 
