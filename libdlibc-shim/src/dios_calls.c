@@ -201,10 +201,9 @@ static int dec_delete(struct dios_req *q, const struct dios_cqe *c)
 {
 	if (c->res == 0)
 		dios__fifo_forget(dios__ref_id(q->ref));  /* before its segments go */
-	if (c->flags & D_CQE_F_UNMAP)
-		for (int i = 0; i < 2; i++)
-			if (c->val[i])
-				dios__seg_unmap(c->val[i]);   /* no reference left to that segment */
+	if (c->flags & D_CQE_F_UNMAP)           /* no reference left to these segments: val[0..5], 0 = none */
+		for (int i = 0; i < 6 && c->val[i]; i++)
+			dios__seg_unmap(c->val[i]);   /* a blob may have had several mapping generations */
 	return c->res;
 }
 

@@ -1,6 +1,6 @@
 /*
  * dios_conn.c - registration with diosd, the submission/completion rings, and
- * fork handling (PROTOCOL.md sections 1-3 and 8).
+ * fork handling (PROTOCOL.md sections 1-3 and 9).
  */
 #include "dios_internal.h"
 

@@ -15,6 +15,7 @@ const char *dios_strerror(int err)
 	case 0:                 return "success";
 	case DIOS_E2BIG:        return "count or size above its maximum";
 	case DIOS_ENOENT:       return "name not found";
+	case DIOS_EIO:          return "durable storage failed";
 	case DIOS_EBADF:        return "not a reference this task holds";
 	case DIOS_EAGAIN:       return "would block (D_NONBLOCK)";
 	case DIOS_ENOMEM:       return "out of memory or per-task limit reached";

@@ -10,6 +10,7 @@ int main(void)
 	/* the ABI spells out Linux's numbers */
 	CHECK_EQ(DIOS_E2BIG, E2BIG);
 	CHECK_EQ(DIOS_ENOENT, ENOENT);
+	CHECK_EQ(DIOS_EIO, EIO);
 	CHECK_EQ(DIOS_EBADF, EBADF);
 	CHECK_EQ(DIOS_EAGAIN, EAGAIN);
 	CHECK_EQ(DIOS_ENOMEM, ENOMEM);
@@ -28,7 +29,7 @@ int main(void)
 	CHECK_EQ(DIOS_ESTALE, ESTALE);
 
 	/* dios_strerror: a distinct, non-empty text for each code the API returns */
-	static const int codes[] = { 0, -E2BIG, -ENOENT, -EBADF, -EAGAIN, -ENOMEM, -EACCES, -EFAULT, -EEXIST,
+	static const int codes[] = { 0, -E2BIG, -ENOENT, -EIO, -EBADF, -EAGAIN, -ENOMEM, -EACCES, -EFAULT, -EEXIST,
 				     -EINVAL, -ENOSPC, -EPIPE, -ENOSYS, -EIDRM, -EPROTO, -EOPNOTSUPP,
 				     -ENOTCONN, -EHOSTDOWN, -ESTALE };
 	enum { NC = sizeof(codes) / sizeof(codes[0]) };

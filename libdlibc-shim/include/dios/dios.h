@@ -45,7 +45,7 @@ typedef struct dios_ref_info {
 	uint32_t proximity;         /* 0 = object lives on this host */
 	uint32_t consistency;       /* 0 = strong (single host) */
 	uint32_t pad;               /* 0 */
-	uint64_t size;              /* bytes (memory objects), 0 otherwise */
+	uint64_t size;              /* bytes (memory objects; a blob's committed size), 0 otherwise */
 	uint64_t object_id;         /* daemon-local object number, for diagnostics */
 } dios_ref_info_t;
 
@@ -54,13 +54,24 @@ typedef struct dios_ref_info {
  *   type   D_OBJ_PRIVMEM, D_OBJ_SHMEM: arg is const uint64_t *size_bytes (> 0,
  *          at most DIOS_MAX_OBJECT_SIZE).  D_OBJ_FIFO: NULL or const uint64_t
  *          *capacity_bytes (see the FIFO section below).
+ *          D_OBJ_BLOB: arg is NULL (an empty blob) or const uint64_t *size_bytes
+ *          (0 to DIOS_MAX_OBJECT_SIZE zero bytes).  A blob grows on write (see
+ *          the I/O calls below).  Its data is a file in the daemon's state
+ *          directory.
  *   name   NULL: anonymous (no name, never in the name table; cheapest).
  *          Non-NULL: receives a fresh 256-bit random name, or with
  *          D_CREATE_NAME_GIVEN is read as the name to bind.
+ *          A named blob is DURABLE: it survives daemon restarts (kill -9
+ *          included) and outlives all its references; only D_DELETE_ZOMBIFY
+ *          deletes it.  The call returns once the blob and its name are on
+ *          stable storage.  An anonymous blob dies with its last reference and
+ *          with the daemon.
  *   host_id 0 = this host.
  * Errors: -EINVAL (NULL ref_out, missing/zero/oversized size, unknown type or
- * flag), -EEXIST (given name already bound), -EOPNOTSUPP (type not provided by
- * this daemon yet), -ENOMEM (reference table full), -EHOSTDOWN (host_id != 0).
+ * flag), -EEXIST (given name already bound, also by a durable blob of an
+ * earlier run), -EOPNOTSUPP (type not provided by this daemon yet), -ENOMEM
+ * (reference table full), -ENOSPC / -EIO (a blob's file or the journal could
+ * not be written), -EHOSTDOWN (host_id != 0).
  */
 int dios_create(dios_flags_t f, dios_object_type_t type, const void *arg,
 		dios_name_t *name, dios_ref_t **ref_out, uint64_t host_id);
@@ -72,6 +83,9 @@ int dios_name_from_string(const char *s, dios_name_t *out);
  * dios_lookup - resolve a name to references.
  *   *count in: capacity of refs (>= 1); out: references returned.
  *   D_LOOKUP_READONLY: the new reference carries D_PERM_READ only.
+ *   A durable (named) blob outlives its creator's reference, so a lookup of one
+ *   without D_LOOKUP_READONLY also carries D_PERM_DELETE: the name is what lets
+ *   anyone delete it.  Names of memory objects do not survive a daemon restart.
  * Errors: -ENOENT (no such name), -EACCES (name of another task's private
  * memory), -EINVAL (NULL name/refs/count or capacity 0), -ENOMEM.
  */
@@ -86,7 +100,10 @@ int dios_copy(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t *tar
  * every holder: later operations fail with -EIDRM.
  * Buffers still acquired through the reference are released with it (their
  * iovecs become invalid).  Deleting a reference to a zombie works (0).
- * Only the creator's reference carries D_PERM_DELETE; looked-up ones do not.
+ * Only the creator's reference carries D_PERM_DELETE; looked-up ones do not
+ * (except writable lookups of durable blobs, see dios_lookup).  Zombifying a
+ * durable blob is on stable storage when the call returns (-EIO otherwise, and
+ * nothing changed); releasing its last reference does not delete it.
  * Zombies: the name is unbound at once (lookups give -ENOENT), dios_ref_info
  * still succeeds and reports D_REF_STATE_ZOMBIE, releasing buffers works,
  * and every other call on the object fails with -EIDRM.
@@ -129,6 +146,20 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  *   dios_acquire_write  -EACCES without D_PERM_WRITE.
  *   dios_commit_write   publishes len bytes (len <= iov->len, else -EINVAL).
  *   dios_release_*      returns the buffer; iov is invalid afterwards.
+ * Blobs: acquire maps the blob's file from offset 0.
+ *   dios_acquire_read   len 0 = the committed size; len above it is -EINVAL.
+ *   dios_acquire_write  len may exceed the size (up to DIOS_MAX_OBJECT_SIZE):
+ *                       the buffer covers len bytes, and the blob grows only
+ *                       when a commit says so.  len 0 = the committed size.
+ *   dios_commit_write   publishes bytes 0..len; if len is larger than the
+ *                       size, that is the new size (blobs never shrink).  On a
+ *                       durable blob it returns 0 only once the data and the
+ *                       new size are on stable storage (fdatasync: about 1-5 ms
+ *                       on a disk); -EIO or -ENOSPC if they could not be.  What
+ *                       was written but not committed may be lost in a crash.
+ *   Do not ftruncate a blob's file: other tasks mapping it would fault (the
+ *   daemon grows it back at the next acquire or commit; the cut bytes read as
+ *   zeros).  A full disk makes a store into a new page fault with SIGBUS.
  * Buffer errors: -EFAULT (iov not issued by this shim, or already released),
  * -EINVAL (a read buffer given to a write call or vice versa, or a buffer of
  * another reference), -ENOMEM (too many outstanding buffers).
@@ -196,7 +227,7 @@ typedef struct dios_daemon_stats {
 	uint64_t names;             /* bindings in the name table */
 	uint64_t refs;              /* references held by all tasks */
 	uint64_t buffers;           /* outstanding acquired buffers */
-	uint64_t segments;          /* open memory segments (memfds) */
+	uint64_t segments;          /* open memory segments (memfds and open blob files) */
 } dios_daemon_stats_t;
 int dios_daemon_stats(dios_daemon_stats_t *out);
 /* Human-readable text for a negative return value. */

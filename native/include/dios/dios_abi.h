@@ -71,6 +71,7 @@ enum dios_op {
 /* ------------------------------------------------------------------------ */
 #define DIOS_E2BIG        7   /* a count or size above its documented maximum */
 #define DIOS_ENOENT       2   /* name not found (or not visible) */
+#define DIOS_EIO          5   /* the durable store failed (a blob's fsync, the journal) */
 #define DIOS_EBADF        9   /* not a reference this task holds */
 #define DIOS_EAGAIN      11   /* would block and D_NONBLOCK was given */
 #define DIOS_ENOMEM      12   /* out of memory or a per-task limit hit */
@@ -185,8 +186,8 @@ struct dios_sqe {
 /* val[] per op:                                                             */
 /*   CREATE        val[0] ref id; val[1..4] the name (D_CREATE_NAMED)        */
 /*   LOOKUP        val[0] ref id; val[1] references found                    */
-/*   DELETE        val[0], val[1] segment ids to unmap when D_CQE_F_UNMAP    */
-/*                 is set (0: none)                                          */
+/*   DELETE        val[0..5] segment ids to unmap when D_CQE_F_UNMAP is set */
+/*                 (0 ends the list; a blob has one per mapping generation) */
 /*   ACQUIRE_*     val[0] buffer id; val[1] segment id; val[2] offset;       */
 /*                 val[3] length; val[4] segment size; val[5] D_SEG_* prot   */
 /*                 of the mapping the buffer lives in                        */
@@ -209,7 +210,7 @@ struct dios_cqe {
 };
 /* flags */
 #define D_CQE_F_SEGMENT         (1u << 0)     /* a SEGMENT message for val[1] was sent first */
-#define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segments val[0], val[1] */
+#define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segments val[0..5] */
 #define D_CQE_F_FIFO            (1u << 2)     /* ACQUIRE_*: a FIFO end, see val[] above */
 
 /* ------------------------------------------------------------------------ */

@@ -46,7 +46,7 @@ pub const D_OBJ_PRIVMEM: dios_object_type_t = 1;
 pub const D_OBJ_SHMEM: dios_object_type_t = 2;
 /// Shared-memory stream, one writer end, one reader end.
 pub const D_OBJ_FIFO: dios_object_type_t = 3;
-/// Durable byte object, survives daemon restart.
+/// Durable byte object (a file the task maps); a named one survives daemon restarts.
 pub const D_OBJ_BLOB: dios_object_type_t = 4;
 /// The host's console.
 pub const D_OBJ_CONSOLE: dios_object_type_t = 5;
@@ -99,6 +99,8 @@ pub const DIOS_EFAULT: c_int = 14;
 pub const DIOS_EEXIST: c_int = 17;
 /// Bad argument.
 pub const DIOS_EINVAL: c_int = 22;
+/// The durable store failed (a blob's fsync, the journal).
+pub const DIOS_EIO: c_int = 5;
 /// Out of space.
 pub const DIOS_ENOSPC: c_int = 28;
 /// Stream's other end is gone.
@@ -471,6 +473,8 @@ pub struct dios_fifo_ctl {
 
 extern "C" {
     /// Create an object.  PRIVMEM/SHMEM: `arg` is `*const u64` (size in bytes).
+    /// BLOB: `arg` is NULL (empty) or `*const u64`; it grows on write, and a
+    /// named blob is durable (survives daemon restarts until zombified).
     /// `name` NULL: anonymous; else receives a random name, or with
     /// `D_CREATE_NAME_GIVEN` is read as the name to bind.  `host_id` 0 = here.
     pub fn dios_create(

@@ -17,8 +17,11 @@ public final class Dios {
 
     public static final int D_OBJ_PRIVMEM = 1;
     public static final int D_OBJ_SHMEM = 2;
+    /** Durable byte object: size 0 = empty; a write may reach past the end and its commit grows it. */
+    public static final int D_OBJ_BLOB = 4;
     public static final long D_CREATE_NAME_GIVEN = 1L << 8;
     public static final long D_LOOKUP_READONLY = 1L << 12;
+    public static final long D_DELETE_ZOMBIFY = 1L << 16;
     public static final int D_PERM_READ = 1, D_PERM_WRITE = 2, D_PERM_DELETE = 4;
 
     /** The null call. */
@@ -30,17 +33,17 @@ public final class Dios {
         }
     }
 
-    /** Creates an anonymous memory object (type D_OBJ_SHMEM or D_OBJ_PRIVMEM) of size bytes. */
+    /** Creates an anonymous object of size bytes: D_OBJ_SHMEM, D_OBJ_PRIVMEM or D_OBJ_BLOB (a scratch file). */
     public static Ref createAnonymous(int type, long size) {
         return create(type, size, null, false);
     }
 
-    /** Creates a memory object under a fresh random name ({@link Ref#name()}). */
+    /** Creates an object under a fresh random name ({@link Ref#name()}); a named blob is durable. */
     public static Ref createNamed(int type, long size) {
         return create(type, size, null, true);
     }
 
-    /** Creates a memory object bound to the given name. */
+    /** Creates an object bound to the given name; a named blob is durable (it survives daemon restarts). */
     public static Ref createNamed(int type, long size, Name name) {
         return create(type, size, name, true);
     }

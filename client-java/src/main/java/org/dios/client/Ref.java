@@ -81,13 +81,27 @@ public final class Ref implements AutoCloseable {
 
     @Override
     public void close() {
+        delete(0L);
+    }
+
+    /**
+     * Kills the object for every holder (D_DELETE_ZOMBIFY; needs D_PERM_DELETE) and
+     * releases this reference. The way a named blob, which outlives all its
+     * references, is deleted.
+     */
+    public void zombify() {
+        delete(Dios.D_DELETE_ZOMBIFY);
+    }
+
+    private void delete(long flags) {
         if (handle == null) return;
+        int rc;
         try {
-            Native.check("dios_delete", (int) Native.DELETE.invokeExact(0L, handle));
+            rc = (int) Native.DELETE.invokeExact(flags, handle);
         } catch (Throwable t) {
             throw Native.rethrow(t);
-        } finally {
-            handle = null;
         }
+        if (rc != -13) handle = null; // -EACCES (zombify without D_PERM_DELETE) releases nothing
+        Native.check("dios_delete", rc);
     }
 }

@@ -3,10 +3,13 @@ package org.dios.client;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.io.File;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -23,8 +26,12 @@ class DiosClientTest {
         Files.createDirectories(sock.getParent());
         Files.deleteIfExists(sock);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        daemon = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("diosd.classes"),
-                "org.dios.diosd.Main", "--socket", sock.toString())
+        String cp = System.getProperty("diosd.classes") + File.pathSeparator
+                + Files.readString(Path.of(System.getProperty("diosd.classpath.file"))).strip();
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(List.of(System.getProperty("diosd.jvm.flags").trim().split("\\s+")));
+        cmd.addAll(List.of("-cp", cp, "org.dios.diosd.Main", "--socket", sock.toString()));
+        daemon = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(sock.getParent().resolve("diosd.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!Files.exists(sock)) {
@@ -129,5 +136,32 @@ class DiosClientTest {
         }
         for (Thread t : ts) t.join();
         assertNull(err[0], () -> "a thread failed: " + err[0]);
+    }
+
+    @Test
+    void blobGrowsOnCommitAndResolvesByName() {
+        Name name = Name.fromString("java-test/blob/" + System.nanoTime()); // the state directory outlives runs
+        byte[] msg = "durable bytes from java".getBytes();
+        try (Ref w = Dios.createNamed(Dios.D_OBJ_BLOB, 0, name)) {
+            assertEquals(Dios.D_OBJ_BLOB, w.type());
+            assertEquals(0, w.size());
+            try (Buffer b = w.acquireWrite(msg.length)) {
+                assertEquals(msg.length, b.segment().byteSize());
+                MemorySegment.copy(msg, 0, b.segment(), JAVA_BYTE, 0, msg.length);
+                b.commit(msg.length);
+            }
+            assertEquals(msg.length, w.size(), "the commit grew the blob");
+        }
+        try (Ref r = Dios.lookup(name, true); Buffer b = r.acquireRead(0)) {
+            assertEquals(msg.length, r.size(), "a named blob outlives its references");
+            assertArrayEquals(msg, b.segment().toArray(JAVA_BYTE));
+            DiosException e = assertThrows(DiosException.class, () -> r.acquireWrite(1));
+            assertEquals(13, e.errno(), "read-only: EACCES");
+        }
+        Ref d = Dios.lookup(name, false);
+        assertEquals(Dios.D_PERM_READ | Dios.D_PERM_WRITE | Dios.D_PERM_DELETE, d.perms());
+        d.zombify();
+        DiosException e = assertThrows(DiosException.class, () -> Dios.lookup(name, false));
+        assertEquals(2, e.errno(), "zombified: ENOENT");
     }
 }

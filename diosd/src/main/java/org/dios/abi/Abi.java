@@ -51,6 +51,7 @@ public final class Abi {
     public static final int DIOS_E2BIG = 7;
     public static final int DIOS_EBUSY = 16;
     public static final int DIOS_ENOENT = 2;
+    public static final int DIOS_EIO = 5;
     public static final int DIOS_EBADF = 9;
     public static final int DIOS_EAGAIN = 11;
     public static final int DIOS_ENOMEM = 12;

@@ -6,7 +6,9 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.core.BlobStore;
 import org.dios.diosd.core.DriverConductor;
+import org.dios.diosd.journal.Journal;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
@@ -67,6 +69,7 @@ public final class Main {
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config) {}
 
     public static void main(String[] args) {
+        Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
         Options opts;
         try {
             opts = parse(args);
@@ -297,7 +300,15 @@ public final class Main {
             if (rpc != null) rpc.stop();
             Log.info("stopped; removed " + path);
         }));
-        thread.start();
+        thread.start(); // warms up while the state directory opens here
+        BlobStore store;
+        try {
+            store = BlobStore.open(Path.of(o.stateDir()));
+        } catch (IOException | RuntimeException e) {
+            conductor.durableState(null);
+            throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
+        }
+        conductor.durableState(store);
         System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
                 + ProcessHandle.current().pid() + ")");
         System.out.flush();

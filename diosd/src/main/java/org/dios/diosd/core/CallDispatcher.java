@@ -56,11 +56,18 @@ public final class CallDispatcher {
     private final long[] val = new long[CqeDescriptor.VAL_COUNT];
     private final MemorySegment segMsg = Arena.global().allocate(SegmentMessageDescriptor.SIZE, 8);
     private int cqeFlags;
+    /** Blob files and the journal; null in a daemon without a state directory (unit tests): no blobs. */
+    private BlobStore blobs;
 
     public CallDispatcher(ObjectManager objects, Stats stats) {
         this.objects = objects;
         this.stats = stats;
         objects.waker = this;
+    }
+
+    /** Enables D_OBJ_BLOB; called once the store's durable blobs are attached. */
+    public void blobs(BlobStore store) {
+        this.blobs = store;
     }
 
     /**
@@ -170,7 +177,17 @@ public final class CallDispatcher {
             case D_OBJ_CONSOLE -> {
                 return -DIOS_EEXIST; // there is one, under its well-known name: look it up
             }
-            case D_OBJ_BLOB, D_OBJ_GROUP -> {
+            case D_OBJ_BLOB -> {
+                // No argument: an empty blob that grows on write.
+                if (hasArg && (arg < 0 || arg > DIOS_MAX_OBJECT_SIZE)) return -DIOS_EINVAL;
+                if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
+                if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
+                if (blobs == null) return -DIOS_EOPNOTSUPP;
+                BlobObject b = blobs.create(objects.newObjectId(), s.taskId, hasArg ? arg : 0);
+                if (b == null) return blobs.error();
+                o = b;
+            }
+            case D_OBJ_GROUP -> {
                 return -DIOS_EOPNOTSUPP; // arrive with their issues
             }
             default -> {
@@ -187,6 +204,14 @@ public final class CallDispatcher {
                 n = givenName;
             } else {
                 n = objects.bindRandom(o);
+            }
+            if (o instanceof BlobObject b) {
+                // A named blob is durable: journaled before the call completes, or not created at all.
+                int rc = blobs.makeDurable(b, n);
+                if (rc < 0) {
+                    objects.removeReference(s, s.refs.get(ref));
+                    return rc;
+                }
             }
             val[1] = n.w0();
             val[2] = n.w1();
@@ -209,6 +234,8 @@ public final class CallDispatcher {
         if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
         if (!o.tryRetain()) return -DIOS_ENOENT; // increment-not-zero: it is going away
         int perms = (flags & D_LOOKUP_READONLY) != 0 ? D_PERM_READ : D_PERM_READ | D_PERM_WRITE;
+        // A durable blob outlives every reference (and the daemon): its name is what lets anyone delete it.
+        if (perms != D_PERM_READ && o instanceof BlobObject b && b.durable()) perms |= D_PERM_DELETE;
         long ref = objects.addReference(s, o, perms);
         if (ref == 0) return -DIOS_ENOMEM;
         val[0] = ref;
@@ -222,12 +249,17 @@ public final class CallDispatcher {
         if (ref == null) return -DIOS_EBADF;
         if ((flags & D_DELETE_ZOMBIFY) != 0) {
             if (!ref.can(D_PERM_DELETE)) return -DIOS_EACCES;
+            if (ref.object instanceof BlobObject b && !b.isZombie()) {
+                int rc = b.store.journalDelete(b); // durable before anyone sees it gone
+                if (rc < 0) return rc;
+            }
             objects.zombify(ref.object);
         }
+        // val[0..5]: the segments to unmap (a blob may have had several mapping generations)
         long[] unmap = objects.removeReference(s, ref);
         if (unmap.length > 0) {
             cqeFlags |= D_CQE_F_UNMAP;
-            for (int i = 0; i < unmap.length && i < 2; i++) val[i] = unmap[i];
+            for (int i = 0; i < unmap.length && i < val.length; i++) val[i] = unmap[i];
         }
         return 0;
     }
@@ -243,11 +275,24 @@ public final class CallDispatcher {
         if (!ref.can(write ? D_PERM_WRITE : D_PERM_READ)) return -DIOS_EACCES;
         if (o instanceof FifoObject f) return acquireFifo(s, ref, f, len, flags, write);
         if (o instanceof ConsoleObject c) return acquireConsole(s, ref, c, len, flags, write);
-        if (!(o instanceof MemoryObject m)) return -DIOS_EOPNOTSUPP;
-        if (len < 0 || len > m.size()) return -DIOS_EINVAL;
-        if (len == 0) len = m.size();
-        if (s.buffers.size() >= s.buffers.capacity()) return -DIOS_ENOMEM;
-        int rc = m.ensureBacking(stats);
+        SegmentSource m;
+        int rc;
+        if (o instanceof MemoryObject mem) {
+            if (len < 0 || len > mem.size()) return -DIOS_EINVAL;
+            if (len == 0) len = mem.size();
+            if (s.buffers.size() >= s.buffers.capacity()) return -DIOS_ENOMEM;
+            rc = mem.ensureBacking(stats);
+            m = mem;
+        } else if (o instanceof BlobObject blob) {
+            // A read stays within the committed size; a write may reach past it (its commit grows the blob).
+            if (len < 0 || len > (write ? DIOS_MAX_OBJECT_SIZE : blob.size())) return -DIOS_EINVAL;
+            if (len == 0) len = blob.size();
+            if (s.buffers.size() >= s.buffers.capacity()) return -DIOS_ENOMEM;
+            rc = blob.store.ensureMapping(blob, len);
+            m = blob;
+        } else {
+            return -DIOS_EOPNOTSUPP;
+        }
         if (rc < 0) return rc;
         // The mapping's protection follows the reference: read-only references get read-only fds.
         boolean writable = ref.can(D_PERM_WRITE);
@@ -259,7 +304,7 @@ public final class CallDispatcher {
             s.delivered.put(m.segmentId(), (sent == null ? 0 : sent) | (writable ? 2 : 1));
             cqeFlags |= D_CQE_F_SEGMENT;
         }
-        Buffer b = new Buffer(ref, write, 0, len, m.generation);
+        Buffer b = new Buffer(ref, write, 0, len, m.generation());
         long id = s.buffers.add(b);
         if (id == 0) return -DIOS_ENOMEM;
         b.id = id;
@@ -269,15 +314,15 @@ public final class CallDispatcher {
         val[1] = m.segmentId();
         val[2] = 0;
         val[3] = len;
-        val[4] = m.size();
+        val[4] = m.segmentSize();
         val[5] = prot;
         return 0;
     }
 
-    private int sendSegment(TaskSession s, MemoryObject m, boolean writable, int prot) {
+    private int sendSegment(TaskSession s, SegmentSource m, boolean writable, int prot) {
         int fd = m.fdFor(writable);
         if (fd < 0) return -DIOS_ENOMEM;
-        return sendSegment(s, fd, m.segmentId(), m.size(), prot);
+        return sendSegment(s, fd, m.segmentId(), m.segmentSize(), prot);
     }
 
     /**
@@ -335,15 +380,16 @@ public final class CallDispatcher {
             return opcode == D_OP_COMMIT_WRITE ? commitConsole(s, b, len, flags) : 0;
         }
         if (o.isZombie()) return -DIOS_EIDRM;
-        if (!(o instanceof MemoryObject m)) return -DIOS_EINVAL;
+        if (!(o instanceof SegmentSource m)) return -DIOS_EINVAL; // buffers exist only on objects that map
         if (opcode == D_OP_COMMIT_WRITE) {
             if (len < 0 || len > b.length) return -DIOS_EINVAL;
-            m.generation++;
+            if (o instanceof BlobObject blob) return blob.store.commit(blob, len); // durable before 0
+            ((MemoryObject) o).generation++;
             return 0;
         }
         // commit_read: valid only if no write committed since the buffer was (re-)armed.
-        boolean stale = b.armedGeneration != m.generation;
-        b.armedGeneration = m.generation;
+        boolean stale = b.armedGeneration != m.generation();
+        b.armedGeneration = m.generation();
         return stale ? -DIOS_ESTALE : 0;
     }
 

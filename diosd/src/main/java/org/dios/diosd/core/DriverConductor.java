@@ -65,6 +65,9 @@ public final class DriverConductor implements Runnable {
     private final MemorySegment scratch = arena.allocate(64, 8);
     private final MemorySegment welcome = arena.allocate(WelcomeMessageDescriptor.SIZE, 8);
     private volatile boolean running = true;
+    /** The durable store, opened by Main while the warm-up runs; null: none (no blobs). */
+    private final java.util.concurrent.CompletableFuture<BlobStore> durable = new java.util.concurrent.CompletableFuture<>();
+    private BlobStore blobs;
     private long nextTaskId = 1;
     private long nextEpollCheck;
     private long nextHousekeeping;
@@ -126,6 +129,15 @@ public final class DriverConductor implements Runnable {
         return serving;
     }
 
+    /**
+     * Hands over the opened state directory (or null: none, or it failed and
+     * the daemon is stopping). The conductor attaches it after its warm-up and
+     * before serving the first task, so durable names resolve from the first call.
+     */
+    public void durableState(BlobStore store) {
+        durable.complete(store);
+    }
+
     /** What stopped the conductor abnormally, or null. */
     public Throwable failure() {
         return failure;
@@ -134,12 +146,24 @@ public final class DriverConductor implements Runnable {
     @Override
     public void run() {
         try {
+            // No task is served before the durable state is attached (durable names must resolve
+            // from the first call): connections wait in the listen backlog until then.
+            check(epoll.remove(listenFd), "epoll remove listen");
             long t0 = System.nanoTime();
             int cycles = warmUp(config.warmupCycles());
             if (cycles > 0) {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
             }
+            BlobStore store = durable.join();
+            if (store != null && running) {
+                store.attach(objects, stats);
+                dispatcher.blobs(store);
+                blobs = store;
+            } else if (store != null) {
+                store.close(); // stopped during start-up
+            }
+            check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
             serving = running;
             started.countDown();
             loop();
@@ -663,6 +687,7 @@ public final class DriverConductor implements Runnable {
         }
         for (int fd : pending.keySet()) LibC.close(fd);
         pending.clear();
+        if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
         epoll.close();
         LibC.close(stopFd);
     }

@@ -17,7 +17,7 @@ import org.dios.diosd.sys.LibC;
  * writing through /proc/self/fd unless it owns the inode (see
  * docs/ARCHITECTURE.md, "Read-only references").
  */
-public final class MemoryObject extends DObject {
+public final class MemoryObject extends DObject implements SegmentSource {
     private final long size;
     private int rwFd = -1;
     private int roFd = -1;
@@ -35,10 +35,17 @@ public final class MemoryObject extends DObject {
     }
 
     /** The segment id tasks see: the object id, never reused. */
+    @Override
     public long segmentId() {
         return id;
     }
 
+    @Override
+    public long segmentSize() {
+        return size;
+    }
+
+    @Override
     public long generation() {
         return generation;
     }
@@ -80,7 +87,8 @@ public final class MemoryObject extends DObject {
     }
 
     /** fd to hand a task: read-write, or a separate O_RDONLY description. Returns fd or -errno. */
-    int fdFor(boolean writable) {
+    @Override
+    public int fdFor(boolean writable) {
         if (writable) return rwFd;
         if (roFd < 0) {
             int fd = readOnlyFd(rwFd);

@@ -129,6 +129,8 @@ public final class ObjectManager {
         if (waker != null) o.zombified(waker);
         unbind(o);
         o.free(stats);
+        // A durable blob's name held a count (its pin): unbound now, so that count goes too.
+        if (o instanceof BlobObject b && b.unpin()) dropCount(o);
     }
 
     /** Releases everything task s holds (it exited, crashed or was disconnected). */

@@ -51,6 +51,14 @@ public final class LibC {
     public static final int O_NONBLOCK = 0x800;
     public static final int O_CLOEXEC = 0x80000;
     public static final int O_DIRECTORY = 0x10000;
+    public static final int O_CREAT = 0x40;
+    public static final int O_EXCL = 0x80;
+    public static final int O_NOFOLLOW = 0x20000;
+    public static final int SEEK_END = 2;
+    public static final int EEXIST = 17;
+    public static final int ENOSPC = 28;
+    public static final int EDQUOT = 122;
+    public static final int EOPNOTSUPP = 95;
 
     public static final int EFD_NONBLOCK = O_NONBLOCK;
     public static final int EFD_CLOEXEC = O_CLOEXEC;
@@ -138,6 +146,10 @@ public final class LibC {
     private static final MethodHandle POLL = fn("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MEMFD_CREATE = fn("memfd_create", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = fn("ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle FDATASYNC = fn("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle FALLOCATE = fn("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle LSEEK = fn("lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FCNTL = fn("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
             Linker.Option.firstVariadicArg(2));
     private static final MethodHandle OPEN = fn("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
@@ -272,6 +284,24 @@ public final class LibC {
     public static int ftruncate(int fd, long len) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) FTRUNCATE.invokeExact(c, fd, len), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** Data (and the metadata needed to read it, such as the size) to stable storage. 0 or -errno. */
+    public static int fdatasync(int fd) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) FDATASYNC.invokeExact(c, fd), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** Allocates disk blocks for [off, off+len) (mode 0: may extend the file). 0 or -errno. */
+    public static int fallocate(int fd, int mode, long off, long len) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) FALLOCATE.invokeExact(c, fd, mode, off, len), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** The new offset, or -errno. With (0, SEEK_END): the file's current size. */
+    public static long lseek(int fd, long off, int whence) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((long) LSEEK.invokeExact(c, fd, off, whence), c); } catch (Throwable t) { throw wrap(t); }
     }
 
     public static int fcntl(int fd, int cmd, int arg) {

@@ -259,4 +259,56 @@ class CallDispatcherTest {
         a.region.set(JAVA_LONG, DIOS_REGION_ARGS_OFFSET, 12345L);
         assertEquals(-DIOS_EBADF, run(a), "not a reference");
     }
+
+    @Test
+    void blobsNeedAStateDirectory() {
+        assertEquals(-DIOS_EOPNOTSUPP, create(a, D_OBJ_BLOB, 4096, 0, null), "no store attached");
+    }
+
+    @Test
+    void blobCreateLookupAndZombify(@org.junit.jupiter.api.io.TempDir java.nio.file.Path state) throws Exception {
+        try (BlobStore store = BlobStore.open(state)) {
+            store.attach(om, stats);
+            d.blobs(store);
+            assertEquals(-DIOS_EINVAL, create(a, D_OBJ_BLOB, -1, 0, null));
+            assertEquals(-DIOS_EINVAL, create(a, D_OBJ_BLOB, DIOS_MAX_OBJECT_SIZE + 1, 0, null));
+            // no size argument (arg == NULL): an empty blob
+            MemorySegment e = sqe(a, D_OP_CREATE);
+            e.set(JAVA_INT, SqeDescriptor.OBJ_TYPE_OFFSET, D_OBJ_BLOB);
+            assertEquals(0, run(a));
+            long anon = val(a, 0);
+            assertEquals(0, onRef(a, D_OP_REF_INFO, anon, 0));
+            assertEquals(D_OBJ_BLOB, val(a, 0));
+            assertEquals(0, val(a, 2), "empty");
+            assertEquals(D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE, val(a, 1));
+
+            Name n = Name.fromString("blob");
+            long objects0 = stats.objects;
+            long ra = create(a, D_OBJ_BLOB, 123, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n);
+            assertTrue(ra > 0);
+            assertEquals(-DIOS_EEXIST, create(b, D_OBJ_BLOB, 1, D_CREATE_NAMED | D_CREATE_NAME_GIVEN, n));
+            assertEquals(0, onRef(a, D_OP_REF_INFO, ra, 0));
+            assertEquals(123, val(a, 2));
+            assertEquals(D_REF_STATE_NAMED, val(a, 3) & D_REF_STATE_NAMED);
+            assertEquals(0, onRef(a, D_OP_DELETE, ra, 0));
+            assertEquals(objects0 + 1, stats.objects, "the name holds a durable blob without references");
+
+            assertEquals(0, lookup(b, n, D_LOOKUP_READONLY));
+            long ro = val(b, 0);
+            assertEquals(0, onRef(b, D_OP_REF_INFO, ro, 0));
+            assertEquals(D_PERM_READ, val(b, 1));
+            assertEquals(-DIOS_EACCES, onRef(b, D_OP_DELETE, ro, D_DELETE_ZOMBIFY));
+            assertEquals(0, lookup(b, n, 0));
+            long rw = val(b, 0);
+            assertEquals(0, onRef(b, D_OP_REF_INFO, rw, 0));
+            assertEquals(D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE, val(b, 1),
+                    "a durable blob outlives its creator's reference: the name lets one delete it");
+            assertEquals(0, onRef(b, D_OP_DELETE, rw, D_DELETE_ZOMBIFY));
+            assertEquals(-DIOS_ENOENT, lookup(a, n, 0));
+            assertEquals(-DIOS_EIDRM, onRef(b, D_OP_ACQUIRE_READ, ro, 0));
+            assertEquals(objects0 + 1, stats.objects, "the read-only reference still holds the zombie");
+            assertEquals(0, onRef(b, D_OP_DELETE, ro, 0));
+            assertEquals(objects0, stats.objects);
+        }
+    }
 }

@@ -1,0 +1,162 @@
+package org.dios.diosd.core;
+
+import java.util.HashMap;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.sys.LibC;
+
+/**
+ * D_OBJ_BLOB: a durable byte object whose data is a file in the state
+ * directory ({@code blobs/<id>.blob}) that tasks map. The daemon never maps it
+ * and never copies its bytes: it creates, sizes, fsyncs and unlinks the file,
+ * so a task that truncates the file can make other tasks' mappings fault, but
+ * never the daemon (see docs/ARCHITECTURE.md, "Blobs").
+ *
+ * <p>{@link #size} is the committed size: what a reader may acquire, what
+ * survives a restart. The file is kept at {@link #capacity} bytes, at least
+ * the size, rounded up to a power of two (64 KiB at least), so a blob that
+ * grows by small writes changes its mapping only log2 times. Each capacity is
+ * a new mapping <em>generation</em> with its own segment id: the shim caches
+ * mappings by segment id, and a new id guarantees it never reuses a mapping of
+ * the old, shorter length. Buffers acquired from an older generation stay
+ * valid (they map the same file pages).
+ *
+ * <p>A blob with a name is <em>durable</em>: its creation, size changes and
+ * deletion are journaled, its commits are fdatasync'ed, and the name table
+ * holds one count on it (the pin), so it outlives every reference and every
+ * daemon restart until it is zombified. An anonymous blob is a scratch file
+ * that dies with its last reference and is never journaled or synced: nothing
+ * could find it after a restart.
+ */
+public final class BlobObject extends DObject implements SegmentSource {
+    final BlobStore store;
+    final long blobId;
+    final String fileName;
+    final long createdMillis;
+    /** Committed bytes. */
+    long size;
+    /** File length the daemon keeps (>= size); the current mapping's size. */
+    long capacity;
+    /** Every segment id this blob has had, oldest first (at most ~25: one per power of two). */
+    private long[] segments = new long[4];
+    private int segmentCount;
+    int rwFd = -1;
+    private int roFd = -1;
+    long generation;
+    /** CREATE is in the journal. */
+    boolean durable;
+    /** The name table holds a count (durable blobs, until zombified). */
+    boolean pinned;
+    /** DELETE is in the journal. */
+    boolean deletionJournaled;
+
+    BlobObject(long id, long ownerTask, BlobStore store, long blobId, String fileName, long createdMillis, long size) {
+        super(id, Abi.D_OBJ_BLOB, ownerTask);
+        this.store = store;
+        this.blobId = blobId;
+        this.fileName = fileName;
+        this.createdMillis = createdMillis;
+        this.size = size;
+    }
+
+    public long blobId() {
+        return blobId;
+    }
+
+    public String fileName() {
+        return fileName;
+    }
+
+    public boolean durable() {
+        return durable;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    public long capacity() {
+        return capacity;
+    }
+
+    @Override
+    public long segmentId() {
+        return segmentCount == 0 ? 0 : segments[segmentCount - 1];
+    }
+
+    @Override
+    public long segmentSize() {
+        return capacity;
+    }
+
+    @Override
+    public long generation() {
+        return generation;
+    }
+
+    /** Starts a new mapping generation under segment id seg. */
+    void newSegment(long seg) {
+        if (segmentCount == segments.length) segments = java.util.Arrays.copyOf(segments, segmentCount * 2);
+        segments[segmentCount++] = seg;
+    }
+
+    /**
+     * The task whose delivered segments these are holds no more references to
+     * this blob: forgets every generation it was sent, and writes up to
+     * out.length of their ids, newest first, for the shim to unmap. Returns how
+     * many it wrote. (Older generations beyond that stay mapped in the task
+     * until it exits: address space only, the pages are the file's.)
+     */
+    /** Every mapping generation a task may have been sent, newest first. */
+    @Override
+    long[] segmentIds(TaskSession s) {
+        long[] out = new long[segmentCount];
+        for (int i = 0; i < segmentCount; i++) out[i] = segments[segmentCount - 1 - i];
+        return out;
+    }
+
+        return n;
+    }
+
+    @Override
+    public int fdFor(boolean writable) {
+        if (writable) return rwFd;
+        if (roFd < 0) {
+            // A separate open file description, read-only: its mapping cannot be made writable.
+            int fd = LibC.open("/proc/self/fd/" + rwFd, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+            if (fd < 0) return fd;
+            roFd = fd;
+        }
+        return roFd;
+    }
+
+    /** Closes both fds (the file stays). */
+    void closeFds() {
+        LibC.close(rwFd);
+        LibC.close(roFd);
+        rwFd = -1;
+        roFd = -1;
+    }
+
+    boolean unpin() {
+        if (!pinned) return false;
+        pinned = false;
+        return true;
+    }
+
+    @Override
+    protected void freeResources(Stats stats) {
+        store.dispose(this, stats);
+    }
+
+    @Override
+    public int readiness() {
+        return Abi.D_REF_STATE_READABLE | Abi.D_REF_STATE_WRITABLE;
+    }
+
+    @Override
+    public String toString() {
+        return "blob " + blobId + " (" + fileName + ", " + size + " bytes" + (durable ? ", durable" : "") + ")";
+    }
+}
