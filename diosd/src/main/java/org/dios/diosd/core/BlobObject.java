@@ -1,6 +1,5 @@
 package org.dios.diosd.core;
 
-import java.util.HashMap;
 
 import org.dios.abi.Abi;
 import org.dios.diosd.sys.LibC;
@@ -102,21 +101,17 @@ public final class BlobObject extends DObject implements SegmentSource {
     }
 
     /**
-     * The task whose delivered segments these are holds no more references to
-     * this blob: forgets every generation it was sent, and writes up to
-     * out.length of their ids, newest first, for the shim to unmap. Returns how
-     * many it wrote. (Older generations beyond that stay mapped in the task
-     * until it exits: address space only, the pages are the file's.)
+     * Every mapping generation a task may have been sent, newest first. When a
+     * task's last reference goes it forgets all of them; the delete
+     * completion names the first six for the shim to unmap (older ones stay
+     * mapped in the task until it exits: address space only, the pages are
+     * the file's).
      */
-    /** Every mapping generation a task may have been sent, newest first. */
     @Override
     long[] segmentIds(TaskSession s) {
         long[] out = new long[segmentCount];
         for (int i = 0; i < segmentCount; i++) out[i] = segments[segmentCount - 1 - i];
         return out;
-    }
-
-        return n;
     }
 
     @Override
