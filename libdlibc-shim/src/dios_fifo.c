@@ -37,7 +37,8 @@
 #include <linux/futex.h>
 
 #define FIFO_TABLE_MIN  64u
-#define FIFO_SPIN_FLOOR 1000ull         /* ns: an end that keeps parking still spins this long */
+#define FIFO_SPIN_FLOOR 1000ull         /* ns: an end whose waits are long still spins this long */
+#define FIFO_SPIN_WORTH 10000ull        /* ns: waits longer than this are cheaper slept than spun */
 
 struct fifo_end {
 	uint64_t ref_id;                /* 0: empty slot */
@@ -48,7 +49,8 @@ struct fifo_end {
 	uint32_t pad;
 	uint64_t pos;                   /* reader: head; writer: tail (ours; ctl has the published copy) */
 	struct dios_bufrec *rec;        /* the buffer that is out, or NULL */
-	uint64_t spin_ns;               /* adaptive spin before parking */
+	uint64_t spin_ns;               /* adaptive spin before sleeping */
+	uint64_t wait_avg_ns;           /* moving average of how long waits took */
 };
 
 pthread_mutex_t dios__fifo_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -386,14 +388,17 @@ int dios__fifo_begin(struct dios_req *q)
 			rc = buffer_op(e, q, &notify);
 		if (rc == 0 && is_acquire && q->wait_t0) {
 			/* adaptive spin, as for the ring: could a spin of DIOS_SPIN_NS have caught it? */
-			if (dios__now_ns() - q->wait_t0 < g_dios.spin_ns) {
-				uint64_t b = e->spin_ns * 2 + 1000;
-				e->spin_ns = b < g_dios.spin_ns ? b : g_dios.spin_ns;
-			} else {
-				e->spin_ns /= 2;
-				if (e->spin_ns < FIFO_SPIN_FLOOR)
-					e->spin_ns = FIFO_SPIN_FLOOR;
-			}
+			/*
+			 * Spin about as long as waits usually take, when they are
+			 * short; when they are long (the other end is descheduled, or
+			 * slow), a futex sleep costs less than the spin and leaves the
+			 * CPU to the other end.
+			 */
+			uint64_t w = dios__now_ns() - q->wait_t0;
+			e->wait_avg_ns = e->wait_avg_ns ? (e->wait_avg_ns * 3 + w) / 4 : w;
+			uint64_t b = e->wait_avg_ns <= FIFO_SPIN_WORTH ? 2 * e->wait_avg_ns + FIFO_SPIN_FLOOR
+								      : FIFO_SPIN_FLOOR;
+			e->spin_ns = b < g_dios.spin_ns ? b : g_dios.spin_ns;
 		}
 		if (rc != WOULD_WAIT) {
 			pthread_mutex_unlock(&dios__fifo_lock);
