@@ -43,9 +43,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+// Long warm-up: the first calls run FFM accessors and the DRBG of random names
+// interpreted (milliseconds, then microseconds per call for some seconds).
+@Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC"})
 public class RingCodecBench {
     private static final long SLOT_NOP = sqeOffset(0);
     private static final long SLOT_LOOKUP = sqeOffset(1);
