@@ -10,6 +10,10 @@
  *                         most /proc/sys/fs/pipe-max-size; each metric line
  *                         says what it got.  Rounds alternate FIFO and pipe and
  *                         go through every size; the median round is reported.
+ *   work_<size>_floor     the same work with no transfer at all: one thread
+ *                         fills each message and sums it, in a ring of the
+ *                         FIFO's capacity.  What the work itself costs, to
+ *                         read both throughputs against.
  *   fifo_rtt_8 / pipe_rtt_8
  *                         8-byte ping-pong round trip between two processes
  *                         (two FIFOs / two pipes).
@@ -18,6 +22,11 @@
  *                         over 1 or 1,000 FIFOs (the child writes to the last).
  *
  * Prints "metric" lines (throughput) and "result" lines (latency, µs).
+ *
+ *   bench_fifo [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]
+ * --size runs the throughput of that message size only, and no latency part;
+ * --only then runs one of the three: a steady load to profile
+ * (perf/profile --tool perf bench_fifo --size 64k --only fifo).
  */
 #define _GNU_SOURCE
 #include "bench_common.h"
@@ -218,6 +227,25 @@ static double pipe_throughput(uint64_t msg, long *size, uint64_t msgs)
 	return (double)got / secs / 1e6;
 }
 
+/* The work alone: fill each message and sum it in one thread, in a ring of cap bytes. */
+static double work_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
+{
+	char *ring = alloc_msg(cap);
+	memset(ring, 0, cap);   /* fault it in, as a FIFO's pages are after its first lap */
+	uint64_t t0 = bench_now_ns(), sink = 0, off = 0;
+	for (uint64_t m = 0; m < msgs; m++) {
+		memset(ring + off, (int)(m & 0xff), msg);
+		__asm__ volatile("" ::: "memory");   /* the fill happens: the sum reads memory */
+		sink += sum_bytes(ring + off, msg);
+		off = off + 2 * msg > cap ? 0 : off + msg;
+	}
+	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	free(ring);
+	if (sink != expected_sum(msg, msgs))
+		die("work floor: wrong sum (%llu-byte messages)", (unsigned long long)msg);
+	return (double)(msgs * msg) / secs / 1e6;
+}
+
 /* ---- latency --------------------------------------------------------------- */
 
 static void fifo_put8(dios_ref_t *w, uint64_t v)
@@ -352,7 +380,35 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	quick = bench_parse_quick(argc, argv);
+	const char *only = NULL;   /* --size: that throughput only */
+	const char *side = NULL;   /* --only: fifo, pipe or work */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			side = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (side && (!only || (strcmp(side, "fifo") && strcmp(side, "pipe") && strcmp(side, "work")))) {
+		fprintf(stderr, "bench_fifo: --only takes fifo, pipe or work, and needs --size\n");
+		return 2;
+	}
+	const int run_fifo = !side || !strcmp(side, "fifo"), run_pipe = !side || !strcmp(side, "pipe"),
+		  run_work = !side || !strcmp(side, "work");
+	if (only) {
+		size_t i = 0;
+		while (i < NSIZES && strcmp(SIZES[i].tag, only))
+			i++;
+		if (i == NSIZES) {
+			fprintf(stderr, "bench_fifo: no message size '%s' (4k, 16k, 64k, 256k, 1m, 4m)\n", only);
+			return 2;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	must(dios_nop(0), "dios_nop (is diosd running? DIOS_SOCKET)");
 	printf("info timer_overhead_ns=%.0f\n", timer_overhead_ns());
@@ -366,37 +422,59 @@ int main(int argc, char **argv)
 	int rounds = quick ? 1 : 5;
 	uint64_t bytes = quick ? 16 * MiB : 1024 * MiB;   /* per size, per round, per side */
 	long pmax = pipe_max_size();
-	double f[NSIZES][MAX_ROUNDS], p[NSIZES][MAX_ROUNDS];
+	double f[NSIZES][MAX_ROUNDS], p[NSIZES][MAX_ROUNDS], w[NSIZES][MAX_ROUNDS];
 	long psize[NSIZES];
-	fifo_throughput("tpwarm", 64 * KiB, fifo_capacity(64 * KiB), quick ? 64 : 2048);  /* daemon JIT, page faults */
+	if (run_fifo)   /* daemon JIT, page faults */
+		fifo_throughput("tpwarm", 64 * KiB, fifo_capacity(64 * KiB), quick ? 64 : 2048);
 	for (int r = 0; r < rounds; r++) {
 		for (size_t k = 0; k < NSIZES; k++) {
 			size_t i = (k + (size_t)r) % NSIZES;
+			if (only && strcmp(SIZES[i].tag, only))
+				continue;
 			uint64_t msg = SIZES[i].msg, cap = fifo_capacity(msg), msgs = bytes / msg;
 			char label[32];
 			snprintf(label, sizeof label, "tp%d-%s", r, SIZES[i].tag);
 			psize[i] = pmax > 0 && (uint64_t)pmax < cap ? pmax : (long)cap;
+			f[i][r] = p[i][r] = w[i][r] = 0;
 			if ((r + (int)k) % 2 == 0) {
-				f[i][r] = fifo_throughput(label, msg, cap, msgs);
-				p[i][r] = pipe_throughput(msg, &psize[i], msgs);
+				if (run_fifo)
+					f[i][r] = fifo_throughput(label, msg, cap, msgs);
+				if (run_pipe)
+					p[i][r] = pipe_throughput(msg, &psize[i], msgs);
 			} else {
-				p[i][r] = pipe_throughput(msg, &psize[i], msgs);
-				f[i][r] = fifo_throughput(label, msg, cap, msgs);
+				if (run_pipe)
+					p[i][r] = pipe_throughput(msg, &psize[i], msgs);
+				if (run_fifo)
+					f[i][r] = fifo_throughput(label, msg, cap, msgs);
 			}
-			fprintf(stderr, "round %d, %s messages: FIFO %.0f MB/s, pipe %.0f MB/s\n", r, SIZES[i].tag, f[i][r],
-				p[i][r]);
+			if (run_work)
+				w[i][r] = work_floor(msg, cap, msgs);
+			fprintf(stderr, "round %d, %s messages: FIFO %.0f MB/s, pipe %.0f MB/s, work alone %.0f MB/s\n", r,
+				SIZES[i].tag, f[i][r], p[i][r], w[i][r]);
 		}
 	}
 	for (size_t i = 0; i < NSIZES; i++) {
+		if (only && strcmp(SIZES[i].tag, only))
+			continue;
 		qsort(f[i], (size_t)rounds, sizeof f[i][0], cmp_double);
 		qsort(p[i], (size_t)rounds, sizeof p[i][0], cmp_double);
-		printf("metric name=fifo_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
+		qsort(w[i], (size_t)rounds, sizeof w[i][0], cmp_double);
+		if (run_fifo)
+			printf("metric name=fifo_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
 		       SIZES[i].tag, f[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
 		       (unsigned long long)fifo_capacity(SIZES[i].msg));
-		printf("metric name=pipe_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu pipe_size=%ld pipe_max_size=%ld\n",
+		if (run_pipe)
+			printf("metric name=pipe_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu pipe_size=%ld pipe_max_size=%ld\n",
 		       SIZES[i].tag, p[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
 		       psize[i], pmax);
+		if (run_work)
+			printf("metric name=work_%s_floor unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
+			       SIZES[i].tag, w[i][rounds / 2], rounds, (unsigned long long)bytes,
+			       (unsigned long long)SIZES[i].msg, (unsigned long long)fifo_capacity(SIZES[i].msg));
 	}
+
+	if (only)
+		return 0;
 
 	/* latency: alternate in rounds too */
 	int n = quick ? 2000 : 20000, warm = quick ? 500 : 5000, lr = quick ? 1 : 3;
