@@ -10,6 +10,7 @@
 #define BENCH_COMMON_H
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,12 +84,54 @@ static inline struct summary series_summary(struct series *s)
 	return r;
 }
 
-/* machine-readable line, then the human table row */
+/*
+ * The distribution behind a result line, for plots (perf/plot): when
+ * $DIOS_PERF_SAMPLES names a directory, writes <dir>/<name>.pct with the
+ * nearest-rank sample at each percentile of a grid, from the minimum (0) to
+ * the maximum (100): every 0.5 up to 99, then ten steps per decade of
+ * 100 - p (99.21, 99.37 ... 99.9 ... 99.99 ...) while a sample lies beyond.  The samples must be
+ * sorted (series_summary does it).  A directory that cannot be written is a
+ * failure: whoever set the variable wants the files.
+ */
+static inline void series_dump(const struct series *s)
+{
+	const char *dir = getenv("DIOS_PERF_SAMPLES");
+	if (!dir || !*dir || !s->n)
+		return;
+	char path[4096];
+	if (snprintf(path, sizeof path, "%s/%s.pct", dir, s->name) >= (int)sizeof path) {
+		fprintf(stderr, "benchmark failed: samples path too long\n");
+		exit(1);
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		fprintf(stderr, "benchmark failed: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "# %s: %s\n# n=%zu unit=us: percentile, nearest-rank sample (microseconds)\n", s->name, s->what, s->n);
+	for (int i = 0; i <= 198; i++)
+		fprintf(f, "%.4f %.3f\n", i * 0.5, pct(s->ns, s->n, i / 200.0) / 1000.0);
+	/* the tail: 100 - p = 1, 10^-0.1, 10^-0.2 ... while at least one sample lies beyond */
+	for (int k = 1;; k++) {
+		double miss = pow(10.0, -k / 10.0) / 100.0;   /* fraction of samples above p */
+		if (miss * (double)s->n < 1.0)
+			break;
+		fprintf(f, "%.4f %.3f\n", 100.0 * (1.0 - miss), pct(s->ns, s->n, 1.0 - miss) / 1000.0);
+	}
+	fprintf(f, "%.4f %.3f\n", 100.0, s->ns[s->n - 1] / 1000.0);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "benchmark failed: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+/* machine-readable line, then the human table row; the distribution to $DIOS_PERF_SAMPLES */
 static inline void report(struct series *all, int count)
 {
 	struct summary sum[32];
 	for (int i = 0; i < count && i < 32; i++) {
 		sum[i] = series_summary(&all[i]);
+		series_dump(&all[i]);
 		printf("result name=%s unit=us p50=%.3f p99=%.3f max=%.3f n=%zu\n",
 		       all[i].name, sum[i].p50, sum[i].p99, sum[i].max, sum[i].n);
 	}

@@ -1,10 +1,19 @@
 /*
  * bench_fifo - DIOS FIFOs against Linux pipes, side by side in one run.
  *
- *   fifo_64k / pipe_64k   throughput of 64 KiB messages between two processes;
- *                         the writer fills every byte of each message, the
- *                         reader sums every byte.  FIFO capacity and pipe size
- *                         are both 1 MiB (F_SETPIPE_SZ).  Rounds alternate.
+ *   fifo_<size>_throughput / pipe_<size>_throughput
+ *                         throughput of messages of 4 KiB, 16 KiB, 64 KiB,
+ *                         256 KiB, 1 MiB and 4 MiB between two processes; the
+ *                         writer fills every byte of each message, the reader
+ *                         sums every byte.  FIFO capacity: max(1 MiB, 4 x the
+ *                         message).  Pipe size (F_SETPIPE_SZ): the same, at
+ *                         most /proc/sys/fs/pipe-max-size; each metric line
+ *                         says what it got.  Rounds alternate FIFO and pipe and
+ *                         go through every size; the median round is reported.
+ *   work_<size>_floor     the same work with no transfer at all: one thread
+ *                         fills each message and sums it, in a ring of the
+ *                         FIFO's capacity.  What the work itself costs, to
+ *                         read both throughputs against.
  *   fifo_rtt_8 / pipe_rtt_8
  *                         8-byte ping-pong round trip between two processes
  *                         (two FIFOs / two pipes).
@@ -13,6 +22,11 @@
  *                         over 1 or 1,000 FIFOs (the child writes to the last).
  *
  * Prints "metric" lines (throughput) and "result" lines (latency, µs).
+ *
+ *   bench_fifo [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]
+ * --size runs the throughput of that message size only, and no latency part;
+ * --only then runs one of the three: a steady load to profile
+ * (perf/profile --tool perf bench_fifo --size 64k --only fifo).
  */
 #define _GNU_SOURCE
 #include "bench_common.h"
@@ -24,9 +38,15 @@
 
 #include <dios/dios.h>
 
-#define MSG      (64u * 1024)
-#define CAP      (1u << 20)
+#define KiB      1024ull
+#define MiB      (1024ull * 1024)
+#define CAP_MIN  MiB            /* FIFO capacity / pipe size at least this */
 #define SEL_MAX  1000
+
+static const struct { uint64_t msg; const char *tag; } SIZES[] = {
+	{ 4 * KiB, "4k" }, { 16 * KiB, "16k" }, { 64 * KiB, "64k" }, { 256 * KiB, "256k" }, { MiB, "1m" }, { 4 * MiB, "4m" },
+};
+#define NSIZES   (sizeof SIZES / sizeof SIZES[0])
 
 static int quick;
 
@@ -55,6 +75,15 @@ static uint64_t sum_bytes(const void *p, size_t len)
 	return s;
 }
 
+/* What the reader's sum must come to: message m is filled with the byte m & 0xff. */
+static uint64_t expected_sum(uint64_t msg, uint64_t msgs)
+{
+	uint64_t bytes = 0;
+	for (uint64_t m = 0; m < msgs; m++)
+		bytes += m & 0xff;
+	return bytes * (msg / 8) * 0x0101010101010101ull;
+}
+
 static void reap(pid_t pid)
 {
 	int st;
@@ -64,21 +93,46 @@ static void reap(pid_t pid)
 
 /* ---- throughput ------------------------------------------------------------ */
 
-static double fifo_throughput(int round, uint64_t msgs)
+/* Room for four messages, and never less than 1 MiB (what a 64 KiB test always had). */
+static uint64_t fifo_capacity(uint64_t msg)
 {
-	char label[32];
-	snprintf(label, sizeof label, "tp%d", round);
-	dios_ref_t *rd = fifo_named(label, 0, CAP, 1);
+	uint64_t c = 4 * msg < CAP_MIN ? CAP_MIN : 4 * msg;
+	return c > DIOS_FIFO_MAX_CAPACITY ? DIOS_FIFO_MAX_CAPACITY : c;
+}
+
+static long pipe_max_size(void)
+{
+	long v = -1;
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static void *alloc_msg(uint64_t len)
+{
+	void *p = aligned_alloc(4096, len);
+	if (!p)
+		die("out of memory for a %llu-byte message", (unsigned long long)len);
+	return p;
+}
+
+static double fifo_throughput(const char *label, uint64_t msg, uint64_t cap, uint64_t msgs)
+{
+	dios_ref_t *rd = fifo_named(label, 0, cap, 1);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
-		dios_ref_t *w = fifo_named(label, 0, CAP, 0);
+		dios_ref_t *w = fifo_named(label, 0, cap, 0);
 		for (uint64_t m = 0; m < msgs; m++) {
 			dios_iovec_t *iov;
-			must(dios_acquire_write(0, w, MSG, &iov), "acquire_write");
-			memset(iov->buf, (int)(m & 0xff), MSG);
-			must(dios_commit_write(0, w, MSG, iov), "commit_write");
+			must(dios_acquire_write(0, w, msg, &iov), "acquire_write");
+			memset(iov->buf, (int)(m & 0xff), msg);
+			must(dios_commit_write(0, w, msg, iov), "commit_write");
 			must(dios_release_write(0, w, iov), "release_write");
 		}
 		must(dios_delete(0, w), "delete");
@@ -87,7 +141,7 @@ static double fifo_throughput(int round, uint64_t msgs)
 	uint64_t t0 = bench_now_ns(), got = 0, sink = 0;
 	for (;;) {
 		dios_iovec_t *iov;
-		int r = dios_acquire_read(0, rd, MSG, &iov);
+		int r = dios_acquire_read(0, rd, msg, &iov);
 		if (r == -EPIPE)
 			break;
 		must(r, "acquire_read");
@@ -98,10 +152,10 @@ static double fifo_throughput(int round, uint64_t msgs)
 	double secs = (double)(bench_now_ns() - t0) / 1e9;
 	reap(pid);
 	must(dios_delete(0, rd), "delete");
-	if (got != msgs * MSG)
-		die("FIFO moved %llu bytes, expected %llu", (unsigned long long)got, (unsigned long long)(msgs * MSG));
-	if (sink == 1)
-		printf("#");            /* keep the sum alive */
+	if (got != msgs * msg)
+		die("FIFO moved %llu bytes, expected %llu", (unsigned long long)got, (unsigned long long)(msgs * msg));
+	if (sink != expected_sum(msg, msgs))
+		die("FIFO data: the reader's sum is wrong (%llu-byte messages)", (unsigned long long)msg);
 	return (double)got / secs / 1e6;
 }
 
@@ -122,25 +176,28 @@ static size_t read_full(int fd, void *buf, size_t len)
 	return n;
 }
 
-static double pipe_throughput(uint64_t msgs)
+/* *size: wanted pipe size in, the size F_SETPIPE_SZ gave out */
+static double pipe_throughput(uint64_t msg, long *size, uint64_t msgs)
 {
 	int p[2];
 	if (pipe(p))
 		die("pipe");
-	if (fcntl(p[1], F_SETPIPE_SZ, CAP) < 0)
-		die("F_SETPIPE_SZ %u: %s", CAP, strerror(errno));
-	static char rbuf[MSG] __attribute__((aligned(64)));
+	int got_size = fcntl(p[1], F_SETPIPE_SZ, (int)*size);
+	if (got_size < 0)
+		die("F_SETPIPE_SZ %ld: %s", *size, strerror(errno));
+	*size = got_size;
+	char *rbuf = alloc_msg(msg);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
 		close(p[0]);
-		static char wbuf[MSG] __attribute__((aligned(64)));
+		char *wbuf = alloc_msg(msg);
 		for (uint64_t m = 0; m < msgs; m++) {
-			memset(wbuf, (int)(m & 0xff), MSG);
+			memset(wbuf, (int)(m & 0xff), msg);
 			size_t off = 0;
-			while (off < MSG) {
-				ssize_t r = write(p[1], wbuf + off, MSG - off);
+			while (off < msg) {
+				ssize_t r = write(p[1], wbuf + off, msg - off);
 				if (r < 0 && errno == EINTR)
 					continue;
 				if (r <= 0)
@@ -153,7 +210,7 @@ static double pipe_throughput(uint64_t msgs)
 	close(p[1]);
 	uint64_t t0 = bench_now_ns(), got = 0, sink = 0;
 	for (;;) {
-		size_t n = read_full(p[0], rbuf, MSG);
+		size_t n = read_full(p[0], rbuf, msg);
 		if (n == 0)
 			break;
 		sink += sum_bytes(rbuf, n);
@@ -161,12 +218,32 @@ static double pipe_throughput(uint64_t msgs)
 	}
 	double secs = (double)(bench_now_ns() - t0) / 1e9;
 	close(p[0]);
+	free(rbuf);
 	reap(pid);
-	if (got != msgs * MSG)
-		die("pipe moved %llu bytes", (unsigned long long)got);
-	if (sink == 1)
-		printf("#");
+	if (got != msgs * msg)
+		die("pipe moved %llu bytes, expected %llu", (unsigned long long)got, (unsigned long long)(msgs * msg));
+	if (sink != expected_sum(msg, msgs))
+		die("pipe data: the reader's sum is wrong (%llu-byte messages)", (unsigned long long)msg);
 	return (double)got / secs / 1e6;
+}
+
+/* The work alone: fill each message and sum it in one thread, in a ring of cap bytes. */
+static double work_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
+{
+	char *ring = alloc_msg(cap);
+	memset(ring, 0, cap);   /* fault it in, as a FIFO's pages are after its first lap */
+	uint64_t t0 = bench_now_ns(), sink = 0, off = 0;
+	for (uint64_t m = 0; m < msgs; m++) {
+		memset(ring + off, (int)(m & 0xff), msg);
+		__asm__ volatile("" ::: "memory");   /* the fill happens: the sum reads memory */
+		sink += sum_bytes(ring + off, msg);
+		off = off + 2 * msg > cap ? 0 : off + msg;
+	}
+	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	free(ring);
+	if (sink != expected_sum(msg, msgs))
+		die("work floor: wrong sum (%llu-byte messages)", (unsigned long long)msg);
+	return (double)(msgs * msg) / secs / 1e6;
 }
 
 /* ---- latency --------------------------------------------------------------- */
@@ -303,27 +380,101 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	quick = bench_parse_quick(argc, argv);
+	const char *only = NULL;   /* --size: that throughput only */
+	const char *side = NULL;   /* --only: fifo, pipe or work */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = 1;
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			only = argv[++i];
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			side = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]\n", argv[0]);
+			return 2;
+		}
+	}
+	if (side && (!only || (strcmp(side, "fifo") && strcmp(side, "pipe") && strcmp(side, "work")))) {
+		fprintf(stderr, "bench_fifo: --only takes fifo, pipe or work, and needs --size\n");
+		return 2;
+	}
+	const int run_fifo = !side || !strcmp(side, "fifo"), run_pipe = !side || !strcmp(side, "pipe"),
+		  run_work = !side || !strcmp(side, "work");
+	if (only) {
+		size_t i = 0;
+		while (i < NSIZES && strcmp(SIZES[i].tag, only))
+			i++;
+		if (i == NSIZES) {
+			fprintf(stderr, "bench_fifo: no message size '%s' (4k, 16k, 64k, 256k, 1m, 4m)\n", only);
+			return 2;
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	must(dios_nop(0), "dios_nop (is diosd running? DIOS_SOCKET)");
 	printf("info timer_overhead_ns=%.0f\n", timer_overhead_ns());
 
-	/* throughput: alternate FIFO and pipe rounds; report the median of each */
+	/*
+	 * Throughput against message size.  Each round goes through every size
+	 * (starting one further each round), and within a size alternates which
+	 * of FIFO and pipe goes first; the median round of each is reported.
+	 */
+	enum { MAX_ROUNDS = 9 };
 	int rounds = quick ? 1 : 5;
-	uint64_t msgs = quick ? 256 : 16384;    /* 16 MiB / 1 GiB per round */
-	double f[8], p[8];
-	fifo_throughput(99, quick ? 64 : 2048);  /* warm-up: daemon JIT, page faults */
+	uint64_t bytes = quick ? 16 * MiB : 1024 * MiB;   /* per size, per round, per side */
+	long pmax = pipe_max_size();
+	double f[NSIZES][MAX_ROUNDS], p[NSIZES][MAX_ROUNDS], w[NSIZES][MAX_ROUNDS];
+	long psize[NSIZES];
+	if (run_fifo)   /* daemon JIT, page faults */
+		fifo_throughput("tpwarm", 64 * KiB, fifo_capacity(64 * KiB), quick ? 64 : 2048);
 	for (int r = 0; r < rounds; r++) {
-		f[r] = fifo_throughput(r, msgs);
-		p[r] = pipe_throughput(msgs);
-		fprintf(stderr, "round %d: FIFO %.0f MB/s, pipe %.0f MB/s\n", r, f[r], p[r]);
+		for (size_t k = 0; k < NSIZES; k++) {
+			size_t i = (k + (size_t)r) % NSIZES;
+			if (only && strcmp(SIZES[i].tag, only))
+				continue;
+			uint64_t msg = SIZES[i].msg, cap = fifo_capacity(msg), msgs = bytes / msg;
+			char label[32];
+			snprintf(label, sizeof label, "tp%d-%s", r, SIZES[i].tag);
+			psize[i] = pmax > 0 && (uint64_t)pmax < cap ? pmax : (long)cap;
+			f[i][r] = p[i][r] = w[i][r] = 0;
+			if ((r + (int)k) % 2 == 0) {
+				if (run_fifo)
+					f[i][r] = fifo_throughput(label, msg, cap, msgs);
+				if (run_pipe)
+					p[i][r] = pipe_throughput(msg, &psize[i], msgs);
+			} else {
+				if (run_pipe)
+					p[i][r] = pipe_throughput(msg, &psize[i], msgs);
+				if (run_fifo)
+					f[i][r] = fifo_throughput(label, msg, cap, msgs);
+			}
+			if (run_work)
+				w[i][r] = work_floor(msg, cap, msgs);
+			fprintf(stderr, "round %d, %s messages: FIFO %.0f MB/s, pipe %.0f MB/s, work alone %.0f MB/s\n", r,
+				SIZES[i].tag, f[i][r], p[i][r], w[i][r]);
+		}
 	}
-	qsort(f, (size_t)rounds, sizeof f[0], cmp_double);
-	qsort(p, (size_t)rounds, sizeof p[0], cmp_double);
-	printf("metric name=fifo_64k_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu\n", f[rounds / 2], rounds,
-	       (unsigned long long)(msgs * MSG));
-	printf("metric name=pipe_64k_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu\n", p[rounds / 2], rounds,
-	       (unsigned long long)(msgs * MSG));
+	for (size_t i = 0; i < NSIZES; i++) {
+		if (only && strcmp(SIZES[i].tag, only))
+			continue;
+		qsort(f[i], (size_t)rounds, sizeof f[i][0], cmp_double);
+		qsort(p[i], (size_t)rounds, sizeof p[i][0], cmp_double);
+		qsort(w[i], (size_t)rounds, sizeof w[i][0], cmp_double);
+		if (run_fifo)
+			printf("metric name=fifo_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
+		       SIZES[i].tag, f[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
+		       (unsigned long long)fifo_capacity(SIZES[i].msg));
+		if (run_pipe)
+			printf("metric name=pipe_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu pipe_size=%ld pipe_max_size=%ld\n",
+		       SIZES[i].tag, p[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
+		       psize[i], pmax);
+		if (run_work)
+			printf("metric name=work_%s_floor unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
+			       SIZES[i].tag, w[i][rounds / 2], rounds, (unsigned long long)bytes,
+			       (unsigned long long)SIZES[i].msg, (unsigned long long)fifo_capacity(SIZES[i].msg));
+	}
+
+	if (only)
+		return 0;
 
 	/* latency: alternate in rounds too */
 	int n = quick ? 2000 : 20000, warm = quick ? 500 : 5000, lr = quick ? 1 : 3;

@@ -3,7 +3,12 @@
  * idle) against a pipe ping-pong between two processes and a Unix-socket RPC
  * to the same daemon.  Variants run alternately in rounds so drift affects all.
  * Also the hardware floor: a cache-line spin ping-pong between two threads
- * (what the ring costs at best on this machine's pair of CPUs).
+ * (what the ring costs at best on this machine's pair of CPUs), and the
+ * kernel's own ring: an io_uring NOP submitted and reaped through liburing
+ * (one thread, io_uring_submit_and_wait), built only when liburing-dev was
+ * found (perf/Makefile defines HAVE_LIBURING).  Without it, or when the
+ * kernel refuses io_uring, an "info skipped name=nullcall_io_uring_nop" line
+ * says why instead of its result line.
  *
  * Needs DIOS_SOCKET (perf/run sets it).  --quick: a short run for the tests.
  * Timing: clock_gettime(CLOCK_MONOTONIC) around each call (see bench_common.h).
@@ -19,6 +24,10 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 static int rpc_fd = -1;
 static int ping_w = -1, pong_r = -1;   /* parent's ends of the two pipes */
@@ -113,6 +122,51 @@ static inline void ring_nop(void)
 		die_rc("dios_nop", rc);
 }
 
+/* ---- io_uring NOP: the kernel's submission/completion ring, same thread ---- */
+
+static int uring_ok;                /* the ring is set up and the variant runs */
+static char uring_skip[200] = "liburing-dev not installed when perf/ was built (Debian: apt-get install liburing-dev, then make -C perf)";
+
+#ifdef HAVE_LIBURING
+static struct io_uring uring;
+static uint64_t uring_seq;
+
+static void uring_setup(void)
+{
+	int rc = io_uring_queue_init(8, &uring, 0);
+	if (rc < 0) {
+		/* e.g. kernel.io_uring_disabled, or a seccomp filter in a container */
+		snprintf(uring_skip, sizeof uring_skip, "io_uring_queue_init failed: %s (kernel or sandbox refuses io_uring)",
+			 strerror(-rc));
+		return;
+	}
+	uring_ok = 1;
+}
+
+static inline void uring_nop(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&uring);
+	if (!sqe)
+		die("io_uring_get_sqe: submission ring full");
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, ++uring_seq);
+	int rc = io_uring_submit_and_wait(&uring, 1);
+	if (rc != 1)
+		die_rc("io_uring_submit_and_wait", rc < 0 ? rc : -EIO);
+	struct io_uring_cqe *cqe;
+	rc = io_uring_peek_cqe(&uring, &cqe);
+	if (rc != 0)
+		die_rc("io_uring_peek_cqe", rc);
+	if (cqe->res != 0 || cqe->user_data != uring_seq)
+		die("io_uring nop: res %d user_data %llu (want 0, %llu)", cqe->res, (unsigned long long)cqe->user_data,
+		    (unsigned long long)uring_seq);
+	io_uring_cqe_seen(&uring, cqe);
+}
+#else
+static void uring_setup(void) { }
+static inline void uring_nop(void) { die("io_uring_nop without liburing"); }
+#endif
+
 /* spin ping-pong: ping and pong each alone in 128 bytes */
 static _Alignas(128) atomic_uint spin_ping;
 static _Alignas(128) atomic_uint spin_pong;
@@ -139,7 +193,8 @@ static inline void spin_roundtrip(void)
 		;
 }
 
-enum { V_AWAKE, V_IDLE, V_PIPE, V_RPC, V_SPIN, V_PIPE_IDLE, V_RPC_IDLE, NV };
+/* V_URING last: without io_uring the first NV - 1 series are reported */
+enum { V_AWAKE, V_IDLE, V_PIPE, V_RPC, V_SPIN, V_PIPE_IDLE, V_RPC_IDLE, V_URING, NV };
 
 int main(int argc, char **argv)
 {
@@ -154,6 +209,7 @@ int main(int argc, char **argv)
 		[V_SPIN]  = quick ? 1000 : 20000,
 		[V_PIPE_IDLE] = quick ? 10 : 25,
 		[V_RPC_IDLE]  = quick ? 10 : 25,
+		[V_URING] = quick ? 1000 : 20000,
 	};
 	const long warm_ring = quick ? 20000 : 300000;
 	const long warm_rpc = quick ? 20000 : 200000;
@@ -161,6 +217,7 @@ int main(int argc, char **argv)
 
 	start_echo();   /* before the first DIOS call: the echo process is not a task */
 	rpc_connect();
+	uring_setup();
 
 	struct series s[NV];
 	series_init(&s[V_AWAKE], "nullcall_ring_awake", "dios_nop, daemon awake, back-to-back", (size_t)rounds * per_round[V_AWAKE]);
@@ -170,6 +227,7 @@ int main(int argc, char **argv)
 	series_init(&s[V_SPIN], "spin_pingpong_floor", "cache-line spin ping-pong, 2 threads (hardware floor)", (size_t)rounds * per_round[V_SPIN]);
 	series_init(&s[V_PIPE_IDLE], "nullcall_pipe_idle", "pipe ping-pong after 20 ms idle", (size_t)rounds * per_round[V_PIPE_IDLE]);
 	series_init(&s[V_RPC_IDLE], "nullcall_socket_rpc_idle", "Unix-socket RPC nop after 20 ms idle", (size_t)rounds * per_round[V_RPC_IDLE]);
+	series_init(&s[V_URING], "nullcall_io_uring_nop", "io_uring NOP via liburing, submit_and_wait, 1 thread", (size_t)rounds * per_round[V_URING]);
 
 	/* warm-up: the daemon's JIT needs 100-200k calls on each path */
 	uint64_t t0 = bench_now_ns();
@@ -180,9 +238,11 @@ int main(int argc, char **argv)
 		rpc_roundtrip();
 	for (int i = 0; i < 10000; i++)
 		pipe_roundtrip();
+	for (int i = 0; uring_ok && i < 10000; i++)
+		uring_nop();
 	uint64_t t2 = bench_now_ns();
-	fprintf(stderr, "warm-up: %ld ring nops in %.2f s, %ld rpc nops + 10000 pipe round trips in %.2f s\n",
-		warm_ring, (t1 - t0) / 1e9, warm_rpc, (t2 - t1) / 1e9);
+	fprintf(stderr, "warm-up: %ld ring nops in %.2f s, %ld rpc nops + 10000 pipe round trips%s in %.2f s\n",
+		warm_ring, (t1 - t0) / 1e9, warm_rpc, uring_ok ? " + 10000 io_uring nops" : "", (t2 - t1) / 1e9);
 
 	for (int r = 0; r < rounds; r++) {
 		for (int k = 0; k < NV; k++) {
@@ -254,17 +314,34 @@ int main(int argc, char **argv)
 				pthread_join(th, NULL);
 				break;
 			}
+			case V_URING:
+				if (!uring_ok)
+					break;
+				for (int i = 0; i < 1000; i++)
+					uring_nop();
+				for (int i = 0; i < per_round[v]; i++) {
+					uint64_t a = bench_now_ns();
+					uring_nop();
+					series_add(&s[v], bench_now_ns() - a);
+				}
+				break;
 			}
 		}
 	}
 
 	printf("info timer=clock_gettime(CLOCK_MONOTONIC) timer_overhead_ns=%.0f rounds=%d warmup_ring=%ld warmup_rpc=%ld\n",
 	       timer_overhead_ns(), rounds, warm_ring, warm_rpc);
-	report(s, NV);
+	if (!uring_ok)
+		printf("info skipped name=nullcall_io_uring_nop reason: %s\n", uring_skip);
+	report(s, uring_ok ? NV : NV - 1);
 
 	close(ping_w);
 	close(pong_r);
 	close(rpc_fd);
+#ifdef HAVE_LIBURING
+	if (uring_ok)
+		io_uring_queue_exit(&uring);
+#endif
 	int st;
 	waitpid(echo_pid, &st, 0);
 	return 0;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.foreign.MemorySegment;
 
-import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.junit.jupiter.api.AfterEach;
@@ -25,7 +24,7 @@ class CallDispatcherTest {
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
     private final CallDispatcher d = new CallDispatcher(om, stats);
-    private final TestTasks tasks = new TestTasks();
+    private final SyntheticTasks tasks = new SyntheticTasks();
     private final TaskSession a = tasks.session(1);
     private final TaskSession b = tasks.session(2);
 
@@ -47,7 +46,7 @@ class CallDispatcherTest {
     private long cqe;
 
     private int run(TaskSession s) {
-        cqe = Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        cqe = SyntheticTasks.nextCqeOffset(s);
         assertTrue(d.execute(s, SQE), "completed at once, not parked");
         assertEquals(0xabcdefL, s.region.get(JAVA_LONG, cqe + CqeDescriptor.USER_DATA_OFFSET), "user_data echoed");
         return s.region.get(JAVA_INT, cqe + CqeDescriptor.RES_OFFSET);

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class ObjectManagerTest {
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
-    private final TestTasks tasks = new TestTasks();
+    private final SyntheticTasks tasks = new SyntheticTasks();
 
     @AfterEach
     void close() {

@@ -1,0 +1,50 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+
+import org.dios.abi.Abi;
+import org.dios.abi.CqeDescriptor;
+
+/**
+ * Task sessions over private native regions, with no socket, process or
+ * conductor: the call path driven directly, as the unit tests and the JMH
+ * benchmarks (perf-jmh) do. The one public way to make a {@link TaskSession}
+ * and reach its region outside this package; the daemon never uses it.
+ *
+ * <p>Each region lives in a confined arena: use a session from the thread
+ * that made it (as the conductor does), and close this to free them all.
+ */
+public final class SyntheticTasks implements AutoCloseable {
+    private final ArrayList<Arena> arenas = new ArrayList<>();
+
+    /** A session with room for 4096 references and 1024 buffers (the daemon's defaults). */
+    public TaskSession session(long taskId) {
+        return session(taskId, 4096);
+    }
+
+    public TaskSession session(long taskId, int maxRefs) {
+        Arena arena = Arena.ofConfined();
+        arenas.add(arena);
+        MemorySegment region = arena.allocate(Abi.DIOS_REGION_SIZE, 4096);
+        return new TaskSession(taskId, (int) taskId, 1, 1000 + (int) taskId, 1000, 1000, -1, -1, -1, arena, region,
+                maxRefs, 1024, 0x100 + taskId, "/test");
+    }
+
+    /** The task's region: header, submission ring, completion ring. */
+    public static MemorySegment region(TaskSession s) {
+        return s.region;
+    }
+
+    /** Offset in the region of the completion the next call will write. */
+    public static long nextCqeOffset(TaskSession s) {
+        return Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+    }
+
+    @Override
+    public void close() {
+        arenas.forEach(Arena::close);
+        arenas.clear();
+    }
+}
