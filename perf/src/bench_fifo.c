@@ -461,12 +461,12 @@ int main(int argc, char **argv)
 		qsort(w[i], (size_t)rounds, sizeof w[i][0], cmp_double);
 		if (run_fifo)
 			printf("metric name=fifo_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
-		       SIZES[i].tag, f[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
-		       (unsigned long long)fifo_capacity(SIZES[i].msg));
+			       SIZES[i].tag, f[i][rounds / 2], rounds, (unsigned long long)bytes,
+			       (unsigned long long)SIZES[i].msg, (unsigned long long)fifo_capacity(SIZES[i].msg));
 		if (run_pipe)
 			printf("metric name=pipe_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu pipe_size=%ld pipe_max_size=%ld\n",
-		       SIZES[i].tag, p[i][rounds / 2], rounds, (unsigned long long)bytes, (unsigned long long)SIZES[i].msg,
-		       psize[i], pmax);
+			       SIZES[i].tag, p[i][rounds / 2], rounds, (unsigned long long)bytes,
+			       (unsigned long long)SIZES[i].msg, psize[i], pmax);
 		if (run_work)
 			printf("metric name=work_%s_floor unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
 			       SIZES[i].tag, w[i][rounds / 2], rounds, (unsigned long long)bytes,
