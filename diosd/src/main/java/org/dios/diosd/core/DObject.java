@@ -33,6 +33,9 @@ public abstract class DObject {
     /** Calls parked on this object (lazily pruned: completed ones are dropped when next seen). */
     private java.util.ArrayList<ParkedCall.Wait> waiters;
     private int pruneAt = 16;
+    /** Neighbours in ObjectManager's list of live objects of this type (in id order). */
+    DObject prevLive, nextLive;
+    boolean listed;
 
     protected DObject(long id, int type, long ownerTask) {
         this.id = id;

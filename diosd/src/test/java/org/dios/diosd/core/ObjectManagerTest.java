@@ -121,4 +121,45 @@ class ObjectManagerTest {
         assertEquals(0, om.addReference(a, extra, Abi.D_PERM_READ));
         assertTrue(extra.isFreed(), "the object whose reference could not be added is freed, not leaked");
     }
+
+    private java.util.List<Long> ids(int type) {
+        java.util.List<Long> l = new java.util.ArrayList<>();
+        om.forEachOfType(type, o -> l.add(o.id));
+        return l;
+    }
+
+    @Test
+    void liveObjectsAreListedByTypeInIdOrderUntilTheirLastReferenceGoes() {
+        TaskSession a = tasks.session(1);
+        long[] refs = new long[6];
+        MemoryObject[] objs = new MemoryObject[6];
+        for (int i = 0; i < 6; i++) {
+            objs[i] = i % 2 == 0 ? shmem(a) : new MemoryObject(om.newObjectId(), Abi.D_OBJ_PRIVMEM, a.taskId, 64);
+            if (i % 2 == 1) om.adopt(objs[i]);
+            refs[i] = om.addReference(a, objs[i], Abi.D_PERM_READ | Abi.D_PERM_DELETE);
+        }
+        assertEquals(java.util.List.of(objs[0].id, objs[2].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(objs[1].id, objs[3].id, objs[5].id), ids(Abi.D_OBJ_PRIVMEM));
+        assertEquals(3, stats.objectsByType[Abi.D_OBJ_SHMEM]);
+        assertEquals(3, stats.objectsByType[Abi.D_OBJ_PRIVMEM]);
+
+        // unlinked from the middle, the head and the tail
+        om.removeReference(a, a.refs.get(refs[2]));
+        om.removeReference(a, a.refs.get(refs[1]));
+        om.removeReference(a, a.refs.get(refs[5]));
+        assertEquals(java.util.List.of(objs[0].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(objs[3].id), ids(Abi.D_OBJ_PRIVMEM));
+
+        // a zombie is still an object (its references see -EIDRM) until the last one goes
+        om.zombify(objs[0]);
+        assertEquals(java.util.List.of(objs[0].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        om.releaseAll(a);
+        assertEquals(java.util.List.of(), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(), ids(Abi.D_OBJ_PRIVMEM));
+        for (long n : stats.objectsByType) assertEquals(0, n);
+        assertEquals(0, stats.objects);
+
+        MemoryObject again = shmem(a);
+        assertEquals(java.util.List.of(again.id), ids(Abi.D_OBJ_SHMEM), "an emptied list takes new objects");
+    }
 }
