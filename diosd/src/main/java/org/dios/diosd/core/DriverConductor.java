@@ -37,9 +37,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls) {
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false);
+        }
+
+        /** The same settings, with the service time of every call measured (for the metrics) or not. */
+        public Config withTimedCalls(boolean on) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on);
         }
     }
 
@@ -55,6 +60,8 @@ public final class DriverConductor implements Runnable {
     private final Stats stats = new Stats();
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
+    private final CallStats perCall = stats.perCall;
+    private final boolean timeCalls;
     private final ConsoleObject console;
     private final ArrayList<TaskSession> slots = new ArrayList<>();
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
@@ -71,6 +78,7 @@ public final class DriverConductor implements Runnable {
 
     public DriverConductor(Config config, int listenFd) {
         this.config = config;
+        this.timeCalls = config.timeCalls();
         this.listenFd = listenFd;
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
@@ -136,6 +144,7 @@ public final class DriverConductor implements Runnable {
         try {
             long t0 = System.nanoTime();
             int cycles = warmUp(config.warmupCycles());
+            perCall.reset(); // the warm-up's calls were nobody's
             if (cycles > 0) {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -404,12 +413,29 @@ public final class DriverConductor implements Runnable {
                 room = Abi.DIOS_CQ_ENTRIES - used - parked;
             }
             int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
-            for (int i = 0; i < n && !s.dead; i++) {
-                long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                dispatcher.execute(s, sqeOff);
-                s.sqHead++;
+            if (timeCalls) {
+                // One clock read per call: each call's time runs from the end of the one before
+                // (the first: from here), so it includes its share of the drain's own work.
+                long t = System.nanoTime();
+                for (int i = 0; i < n && !s.dead; i++) {
+                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    dispatcher.execute(s, sqeOff);
+                    s.sqHead++;
+                    long end = System.nanoTime();
+                    perCall.served(dispatcher.lastSlot, end - t);
+                    t = end;
+                }
+            } else {
+                for (int i = 0; i < n && !s.dead; i++) {
+                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    dispatcher.execute(s, sqeOff);
+                    s.sqHead++;
+                }
             }
-            if (n > 0) s.publish();
+            if (n > 0) {
+                s.publish();
+                perCall.drained(n);
+            }
             return n;
         } catch (CallDispatcher.Disconnect d) {
             disconnect(s, d.getMessage());

@@ -18,4 +18,6 @@ public final class Stats {
     public long segments;
     public long calls;
     public long wakeups;
+    /** Per op: calls, errors by errno, service times; ring drain sizes. */
+    public final CallStats perCall = new CallStats();
 }
