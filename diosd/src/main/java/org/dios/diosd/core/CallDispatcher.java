@@ -273,6 +273,7 @@ public final class CallDispatcher {
         b.id = id;
         ref.buffers++;
         stats.buffers++;
+        stats.io(m.type, write ? Stats.IO_ACQUIRE_WRITE : Stats.IO_ACQUIRE_READ, len);
         val[0] = id;
         val[1] = m.segmentId();
         val[2] = 0;
@@ -347,12 +348,15 @@ public final class CallDispatcher {
         if (opcode == D_OP_COMMIT_WRITE) {
             if (len < 0 || len > b.length) return -DIOS_EINVAL;
             m.generation++;
+            stats.io(m.type, Stats.IO_COMMIT_WRITE, len);
             return 0;
         }
         // commit_read: valid only if no write committed since the buffer was (re-)armed.
         boolean stale = b.armedGeneration != m.generation;
         b.armedGeneration = m.generation;
-        return stale ? -DIOS_ESTALE : 0;
+        if (stale) return -DIOS_ESTALE;
+        stats.io(m.type, Stats.IO_COMMIT_READ, b.length);
+        return 0;
     }
 
     // ---- FIFOs ----------------------------------------------------------------------

@@ -94,6 +94,18 @@ public final class ObjectManager {
         return first[type];
     }
 
+    /**
+     * Bytes written into FIFOs so far: the writers' tails of live FIFOs plus
+     * those of freed ones (hints, read from the control pages; see FifoObject).
+     */
+    public long fifoBytesWritten() {
+        long n = stats.fifoBytesRetired;
+        for (DObject o = first[Abi.D_OBJ_FIFO]; o != null; o = o.nextLive) {
+            if (!o.isFreed()) n += ((FifoObject) o).bytesWrittenHint(); // a zombie's were retired when it was freed
+        }
+        return n;
+    }
+
     /** Visits every live object of a type, oldest (lowest id) first. */
     public void forEachOfType(int type, java.util.function.Consumer<DObject> f) {
         for (DObject o = first[type]; o != null; o = o.nextLive) f.accept(o);

@@ -18,6 +18,22 @@ public final class Stats {
     public long segments;
     public long calls;
     public long wakeups;
+    /**
+     * Bytes moved through objects the tasks map, by D_OBJ_* type and
+     * IO_* kind: bytes handed out by acquire_read/acquire_write and
+     * published by commit_read/commit_write. PRIVMEM and SHMEM count here;
+     * the blob driver adds its own under D_OBJ_BLOB (the hook for blobs).
+     */
+    public final long[] ioBytes = new long[Abi.D_OBJ_LAST * IO_KINDS];
+    public static final int IO_ACQUIRE_READ = 0, IO_ACQUIRE_WRITE = 1, IO_COMMIT_READ = 2, IO_COMMIT_WRITE = 3, IO_KINDS = 4;
+    /** FIFO bytes written (the writers' tails, a hint) of FIFOs already freed. */
+    public long fifoBytesRetired;
+
+    /** Counts bytes of an IO_* kind moved through an object of a type. */
+    public void io(int type, int kind, long bytes) {
+        ioBytes[type * IO_KINDS + kind] += bytes;
+    }
+
     /** Per op: calls, errors by errno, service times; ring drain sizes. */
     public final CallStats perCall = new CallStats();
 }

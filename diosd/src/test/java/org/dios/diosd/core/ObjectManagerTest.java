@@ -162,4 +162,38 @@ class ObjectManagerTest {
         MemoryObject again = shmem(a);
         assertEquals(java.util.List.of(again.id), ids(Abi.D_OBJ_SHMEM), "an emptied list takes new objects");
     }
+
+    @Test
+    void fifoBytesAreTheWritersTailsNeverGoingBackNorCountedTwice() {
+        TaskSession a = tasks.session(1);
+        FifoObject f = new FifoObject(om.newObjectId(), om.newObjectId(), a.taskId, Abi.DIOS_FIFO_ALIGN);
+        om.adopt(f);
+        long r = om.addReference(a, f, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE);
+        assertEquals(0, om.fifoBytesWritten(), "no end attached: no control page, nothing written");
+        assertEquals(0, f.ensureBacking(stats));
+        // the writer end's view of the control page, as a task maps it
+        long addr = org.dios.diosd.sys.LibC.mmap(Abi.DIOS_FIFO_CTL_SIZE,
+                org.dios.diosd.sys.LibC.PROT_READ | org.dios.diosd.sys.LibC.PROT_WRITE,
+                org.dios.diosd.sys.LibC.MAP_SHARED, f.ctlFd(), 0);
+        assertTrue(addr > 0);
+        java.lang.foreign.MemorySegment ctl = java.lang.foreign.MemorySegment.ofAddress(addr).reinterpret(Abi.DIOS_FIFO_CTL_SIZE);
+        try {
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 100L);
+            assertEquals(100, om.fifoBytesWritten());
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 40L);
+            assertEquals(100, om.fifoBytesWritten(), "a tail moved backwards (a confused task) does not reset the counter");
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 250L);
+            assertEquals(250, om.fifoBytesWritten());
+
+            FifoObject g = new FifoObject(om.newObjectId(), om.newObjectId(), a.taskId, Abi.DIOS_FIFO_ALIGN);
+            om.adopt(g);
+            om.addReference(a, g, Abi.D_PERM_READ | Abi.D_PERM_WRITE);
+            om.zombify(f); // freed now (control page unmapped by the daemon), still listed
+            assertEquals(250, om.fifoBytesWritten(), "a zombie's bytes are kept once, not twice");
+            om.removeReference(a, a.refs.get(r));
+            assertEquals(250, om.fifoBytesWritten(), "and kept after the FIFO is gone");
+        } finally {
+            org.dios.diosd.sys.LibC.munmap(addr, Abi.DIOS_FIFO_CTL_SIZE);
+        }
+    }
 }
