@@ -42,19 +42,30 @@ public final class DriverConductor implements Runnable {
             return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false);
         }
 
+        /** The same settings with another number of warm-up cycles. */
+        public Config withWarmup(int cycles) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls);
+        }
+
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on);
         }
     }
 
-    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7;
+    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
+            K_REQUEST = 8;
     private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
     private final Config config;
     private final int listenFd;
     private final int stopFd;
+    /** Rung by other threads that queued a snapshot request (in the epoll set, so a parked conductor wakes). */
+    private final int requestFd;
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<DaemonSnapshot>> snapshotRequests =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final long startNanos = System.nanoTime();
     private final Arena arena = Arena.ofShared();
     private final Epoll epoll;
     private final Stats stats = new Stats();
@@ -83,8 +94,11 @@ public final class DriverConductor implements Runnable {
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
+        this.requestFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        if (requestFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(requestFd));
         check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
+        check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
         // The console: one object under its well-known name, held by the daemon itself.
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
@@ -113,11 +127,60 @@ public final class DriverConductor implements Runnable {
     /** Asks the loop to stop; safe from any thread (a shutdown hook). Wakes a parked conductor. */
     public void requestStop() {
         running = false;
+        ring(stopFd);
+    }
+
+    private static void ring(int eventFd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment one = a.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
-            LibC.write(stopFd, one, 8);
+            LibC.write(eventFd, one, 8);
         }
+    }
+
+    /**
+     * Asks the conductor for a copy of its counts; safe from any thread. The
+     * conductor takes it within one loop iteration (it polls epoll at least
+     * every 50 µs while busy, and a parked conductor is woken), so the
+     * caller never reads conductor-owned state itself. The future fails if
+     * the conductor stops first.
+     */
+    public java.util.concurrent.CompletableFuture<DaemonSnapshot> requestSnapshot() {
+        var f = new java.util.concurrent.CompletableFuture<DaemonSnapshot>();
+        snapshotRequests.add(f);
+        if (shutDown) {
+            failRequests(); // raced with shutdown: nobody else will answer it
+        } else {
+            ring(requestFd);
+        }
+        return f;
+    }
+
+    private void serveRequests() {
+        LibC.read(requestFd, scratch, 8); // reset the eventfd counter
+        if (snapshotRequests.isEmpty()) return;
+        DaemonSnapshot snap = snapshot();
+        java.util.concurrent.CompletableFuture<DaemonSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) f.complete(snap);
+    }
+
+    private void failRequests() {
+        java.util.concurrent.CompletableFuture<DaemonSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) f.completeExceptionally(new IllegalStateException("diosd is stopping"));
+    }
+
+    /** The counts now (conductor thread only). O(tasks + FIFOs). */
+    DaemonSnapshot snapshot() {
+        long parked = 0, unreaped = 0;
+        for (TaskSession s : slots) {
+            if (s == null || s.dead) continue;
+            parked += s.parked.size();
+            int used = s.cqTail - s.loadCqHead(); // the task's cq_head: clamp what it claims
+            if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
+        }
+        long now = System.nanoTime();
+        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, nextTaskId - 1, parked, unreaped,
+                objects.fifoBytesWritten());
     }
 
     private volatile Throwable failure;
@@ -337,6 +400,7 @@ public final class DriverConductor implements Runnable {
             switch (kind) {
                 case K_LISTEN -> acceptAll();
                 case K_STOP -> running = false;
+                case K_REQUEST -> serveRequests();
                 case K_PENDING -> handshake((int) (data >>> 8), mask);
                 case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
                     TaskSession s = sessionFor(data);
@@ -675,7 +739,7 @@ public final class DriverConductor implements Runnable {
         if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
     }
 
-    private boolean shutDown;
+    private volatile boolean shutDown;
 
     private void shutdown() {
         if (shutDown) return;
@@ -691,5 +755,8 @@ public final class DriverConductor implements Runnable {
         pending.clear();
         epoll.close();
         LibC.close(stopFd);
+        // requestFd stays open: a thread that saw shutDown still false may be ringing it
+        // now, and must not write into an fd number something else has reused.
+        failRequests();
     }
 }
