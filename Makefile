@@ -72,6 +72,8 @@ stage: native
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/scripts/dios-java.sh $(DIST).new/share/dios/dios-java.sh
 	install -m 0644 $(ROOT)/diosd/target/diosd-$(VERSION).jar $(DIST).new/share/dios/java/diosd.jar
+	install -d $(DIST).new/share/dios/java/lib
+	install -m 0644 $(ROOT)/diosd/target/lib/*.jar $(DIST).new/share/dios/java/lib/
 	install -m 0644 $(ROOT)/client-java/target/dios-client-$(VERSION).jar $(DIST).new/share/dios/java/dios-client.jar
 	cp -P $(ROOT)/libdlibc-shim/build/libdlibc.so* $(DIST).new/lib/
 	install -m 0644 $(ROOT)/libdlibc-shim/build/libdlibc.a $(DIST).new/lib/libdlibc.a
