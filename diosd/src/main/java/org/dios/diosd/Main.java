@@ -1,12 +1,15 @@
 package org.dios.diosd;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 import org.dios.abi.Abi;
 import org.dios.diosd.core.DriverConductor;
+import org.dios.diosd.metrics.MetricsServer;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
@@ -41,7 +44,10 @@ public final class Main {
               --state-dir DIR       durable state (default: <socket dir>/state)
               --socket-mode MODE    permissions of the sockets, octal: 0600 (default: this user only)
                                     or 0660 (also the daemon's group; the systemd unit uses it)
-              --metrics HOST:PORT   Prometheus endpoint (not in this build yet)
+              --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
+                                    HOST must be loopback, e.g. 127.0.0.1 or [::1]; PORT 0 = any free port)
+              --metrics-allow-non-loopback
+                                    let --metrics listen on an address other hosts can reach
               --max-tasks N         registered tasks at most (default 4096)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
@@ -64,7 +70,9 @@ public final class Main {
         }
     }
 
-    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config) {}
+    /** metrics: where to serve /metrics, or null (off). */
+    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
+                   InetSocketAddress metrics) {}
 
     public static void main(String[] args) {
         Options opts;
@@ -94,6 +102,8 @@ public final class Main {
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
+        InetSocketAddress metrics = null;
+        boolean allowNonLoopback = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -109,10 +119,8 @@ public final class Main {
                 case "--socket" -> socket = value(args, ++i, a);
                 case "--state-dir" -> stateDir = value(args, ++i, a);
                 case "--socket-mode" -> socketMode = socketMode(value(args, ++i, a));
-                case "--metrics" -> {
-                    value(args, ++i, a);
-                    throw new StartupException("--metrics: the metrics endpoint is not in this build yet", 2);
-                }
+                case "--metrics" -> metrics = metricsAddress(value(args, ++i, a));
+                case "--metrics-allow-non-loopback" -> allowNonLoopback = true;
                 case "--max-tasks" -> maxTasks = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
@@ -139,6 +147,11 @@ public final class Main {
                 default -> throw new StartupException("unknown option '" + a + "'\n" + USAGE, 2);
             }
         }
+        if (metrics != null && !metrics.getAddress().isLoopbackAddress() && !allowNonLoopback) {
+            throw new StartupException("--metrics " + metrics.getAddress().getHostAddress() + ": not a loopback address."
+                    + " The metrics show what every task on this host does; serve them on 127.0.0.1 or [::1],"
+                    + " or add --metrics-allow-non-loopback to let other hosts read them", 2);
+        }
         if (yield < spin) yield = spin;
         if (socket == null) socket = defaultSocket();
         if (stateDir == null) {
@@ -146,7 +159,41 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, false));
+                d.handshakeTimeoutNanos(), warmup, metrics != null), metrics);
+    }
+
+    /**
+     * HOST:PORT of --metrics: an IPv4 address, localhost, or an IPv6 address
+     * in brackets ([::1]:9469); PORT 0..65535 (0: any free port, printed at
+     * start). No host names: nothing is looked up.
+     */
+    static InetSocketAddress metricsAddress(String v) throws StartupException {
+        int colon = v.lastIndexOf(':');
+        String usage = "--metrics: expected HOST:PORT such as 127.0.0.1:9469 or [::1]:9469, got '" + v + "'";
+        if (colon <= 0 || colon == v.length() - 1) throw new StartupException(usage, 2);
+        String host = v.substring(0, colon);
+        String portText = v.substring(colon + 1);
+        if (host.startsWith("[") != host.endsWith("]")) throw new StartupException(usage, 2);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+            if (!host.contains(":")) throw new StartupException(usage + " (brackets are for IPv6 addresses)", 2);
+        } else if (host.contains(":")) {
+            throw new StartupException(usage + " (an IPv6 address goes in brackets)", 2);
+        }
+        if (host.isEmpty()) throw new StartupException(usage, 2);
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw new StartupException(usage, 2);
+        }
+        if (port < 0 || port > 65535) throw new StartupException("--metrics: port " + port + " is outside 0..65535", 2);
+        if (host.equals("localhost")) return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        try {
+            return new InetSocketAddress(InetAddress.ofLiteral(host), port); // a literal: no resolver, no DNS
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("--metrics: HOST must be an IP address or localhost, got '" + host + "'", 2);
+        }
     }
 
     /**
@@ -212,6 +259,12 @@ public final class Main {
         }
     }
 
+    /** host:port for messages; an IPv6 address in brackets. */
+    static String hostPort(InetSocketAddress a) {
+        String h = a.getAddress().getHostAddress();
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -250,6 +303,18 @@ public final class Main {
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
+        MetricsServer metrics = null;
+        if (o.metrics() != null) {
+            try {
+                metrics = MetricsServer.bind(o.metrics());
+            } catch (IOException e) {
+                throw new StartupException("cannot serve metrics on " + hostPort(o.metrics()) + ": " + e.getMessage(), 1);
+            } catch (LinkageError e) {
+                throw new StartupException("--metrics: Micrometer is not on the class path (" + e.getMessage()
+                        + "); dist/bin/diosd adds share/dios/java/lib/*", 1);
+            }
+        }
 
         String path = sock.toString();
         if (Files.exists(sock, LinkOption.NOFOLLOW_LINKS)) {
@@ -281,11 +346,13 @@ public final class Main {
 
         DriverConductor conductor = new DriverConductor(o.config(), listenFd);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
+        final MetricsServer metricsServer = metrics;
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
             synchronized (NOTIFY_LOCK) {
                 stopping = true;
                 tellSystemd("STOPPING=1");
             }
+            if (metricsServer != null) metricsServer.stop();
             conductor.requestStop();
             try {
                 thread.join(5000);
@@ -300,11 +367,14 @@ public final class Main {
         thread.start();
         System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
                 + ProcessHandle.current().pid() + ")");
+        if (metrics != null) System.out.println("diosd: metrics on http://" + hostPort(metrics.address()) + "/metrics");
         System.out.flush();
         try {
             // READY=1 only once tasks are served at full speed (after the JIT warm-up);
             // until then connections wait in the listen backlog.
             if (conductor.awaitServing()) {
+                // Scrapes wait in the backlog until now: the warm-up's calls are never seen.
+                if (metrics != null) metrics.start(conductor, VERSION);
                 synchronized (NOTIFY_LOCK) {
                     if (!stopping) {
                         tellSystemd("READY=1\nSTATUS=listening on " + path + "\nMAINPID=" + ProcessHandle.current().pid());

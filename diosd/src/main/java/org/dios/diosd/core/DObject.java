@@ -200,6 +200,11 @@ public abstract class DObject {
     static final long[] NO_SEGMENTS = new long[0];
 
     public String typeName() {
+        return typeName(type);
+    }
+
+    /** Lower-case name of a D_OBJ_* type, as listings and metric labels show it. */
+    public static String typeName(int type) {
         return switch (type) {
             case Abi.D_OBJ_PRIVMEM -> "privmem";
             case Abi.D_OBJ_SHMEM -> "shmem";

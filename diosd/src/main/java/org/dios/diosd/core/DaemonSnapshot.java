@@ -64,6 +64,11 @@ public final class DaemonSnapshot {
         this.drainedEntries = c.drainedEntries;
     }
 
+    /** All zeros: what a reader holds before the conductor's first answer. */
+    public static DaemonSnapshot empty() {
+        return new DaemonSnapshot(System.nanoTime(), 0, new Stats(), 0, 0, 0, 0);
+    }
+
     /** Live objects of a D_OBJ_* type. */
     public long objectsOfType(int type) {
         return type >= 0 && type < Abi.D_OBJ_LAST ? objectsByType[type] : 0;
