@@ -206,6 +206,8 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_SOCKET_NAME",
     "DIOS_STATE_SUBDIR",
     "DIOS_RPC_SUFFIX",
+    // the operator's socket: the dios tool's, never a task's
+    "DIOS_ADMIN_SUFFIX",
 ];
 
 #[test]

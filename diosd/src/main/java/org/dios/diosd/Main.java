@@ -6,8 +6,10 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Instant;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.core.AdminReports;
 import org.dios.diosd.core.DriverConductor;
 import org.dios.diosd.metrics.MetricsServer;
 import org.dios.diosd.rpc.SocketRpcService;
@@ -265,6 +267,34 @@ public final class Main {
         return (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
     }
 
+    /**
+     * The operator's socket (the dios tool): SOCK_STREAM, non-blocking (the
+     * conductor serves it), with the main socket's permissions; the daemon
+     * itself refuses every uid but its own and root's. A failure is a
+     * warning: the daemon serves tasks without it. Returns the fd or -1.
+     */
+    private static int adminSocket(String adminPath, int mode) {
+        LibC.unlink(adminPath); // stale, from a daemon that died (the main socket was not live)
+        int fd = UnixSocket.listen(adminPath, LibC.SOCK_STREAM, 16);
+        if (fd < 0) {
+            Log.warn("admin socket " + adminPath + ": " + LibC.strerror(fd) + "; the dios tool cannot reach this daemon");
+            return -1;
+        }
+        int rc = LibC.chmod(adminPath, mode);
+        if (rc < 0) {
+            Log.warn("admin socket " + adminPath + ": chmod: " + LibC.strerror(rc) + "; the dios tool cannot reach this daemon");
+            closeAdmin(fd, adminPath);
+            return -1;
+        }
+        return fd;
+    }
+
+    private static void closeAdmin(int fd, String adminPath) {
+        if (fd < 0) return;
+        LibC.close(fd);
+        LibC.unlink(adminPath);
+    }
+
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -295,9 +325,10 @@ public final class Main {
     static void run(Options o) throws StartupException {
         notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
-        if (sock.toString().getBytes().length >= LibC.SUN_PATH_MAX - 4) {
-            throw new StartupException("socket path is too long for AF_UNIX (" + (LibC.SUN_PATH_MAX - 5)
-                    + " bytes at most): " + sock, 2);
+        // Room for the longest suffix of the sockets beside it (.rpc, .admin) and the NUL.
+        int room = LibC.SUN_PATH_MAX - 1 - Abi.DIOS_ADMIN_SUFFIX.length();
+        if (sock.toString().getBytes().length > room) {
+            throw new StartupException("socket path is too long for AF_UNIX (" + room + " bytes at most): " + sock, 2);
         }
         Path sockDir = sock.getParent();
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
@@ -323,11 +354,15 @@ public final class Main {
             }
             LibC.unlink(path); // stale, from a daemon that died
         }
-        // The benchmark RPC socket first: once the main socket accepts, everything is served.
+        // The benchmark RPC socket and the admin socket first: once the main socket accepts,
+        // everything is served.
         SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode());
+        String adminPath = path + Abi.DIOS_ADMIN_SUFFIX;
+        int adminFd = adminSocket(adminPath, o.socketMode());
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
         if (listenFd < 0) {
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
         }
         // The socket is the gate to every object of the tasks: by default this user's only.
@@ -337,6 +372,7 @@ public final class Main {
             LibC.close(listenFd);
             LibC.unlink(path);
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             throw new StartupException("cannot chmod " + Integer.toOctalString(o.socketMode()) + " " + path + ": "
                     + LibC.strerror(rc), 1);
         }
@@ -344,7 +380,10 @@ public final class Main {
             Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
         }
 
-        DriverConductor conductor = new DriverConductor(o.config(), listenFd);
+        AdminReports.Info info = new AdminReports.Info(VERSION, path,
+                metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
+                ProcessHandle.current().pid(), LibC.getuid(), Instant.now());
+        DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         final MetricsServer metricsServer = metrics;
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
@@ -362,6 +401,7 @@ public final class Main {
             LibC.unlink(path);
             LibC.close(listenFd);
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             Log.info("stopped; removed " + path);
         }));
         thread.start();

@@ -54,7 +54,7 @@ public final class DriverConductor implements Runnable {
     }
 
     private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
-            K_REQUEST = 8;
+            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10;
     private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
@@ -87,7 +87,18 @@ public final class DriverConductor implements Runnable {
     private long nextEpollCheck;
     private long nextHousekeeping;
 
+    /** The operator's socket, or null (tests that run a conductor without one). */
+    private final AdminEndpoint admin;
+
     public DriverConductor(Config config, int listenFd) {
+        this(config, listenFd, -1, null);
+    }
+
+    /**
+     * adminFd: the listening admin socket (non-blocking SOCK_STREAM), or -1;
+     * info: what its status answer tells about the daemon.
+     */
+    public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
         this.timeCalls = config.timeCalls();
         this.listenFd = listenFd;
@@ -99,6 +110,13 @@ public final class DriverConductor implements Runnable {
         check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
         check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
+        if (adminFd >= 0) {
+            check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
+            admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena,
+                    request -> AdminReports.answer(request, info, snapshot(), slots, objects));
+        } else {
+            admin = null;
+        }
         // The console: one object under its well-known name, held by the daemon itself.
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
@@ -367,6 +385,7 @@ public final class DriverConductor implements Runnable {
         }
         if (now - nextHousekeeping >= 0) {
             expireHandshakes(now);
+            if (admin != null) admin.expire(now);
             nextHousekeeping = now + 100_000_000L;
         }
         return work;
@@ -385,8 +404,9 @@ public final class DriverConductor implements Runnable {
             }
         }
         if (!active.isEmpty()) return false;
-        int timeout = pending.isEmpty() ? -1 : 100;
-        int n = epoll.poll(timeout);
+        // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
+        boolean deadlines = !pending.isEmpty() || (admin != null && admin.hasClients());
+        int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
         handleEvents(n);
         return true;
@@ -401,6 +421,8 @@ public final class DriverConductor implements Runnable {
                 case K_LISTEN -> acceptAll();
                 case K_STOP -> running = false;
                 case K_REQUEST -> serveRequests();
+                case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
+                case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
                 case K_PENDING -> handshake((int) (data >>> 8), mask);
                 case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
                     TaskSession s = sessionFor(data);
@@ -753,6 +775,7 @@ public final class DriverConductor implements Runnable {
         }
         for (int fd : pending.keySet()) LibC.close(fd);
         pending.clear();
+        if (admin != null) admin.closeAll();
         epoll.close();
         LibC.close(stopFd);
         // requestFd stays open: a thread that saw shutDown still false may be ringing it

@@ -106,6 +106,16 @@ public final class ObjectManager {
         return n;
     }
 
+    /** Up to limit bound names with their objects, in the table's (arbitrary) order; stops early. */
+    java.util.List<java.util.Map.Entry<Name, DObject>> someNames(int limit) {
+        java.util.List<java.util.Map.Entry<Name, DObject>> out = new java.util.ArrayList<>(Math.min(limit, names.size()));
+        for (var e : names.entrySet()) {
+            if (out.size() >= limit) break;
+            out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
     /** Visits every live object of a type, oldest (lowest id) first. */
     public void forEachOfType(int type, java.util.function.Consumer<DObject> f) {
         for (DObject o = first[type]; o != null; o = o.nextLive) f.accept(o);
