@@ -167,13 +167,16 @@ final class AdminEndpoint {
     }
 
     private void answer(Client c, String request, long now) {
-        Log.debug("admin: uid " + c.uid + " (pid " + c.pid + "): " + AdminReports.field(request));
         String text;
         try {
             text = answerer.apply(request);
         } catch (RuntimeException e) {
             Log.error("admin: answering '" + AdminReports.field(request) + "' failed", e);
             text = AdminReports.error("EIO", "internal error: " + e);
+        }
+        if (Log.enabled(Log.Level.DEBUG)) {
+            Log.debug("admin: uid " + c.uid + " (pid " + c.pid + "): '" + AdminReports.field(request) + "': "
+                    + text.length() + " characters in " + (System.nanoTime() - now) / 1000 + " µs");
         }
         reply(c, text, now);
     }
