@@ -4,7 +4,7 @@
  * answer as a table.
  *
  * A C program rather than a Java one: it starts in about a millisecond
- * (a JVM needs about 100 ms before main), so it suits `watch dios status`
+ * (the JVM takes 40-50 ms for an empty main here), so it suits `watch dios status`
  * and scripts, and it needs no JDK on the operator's PATH.  The protocol is
  * one line out and text lines back, so it needs no FFM helpers either.
  *
