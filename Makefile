@@ -47,7 +47,7 @@ prereqs:
 
 native:
 	$(MAKE) -C $(ROOT)/libdlibc-shim
-	$(MAKE) -C $(ROOT)/native
+	$(MAKE) -C $(ROOT)/native VERSION=$(VERSION)
 	$(MAKE) -C $(ROOT)/libdlibc-shim/tests
 	$(MAKE) -C $(ROOT)/perf
 	$(MAKE) rust
@@ -70,6 +70,7 @@ stage: native
 	install -d $(DIST).new/bin $(DIST).new/lib/pkgconfig $(DIST).new/include/dios \
 	           $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
+	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
 	install -m 0755 $(ROOT)/scripts/dios-java.sh $(DIST).new/share/dios/dios-java.sh
 	install -m 0644 $(ROOT)/diosd/target/diosd-$(VERSION).jar $(DIST).new/share/dios/java/diosd.jar
 	install -d $(DIST).new/share/dios/java/lib

@@ -379,6 +379,11 @@ struct dios_fifo_ctl {
  * D_OP_NOP is served (others: -EOPNOTSUPP). */
 #define DIOS_RPC_SUFFIX         ".rpc"
 
+/* The operator's socket (the dios tool): SOCK_STREAM at <socket path>
+ * DIOS_ADMIN_SUFFIX; one request line, a text answer (docs/PROTOCOL.md,
+ * section 12).  Only the daemon's user and root are answered. */
+#define DIOS_ADMIN_SUFFIX       ".admin"
+
 /* ------------------------------------------------------------------------ */
 /* Layout checks: the compiler holds C to the diagrams above.                */
 /* ------------------------------------------------------------------------ */

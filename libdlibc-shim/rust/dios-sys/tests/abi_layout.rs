@@ -207,6 +207,8 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_SYSTEM_SOCKET",
     "DIOS_STATE_SUBDIR",
     "DIOS_RPC_SUFFIX",
+    // the operator's socket: the dios tool's, never a task's
+    "DIOS_ADMIN_SUFFIX",
 ];
 
 #[test]

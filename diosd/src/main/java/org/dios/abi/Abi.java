@@ -152,6 +152,7 @@ public final class Abi {
     public static final String DIOS_SYSTEM_SOCKET = "/run/dios/diosd.sock";
     public static final String DIOS_STATE_SUBDIR = "state";
     public static final String DIOS_RPC_SUFFIX = ".rpc";
+    public static final String DIOS_ADMIN_SUFFIX = ".admin";
 
     /** Symbolic name of an op code, for logs. */
     public static String opName(int op) {

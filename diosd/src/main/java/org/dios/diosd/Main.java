@@ -1,14 +1,19 @@
 package org.dios.diosd;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Instant;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.core.AdminReports;
 import org.dios.diosd.core.BlobStore;
 import org.dios.diosd.core.DriverConductor;
 import org.dios.diosd.journal.Journal;
+import org.dios.diosd.metrics.MetricsServer;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
@@ -43,7 +48,10 @@ public final class Main {
               --state-dir DIR       durable state (default: <socket dir>/state)
               --socket-mode MODE    permissions of the sockets, octal: 0600 (default: this user only)
                                     or 0660 (also the daemon's group; the systemd unit uses it)
-              --metrics HOST:PORT   Prometheus endpoint (not in this build yet)
+              --metrics HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics (default: off;
+                                    HOST must be loopback, e.g. 127.0.0.1 or [::1]; PORT 0 = any free port)
+              --metrics-allow-non-loopback
+                                    let --metrics listen on an address other hosts can reach
               --max-tasks N         registered tasks at most (default 4096)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
@@ -66,7 +74,9 @@ public final class Main {
         }
     }
 
-    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config) {}
+    /** metrics: where to serve /metrics, or null (off). */
+    record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
+                   InetSocketAddress metrics) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -97,6 +107,8 @@ public final class Main {
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
+        InetSocketAddress metrics = null;
+        boolean allowNonLoopback = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -112,10 +124,8 @@ public final class Main {
                 case "--socket" -> socket = value(args, ++i, a);
                 case "--state-dir" -> stateDir = value(args, ++i, a);
                 case "--socket-mode" -> socketMode = socketMode(value(args, ++i, a));
-                case "--metrics" -> {
-                    value(args, ++i, a);
-                    throw new StartupException("--metrics: the metrics endpoint is not in this build yet", 2);
-                }
+                case "--metrics" -> metrics = metricsAddress(value(args, ++i, a));
+                case "--metrics-allow-non-loopback" -> allowNonLoopback = true;
                 case "--max-tasks" -> maxTasks = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
@@ -142,6 +152,11 @@ public final class Main {
                 default -> throw new StartupException("unknown option '" + a + "'\n" + USAGE, 2);
             }
         }
+        if (metrics != null && !metrics.getAddress().isLoopbackAddress() && !allowNonLoopback) {
+            throw new StartupException("--metrics " + metrics.getAddress().getHostAddress() + ": not a loopback address."
+                    + " The metrics show what every task on this host does; serve them on 127.0.0.1 or [::1],"
+                    + " or add --metrics-allow-non-loopback to let other hosts read them", 2);
+        }
         if (yield < spin) yield = spin;
         if (socket == null) socket = defaultSocket();
         if (stateDir == null) {
@@ -149,7 +164,41 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup));
+                d.handshakeTimeoutNanos(), warmup, metrics != null), metrics);
+    }
+
+    /**
+     * HOST:PORT of --metrics: an IPv4 address, localhost, or an IPv6 address
+     * in brackets ([::1]:9469); PORT 0..65535 (0: any free port, printed at
+     * start). No host names: nothing is looked up.
+     */
+    static InetSocketAddress metricsAddress(String v) throws StartupException {
+        int colon = v.lastIndexOf(':');
+        String usage = "--metrics: expected HOST:PORT such as 127.0.0.1:9469 or [::1]:9469, got '" + v + "'";
+        if (colon <= 0 || colon == v.length() - 1) throw new StartupException(usage, 2);
+        String host = v.substring(0, colon);
+        String portText = v.substring(colon + 1);
+        if (host.startsWith("[") != host.endsWith("]")) throw new StartupException(usage, 2);
+        if (host.startsWith("[")) {
+            host = host.substring(1, host.length() - 1);
+            if (!host.contains(":")) throw new StartupException(usage + " (brackets are for IPv6 addresses)", 2);
+        } else if (host.contains(":")) {
+            throw new StartupException(usage + " (an IPv6 address goes in brackets)", 2);
+        }
+        if (host.isEmpty()) throw new StartupException(usage, 2);
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            throw new StartupException(usage, 2);
+        }
+        if (port < 0 || port > 65535) throw new StartupException("--metrics: port " + port + " is outside 0..65535", 2);
+        if (host.equals("localhost")) return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+        try {
+            return new InetSocketAddress(InetAddress.ofLiteral(host), port); // a literal: no resolver, no DNS
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("--metrics: HOST must be an IP address or localhost, got '" + host + "'", 2);
+        }
     }
 
     /**
@@ -215,6 +264,40 @@ public final class Main {
         }
     }
 
+    /** host:port for messages; an IPv6 address in brackets. */
+    static String hostPort(InetSocketAddress a) {
+        String h = a.getAddress().getHostAddress();
+        return (h.contains(":") ? "[" + h + "]" : h) + ":" + a.getPort();
+    }
+
+    /**
+     * The operator's socket (the dios tool): SOCK_STREAM, non-blocking (the
+     * conductor serves it), with the main socket's permissions; the daemon
+     * itself refuses every uid but its own and root's. A failure is a
+     * warning: the daemon serves tasks without it. Returns the fd or -1.
+     */
+    private static int adminSocket(String adminPath, int mode) {
+        LibC.unlink(adminPath); // stale, from a daemon that died (the main socket was not live)
+        int fd = UnixSocket.listen(adminPath, LibC.SOCK_STREAM, 16);
+        if (fd < 0) {
+            Log.warn("admin socket " + adminPath + ": " + LibC.strerror(fd) + "; the dios tool cannot reach this daemon");
+            return -1;
+        }
+        int rc = LibC.chmod(adminPath, mode);
+        if (rc < 0) {
+            Log.warn("admin socket " + adminPath + ": chmod: " + LibC.strerror(rc) + "; the dios tool cannot reach this daemon");
+            closeAdmin(fd, adminPath);
+            return -1;
+        }
+        return fd;
+    }
+
+    private static void closeAdmin(int fd, String adminPath) {
+        if (fd < 0) return;
+        LibC.close(fd);
+        LibC.unlink(adminPath);
+    }
+
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -245,14 +328,27 @@ public final class Main {
     static void run(Options o) throws StartupException {
         notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
-        if (sock.toString().getBytes().length >= LibC.SUN_PATH_MAX - 4) {
-            throw new StartupException("socket path is too long for AF_UNIX (" + (LibC.SUN_PATH_MAX - 5)
-                    + " bytes at most): " + sock, 2);
+        // Room for the longest suffix of the sockets beside it (.rpc, .admin) and the NUL.
+        int room = LibC.SUN_PATH_MAX - 1 - Abi.DIOS_ADMIN_SUFFIX.length();
+        if (sock.toString().getBytes().length > room) {
+            throw new StartupException("socket path is too long for AF_UNIX (" + room + " bytes at most): " + sock, 2);
         }
         Path sockDir = sock.getParent();
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
+        MetricsServer metrics = null;
+        if (o.metrics() != null) {
+            try {
+                metrics = MetricsServer.bind(o.metrics());
+            } catch (IOException e) {
+                throw new StartupException("cannot serve metrics on " + hostPort(o.metrics()) + ": " + e.getMessage(), 1);
+            } catch (LinkageError e) {
+                throw new StartupException("--metrics: Micrometer is not on the class path (" + e.getMessage()
+                        + "); dist/bin/diosd adds share/dios/java/lib/*", 1);
+            }
+        }
 
         String path = sock.toString();
         if (Files.exists(sock, LinkOption.NOFOLLOW_LINKS)) {
@@ -261,11 +357,15 @@ public final class Main {
             }
             LibC.unlink(path); // stale, from a daemon that died
         }
-        // The benchmark RPC socket first: once the main socket accepts, everything is served.
+        // The benchmark RPC socket and the admin socket first: once the main socket accepts,
+        // everything is served.
         SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode());
+        String adminPath = path + Abi.DIOS_ADMIN_SUFFIX;
+        int adminFd = adminSocket(adminPath, o.socketMode());
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
         if (listenFd < 0) {
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             throw new StartupException("cannot listen on " + path + ": " + LibC.strerror(listenFd), 1);
         }
         // The socket is the gate to every object of the tasks: by default this user's only.
@@ -275,6 +375,7 @@ public final class Main {
             LibC.close(listenFd);
             LibC.unlink(path);
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             throw new StartupException("cannot chmod " + Integer.toOctalString(o.socketMode()) + " " + path + ": "
                     + LibC.strerror(rc), 1);
         }
@@ -282,13 +383,18 @@ public final class Main {
             Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
         }
 
-        DriverConductor conductor = new DriverConductor(o.config(), listenFd);
+        AdminReports.Info info = new AdminReports.Info(VERSION, path,
+                metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
+                ProcessHandle.current().pid(), LibC.getuid(), Instant.now());
+        DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
+        final MetricsServer metricsServer = metrics;
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
             synchronized (NOTIFY_LOCK) {
                 stopping = true;
                 tellSystemd("STOPPING=1");
             }
+            if (metricsServer != null) metricsServer.stop();
             conductor.requestStop();
             try {
                 thread.join(5000);
@@ -298,6 +404,7 @@ public final class Main {
             LibC.unlink(path);
             LibC.close(listenFd);
             if (rpc != null) rpc.stop();
+            closeAdmin(adminFd, adminPath);
             Log.info("stopped; removed " + path);
         }));
         thread.start(); // warms up while the state directory opens here
@@ -311,11 +418,14 @@ public final class Main {
         conductor.durableState(store);
         System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
                 + ProcessHandle.current().pid() + ")");
+        if (metrics != null) System.out.println("diosd: metrics on http://" + hostPort(metrics.address()) + "/metrics");
         System.out.flush();
         try {
             // READY=1 only once tasks are served at full speed (after the JIT warm-up);
             // until then connections wait in the listen backlog.
             if (conductor.awaitServing()) {
+                // Scrapes wait in the backlog until now: the warm-up's calls are never seen.
+                if (metrics != null) metrics.start(conductor, VERSION);
                 synchronized (NOTIFY_LOCK) {
                     if (!stopping) {
                         tellSystemd("READY=1\nSTATUS=listening on " + path + "\nMAINPID=" + ProcessHandle.current().pid());

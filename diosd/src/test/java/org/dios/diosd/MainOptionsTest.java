@@ -22,4 +22,48 @@ class MainOptionsTest {
             assertTrue(e.getMessage().startsWith("--socket-mode: "), e.getMessage());
         }
     }
+
+    private static Main.Options parse(String... args) throws Main.StartupException {
+        String[] all = new String[args.length + 2];
+        all[0] = "--socket";
+        all[1] = "/tmp/x/diosd.sock";
+        System.arraycopy(args, 0, all, 2, args.length);
+        return Main.parse(all);
+    }
+
+    @Test
+    void metricsAreOffByDefaultAndTimeCallsOnlyWhenOn() throws Exception {
+        Main.Options off = parse();
+        assertNull(off.metrics());
+        assertFalse(off.config().timeCalls(), "no clock reads per call without metrics");
+        Main.Options on = parse("--metrics", "127.0.0.1:9469");
+        assertEquals(9469, on.metrics().getPort());
+        assertTrue(on.metrics().getAddress().isLoopbackAddress());
+        assertTrue(on.config().timeCalls());
+        assertEquals(0, parse("--metrics", "[::1]:0").metrics().getPort(), "0: any free port");
+        assertTrue(parse("--metrics", "localhost:9469").metrics().getAddress().isLoopbackAddress());
+    }
+
+    @Test
+    void metricsRefuseNonLoopbackUnlessAllowed() throws Exception {
+        for (String host : new String[] {"0.0.0.0:9469", "[::]:9469", "192.0.2.1:9469"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--metrics", host), host);
+            assertEquals(2, e.exitCode);
+            assertTrue(e.getMessage().contains("not a loopback address") && e.getMessage().contains("--metrics-allow-non-loopback"),
+                    e.getMessage());
+        }
+        assertEquals(9469, parse("--metrics", "0.0.0.0:9469", "--metrics-allow-non-loopback").metrics().getPort());
+        assertEquals(9469, parse("--metrics-allow-non-loopback", "--metrics", "0.0.0.0:9469").metrics().getPort(),
+                "in either order");
+    }
+
+    @Test
+    void metricsAddressMustBeHostColonPort() {
+        for (String bad : new String[] {"9469", ":9469", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536", "127.0.0.1:-1",
+                "::1:9469", "[::1:9469", "[]:9469", "example.org:9469", "[localhost]:9469"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--metrics", bad), bad);
+            assertEquals(2, e.exitCode, bad);
+            assertTrue(e.getMessage().startsWith("--metrics"), e.getMessage());
+        }
+    }
 }

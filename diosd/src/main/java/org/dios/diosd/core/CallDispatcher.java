@@ -45,6 +45,9 @@ public final class CallDispatcher {
 
     private final ObjectManager objects;
     private final Stats stats;
+    private final CallStats perCall;
+    /** CallStats slot of the call {@link #execute} ran last (for the conductor's timing). */
+    int lastSlot;
     private long userData;
     /** Terminal interest for the conductor's epoll: set by console calls. */
     TtyWatcher ttyWatcher = s -> { };
@@ -62,6 +65,7 @@ public final class CallDispatcher {
     public CallDispatcher(ObjectManager objects, Stats stats) {
         this.objects = objects;
         this.stats = stats;
+        this.perCall = stats.perCall;
         objects.waker = this;
     }
 
@@ -87,7 +91,11 @@ public final class CallDispatcher {
             res = dispatch(s, r, sqeOff, opcode);
         }
         stats.calls++;
+        int slot = CallStats.slot(opcode);
+        lastSlot = slot;
+        perCall.called(slot);
         if (res == PARKED) return false;
+        if (res < 0) perCall.failed(slot, res);
         if (opcode == D_OP_NOTIFY && noCqe) return true; // the sender does not wait for it
         s.writeCqe(userData, res, cqeFlags, val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
@@ -310,6 +318,7 @@ public final class CallDispatcher {
         b.id = id;
         ref.buffers++;
         stats.buffers++;
+        stats.io(m.type, write ? Stats.IO_ACQUIRE_WRITE : Stats.IO_ACQUIRE_READ, len);
         val[0] = id;
         val[1] = m.segmentId();
         val[2] = 0;
@@ -383,14 +392,21 @@ public final class CallDispatcher {
         if (!(o instanceof SegmentSource m)) return -DIOS_EINVAL; // buffers exist only on objects that map
         if (opcode == D_OP_COMMIT_WRITE) {
             if (len < 0 || len > b.length) return -DIOS_EINVAL;
-            if (o instanceof BlobObject blob) return blob.store.commit(blob, len); // durable before 0
+            if (o instanceof BlobObject blob) {
+                int rc = blob.store.commit(blob, len); // durable before 0
+                if (rc == 0) stats.io(o.type, Stats.IO_COMMIT_WRITE, len);
+                return rc;
+            }
             ((MemoryObject) o).generation++;
+            stats.io(o.type, Stats.IO_COMMIT_WRITE, len);
             return 0;
         }
         // commit_read: valid only if no write committed since the buffer was (re-)armed.
         boolean stale = b.armedGeneration != m.generation();
         b.armedGeneration = m.generation();
-        return stale ? -DIOS_ESTALE : 0;
+        if (stale) return -DIOS_ESTALE;
+        stats.io(o.type, Stats.IO_COMMIT_READ, b.length);
+        return 0;
     }
 
     // ---- FIFOs ----------------------------------------------------------------------
@@ -485,6 +501,12 @@ public final class CallDispatcher {
         return PARKED;
     }
 
+    /** Completes a parked call, counting an error result like {@link #execute} does for immediate ones. */
+    private void complete(TaskSession s, ParkedCall pc, int res, int flags, long[] v) {
+        if (res < 0 && !pc.done && !s.dead) perCall.failed(CallStats.slot(pc.op), res);
+        s.completeParked(pc, res, flags, v);
+    }
+
     private static int selected(Reference[] refs, int i, long[] v) {
         v[0] = refs[i].id;
         v[1] = i;
@@ -509,16 +531,16 @@ public final class CallDispatcher {
             Reference r = pc.refs[w.index()];
             if (!r.object.readyFor(r, s)) return false;
             selected(pc.refs, w.index(), v);
-            s.completeParked(pc, 0, 0, v);
+            complete(s, pc, 0, 0, v);
             return true;
         }
         Reference r = pc.ref;
         if (!r.live) {
-            s.completeParked(pc, -DIOS_EBADF, 0, v);
+            complete(s, pc, -DIOS_EBADF, 0, v);
             return true;
         }
         if (r.object.isZombie()) {
-            s.completeParked(pc, -DIOS_EIDRM, 0, v);
+            complete(s, pc, -DIOS_EIDRM, 0, v);
             return true;
         }
         return false; // only selects wait on objects; anything else keeps waiting
@@ -601,7 +623,7 @@ public final class CallDispatcher {
             if (done < 0 || done == cs.pendingEnd) {
                 ParkedCall pc = cs.pendingWrite;
                 cs.pendingWrite = null;
-                s.completeParked(pc, done < 0 ? (int) done : 0, 0, v);
+                complete(s, pc, done < 0 ? (int) done : 0, 0, v);
             } else {
                 cs.pendingOff = done;
             }
@@ -614,7 +636,7 @@ public final class CallDispatcher {
             }
             if (!pc.ref.live) {
                 cs.reads.remove(0);
-                s.completeParked(pc, -DIOS_EBADF, 0, v);
+                complete(s, pc, -DIOS_EBADF, 0, v);
                 continue;
             }
             long n = ConsoleObject.readInput(s, pc.len);
@@ -622,7 +644,7 @@ public final class CallDispatcher {
             cs.reads.remove(0);
             java.util.Arrays.fill(v, 0);
             int res = n > 0 ? consoleBuffer(s, pc.ref, cs, false, n, v) : (int) n;
-            s.completeParked(pc, res, 0, v);
+            complete(s, pc, res, 0, v);
         }
         console.wakeWaiters(this);
         boolean[] selects = {false};

@@ -33,6 +33,9 @@ public abstract class DObject {
     /** Calls parked on this object (lazily pruned: completed ones are dropped when next seen). */
     private java.util.ArrayList<ParkedCall.Wait> waiters;
     private int pruneAt = 16;
+    /** Neighbours in ObjectManager's list of live objects of this type (in id order). */
+    DObject prevLive, nextLive;
+    boolean listed;
 
     protected DObject(long id, int type, long ownerTask) {
         this.id = id;
@@ -197,6 +200,11 @@ public abstract class DObject {
     static final long[] NO_SEGMENTS = new long[0];
 
     public String typeName() {
+        return typeName(type);
+    }
+
+    /** Lower-case name of a D_OBJ_* type, as listings and metric labels show it. */
+    public static String typeName(int type) {
         return switch (type) {
             case Abi.D_OBJ_PRIVMEM -> "privmem";
             case Abi.D_OBJ_SHMEM -> "shmem";

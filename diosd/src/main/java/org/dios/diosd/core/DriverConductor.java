@@ -37,24 +37,44 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls) {
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false);
+        }
+
+        /** The same settings with another number of warm-up cycles. */
+        public Config withWarmup(int cycles) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls);
+        }
+
+        /** The same settings, with the service time of every call measured (for the metrics) or not. */
+        public Config withTimedCalls(boolean on) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on);
         }
     }
 
-    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7;
+    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
+            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10;
     private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
     private final Config config;
     private final int listenFd;
     private final int stopFd;
+    /** Rung by other threads that queued a snapshot request (in the epoll set, so a parked conductor wakes). */
+    private final int requestFd;
+    private final java.util.concurrent.ConcurrentLinkedQueue<java.util.concurrent.CompletableFuture<DaemonSnapshot>> snapshotRequests =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final long startNanos = System.nanoTime();
     private final Arena arena = Arena.ofShared();
     private final Epoll epoll;
     private final Stats stats = new Stats();
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
+    private final CallStats perCall = stats.perCall;
+    private final boolean timeCalls;
+    /** Where the next timed call's service time starts (see drain). */
+    private long timedFrom;
     private final ConsoleObject console;
     private final ArrayList<TaskSession> slots = new ArrayList<>();
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
@@ -72,14 +92,36 @@ public final class DriverConductor implements Runnable {
     private long nextEpollCheck;
     private long nextHousekeeping;
 
+    /** The operator's socket, or null (tests that run a conductor without one). */
+    private final AdminEndpoint admin;
+
     public DriverConductor(Config config, int listenFd) {
+        this(config, listenFd, -1, null);
+    }
+
+    /**
+     * adminFd: the listening admin socket (non-blocking SOCK_STREAM), or -1;
+     * info: what its status answer tells about the daemon.
+     */
+    public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
+        this.timeCalls = config.timeCalls();
         this.listenFd = listenFd;
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
+        this.requestFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        if (requestFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(requestFd));
         check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
+        check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
+        if (adminFd >= 0) {
+            check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
+            admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena,
+                    request -> AdminReports.answer(request, info, snapshot(), slots, objects));
+        } else {
+            admin = null;
+        }
         // The console: one object under its well-known name, held by the daemon itself.
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
@@ -108,11 +150,60 @@ public final class DriverConductor implements Runnable {
     /** Asks the loop to stop; safe from any thread (a shutdown hook). Wakes a parked conductor. */
     public void requestStop() {
         running = false;
+        ring(stopFd);
+    }
+
+    private static void ring(int eventFd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment one = a.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
-            LibC.write(stopFd, one, 8);
+            LibC.write(eventFd, one, 8);
         }
+    }
+
+    /**
+     * Asks the conductor for a copy of its counts; safe from any thread. The
+     * conductor takes it within one loop iteration (it polls epoll at least
+     * every 50 µs while busy, and a parked conductor is woken), so the
+     * caller never reads conductor-owned state itself. The future fails if
+     * the conductor stops first.
+     */
+    public java.util.concurrent.CompletableFuture<DaemonSnapshot> requestSnapshot() {
+        var f = new java.util.concurrent.CompletableFuture<DaemonSnapshot>();
+        snapshotRequests.add(f);
+        if (shutDown) {
+            failRequests(); // raced with shutdown: nobody else will answer it
+        } else {
+            ring(requestFd);
+        }
+        return f;
+    }
+
+    private void serveRequests() {
+        LibC.read(requestFd, scratch, 8); // reset the eventfd counter
+        if (snapshotRequests.isEmpty()) return;
+        DaemonSnapshot snap = snapshot();
+        java.util.concurrent.CompletableFuture<DaemonSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) f.complete(snap);
+    }
+
+    private void failRequests() {
+        java.util.concurrent.CompletableFuture<DaemonSnapshot> f;
+        while ((f = snapshotRequests.poll()) != null) f.completeExceptionally(new IllegalStateException("diosd is stopping"));
+    }
+
+    /** The counts now (conductor thread only). O(tasks + FIFOs). */
+    DaemonSnapshot snapshot() {
+        long parked = 0, unreaped = 0;
+        for (TaskSession s : slots) {
+            if (s == null || s.dead) continue;
+            parked += s.parked.size();
+            int used = s.cqTail - s.loadCqHead(); // the task's cq_head: clamp what it claims
+            if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
+        }
+        long now = System.nanoTime();
+        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, nextTaskId - 1, parked, unreaped,
+                objects.fifoBytesWritten());
     }
 
     private volatile Throwable failure;
@@ -151,6 +242,7 @@ public final class DriverConductor implements Runnable {
             check(epoll.remove(listenFd), "epoll remove listen");
             long t0 = System.nanoTime();
             int cycles = warmUp(config.warmupCycles());
+            perCall.reset(); // the warm-up's calls were nobody's
             if (cycles > 0) {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
@@ -300,9 +392,11 @@ public final class DriverConductor implements Runnable {
     int doWork() {
         int work = 0;
         long now = System.nanoTime();
+        timedFrom = now;
         if (now - nextEpollCheck >= 0 || active.isEmpty()) {
             work += handleEvents(epoll.poll(0));
             nextEpollCheck = now + EPOLL_CHECK_NANOS;
+            if (timeCalls) timedFrom = System.nanoTime(); // not the epoll check: the calls' own time
         }
         for (int i = 0; i < active.size(); i++) {
             TaskSession s = active.get(i);
@@ -319,6 +413,7 @@ public final class DriverConductor implements Runnable {
         }
         if (now - nextHousekeeping >= 0) {
             expireHandshakes(now);
+            if (admin != null) admin.expire(now);
             nextHousekeeping = now + 100_000_000L;
         }
         return work;
@@ -337,9 +432,11 @@ public final class DriverConductor implements Runnable {
             }
         }
         if (!active.isEmpty()) return false;
-        int timeout = pending.isEmpty() ? -1 : 100;
-        int n = epoll.poll(timeout);
+        // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
+        boolean deadlines = !pending.isEmpty() || (admin != null && admin.hasClients());
+        int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
+        if (timeCalls) timedFrom = System.nanoTime(); // a doorbell's calls are timed from the wake-up
         handleEvents(n);
         return true;
     }
@@ -352,6 +449,9 @@ public final class DriverConductor implements Runnable {
             switch (kind) {
                 case K_LISTEN -> acceptAll();
                 case K_STOP -> running = false;
+                case K_REQUEST -> serveRequests();
+                case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
+                case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
                 case K_PENDING -> handshake((int) (data >>> 8), mask);
                 case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
                     TaskSession s = sessionFor(data);
@@ -428,12 +528,32 @@ public final class DriverConductor implements Runnable {
                 room = Abi.DIOS_CQ_ENTRIES - used - parked;
             }
             int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
-            for (int i = 0; i < n && !s.dead; i++) {
-                long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                dispatcher.execute(s, sqeOff);
-                s.sqHead++;
+            if (timeCalls) {
+                // One clock read per call (about 40 ns on this VM): a call is timed from the end of
+                // the call before it, or for the first of a pass from the pass's start (doWork's
+                // clock read, or the wake-up), so its time includes finding it in the ring and
+                // whatever the conductor did since (publishing another task's completions).
+                long t = timedFrom;
+                for (int i = 0; i < n && !s.dead; i++) {
+                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    dispatcher.execute(s, sqeOff);
+                    s.sqHead++;
+                    long end = System.nanoTime();
+                    perCall.served(dispatcher.lastSlot, end - t);
+                    t = end;
+                }
+                timedFrom = t;
+            } else {
+                for (int i = 0; i < n && !s.dead; i++) {
+                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    dispatcher.execute(s, sqeOff);
+                    s.sqHead++;
+                }
             }
-            if (n > 0) s.publish();
+            if (n > 0) {
+                s.publish();
+                perCall.drained(n);
+            }
             return n;
         } catch (CallDispatcher.Disconnect d) {
             disconnect(s, d.getMessage());
@@ -673,7 +793,7 @@ public final class DriverConductor implements Runnable {
         if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
     }
 
-    private boolean shutDown;
+    private volatile boolean shutDown;
 
     private void shutdown() {
         if (shutDown) return;
@@ -688,7 +808,11 @@ public final class DriverConductor implements Runnable {
         for (int fd : pending.keySet()) LibC.close(fd);
         pending.clear();
         if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
+        if (admin != null) admin.closeAll();
         epoll.close();
         LibC.close(stopFd);
+        // requestFd stays open: a thread that saw shutDown still false may be ringing it
+        // now, and must not write into an fd number something else has reused.
+        failRequests();
     }
 }

@@ -233,6 +233,22 @@ public final class FifoObject extends DObject {
         return (long) LONG.getAcquire(ctl, (long) FifoCtlDescriptor.TAIL_OFFSET);
     }
 
+    /** Highest writer tail seen: what bytesWrittenHint() reports, so it never goes backwards. */
+    private long tailSeen;
+
+    /**
+     * Bytes the writer end has committed so far, read from the control page
+     * (a hint: a task can write any tail there). It never decreases, so a
+     * counter summed from it never resets while the FIFO lives.
+     */
+    long bytesWrittenHint() {
+        if (ctl != null) {
+            long t = tail();
+            if (t > tailSeen) tailSeen = t;
+        }
+        return tailSeen;
+    }
+
     private long head() {
         return (long) LONG.getAcquire(ctl, (long) FifoCtlDescriptor.HEAD_OFFSET);
     }
@@ -291,6 +307,7 @@ public final class FifoObject extends DObject {
 
     @Override
     protected void freeResources(Stats stats) {
+        stats.fifoBytesRetired += bytesWrittenHint(); // read before the control page goes
         if (ctlFd >= 0) stats.segments -= 2;
         if (ctlArena != null) ctlArena.close();
         ctlArena = null;

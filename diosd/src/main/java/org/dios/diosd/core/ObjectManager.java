@@ -16,6 +16,14 @@ public final class ObjectManager {
     private final NameGenerator nameGenerator = new NameGenerator();
     final Stats stats;
     private long nextObjectId = 1;
+    /**
+     * Live objects of each type, oldest first: a doubly linked list through
+     * the objects themselves (DObject.prevLive/nextLive), so adopting and
+     * freeing cost a few stores and no allocation, and listings and per-type
+     * counts need no scan of the reference tables.
+     */
+    private final DObject[] first = new DObject[Abi.D_OBJ_LAST];
+    private final DObject[] last = new DObject[Abi.D_OBJ_LAST];
     /** Completes parked calls when an object's state changes (set by the dispatcher). */
     CallDispatcher waker;
 
@@ -60,6 +68,57 @@ public final class ObjectManager {
     /** Registers a newly made object (count 1, for the reference the caller adds next). */
     public void adopt(DObject o) {
         stats.objects++;
+        stats.objectsByType[o.type]++;
+        DObject tail = last[o.type];
+        o.prevLive = tail;
+        o.nextLive = null;
+        if (tail == null) first[o.type] = o;
+        else tail.nextLive = o;
+        last[o.type] = o;
+        o.listed = true;
+    }
+
+    private void unlist(DObject o) {
+        if (!o.listed) return;
+        o.listed = false;
+        if (o.prevLive == null) first[o.type] = o.nextLive;
+        else o.prevLive.nextLive = o.nextLive;
+        if (o.nextLive == null) last[o.type] = o.prevLive;
+        else o.nextLive.prevLive = o.prevLive;
+        o.prevLive = o.nextLive = null;
+        stats.objectsByType[o.type]--;
+    }
+
+    /** The oldest live object of a D_OBJ_* type (follow {@link DObject#nextLive}), or null. */
+    DObject firstOfType(int type) {
+        return first[type];
+    }
+
+    /**
+     * Bytes written into FIFOs so far: the writers' tails of live FIFOs plus
+     * those of freed ones (hints, read from the control pages; see FifoObject).
+     */
+    public long fifoBytesWritten() {
+        long n = stats.fifoBytesRetired;
+        for (DObject o = first[Abi.D_OBJ_FIFO]; o != null; o = o.nextLive) {
+            if (!o.isFreed()) n += ((FifoObject) o).bytesWrittenHint(); // a zombie's were retired when it was freed
+        }
+        return n;
+    }
+
+    /** Up to limit bound names with their objects, in the table's (arbitrary) order; stops early. */
+    java.util.List<java.util.Map.Entry<Name, DObject>> someNames(int limit) {
+        java.util.List<java.util.Map.Entry<Name, DObject>> out = new java.util.ArrayList<>(Math.min(limit, names.size()));
+        for (var e : names.entrySet()) {
+            if (out.size() >= limit) break;
+            out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+        }
+        return out;
+    }
+
+    /** Visits every live object of a type, oldest (lowest id) first. */
+    public void forEachOfType(int type, java.util.function.Consumer<DObject> f) {
+        for (DObject o = first[type]; o != null; o = o.nextLive) f.accept(o);
     }
 
     /**
@@ -119,6 +178,7 @@ public final class ObjectManager {
             unbind(o);
             o.free(stats);
             stats.objects--;
+            unlist(o);
         }
     }
 

@@ -131,6 +131,7 @@ public final class LibC {
     private static final MethodHandle BIND = fn("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle CONNECT = fn("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle LISTEN = fn("listen", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle SHUTDOWN = fn("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle ACCEPT4 = fn("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle GETSOCKOPT = fn("getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
@@ -211,6 +212,12 @@ public final class LibC {
     public static int listen(int fd, int backlog) {
         MemorySegment c = CAPTURE_SEGMENT.get();
         try { return ret((int) LISTEN.invokeExact(c, fd, backlog), c); } catch (Throwable t) { throw wrap(t); }
+    }
+
+    /** shutdown(2): how = 0 (SHUT_RD), 1 (SHUT_WR) or 2 (SHUT_RDWR); 0 or -errno. */
+    public static int shutdown(int fd, int how) {
+        MemorySegment c = CAPTURE_SEGMENT.get();
+        try { return ret((int) SHUTDOWN.invokeExact(c, fd, how), c); } catch (Throwable t) { throw wrap(t); }
     }
 
     public static int accept4(int fd, int flags) {

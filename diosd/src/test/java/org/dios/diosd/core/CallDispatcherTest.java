@@ -310,4 +310,63 @@ class CallDispatcherTest {
             assertEquals(objects0, stats.objects);
         }
     }
+
+    private long errors(int op, int errno) {
+        return stats.perCall.errors[op * CallStats.ERRNOS + errno];
+    }
+
+    @Test
+    void everyCallIsCountedByOpAndEveryErrorByOpAndErrno() {
+        for (int i = 0; i < 3; i++) {
+            sqe(a, D_OP_NOP);
+            assertEquals(0, run(a));
+        }
+        long ref = create(a, D_OBJ_SHMEM, 4096, 0, null);
+        assertTrue(ref > 0);
+        assertEquals(-DIOS_ENOENT, lookup(a, Name.fromString("nobody bound this"), 0));
+        assertEquals(-DIOS_ENOENT, lookup(a, Name.fromString("nor this"), 0));
+        assertEquals(-DIOS_EBADF, onRef(a, D_OP_DELETE, ref + 1, 0));
+        assertEquals(0, onRef(a, D_OP_DELETE, ref, 0));
+        sqe(a, 0xff);
+        assertEquals(-DIOS_ENOSYS, run(a));
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
+
+        CallStats c = stats.perCall;
+        assertEquals(4, c.calls[D_OP_NOP]);
+        assertEquals(1, c.calls[D_OP_CREATE]);
+        assertEquals(2, c.calls[D_OP_LOOKUP]);
+        assertEquals(2, c.calls[D_OP_DELETE]);
+        assertEquals(1, c.calls[CallStats.OPS - 1], "an op code the ABI does not know");
+        assertEquals(10, c.totalCalls());
+        assertEquals(2, errors(D_OP_LOOKUP, DIOS_ENOENT));
+        assertEquals(1, errors(D_OP_DELETE, DIOS_EBADF));
+        assertEquals(1, errors(CallStats.OPS - 1, DIOS_ENOSYS));
+        assertEquals(1, errors(D_OP_NOP, DIOS_EINVAL));
+        long all = 0;
+        for (long e : c.errors) all += e;
+        assertEquals(5, all, "successes are not errors");
+        assertEquals("unknown", CallStats.opLabel(CallStats.OPS - 1));
+        assertEquals("ENOENT", CallStats.errnoLabel(DIOS_ENOENT));
+    }
+
+    @Test
+    void serviceTimesAndDrainSizesLandInTheirBuckets() {
+        CallStats c = new CallStats();
+        c.served(D_OP_NOP, 1);       // <= 100 ns
+        c.served(D_OP_NOP, 100);     // <= 100 ns (bounds are inclusive, as Prometheus' le)
+        c.served(D_OP_NOP, 101);     // <= 250 ns
+        c.served(D_OP_NOP, 5_000_000_000L); // beyond the last bound
+        int b = CallStats.SERVICE_BUCKETS;
+        assertEquals(2, c.service[D_OP_NOP * b]);
+        assertEquals(1, c.service[D_OP_NOP * b + 1]);
+        assertEquals(1, c.service[D_OP_NOP * b + b - 1]);
+        assertEquals(5_000_000_202L, c.serviceNanos[D_OP_NOP]);
+        for (int n : new int[] {1, 2, 3, 4, 5, 64, 65}) c.drained(n);
+        assertArrayEquals(new long[] {1, 1, 2, 1, 0, 0, 1, 1}, c.drains);
+        assertEquals(144, c.drainedEntries);
+        c.reset();
+        assertEquals(0, c.drainedEntries);
+        assertEquals(0, c.service[D_OP_NOP * b]);
+    }
 }

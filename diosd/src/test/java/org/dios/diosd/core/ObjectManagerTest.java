@@ -121,4 +121,79 @@ class ObjectManagerTest {
         assertEquals(0, om.addReference(a, extra, Abi.D_PERM_READ));
         assertTrue(extra.isFreed(), "the object whose reference could not be added is freed, not leaked");
     }
+
+    private java.util.List<Long> ids(int type) {
+        java.util.List<Long> l = new java.util.ArrayList<>();
+        om.forEachOfType(type, o -> l.add(o.id));
+        return l;
+    }
+
+    @Test
+    void liveObjectsAreListedByTypeInIdOrderUntilTheirLastReferenceGoes() {
+        TaskSession a = tasks.session(1);
+        long[] refs = new long[6];
+        MemoryObject[] objs = new MemoryObject[6];
+        for (int i = 0; i < 6; i++) {
+            objs[i] = i % 2 == 0 ? shmem(a) : new MemoryObject(om.newObjectId(), Abi.D_OBJ_PRIVMEM, a.taskId, 64);
+            if (i % 2 == 1) om.adopt(objs[i]);
+            refs[i] = om.addReference(a, objs[i], Abi.D_PERM_READ | Abi.D_PERM_DELETE);
+        }
+        assertEquals(java.util.List.of(objs[0].id, objs[2].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(objs[1].id, objs[3].id, objs[5].id), ids(Abi.D_OBJ_PRIVMEM));
+        assertEquals(3, stats.objectsByType[Abi.D_OBJ_SHMEM]);
+        assertEquals(3, stats.objectsByType[Abi.D_OBJ_PRIVMEM]);
+
+        // unlinked from the middle, the head and the tail
+        om.removeReference(a, a.refs.get(refs[2]));
+        om.removeReference(a, a.refs.get(refs[1]));
+        om.removeReference(a, a.refs.get(refs[5]));
+        assertEquals(java.util.List.of(objs[0].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(objs[3].id), ids(Abi.D_OBJ_PRIVMEM));
+
+        // a zombie is still an object (its references see -EIDRM) until the last one goes
+        om.zombify(objs[0]);
+        assertEquals(java.util.List.of(objs[0].id, objs[4].id), ids(Abi.D_OBJ_SHMEM));
+        om.releaseAll(a);
+        assertEquals(java.util.List.of(), ids(Abi.D_OBJ_SHMEM));
+        assertEquals(java.util.List.of(), ids(Abi.D_OBJ_PRIVMEM));
+        for (long n : stats.objectsByType) assertEquals(0, n);
+        assertEquals(0, stats.objects);
+
+        MemoryObject again = shmem(a);
+        assertEquals(java.util.List.of(again.id), ids(Abi.D_OBJ_SHMEM), "an emptied list takes new objects");
+    }
+
+    @Test
+    void fifoBytesAreTheWritersTailsNeverGoingBackNorCountedTwice() {
+        TaskSession a = tasks.session(1);
+        FifoObject f = new FifoObject(om.newObjectId(), om.newObjectId(), a.taskId, Abi.DIOS_FIFO_ALIGN);
+        om.adopt(f);
+        long r = om.addReference(a, f, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE);
+        assertEquals(0, om.fifoBytesWritten(), "no end attached: no control page, nothing written");
+        assertEquals(0, f.ensureBacking(stats));
+        // the writer end's view of the control page, as a task maps it
+        long addr = org.dios.diosd.sys.LibC.mmap(Abi.DIOS_FIFO_CTL_SIZE,
+                org.dios.diosd.sys.LibC.PROT_READ | org.dios.diosd.sys.LibC.PROT_WRITE,
+                org.dios.diosd.sys.LibC.MAP_SHARED, f.ctlFd(), 0);
+        assertTrue(addr > 0);
+        java.lang.foreign.MemorySegment ctl = java.lang.foreign.MemorySegment.ofAddress(addr).reinterpret(Abi.DIOS_FIFO_CTL_SIZE);
+        try {
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 100L);
+            assertEquals(100, om.fifoBytesWritten());
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 40L);
+            assertEquals(100, om.fifoBytesWritten(), "a tail moved backwards (a confused task) does not reset the counter");
+            ctl.set(java.lang.foreign.ValueLayout.JAVA_LONG, org.dios.abi.FifoCtlDescriptor.TAIL_OFFSET, 250L);
+            assertEquals(250, om.fifoBytesWritten());
+
+            FifoObject g = new FifoObject(om.newObjectId(), om.newObjectId(), a.taskId, Abi.DIOS_FIFO_ALIGN);
+            om.adopt(g);
+            om.addReference(a, g, Abi.D_PERM_READ | Abi.D_PERM_WRITE);
+            om.zombify(f); // freed now (control page unmapped by the daemon), still listed
+            assertEquals(250, om.fifoBytesWritten(), "a zombie's bytes are kept once, not twice");
+            om.removeReference(a, a.refs.get(r));
+            assertEquals(250, om.fifoBytesWritten(), "and kept after the FIFO is gone");
+        } finally {
+            org.dios.diosd.sys.LibC.munmap(addr, Abi.DIOS_FIFO_CTL_SIZE);
+        }
+    }
 }

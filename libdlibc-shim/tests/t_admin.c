@@ -1,0 +1,304 @@
+/* t_admin: the dios tool against a live daemon: status, names, tasks and objects list what this task made; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
+#define _GNU_SOURCE
+#include "helpers.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+static char tool[PATH_MAX];
+
+/* Output of one run of the tool. */
+struct run {
+	int status;         /* exit code, or 128 + signal */
+	char out[1 << 20];
+	char err[8192];
+};
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+}
+
+/*
+ * Runs `dios ARGS...` (argv[0] is ignored), optionally as uid/gid 65534 through
+ * setpriv; socket overrides DIOS_SOCKET when not NULL.  stdout and stderr are
+ * read after it exits (both fit in a pipe for what these commands print, except
+ * stdout, which has its own reader loop below).
+ */
+static void run_tool(struct run *r, int as_nobody, const char *socket, const char *const *args)
+{
+	int out[2], err[2];
+	CHECK(pipe(out) == 0 && pipe(err) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		if (socket)
+			setenv("DIOS_SOCKET", socket, 1);
+		const char *argv[32];
+		int n = 0;
+		if (as_nobody) {
+			argv[n++] = "setpriv";
+			argv[n++] = "--reuid=65534";
+			argv[n++] = "--regid=65534";
+			argv[n++] = "--clear-groups";
+			argv[n++] = "--";
+		}
+		argv[n++] = tool;
+		for (int i = 0; args[i] && n < 31; i++)
+			argv[n++] = args[i];
+		argv[n] = NULL;
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	read_all(out[0], r->out, sizeof(r->out));
+	read_all(err[0], r->err, sizeof(r->err));
+	close(out[0]);
+	close(err[0]);
+	int st = dt_wait_child(pid);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+#define TOOL(r, ...) run_tool((r), 0, NULL, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void show(const char *what, const struct run *r)
+{
+	fprintf(stderr, "--- dios %s: exit %d\n--- stdout:\n%s--- stderr:\n%s---\n", what, r->status, r->out, r->err);
+}
+
+#define CHECK_RUN(cond, what, r) do { if (!(cond)) { show(what, r); CHECK(cond); } } while (0)
+
+/*
+ * The line of a listing whose whitespace-separated fields start with the
+ * given values (NULL: any value), or NULL.  Fields are compared whole.
+ */
+static const char *find_row(const char *text, const char *const *want, int nwant)
+{
+	for (const char *line = text; line && *line; ) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char copy[1024];
+		if (len < sizeof(copy)) {
+			memcpy(copy, line, len);
+			copy[len] = 0;
+			char *save = NULL, *tok = strtok_r(copy, " \t", &save);
+			int ok = 1;
+			for (int i = 0; i < nwant && ok; i++, tok = strtok_r(NULL, " \t", &save))
+				ok = tok && (!want[i] || strcmp(tok, want[i]) == 0);
+			if (ok)
+				return line;
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+#define ROW(text, ...) find_row((text), (const char *const[]){ __VA_ARGS__ }, \
+	(int)(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *)))
+
+static uint64_t object_id(dios_ref_t *ref)
+{
+	dios_ref_info_t info;
+	CHECK_EQ(dios_ref_info(ref, &info), 0);
+	return info.object_id;
+}
+
+static char *num(char *buf, unsigned long long v)
+{
+	sprintf(buf, "%llu", v);
+	return buf;
+}
+
+static int admin_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" DIOS_ADMIN_SUFFIX, dt_socket_path());
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+int main(void)
+{
+	alarm(120);
+	const char *diosd = getenv("DIOSD");
+	CHECK(diosd != NULL);
+	char d[PATH_MAX];
+	snprintf(d, sizeof(d), "%s", diosd);
+	snprintf(tool, sizeof(tool), "%s/dios", dirname(d));
+	if (access(tool, X_OK) != 0)
+		dt_fail(__FILE__, __LINE__, "%s is missing: the dios tool is staged beside diosd (make dist)", tool);
+
+	/* Usage errors need no daemon. */
+	static struct run r;
+	TOOL(&r, "--help");
+	CHECK_RUN(r.status == 0 && strstr(r.out, "usage: dios") && strstr(r.out, "names"), "--help", &r);
+	TOOL(&r, "bogus");
+	CHECK_RUN(r.status == 2 && strstr(r.err, "unknown command 'bogus'") && strstr(r.err, "usage:"), "bogus", &r);
+	TOOL(&r, "--limit");
+	CHECK_RUN(r.status == 2, "--limit", &r);
+	TOOL(&r, "names", "--limit", "0");
+	CHECK_RUN(r.status == 2, "names --limit 0", &r);
+	run_tool(&r, 0, NULL, (const char *const[]){ NULL });
+	CHECK_RUN(r.status == 2 && strstr(r.err, "no command"), "(nothing)", &r);
+	run_tool(&r, 0, "/nonexistent/dios-test/d.sock", (const char *const[]){ "status", NULL });
+	CHECK_RUN(r.status == 1 && strstr(r.err, "no daemon is running at /nonexistent/dios-test/d.sock"), "status, no daemon", &r);
+
+	/* A daemon whose sockets anyone may connect to: the daemon itself must refuse strangers. */
+	static const char *const args[] = { "--socket-mode", "0666", "--max-refs", "65536", NULL };
+	dt_daemon_args = args;
+	pid_t daemon = dt_start_daemon();
+	CHECK_EQ(chmod(dt_dir(), 0711), 0);
+	char admin_path[PATH_MAX];
+	snprintf(admin_path, sizeof(admin_path), "%s" DIOS_ADMIN_SUFFIX, dt_socket_path());
+	struct stat st;
+	CHECK_EQ(stat(admin_path, &st), 0);
+	CHECK(S_ISSOCK(st.st_mode));
+	CHECK_EQ(st.st_mode & 0777, 0666);   /* --socket-mode applies to the admin socket too */
+
+	/* What this task makes, and what the listings must show. */
+	uint64_t size = 4096, small = 64;
+	dios_name_t shm_name, fifo_name;
+	dios_ref_t *shm, *priv, *fifo;
+	CHECK_EQ(dios_create(0, D_OBJ_SHMEM, &size, &shm_name, &shm, 0), 0);
+	CHECK_EQ(dios_create(0, D_OBJ_PRIVMEM, &small, NULL, &priv, 0), 0);
+	CHECK_EQ(dios_name_from_string("t_admin: a well-known fifo", &fifo_name), 0);
+	CHECK_EQ(dios_create(D_CREATE_NAME_GIVEN, D_OBJ_FIFO, NULL, &fifo_name, &fifo, 0), 0);
+	char shm_text[DIOS_NAME_STRLEN], fifo_text[DIOS_NAME_STRLEN];
+	dios_nametostr(&shm_name, shm_text);
+	dios_nametostr(&fifo_name, fifo_text);
+	char b1[32], b2[32], b3[32], b4[32];
+
+	TOOL(&r, "status");
+	CHECK_RUN(r.status == 0, "status", &r);
+	CHECK_RUN(ROW(r.out, "pid", num(b1, (unsigned long long)daemon)), "status: pid", &r);
+	CHECK_RUN(ROW(r.out, "socket", dt_socket_path()), "status: socket", &r);
+	CHECK_RUN(ROW(r.out, "tasks", "1"), "status: tasks", &r);
+	CHECK_RUN(ROW(r.out, "objects.shmem", "1") && ROW(r.out, "objects.privmem", "1") && ROW(r.out, "objects.fifo", "1")
+		  && ROW(r.out, "objects.task", "1") && ROW(r.out, "objects.console", "1"), "status: objects by type", &r);
+	CHECK_RUN(ROW(r.out, "names", "3"), "status: names (the console's, the shmem's, the fifo's)", &r);
+	CHECK_RUN(ROW(r.out, "references", "4"), "status: references (self and three)", &r);
+	CHECK_RUN(ROW(r.out, "version", NULL) && ROW(r.out, "uptime", NULL) && ROW(r.out, "parked_calls", "0"), "status: rest", &r);
+
+	TOOL(&r, "names");
+	CHECK_RUN(r.status == 0, "names", &r);
+	CHECK_RUN(ROW(r.out, "name", "id", "type"), "names: header", &r);
+	CHECK_RUN(ROW(r.out, shm_text, num(b1, object_id(shm)), "shmem"), "names: the shmem by its dios_nametostr text", &r);
+	CHECK_RUN(ROW(r.out, fifo_text, num(b1, object_id(fifo)), "fifo"), "names: the fifo", &r);
+	CHECK_RUN(!ROW(r.out, NULL, num(b1, object_id(priv))), "names: an anonymous object has no name", &r);
+
+	TOOL(&r, "objects");
+	CHECK_RUN(r.status == 0, "objects", &r);
+	CHECK_RUN(ROW(r.out, num(b1, object_id(shm)), "shmem", "4096", "1", "yes", "live"), "objects: shmem", &r);
+	CHECK_RUN(ROW(r.out, num(b1, object_id(priv)), "privmem", "64", "1", "no", "live"), "objects: privmem", &r);
+	CHECK_RUN(ROW(r.out, num(b1, object_id(fifo)), "fifo", NULL, "1", "yes", "live"), "objects: fifo", &r);
+	CHECK_RUN(ROW(r.out, num(b1, object_id(dios_self())), "task", "0", "1", "no", "live"), "objects: this task", &r);
+
+	char exe[PATH_MAX];
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(el > 0);
+	exe[el] = 0;
+	TOOL(&r, "tasks");
+	CHECK_RUN(r.status == 0, "tasks", &r);
+	CHECK_RUN(ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), num(b2, (unsigned long long)getuid()),
+		      num(b3, 4), num(b4, 0), "0", NULL, exe), "tasks: this task, its 4 references and its executable", &r);
+
+	TOOL(&r, "--raw", "names");
+	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);
+	CHECK_RUN(strstr(r.out, shm_text) != NULL, "--raw names: the shmem", &r);
+	TOOL(&r, "names", "--limit", "1");
+	CHECK_RUN(r.status == 0 && strstr(r.err, "1 of 3 shown"), "names --limit 1", &r);
+
+	/* Another uid: refused by the daemon (SO_PEERCRED), with nothing of the listing. */
+	if (getuid() != 0) {
+		fprintf(stderr, "skip (one case): not root, so no other uid to try the admin socket as\n");
+	} else if (access("/usr/bin/setpriv", X_OK) != 0 && access("/bin/setpriv", X_OK) != 0) {
+		fprintf(stderr, "skip (one case): no setpriv to run the tool as another uid\n");
+	} else {
+		run_tool(&r, 1, dt_socket_path(), (const char *const[]){ "names", NULL });
+		CHECK_RUN(r.status == 1 && strstr(r.err, "permission denied") && strstr(r.err, "uid 65534"),
+			  "names as uid 65534", &r);
+		CHECK_RUN(strstr(r.out, shm_text) == NULL && r.out[0] == 0, "names as uid 65534: nothing listed", &r);
+		run_tool(&r, 1, dt_socket_path(), (const char *const[]){ "status", NULL });
+		CHECK_RUN(r.status == 1 && strstr(r.err, "permission denied"), "status as uid 65534", &r);
+	}
+
+	/*
+	 * A client that asks for a large answer and never reads it: the daemon
+	 * writes what the socket takes and goes on serving; calls and other
+	 * admin clients are not held up, and the reader is dropped after its
+	 * answer timeout (10 s).
+	 */
+	enum { MANY = 20000 };
+	for (int i = 0; i < MANY; i++) {
+		dios_ref_t *x;
+		CHECK_EQ(dios_create(0, D_OBJ_PRIVMEM, &small, NULL, &x, 0), 0);
+	}
+	int slow = admin_connect();
+	static const char req[] = "objects 100000\n";
+	CHECK_EQ(write(slow, req, sizeof(req) - 1), (ssize_t)(sizeof(req) - 1));
+	usleep(200 * 1000);
+	uint64_t worst = 0;
+	for (int i = 0; i < 1000; i++) {
+		uint64_t t0 = dt_now_ns();
+		CHECK_EQ(dios_nop(0), 0);
+		uint64_t dt = dt_now_ns() - t0;
+		if (dt > worst)
+			worst = dt;
+	}
+	if (worst > 500 * 1000 * 1000ull)
+		dt_fail(__FILE__, __LINE__, "a null call took %llu ms while an admin client did not read", (unsigned long long)(worst / 1000000));
+	TOOL(&r, "status");
+	CHECK_RUN(r.status == 0 && ROW(r.out, "objects.privmem", num(b1, MANY + 1)), "status beside a slow reader", &r);
+	/* Now read: what the socket held, then the end (the daemon dropped us), never the whole answer. */
+	uint64_t t0 = dt_now_ns();
+	static char big[4 << 20];
+	size_t got = 0;
+	int cut = 0;
+	sleep(12);
+	for (;;) {
+		ssize_t n = read(slow, big + got, sizeof(big) - 1 - got);
+		if (n <= 0) {
+			cut = 1;
+			break;
+		}
+		got += (size_t)n;
+		if (got + 1 >= sizeof(big))
+			break;
+	}
+	big[got] = 0;
+	close(slow);
+	CHECK(cut);
+	CHECK(strncmp(big, "ok\ncolumns\t", 11) == 0);
+	CHECK(strstr(big, "\nend\t") == NULL);   /* cut short: no end line */
+	fprintf(stderr, "slow reader: got %zu bytes, then the connection ended (%.1f s after it was asked)\n", got,
+		(dt_now_ns() - t0) / 1e9 + 0.2);
+	CHECK_EQ(dios_nop(0), 0);
+
+	dt_stop_daemon_keep_dir();
+	CHECK(access(admin_path, F_OK) != 0);    /* removed at shutdown */
+	dt_cleanup_dir();
+
+	/* With no daemon, a clear message and exit 1. */
+	run_tool(&r, 0, dt_socket_path(), (const char *const[]){ "status", NULL });
+	CHECK_RUN(r.status == 1 && strstr(r.err, "no daemon is running"), "status after the daemon stopped", &r);
+	printf("t_admin: ok\n");
+	return T_EXIT_PASS;
+}
