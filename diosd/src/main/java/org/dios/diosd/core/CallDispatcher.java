@@ -318,7 +318,7 @@ public final class CallDispatcher {
         b.id = id;
         ref.buffers++;
         stats.buffers++;
-        stats.io(m.type, write ? Stats.IO_ACQUIRE_WRITE : Stats.IO_ACQUIRE_READ, len);
+        stats.io(o.type, write ? Stats.IO_ACQUIRE_WRITE : Stats.IO_ACQUIRE_READ, len);
         val[0] = id;
         val[1] = m.segmentId();
         val[2] = 0;

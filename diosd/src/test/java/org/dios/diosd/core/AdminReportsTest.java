@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class AdminReportsTest {
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
-    private final TestTasks tasks = new TestTasks();
+    private final SyntheticTasks tasks = new SyntheticTasks();
     private final List<TaskSession> sessions = new ArrayList<>();
     private final AdminReports.Info info = new AdminReports.Info("1.2.3", "/run/dios/diosd.sock", "off", 4242, 1000,
             Instant.parse("2026-01-02T03:04:05.678Z"));
