@@ -47,15 +47,9 @@ class SystemdNotifyTest {
      * systemd names the journal stream it connects to stderr.
      */
     private Process start(String notifySocket, boolean journal, int warmupCycles, String... more) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // The daemon's classes and its runtime jars (Chronicle) are on this JVM's class path,
-        // and it needs the JVM flags Surefire gave this JVM (Chronicle's --add-opens).
-        String classes = System.getProperty("java.class.path");
-        String flags = System.getProperty("dios.jvm.flags", "--enable-native-access=ALL-UNNAMED");
-        List<String> cmd = new ArrayList<>(List.of(java));
-        for (String f : flags.trim().split("\\s+")) if (!f.isEmpty()) cmd.add(f);
-        cmd.addAll(List.of("-XX:+UseSerialGC", "-cp", classes, "org.dios.diosd.Main", "--socket", sock(),
-                "--state-dir", dir.resolve("state").toString(), "--warmup-cycles", Integer.toString(warmupCycles)));
+        List<String> cmd = new ArrayList<>(TestJvm.diosdCommand());
+        cmd.addAll(List.of("--socket", sock(), "--state-dir", dir.resolve("state").toString(),
+                "--warmup-cycles", Integer.toString(warmupCycles)));
         cmd.addAll(List.of(more));
         Files.write(log(), new byte[0]);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log().toFile());

@@ -88,10 +88,9 @@ class MetricsEndpointTest {
 
     /** Starts diosd with --metrics on a free loopback port (it prints the port); returns the metrics URL. */
     private URI startDaemon(String... more) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), "org.dios.diosd.Main",
-                "--socket", dir.resolve("d.sock").toString(), "--metrics", "127.0.0.1:0"));
+        List<String> cmd = new ArrayList<>(org.dios.diosd.TestJvm.diosdCommand());
+        cmd.addAll(List.of("--socket", dir.resolve("d.sock").toString(), "--state-dir", dir.resolve("state").toString(),
+                "--metrics", "127.0.0.1:0"));
         cmd.addAll(List.of(more));
         daemon = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log().toFile()).start();
         Pattern p = Pattern.compile("metrics on (http://127\\.0\\.0\\.1:\\d+/metrics)");
