@@ -44,6 +44,7 @@ class AdminEndpointTest {
         AdminReports.Info info = new AdminReports.Info("test", dir.resolve("d.sock").toString(), "off", 1, LibC.getuid(),
                 Instant.now());
         conductor = new DriverConductor(DriverConductor.Config.defaults().withWarmup(0), listenFd, adminFd, info);
+        conductor.durableState(null); // no state directory: the conductor must not wait for one
         thread = Thread.ofPlatform().name("test-conductor").start(conductor);
         assertTrue(conductor.awaitServing());
     }

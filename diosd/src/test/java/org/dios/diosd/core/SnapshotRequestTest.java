@@ -24,6 +24,7 @@ class SnapshotRequestTest {
         assertTrue(listenFd >= 0, "listen: " + LibC.strerror(listenFd));
         // a short warm-up: its synthetic calls must not show in the counts
         DriverConductor c = new DriverConductor(DriverConductor.Config.defaults().withTimedCalls(true).withWarmup(200), listenFd);
+        c.durableState(null); // no state directory: the conductor must not wait for one
         Thread t = Thread.ofPlatform().name("test-conductor").start(c);
         try {
             assertTrue(c.awaitServing());
