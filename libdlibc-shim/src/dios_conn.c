@@ -664,13 +664,17 @@ static void reap_until(uint32_t self)
 	}
 }
 
-/* After reaping: if calls are still waiting, ask one of their threads to reap. */
-static void hand_off(void)
+/*
+ * After reaping: if other calls are still waiting, ask one of their threads
+ * to reap.  The reaper's own slot is still allocated here, so a lone call
+ * (the common case) sees inflight == 1 and skips the scan.
+ */
+static void hand_off(uint32_t self)
 {
-	if (__atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) == 0)
+	if (__atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) <= 1)
 		return;
 	for (uint32_t i = 0; i < DIOS_SLOTS; i++) {
-		if (!slot_in_use(i))
+		if (i == self || !slot_in_use(i))
 			continue;
 		uint32_t expect = DIOS_SLOT_WAITING;
 		if (__atomic_compare_exchange_n(&dios__slots[i].state, &expect, DIOS_SLOT_TAKEOVER, 0,
@@ -700,7 +704,7 @@ static void wait_slot(uint32_t i)
 		}
 		if (pthread_mutex_trylock(&g_dios.reap_lock) == 0) {
 			reap_until(i);
-			hand_off();
+			hand_off(i);
 			pthread_mutex_unlock(&g_dios.reap_lock);
 			return;
 		}
