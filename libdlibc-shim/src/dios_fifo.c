@@ -150,6 +150,24 @@ void dios__fifo_reset(void)
 
 enum { WOULD_WAIT = 1 };
 
+/* The end's one buffer: n bytes at its position, handed to the caller.  0 or -ENOMEM. */
+static int hand_out(struct fifo_end *e, struct dios_req *q, uint64_t n, uint32_t kind)
+{
+	struct dios_bufrec *r = dios__buf_alloc();
+	if (!r)
+		return -ENOMEM;
+	r->iov.buf = e->data + e->pos % e->cap;
+	r->iov.len = n;
+	r->buf_id = next_buf_id++;
+	r->ref_id = e->ref_id;
+	r->seg_id = n;                  /* a FIFO record keeps its acquired length here */
+	r->kind = kind;
+	r->fifo = DIOS_BUF_FIFO_OUT;
+	e->rec = r;
+	*q->iov_out = &r->iov;
+	return 0;
+}
+
 /* 0 (q->iov_out set), -errno, or WOULD_WAIT. */
 static int read_try(struct fifo_end *e, struct dios_req *q)
 {
@@ -169,19 +187,7 @@ static int read_try(struct fifo_end *e, struct dios_req *q)
 		return (q->flags & D_NONBLOCK) ? -EAGAIN : WOULD_WAIT;
 	}
 	uint64_t n = (q->len && q->len < avail) ? q->len : avail;
-	struct dios_bufrec *r = dios__buf_alloc();
-	if (!r)
-		return -ENOMEM;
-	r->iov.buf = e->data + e->pos % e->cap;
-	r->iov.len = n;
-	r->buf_id = next_buf_id++;
-	r->ref_id = e->ref_id;
-	r->seg_id = n;
-	r->kind = DIOS_BUF_READ;
-	r->fifo = DIOS_BUF_FIFO_OUT;
-	e->rec = r;
-	*q->iov_out = &r->iov;
-	return 0;
+	return hand_out(e, q, n, DIOS_BUF_READ);
 }
 
 static int write_try(struct fifo_end *e, struct dios_req *q)
@@ -206,19 +212,7 @@ static int write_try(struct fifo_end *e, struct dios_req *q)
 		return (q->flags & D_NONBLOCK) ? -EAGAIN : WOULD_WAIT;
 	}
 	uint64_t n = q->len ? q->len : space;
-	struct dios_bufrec *r = dios__buf_alloc();
-	if (!r)
-		return -ENOMEM;
-	r->iov.buf = e->data + e->pos % e->cap;
-	r->iov.len = n;
-	r->buf_id = next_buf_id++;
-	r->ref_id = e->ref_id;
-	r->seg_id = n;
-	r->kind = DIOS_BUF_WRITE;
-	r->fifo = DIOS_BUF_FIFO_OUT;
-	e->rec = r;
-	*q->iov_out = &r->iov;
-	return 0;
+	return hand_out(e, q, n, DIOS_BUF_WRITE);
 }
 
 /* The buffer record behind q->iov, if it is this end's.  NULL: *err set. */

@@ -72,11 +72,7 @@ class SystemdNotifyTest {
     }
 
     private String logText() {
-        try {
-            return Files.readString(log());
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return org.dios.diosd.TestJvm.logText(log());
     }
 
     /** Waits up to 30 s for a line of the daemon's output that matches. */

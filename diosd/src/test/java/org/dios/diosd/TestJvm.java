@@ -13,6 +13,15 @@ import java.util.List;
 public final class TestJvm {
     private TestJvm() {}
 
+    /** A child daemon's output so far, for assertions and failure messages. */
+    public static String logText(Path log) {
+        try {
+            return java.nio.file.Files.readString(log);
+        } catch (java.io.IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
     public static List<String> diosdCommand() {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

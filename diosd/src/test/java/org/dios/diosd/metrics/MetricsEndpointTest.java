@@ -79,11 +79,7 @@ class MetricsEndpointTest {
     }
 
     private String logText() {
-        try {
-            return Files.readString(log());
-        } catch (IOException e) {
-            return "(no log: " + e + ")";
-        }
+        return org.dios.diosd.TestJvm.logText(log());
     }
 
     /** Starts diosd with --metrics on a free loopback port (it prints the port); returns the metrics URL. */
