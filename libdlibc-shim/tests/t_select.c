@@ -71,8 +71,10 @@ int main(void)
 	dt_send(to, 'Q');
 	CHECK_CHILD_OK(pid);
 
-	/* the writers are gone now: end of stream makes the FIFOs they wrote ready */
-	CHECK_EQ(dios_select(D_NONBLOCK, &refs[rounds[2]], 1, &ready), 0);
+	/* the writers are gone now: end of stream makes the FIFOs they wrote ready. The daemon
+	 * learns of the exit asynchronously (after our waitpid may already have returned), so
+	 * this select waits for it rather than polling once; alarm() bounds it. */
+	CHECK_EQ(dios_select(0, &refs[rounds[2]], 1, &ready), 0);
 	CHECK_EQ(dios_acquire_read(D_NONBLOCK, ready, 0, &(dios_iovec_t *){ NULL }), -EPIPE);
 
 	/* a mix: an empty FIFO and the console (no terminal here: input is at its end, so ready) */
