@@ -17,7 +17,10 @@
  */
 #include "dios_internal.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* ---- encode -------------------------------------------------------------- */
 
@@ -35,6 +38,21 @@ static int enc_create(struct dios_req *q, struct dios_sqe *s)
 			memcpy(s->name, q->name->raw, sizeof s->name);
 	}
 	s->obj_type = (uint32_t)q->type;
+	if (q->ref2)
+		s->ref2 = dios__ref_id(q->ref2); /* the group to bind the name in */
+	if (q->type == D_OBJ_EXE) {
+		/* arg: an absolute path, carried in the args area */
+		const char *path = q->arg;
+		if (!path || path[0] != '/' || (q->flags & D_CREATE_NAME_GIVEN))
+			return -EINVAL;
+		size_t n = strnlen(path, DIOS_EXE_PATH_MAX);
+		if (n >= DIOS_EXE_PATH_MAX)
+			return -ENAMETOOLONG;
+		s->sqe_flags = D_SQE_ARGS;
+		s->len = n;
+		q->args_len = (uint32_t)n;
+		return 0;
+	}
 	if (q->arg) {
 		s->len = *(const uint64_t *)q->arg;
 		s->sqe_flags = D_SQE_ARG;
@@ -98,29 +116,54 @@ static int enc_ref_info(struct dios_req *q, struct dios_sqe *s)
 	return enc_ref(q, s);
 }
 
-/*
- * COPY, RUN: not served by the daemon yet (it answers -ENOSYS).  The
- * provisional encoding: ref = the first reference (RUN: exe), len = count,
- * ref2 = the target task.  The task issue will fix the encoding of the
- * reference arrays and the task spec (through the args area, like SELECT).
- */
+/* COPY: ref2 = the target task, len = count; the reference array goes to the args area. */
 static int enc_copy(struct dios_req *q, struct dios_sqe *s)
 {
 	if (!q->refs || !q->count || *q->count == 0)
 		return -EINVAL;
+	if (*q->count > DIOS_MAX_COPY_REFS)
+		return -E2BIG;
 	if (!q->ref2)
 		return -EBADF;
-	s->ref = dios__ref_id(q->refs[0]);
+	for (uint64_t i = 0; i < *q->count; i++)
+		if (!q->refs[i])
+			return -EBADF;
 	s->len = *q->count;
 	s->ref2 = dios__ref_id(q->ref2);
+	q->args_len = (uint32_t)(*q->count * sizeof(uint64_t));
 	return 0;
 }
 
+/* RUN: ref = the executable; the task spec (struct dios_run_args and what follows) goes to the args area. */
 static int enc_run(struct dios_req *q, struct dios_sqe *s)
 {
-	if (!q->spec || !q->ref_out)
+	const dios_task_spec_t *t = q->spec;
+	if (!t || !q->ref_out || t->argc < 1 || !t->argv)
 		return -EINVAL;
-	return enc_ref(q, s);
+	if (!q->ref)
+		return -EBADF;
+	if ((t->ref_count && !t->refs) || (t->group_count && !t->groups))
+		return -EINVAL;
+	if (t->ref_count > DIOS_RUN_MAX_REFS || t->group_count > DIOS_RUN_MAX_GROUPS)
+		return -E2BIG;
+	uint64_t bytes = 0;
+	for (int i = 0; i < t->argc; i++) {
+		if (!t->argv[i])
+			return -EINVAL;
+		bytes += strnlen(t->argv[i], DIOS_RUN_MAX_ARGV_BYTES) + 1;
+		if (bytes > DIOS_RUN_MAX_ARGV_BYTES)
+			return -E2BIG;
+	}
+	for (uint64_t i = 0; i < t->ref_count; i++)
+		if (!t->refs[i])
+			return -EBADF;
+	for (uint64_t i = 0; i < t->group_count; i++)
+		if (!t->groups[i])
+			return -EBADF;
+	s->ref = dios__ref_id(q->ref);
+	s->len = sizeof(struct dios_run_args) + 8 * (t->ref_count + t->group_count) + bytes;
+	q->args_len = (uint32_t)s->len;
+	return 0;
 }
 
 /* SELECT: len = count; the reference array goes to the args area at submission (buf = its offset). */
@@ -131,7 +174,57 @@ static int enc_select(struct dios_req *q, struct dios_sqe *s)
 	if (*q->count > DIOS_MAX_SELECT_REFS)
 		return -E2BIG;
 	s->len = *q->count;
+	q->args_len = (uint32_t)(*q->count * sizeof(uint64_t));
 	return 0;
+}
+
+/* DELEGATED: len = how many references the caller can take now (at most DIOS_DELEGATED_BATCH). */
+static int enc_delegated(struct dios_req *q, struct dios_sqe *s)
+{
+	if (!q->ref_out || !q->count || *q->count == 0)
+		return -EINVAL;
+	s->len = *q->count < DIOS_DELEGATED_BATCH ? *q->count : DIOS_DELEGATED_BATCH;
+	return 0;
+}
+
+void dios__write_args(struct dios_req *q, void *dst)
+{
+	switch (q->op) {
+	case D_OP_SELECT:
+	case D_OP_COPY: {
+		uint64_t *ids = dst;
+		for (uint64_t j = 0; j < *q->count; j++)
+			ids[j] = dios__ref_id(q->refs[j]);
+		break;
+	}
+	case D_OP_CREATE:                       /* D_OBJ_EXE: the path, without its NUL */
+		memcpy(dst, q->arg, q->args_len);
+		break;
+	case D_OP_RUN: {
+		const dios_task_spec_t *t = q->spec;
+		struct dios_run_args *a = dst;
+		uint64_t *ids = (uint64_t *)(a + 1);
+		uint32_t argv_bytes = q->args_len - (uint32_t)(sizeof *a + 8 * (t->ref_count + t->group_count));
+		a->argc = (uint32_t)t->argc;
+		a->ref_count = (uint32_t)t->ref_count;
+		a->group_count = (uint32_t)t->group_count;
+		a->argv_bytes = argv_bytes;
+		for (uint64_t j = 0; j < t->ref_count; j++)
+			*ids++ = dios__ref_id(t->refs[j]);
+		for (uint64_t j = 0; j < t->group_count; j++)
+			*ids++ = dios__ref_id(t->groups[j]);
+		char *p = (char *)ids;
+		for (int j = 0; j < t->argc; j++) {
+			size_t n = strnlen(t->argv[j], DIOS_RUN_MAX_ARGV_BYTES);
+			memcpy(p, t->argv[j], n);
+			p[n] = '\0';
+			p += n + 1;
+		}
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 static int enc_stats(struct dios_req *q, struct dios_sqe *s)
@@ -144,6 +237,7 @@ int dios__encode(struct dios_req *q)
 {
 	struct dios_sqe *s = &q->sqe;
 	memset(s, 0, sizeof *s);
+	q->args_len = 0;
 	int rc;
 	switch (q->op) {
 	case D_OP_NOP:           rc = 0; break;
@@ -161,6 +255,7 @@ int dios__encode(struct dios_req *q)
 	case D_OP_RELEASE_WRITE: rc = enc_buffer(q, s, DIOS_BUF_WRITE); break;
 	case D_OP_REF_INFO:      rc = enc_ref_info(q, s); break;
 	case D_OP_STATS:         rc = enc_stats(q, s); break;
+	case D_OP_DELEGATED:     rc = enc_delegated(q, s); break;
 	default:                 rc = -EINVAL; break;
 	}
 	s->opcode = (uint8_t)q->op;
@@ -212,6 +307,21 @@ static int dec_acquire(struct dios_req *q, const struct dios_cqe *c)
 	if (c->res < 0)
 		return c->res;
 	int write = q->op == D_OP_ACQUIRE_WRITE;
+	if (c->flags & D_CQE_F_INLINE) {        /* a task's exit status: no segment, no daemon buffer */
+		struct dios_bufrec *ir = write ? NULL : dios__buf_alloc();
+		if (!ir)
+			return write ? -EPROTO : -ENOMEM;
+		ir->fifo = DIOS_BUF_INLINE;
+		ir->exit.status = (int32_t)c->val[0];
+		ir->exit.pid = (uint32_t)c->val[1];
+		ir->exit.task_id = c->val[2];
+		ir->iov.buf = &ir->exit;
+		ir->iov.len = sizeof ir->exit;
+		ir->ref_id = dios__ref_id(q->ref);
+		ir->kind = DIOS_BUF_READ;
+		*q->iov_out = &ir->iov;
+		return 0;
+	}
 	uint64_t buf_id = c->val[0], seg_id = c->val[1], off = c->val[2], len = c->val[3];
 	int writable = (c->val[5] & D_SEG_WRITE) != 0;  /* the mapping's protection, set by the daemon */
 	void *base = NULL;
@@ -286,7 +396,38 @@ static int dec_stats(struct dios_req *q, const struct dios_cqe *c)
 	return 0;
 }
 
-/* RUN (provisional), SELECT: val[0] is the task / the ready reference. */
+/* DELEGATED: val[0..5] the references taken (0 ends the list). */
+static int dec_delegated(struct dios_req *q, const struct dios_cqe *c)
+{
+	if (c->res < 0)
+		return c->res;
+	uint64_t n = 0;
+	while (n < DIOS_DELEGATED_BATCH && n < *q->count && c->val[n])
+		q->ref_out[n] = dios__ref(c->val[n]), n++;
+	*q->count = n;
+	return 0;
+}
+
+int dios__inline_begin(struct dios_req *q)
+{
+	if (q->op != D_OP_COMMIT_READ && q->op != D_OP_RELEASE_READ)
+		return 0;
+	if (!q->ref || !q->iov)
+		return 0;                       /* encode gives the error */
+	struct dios_bufrec *r = dios__buf_lookup(q->iov);
+	if (!r || r->fifo != DIOS_BUF_INLINE)
+		return 0;
+	if (r->kind != DIOS_BUF_READ || r->ref_id != dios__ref_id(q->ref)) {
+		q->res = -EINVAL;
+		return 1;
+	}
+	if (q->op == D_OP_RELEASE_READ)
+		dios__buf_free(r);
+	q->res = 0;                             /* an exit status never goes stale */
+	return 1;
+}
+
+/* RUN, SELECT: val[0] is the task / the ready reference. */
 static int dec_ref_out(struct dios_req *q, const struct dios_cqe *c)
 {
 	if (c->res < 0)
@@ -307,6 +448,7 @@ int dios__decode(struct dios_req *q, const struct dios_cqe *c)
 	case D_OP_RELEASE_WRITE: return dec_release(q, c);
 	case D_OP_REF_INFO:      return dec_ref_info(q, c);
 	case D_OP_STATS:         return dec_stats(q, c);
+	case D_OP_DELEGATED:     return dec_delegated(q, c);
 	case D_OP_RUN:
 	case D_OP_SELECT:        return dec_ref_out(q, c);
 	default:                 return c->res;   /* NOP, COPY, COMMIT_* */
@@ -354,6 +496,61 @@ int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios
 {
 	struct dios_req q = { .op = D_OP_RUN, .flags = f, .ref = exe, .spec = spec, .ref_out = task_out };
 	return run1(&q);
+}
+
+int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
+		   dios_name_t *name, dios_ref_t **ref_out, dios_ref_t *group)
+{
+	if (!group)
+		return -EBADF;
+	struct dios_req q = { .op = D_OP_CREATE, .flags = f, .type = type, .arg = arg,
+			      .name = name, .ref_out = ref_out, .ref2 = group };
+	return run1(&q);
+}
+
+int dios_exe(const char *path, dios_ref_t **ref_out)
+{
+	if (!path || !ref_out)
+		return -EINVAL;
+	char abs[PATH_MAX];
+	if (!realpath(path, abs))
+		return errno == ENAMETOOLONG ? -ENAMETOOLONG : errno == EACCES ? -EACCES : -ENOENT;
+	return dios_create(0, D_OBJ_EXE, abs, NULL, ref_out, 0);
+}
+
+int dios_delegated(dios_flags_t f, dios_ref_t **refs, uint64_t *count)
+{
+	if (!refs || !count || *count == 0)
+		return -EINVAL;
+	uint64_t want = *count, got = 0;
+	for (;;) {
+		uint64_t n = want - got;
+		struct dios_req q = { .op = D_OP_DELEGATED, .flags = f, .ref_out = refs + got, .count = &n };
+		int rc = run1(&q);
+		if (rc < 0)
+			return rc;
+		got += n;
+		if (n < DIOS_DELEGATED_BATCH || got == want)
+			break;
+	}
+	*count = got;
+	return 0;
+}
+
+int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out)
+{
+	dios_iovec_t *iov = NULL;
+	int rc = dios_acquire_read(f, task, 0, &iov);
+	if (rc < 0)
+		return rc;
+	struct dios_bufrec *r = dios__buf_lookup(iov);
+	if (!r || r->fifo != DIOS_BUF_INLINE) {
+		dios_release_read(0, task, iov);
+		return -EINVAL;                 /* not a task reference */
+	}
+	if (status_out)
+		*status_out = ((const struct dios_task_exit *)iov->buf)->status;
+	return dios_release_read(0, task, iov);
 }
 
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out)

@@ -37,6 +37,8 @@ pthread_mutex_t dios__book_lock = PTHREAD_MUTEX_INITIALIZER;
 #define now_ns dios__now_ns
 
 static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
+/* A task diosd spawned: the connected socket it inherited (DIOS_FD), until the first call uses it. */
+static int inherited_fd = -1;
 
 uint64_t dios__now_ns(void)
 {
@@ -165,6 +167,11 @@ static int do_connect(void)
 	void *region = MAP_FAILED;
 
 	int s = -1, r = -1;
+	if (inherited_fd >= 0) {                /* spawned by diosd: connected already */
+		s = inherited_fd;
+		inherited_fd = -1;
+		r = 0;
+	}
 	for (int cand = 0; r < 0 && socket_path(&sa, cand) == 0; cand++) {
 		if (s >= 0)
 			close(s);
@@ -190,23 +197,34 @@ static int do_connect(void)
 	int tty = -1;
 	if (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))
 		tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	/* our stdin, stdout and stderr too: tasks we spawn inherit them */
+	int stdio_ok = fcntl(STDIN_FILENO, F_GETFD) >= 0 && fcntl(STDOUT_FILENO, F_GETFD) >= 0 &&
+		       fcntl(STDERR_FILENO, F_GETFD) >= 0;
+	int hfds[4], nh = 0;
+	if (tty >= 0)
+		hfds[nh++] = tty;
+	if (stdio_ok) {
+		hfds[nh++] = STDIN_FILENO;
+		hfds[nh++] = STDOUT_FILENO;
+		hfds[nh++] = STDERR_FILENO;
+	}
 	struct dios_msg_hello hello = { .magic = DIOS_MSG_HELLO, .abi_version = DIOS_ABI_VERSION,
-					.flags = tty >= 0 ? D_HELLO_F_TTY : 0 };
+					.flags = (tty >= 0 ? D_HELLO_F_TTY : 0) | (stdio_ok ? D_HELLO_F_STDIO : 0) };
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
 		struct cmsghdr align;
 	} hctl;
 	struct iovec hio = { .iov_base = &hello, .iov_len = sizeof hello };
 	struct msghdr hmh = { .msg_iov = &hio, .msg_iovlen = 1 };
-	if (tty >= 0) {
+	if (nh > 0) {
 		memset(&hctl, 0, sizeof hctl);
 		hmh.msg_control = hctl.buf;
-		hmh.msg_controllen = sizeof hctl.buf;
+		hmh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nh);
 		struct cmsghdr *c = CMSG_FIRSTHDR(&hmh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &tty, sizeof tty);
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nh);
+		memcpy(CMSG_DATA(c), hfds, sizeof(int) * (size_t)nh);
 	}
 	ssize_t n;
 	do
@@ -715,17 +733,14 @@ static void wait_slot(uint32_t i)
 
 /* ---- the engine shared by single calls and dios_batch -------------------- */
 
-/* Copy SELECT's reference array into the args area (under lock).  0 or -ENOTCONN. */
+/* Write an entry's arguments (arrays, a path, a task spec) into the args area (under lock).  0 or -ENOTCONN. */
 static int place_args(struct dios_req *q, uint32_t sq_index)
 {
-	uint64_t bytes = *q->count * sizeof(uint64_t);
-	unsigned k = (unsigned)((bytes + DIOS_ARGS_CHUNK - 1) / DIOS_ARGS_CHUNK);
+	unsigned k = (unsigned)((q->args_len + DIOS_ARGS_CHUNK - 1) / DIOS_ARGS_CHUNK);
 	int c = args_alloc(k);
 	if (c < 0)
 		return c;
-	uint64_t *dst = (uint64_t *)((char *)g_dios.hdr + DIOS_REGION_ARGS_OFFSET + (size_t)c * DIOS_ARGS_CHUNK);
-	for (uint64_t j = 0; j < *q->count; j++)
-		dst[j] = dios__ref_id(q->refs[j]);
+	dios__write_args(q, (char *)g_dios.hdr + DIOS_REGION_ARGS_OFFSET + (size_t)c * DIOS_ARGS_CHUNK);
 	for (unsigned j = 0; j < k; j++)
 		g_dios.args_sqidx[c + j] = sq_index;
 	q->sqe.buf = (uint64_t)c * DIOS_ARGS_CHUNK;
@@ -773,7 +788,7 @@ static int submit(struct dios_req *q, unsigned n)
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
 		if (!q[i].submitted)
 			continue;
-		if (q[i].op == D_OP_SELECT)
+		if (q[i].args_len)
 			rc = place_args(&q[i], tail);
 		if (q[i].fifo == DIOS__FIFO_NOTIFY)
 			q[i].sqe.sqe_flags = D_SQE_NO_CQE;
@@ -871,6 +886,8 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 		if (q[i].res != DIOS__PENDING)
 			continue;
 		q[i].fifo = DIOS__FIFO_NONE;
+		if (dios__inline_begin(&q[i]))
+			continue;                       /* a task's status buffer: done in place */
 		if (dios__fifo_begin(&q[i]))
 			continue;                       /* done in place */
 		if (q[i].fifo == DIOS__FIFO_NONE) {
@@ -975,6 +992,10 @@ static void atfork_child(void)
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
 	g_dios.self_ref = 0;
 	g_dios.inflight = 0;
+	if (inherited_fd >= 0) {                /* the parent's connection-to-be, not ours */
+		close(inherited_fd);
+		inherited_fd = -1;
+	}
 	g_dios.args_bits = 0;
 	memset(g_dios.slot_bits, 0, sizeof g_dios.slot_bits);
 	memset(&self_exe_copy, 0, sizeof self_exe_copy);
@@ -987,7 +1008,30 @@ static void atfork_child(void)
 	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
 }
 
+/*
+ * A task diosd spawned finds its connection in DIOS_FD (always fd
+ * DIOS_SPAWN_SOCKET_FD).  Taken before main runs, while the process has one
+ * thread: made close-on-exec (a program it execs is not this task) and the
+ * variable removed (a child it forks or execs connects by itself, through
+ * DIOS_SOCKET, which diosd also set).
+ */
+static void adopt_inherited_fd(void)
+{
+	const char *e = getenv(DIOS_ENV_FD);
+	if (!e)
+		return;
+	char *end = NULL;
+	long fd = strtol(e, &end, 10);
+	struct stat st;
+	if (end != e && *end == '\0' && fd >= 0 && fd < 1024 && fstat((int)fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		inherited_fd = (int)fd;
+	}
+	unsetenv(DIOS_ENV_FD);
+}
+
 __attribute__((constructor)) static void dios_conn_init(void)
 {
+	adopt_inherited_fd();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }

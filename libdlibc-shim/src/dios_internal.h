@@ -177,6 +177,7 @@ struct dios_req {
 	int      undo;                  /* undo_buf is set */
 	uint32_t slot;                  /* call slot while in flight */
 	int      fifo;                  /* DIOS__FIFO_*: how the FIFO layer handles this entry */
+	uint32_t args_len;              /* bytes this entry puts in the args area at submission (0: none) */
 	uint64_t wait_len;              /* FIFO wait: bytes of space a writer waits for */
 	uint64_t wait_t0;               /* FIFO wait: when it began (0: not waiting) */
 };
@@ -207,6 +208,10 @@ int dios__daemon_gone(void);
 /* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
 int dios__encode(struct dios_req *q);
 int dios__decode(struct dios_req *q, const struct dios_cqe *cqe);
+/* COMMIT_READ/RELEASE_READ of an inline buffer (a task's exit status): done in place, returns 1. */
+int dios__inline_begin(struct dios_req *q);
+/* Under g_dios.lock at submission: write an entry's array, path or task spec to the args area. */
+void dios__write_args(struct dios_req *q, void *dst);
 
 /*
  * dios_conn.c: run n requests as one ring publication.  Encodes each (an
@@ -251,16 +256,22 @@ void dios__seg_forget(void);
 /* buffer slab (dios_buf.c)                                                  */
 /* ------------------------------------------------------------------------ */
 enum { DIOS_BUF_READ = 1, DIOS_BUF_WRITE = 2 };
-enum { DIOS_BUF_FIFO_NONE = 0, DIOS_BUF_FIFO_OUT = 1, DIOS_BUF_FIFO_COMMITTED = 2 };
+enum { DIOS_BUF_FIFO_NONE = 0, DIOS_BUF_FIFO_OUT = 1, DIOS_BUF_FIFO_COMMITTED = 2, DIOS_BUF_INLINE = 3 };
 
 struct dios_bufrec {
 	dios_iovec_t iov;               /* first member: what the user holds */
 	uint64_t magic;                 /* DIOS_BUF_MAGIC while live, 0 when free */
-	uint64_t buf_id;                /* daemon's buffer id */
 	uint64_t ref_id;                /* reference it was acquired through */
-	uint64_t seg_id;                /* segment it lies in */
+	union {
+		struct {
+			uint64_t buf_id;        /* daemon's buffer id */
+			uint64_t seg_id;        /* segment it lies in */
+		};
+		struct dios_task_exit exit;  /* DIOS_BUF_INLINE: what iov points to (a task's status) */
+	};
 	uint32_t kind;                  /* DIOS_BUF_READ or DIOS_BUF_WRITE */
-	uint32_t fifo;                  /* DIOS_BUF_FIFO_*: a FIFO buffer (seg_id holds its length) */
+	uint32_t fifo;                  /* DIOS_BUF_FIFO_*: a FIFO buffer (seg_id holds its length),
+					   or DIOS_BUF_INLINE: no daemon buffer, the data is exit */
 	struct dios_bufrec *next_free;  /* free-list link */
 };
 

@@ -193,7 +193,8 @@ int main(void)
 	CHECK_RUN(ROW(r.out, "tasks", "1"), "status: tasks", &r);
 	CHECK_RUN(ROW(r.out, "objects.shmem", "1") && ROW(r.out, "objects.privmem", "1") && ROW(r.out, "objects.fifo", "1")
 		  && ROW(r.out, "objects.task", "1") && ROW(r.out, "objects.console", "1"), "status: objects by type", &r);
-	CHECK_RUN(ROW(r.out, "names", "3"), "status: names (the console's, the shmem's, the fifo's)", &r);
+	CHECK_RUN(ROW(r.out, "objects.exe", "1"), "status: objects by type (this task's executable)", &r);
+	CHECK_RUN(ROW(r.out, "names", "4"), "status: names (the console's, this task's executable's, the shmem's, the fifo's)", &r);
 	CHECK_RUN(ROW(r.out, "references", "4"), "status: references (self and three)", &r);
 	CHECK_RUN(ROW(r.out, "version", NULL) && ROW(r.out, "uptime", NULL) && ROW(r.out, "parked_calls", "0"), "status: rest", &r);
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # abi_gen.sh HEADER - list what abi_dump prints, read from dios_abi.h itself so
 # a field or constant added to the header is dumped without editing abi_dump.c:
-#   STRUCT(s)    each of the six wire structs
+#   STRUCT(s)    each of the wire structs
 #   FIELD(s, f)  every field of those structs, in header order
 #   NUM(X)       every object-like macro with a numeric value, every enum constant
 #   STR(X)       every macro whose value is a string literal
@@ -10,7 +10,7 @@ set -eu
 hdr=${1:?usage: abi_gen.sh dios_abi.h}
 
 awk '
-/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment|fifo_ctl) \{/ {
+/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment|fifo_ctl|run_args|task_exit) \{/ {
 	s = $2; print "STRUCT(" s ")"; next
 }
 s != "" && /^\};/ { s = ""; next }

@@ -17,6 +17,7 @@
  * DIOS_SYSTEM_SOCKET (/run/dios/diosd.sock).  The shim connects on the first
  * call.  After fork() the child is a new task: it
  * registers afresh on its first call and holds none of the parent's references.
+ * A task started by dios_run is connected already (DIOS_FD): it needs none of this.
  */
 #ifndef DIOS_H
 #define DIOS_H
@@ -33,8 +34,9 @@ typedef struct dios_name { uint8_t raw[32]; } dios_name_t;        /* 256-bit */
 typedef struct dios_ref dios_ref_t;                               /* opaque handle */
 typedef struct dios_iovec { void *buf; uint64_t len; } dios_iovec_t;
 typedef struct dios_task_spec {
-	int argc; char **argv;                                    /* child's argv */
+	int argc; char **argv;                                    /* child's argv (argv[0] included) */
 	dios_ref_t **refs; uint64_t ref_count;                    /* references delegated to the child */
+	dios_ref_t **groups; uint64_t group_count;                /* 0: the parent's groups; else exactly these */
 } dios_task_spec_t;
 
 /* What dios_ref_info reports about a reference. */
@@ -91,8 +93,25 @@ int dios_name_from_string(const char *s, dios_name_t *out);
  */
 int dios_lookup(dios_flags_t f, const dios_name_t *name, dios_ref_t **refs, uint64_t *count);
 
-/* dios_copy - delegate references to another task.  (Task issue; -ENOSYS for now.) */
+/*
+ * dios_copy - delegate references to another task, with the same permissions,
+ * or read-only with D_COPY_READONLY (a read-only reference stays read-only).
+ * target_task: a task reference with write permission (dios_run returns one).
+ * The references land in the target's reference table and in its inbox, in
+ * order; it takes them with dios_delegated.  All or nothing.
+ * Errors: -EBADF (a reference or the target not held), -EINVAL (target not a
+ * task, count 0), -EACCES (target reference read-only, or private memory),
+ * -ESRCH (the target has exited), -E2BIG (count > DIOS_MAX_COPY_REFS),
+ * -ENOMEM (the target's reference table is full), -EIDRM.
+ */
 int dios_copy(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t *target_task);
+
+/*
+ * dios_delegated - take references delegated to this task: first those its
+ * parent passed to dios_run (in the spec's order), then those dios_copy
+ * delivered.  *count in: capacity; out: references taken (0: none waiting).
+ */
+int dios_delegated(dios_flags_t f, dios_ref_t **refs, uint64_t *count);
 
 /*
  * dios_delete - release a reference.  The object is freed when its last
@@ -112,8 +131,59 @@ int dios_copy(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t *tar
  */
 int dios_delete(dios_flags_t f, dios_ref_t *ref);
 
-/* dios_run - spawn a task.  (Task issue; -ENOSYS for now.) */
+/*
+ * dios_run - spawn a task: a real process running the executable object exe
+ * (dios_exe, or dios_pickref(dios_self_exe()) for a copy of oneself), with
+ * spec's argv.  Returns in *task_out a reference to the new task (read, write
+ * to delegate to it with dios_copy, delete).  Reading it (dios_wait, or
+ * dios_acquire_read) yields its exit status once it has ended; dios_select on
+ * it is ready then.
+ * The child starts connected to the daemon; spec->refs are already in its
+ * reference table (dios_delegated hands them out, in order) and it belongs to
+ * spec->groups (each a group this task belongs to), or to this task's groups
+ * when group_count is 0.  Its stdin/stdout/stderr are this task's.  It runs as
+ * this task's user (a system daemon needs CAP_SETUID for that: else -EPERM).
+ * Only DIOS-branded executables run (`dios brand`): a Pure DIOS one under a
+ * seccomp filter whose denied calls fail with -ENOSYS, or, with
+ * D_RUN_SECCOMP_KILL, kill it (docs/PURE_DIOS.md).  The daemon's loop never
+ * waits for the spawn: the call is parked until the process has started.
+ * Errors: -ENOEXEC (exe not an executable object, or not DIOS-branded),
+ * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not
+ * this task's; private memory delegated), -EBADF, -EINVAL (argc < 1, NULL
+ * strings), -E2BIG (over DIOS_RUN_MAX_*), -EAGAIN (this user's task limit,
+ * diosd --max-tasks-per-user), -EPERM, -ENOSYS (the daemon has no launcher).
+ */
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
+
+/*
+ * dios_exe - the executable object of a program file (D_OBJ_EXE): its name
+ * is SHA-256 of the canonical absolute path (dios_name_from_string of it), so
+ * every task names the same program alike.  Same as dios_create(0, D_OBJ_EXE,
+ * absolute_path, ...), after resolving path against the working directory.
+ * Creating one that exists returns another reference to it.
+ * Errors: -ENOENT, -EACCES (not a regular file), -ENAMETOOLONG.
+ */
+int dios_exe(const char *path, dios_ref_t **ref_out);
+
+/*
+ * dios_wait - the exit status of a task (waitpid style: WIFEXITED(status),
+ * WEXITSTATUS(status), WIFSIGNALED ...), waiting for it to end (D_NONBLOCK:
+ * -EAGAIN while it runs).  -1 when unknown (a task diosd did not spawn).
+ */
+int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out);
+
+/*
+ * dios_create_in - dios_create that binds the new name in group (a
+ * D_OBJ_GROUP this task belongs to, with write permission) instead of the
+ * task's default group.  Names are resolved only in the caller's groups:
+ * a group's names are invisible to tasks outside it.  A task that connects by
+ * itself belongs to the public group; creating a group makes its creator a
+ * member; dios_run chooses the child's.  Durable blobs are named only in the
+ * public group (-EOPNOTSUPP).  Errors as dios_create, plus -EBADF, -EINVAL
+ * (group not a group, or no name asked for), -EACCES (not a member).
+ */
+int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
+		   dios_name_t *name, dios_ref_t **ref_out, dios_ref_t *group);
 
 /*
  * dios_select - wait until one of refs is ready and return it in *ready_out.

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#define DIOS_ABI_VERSION        2u          /* published last in the region header */
+#define DIOS_ABI_VERSION        3u          /* published last in the region header */
 #define DIOS_REGION_MAGIC       0x534f4944u /* "DIOS" little-endian */
 
 /* ------------------------------------------------------------------------ */
@@ -38,6 +38,7 @@ typedef enum dios_object_type {
 	D_OBJ_CONSOLE  = 5,  /* the host's console */
 	D_OBJ_TASK     = 6,  /* a running task */
 	D_OBJ_GROUP    = 7,  /* a name-visibility domain */
+	D_OBJ_EXE      = 8,  /* an executable program file, named by SHA-256 of its absolute path */
 	D_OBJ_LAST
 } dios_object_type_t;
 
@@ -61,6 +62,7 @@ enum dios_op {
 	D_OP_REF_INFO      = 13,
 	D_OP_STATS         = 14,  /* daemon-wide counts (diagnostics, leak checks) */
 	D_OP_NOTIFY        = 15,  /* FIFO end: shared state changed in place; re-check parked calls */
+	D_OP_DELEGATED     = 16,  /* take references other tasks delegated to this one (dios_delegated) */
 	D_OP_LAST
 };
 
@@ -69,7 +71,10 @@ enum dios_op {
 /* values on x86_64/aarch64 Linux, spelled out so the Java daemon and Rust   */
 /* use the same numbers.  abi_dump checks them against <errno.h>.            */
 /* ------------------------------------------------------------------------ */
+#define DIOS_EPERM        1   /* the daemon may not start the task as its owner (uid change refused) */
+#define DIOS_ESRCH        3   /* dios_copy: the target task has exited */
 #define DIOS_E2BIG        7   /* a count or size above its documented maximum */
+#define DIOS_ENOEXEC      8   /* dios_run: not an executable with a DIOS ELF brand */
 #define DIOS_ENOENT       2   /* name not found (or not visible) */
 #define DIOS_EIO          5   /* the durable store failed (a blob's fsync, the journal) */
 #define DIOS_EBADF        9   /* not a reference this task holds */
@@ -103,11 +108,17 @@ enum dios_op {
 #define D_LOOKUP_READONLY       (1ULL << 12)  /* the new reference may only read */
 /* dios_delete */
 #define D_DELETE_ZOMBIFY        (1ULL << 16)  /* kill the object for every holder */
+/* dios_copy */
+#define D_COPY_READONLY         (1ULL << 12)  /* the delegated references may only read */
+/* dios_run */
+#define D_RUN_SECCOMP_KILL      (1ULL << 20)  /* Pure DIOS: a denied system call kills the task (default: -ENOSYS) */
 
 #define D_FLAGS_CREATE_MASK     (D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED)
 #define D_FLAGS_LOOKUP_MASK     (D_NONBLOCK | D_LOOKUP_READONLY)
 #define D_FLAGS_DELETE_MASK     (D_NONBLOCK | D_DELETE_ZOMBIFY)
 #define D_FLAGS_IO_MASK         (D_NONBLOCK)
+#define D_FLAGS_COPY_MASK       (D_NONBLOCK | D_COPY_READONLY)
+#define D_FLAGS_RUN_MASK        (D_NONBLOCK | D_RUN_SECCOMP_KILL)
 
 /* ------------------------------------------------------------------------ */
 /* Reference permissions (dios_ref_info.perms, CQE val[1] of REF_INFO)       */
@@ -134,6 +145,12 @@ enum dios_op {
 #define DIOS_FIFO_DEFAULT_CAPACITY (256u * 1024u) /* dios_create(D_OBJ_FIFO, NULL, ...) */
 #define DIOS_FIFO_MAX_CAPACITY  (1ULL << 30)  /* 1 GiB */
 #define DIOS_CONSOLE_BUF_BYTES  65536u        /* console acquire_*: at most this many bytes */
+#define DIOS_EXE_PATH_MAX       4096u         /* D_OBJ_EXE: bytes of the path, NUL included */
+#define DIOS_RUN_MAX_REFS       1024u         /* dios_run: delegated references */
+#define DIOS_RUN_MAX_GROUPS     64u           /* dios_run: groups given to the child */
+#define DIOS_RUN_MAX_ARGV_BYTES 32768u        /* dios_run: argv strings, NULs included */
+#define DIOS_MAX_COPY_REFS      1024u         /* dios_copy: references per call */
+#define DIOS_DELEGATED_BATCH    6u            /* D_OP_DELEGATED: references per completion */
 
 /* ------------------------------------------------------------------------ */
 /* Submission queue entry: 128 bytes, written by the task.                   */
@@ -160,11 +177,13 @@ struct dios_sqe {
 	uint64_t user_data;     /* echoed in the completion */
 	uint64_t flags;         /* the call's dios_flags_t */
 	uint64_t ref;           /* the reference the call acts on (reference id) */
-	uint64_t len;           /* CREATE: size/capacity; LOOKUP: capacity; ACQUIRE/COMMIT_WRITE: length;
-	                           SELECT: number of references */
-	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion;
-	                           SELECT: byte offset of the reference array in the args area */
-	uint64_t ref2;          /* COPY/RUN/SELECT: second reference (later issues) */
+	uint64_t len;           /* CREATE: size/capacity (D_OBJ_EXE: path bytes), LOOKUP: capacity,
+	                           ACQUIRE/COMMIT_WRITE: length, SELECT and COPY: number of references,
+	                           RUN: bytes of the struct dios_run_args block, DELEGATED: capacity */
+	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion,
+	                           SELECT, COPY, RUN, CREATE with D_SQE_ARGS: byte offset in the args area */
+	uint64_t ref2;          /* CREATE: the group to bind the name in (0: the task's default group),
+	                           COPY: the target task */
 	uint64_t rsvd2;         /* must be 0 */
 	uint8_t  name[32];      /* CREATE with D_CREATE_NAME_GIVEN, LOOKUP: the name */
 	uint64_t rsvd3[4];      /* must be 0 (checked by the ops that read name[]) */
@@ -174,6 +193,17 @@ struct dios_sqe {
 /* sqe_flags */
 #define D_SQE_ARG               (1u << 0)     /* CREATE: len carries the type argument (arg != NULL) */
 #define D_SQE_NO_CQE            (1u << 1)     /* NOTIFY only: post no completion (the sender does not wait) */
+#define D_SQE_ARGS              (1u << 2)     /* CREATE D_OBJ_EXE: buf/len are the path (no NUL) in the args area */
+
+/* RUN: the task spec, written to the args area at sqe.buf (8-byte aligned). */
+/* Followed by uint64_t refs[ref_count], uint64_t groups[group_count], then  */
+/* argv_bytes bytes: argc NUL-terminated strings back to back.               */
+struct dios_run_args {
+	uint32_t argc;            /* strings in the argv block, >= 1 (argv[0]) */
+	uint32_t ref_count;       /* references delegated to the child, <= DIOS_RUN_MAX_REFS */
+	uint32_t group_count;     /* 0: the child gets the parent's groups; else exactly these */
+	uint32_t argv_bytes;      /* <= DIOS_RUN_MAX_ARGV_BYTES */
+};
 
 /* ------------------------------------------------------------------------ */
 /* Completion queue entry: 64 bytes, written by the daemon.                  */
@@ -197,6 +227,12 @@ struct dios_sqe {
 /*                 id; val[2] D_FIFO_END_*; val[3] capacity; val[4] control  */
 /*                 segment size; val[5] D_SEG_* prot of the data (D_SEG_RING)*/
 /*   SELECT        val[0] the ready reference; val[1] its index in the array */
+/*   RUN           val[0] task reference; val[1] pid; val[2] task id         */
+/*   DELEGATED     val[0..5] references taken, in delegation order (0 ends) */
+/*   ACQUIRE_READ of a task with D_CQE_F_INLINE: no buffer in the daemon;    */
+/*                 val[0] wait status (waitpid style; -1 if unknown); val[1] */
+/*                 pid; val[2] task id: the shim hands out a                 */
+/*                 struct dios_task_exit with them                           */
 /*   REF_INFO      val[0] type; val[1] perms; val[2] size; val[3] state;     */
 /*                 val[4] object id; val[5] D_FIFO_END_* (FIFOs; else 0)    */
 /*   STATS         val[0] tasks; val[1] objects; val[2] names;               */
@@ -212,6 +248,14 @@ struct dios_cqe {
 #define D_CQE_F_SEGMENT         (1u << 0)     /* a SEGMENT message for val[1] was sent first */
 #define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segments val[0..5] */
 #define D_CQE_F_FIFO            (1u << 2)     /* ACQUIRE_*: a FIFO end, see val[] above */
+#define D_CQE_F_INLINE          (1u << 3)     /* ACQUIRE_READ of a task: the data is in val[], see above */
+
+/* What reading a task reference yields once the task has ended. */
+struct dios_task_exit {
+	int32_t  status;          /* waitpid-style status (WIFEXITED, ...); -1: not known (not spawned by diosd) */
+	uint32_t pid;             /* the task's process id */
+	uint64_t task_id;         /* daemon-wide task number */
+};
 
 /* ------------------------------------------------------------------------ */
 /* Task region: one sealed memfd per task, mapped by daemon and task.        */
@@ -293,6 +337,8 @@ struct dios_msg_hello {
 };
 /* flags */
 #define D_HELLO_F_TTY           (1u << 0)     /* one fd rides along: the task's terminal (console) */
+#define D_HELLO_F_STDIO         (1u << 1)     /* three fds ride along (after the terminal's): the task's
+                                                 stdin, stdout, stderr, which tasks it spawns inherit */
 
 struct dios_msg_welcome {
 	uint32_t magic;           /* DIOS_MSG_WELCOME */
@@ -365,6 +411,8 @@ struct dios_fifo_ctl {
 /* ------------------------------------------------------------------------ */
 #define DIOS_ENV_SOCKET         "DIOS_SOCKET"     /* overrides the default path */
 #define DIOS_ENV_SPIN_NS        "DIOS_SPIN_NS"    /* shim: ns to spin before futex-waiting (default 20000) */
+#define DIOS_ENV_FD             "DIOS_FD"         /* set by diosd in tasks it spawns: the connected socket's fd */
+#define DIOS_SPAWN_SOCKET_FD    3                 /* ... which is always this fd at the task's start */
 #define DIOS_RUNTIME_SUBDIR     "dios"            /* under $XDG_RUNTIME_DIR */
 #define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
 #define DIOS_SOCKET_NAME        "diosd.sock"
@@ -383,6 +431,15 @@ struct dios_fifo_ctl {
  * DIOS_ADMIN_SUFFIX; one request line, a text answer (docs/PROTOCOL.md,
  * section 12).  Only the daemon's user and root are answered. */
 #define DIOS_ADMIN_SUFFIX       ".admin"
+
+/* ------------------------------------------------------------------------ */
+/* ELF brands (seed table 3.5): e_ident[EI_OSABI] and e_ident[EI_ABIVERSION] */
+/* of programs dios_run may start.  `dios brand` stamps them.                */
+/* ------------------------------------------------------------------------ */
+#define DIOS_ELF_OSABI          0xD1u
+#define DIOS_BRAND_PURE         0x05u         /* DIOS calls only, under a seccomp filter */
+#define DIOS_BRAND_LIMBO        0x11u         /* DIOS and legacy Linux calls */
+#define DIOS_BRAND_LEGACY_LIMBO 0x13u         /* a legacy program run as a task (need not use DIOS) */
 
 /* ------------------------------------------------------------------------ */
 /* Layout checks: the compiler holds C to the diagrams above.                */
@@ -414,6 +471,11 @@ DIOS_ABI_CHECK((DIOS_SQ_ENTRIES & (DIOS_SQ_ENTRIES - 1)) == 0, "SQ entries power
 DIOS_ABI_CHECK((DIOS_CQ_ENTRIES & (DIOS_CQ_ENTRIES - 1)) == 0, "CQ entries power of two");
 DIOS_ABI_CHECK(DIOS_CQ_ENTRIES >= DIOS_SQ_ENTRIES, "CQ never smaller than SQ");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_hello) == 32, "hello");
+DIOS_ABI_CHECK(sizeof(struct dios_run_args) == 16, "run args");
+DIOS_ABI_CHECK(sizeof(struct dios_task_exit) == 16, "task exit");
+DIOS_ABI_CHECK(DIOS_RUN_MAX_REFS * 8u + DIOS_RUN_MAX_GROUPS * 8u + DIOS_RUN_MAX_ARGV_BYTES + 16u <= DIOS_ARGS_BYTES,
+	       "a run spec fits the args area");
+DIOS_ABI_CHECK(DIOS_EXE_PATH_MAX <= DIOS_ARGS_BYTES, "an exe path fits the args area");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_welcome) == 32, "welcome");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_segment) == 32, "segment");
 DIOS_ABI_CHECK(sizeof(struct dios_fifo_ctl) == 640, "fifo ctl");

@@ -26,7 +26,7 @@ use core::ptr;
 // ===========================================================================
 
 /// Bumped on any incompatible change to the rings or the control messages.
-pub const DIOS_ABI_VERSION: u32 = 2;
+pub const DIOS_ABI_VERSION: u32 = 3;
 
 // ---- names -------------------------------------------------------------------
 
@@ -54,6 +54,8 @@ pub const D_OBJ_CONSOLE: dios_object_type_t = 5;
 pub const D_OBJ_TASK: dios_object_type_t = 6;
 /// A name-visibility domain.
 pub const D_OBJ_GROUP: dios_object_type_t = 7;
+/// An executable program file, named by SHA-256 of its absolute path.
+pub const D_OBJ_EXE: dios_object_type_t = 8;
 
 // ---- op codes (enum dios_op: dios_call_t::opcode, dios_sqe::opcode) ------------
 
@@ -78,11 +80,19 @@ pub const D_OP_REF_INFO: dios_op = 13;
 pub const D_OP_STATS: dios_op = 14;
 /// FIFO end: shared state changed in place (the shim sends it; listed for completeness).
 pub const D_OP_NOTIFY: dios_op = 15;
+/// Take references delegated to this task (`dios_delegated`).
+pub const D_OP_DELEGATED: dios_op = 16;
 
 // ---- error codes (positive; calls return them negated) ---------------------------
 
+/// The daemon may not start the task as its owner.
+pub const DIOS_EPERM: c_int = 1;
+/// `dios_copy`: the target task has exited.
+pub const DIOS_ESRCH: c_int = 3;
 /// A count or size above its documented maximum.
 pub const DIOS_E2BIG: c_int = 7;
+/// `dios_run`: not an executable with a DIOS ELF brand.
+pub const DIOS_ENOEXEC: c_int = 8;
 /// Name not found (or not visible).
 pub const DIOS_ENOENT: c_int = 2;
 /// Not a reference this task holds.
@@ -136,6 +146,10 @@ pub const D_NAME_DETERMINISTIC_STRING: dios_flags_t = D_CREATE_NAME_GIVEN;
 pub const D_LOOKUP_READONLY: dios_flags_t = 1 << 12;
 /// dios_delete: kill the object for every holder.
 pub const D_DELETE_ZOMBIFY: dios_flags_t = 1 << 16;
+/// `dios_copy`: the delegated references may only read.
+pub const D_COPY_READONLY: dios_flags_t = 1 << 12;
+/// `dios_run`: a Pure DIOS task's denied system call kills it (default: `-ENOSYS`).
+pub const D_RUN_SECCOMP_KILL: dios_flags_t = 1 << 20;
 
 // ---- reference permissions (dios_ref_info_t::perms) --------------------------------
 
@@ -217,23 +231,43 @@ pub struct dios_iovec_t {
     pub len: u64,
 }
 
-/// Arguments of `dios_run` (not implemented by the daemon yet).
+/// Arguments of `dios_run`.
 #[repr(C)]
 #[derive(Copy, Clone, Debug)]
 pub struct dios_task_spec_t {
-    /// The child's argv.
+    /// The child's argv (argv[0] included).
     pub argc: c_int,
     // (4 bytes of implicit C padding here)
     pub argv: *mut *mut c_char,
     /// References delegated to the child.
     pub refs: *mut *mut dios_ref_t,
     pub ref_count: u64,
+    /// Groups of the child (0: the parent's).
+    pub groups: *mut *mut dios_ref_t,
+    pub group_count: u64,
 }
 
 impl Default for dios_task_spec_t {
     fn default() -> Self {
-        Self { argc: 0, argv: ptr::null_mut(), refs: ptr::null_mut(), ref_count: 0 }
+        Self {
+            argc: 0,
+            argv: ptr::null_mut(),
+            refs: ptr::null_mut(),
+            ref_count: 0,
+            groups: ptr::null_mut(),
+            group_count: 0,
+        }
     }
+}
+
+/// What reading a task reference yields once it has ended.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct dios_task_exit {
+    /// waitpid-style status; -1 if unknown.
+    pub status: i32,
+    pub pid: u32,
+    pub task_id: u64,
 }
 
 /// What `dios_ref_info` reports about a reference.
@@ -497,7 +531,7 @@ extern "C" {
         count: *mut u64,
     ) -> c_int;
 
-    /// Delegate references to another task (`-ENOSYS` for now).
+    /// Delegate references to another task (its `dios_delegated` takes them).
     pub fn dios_copy(
         f: dios_flags_t,
         refs: *mut *mut dios_ref_t,
@@ -508,12 +542,31 @@ extern "C" {
     /// Release a reference (`D_DELETE_ZOMBIFY`: kill the object for every holder).
     pub fn dios_delete(f: dios_flags_t, ref_: *mut dios_ref_t) -> c_int;
 
-    /// Spawn a task (`-ENOSYS` for now).
+    /// Spawn a task from an executable object.
     pub fn dios_run(
         f: dios_flags_t,
         exe: *mut dios_ref_t,
         spec: *const dios_task_spec_t,
         task_out: *mut *mut dios_ref_t,
+    ) -> c_int;
+
+    /// Take references delegated to this task.  `*count`: in, capacity; out, taken.
+    pub fn dios_delegated(f: dios_flags_t, refs: *mut *mut dios_ref_t, count: *mut u64) -> c_int;
+
+    /// The executable object of a program file.
+    pub fn dios_exe(path: *const c_char, ref_out: *mut *mut dios_ref_t) -> c_int;
+
+    /// A task's exit status (waitpid style), waiting for it to end.
+    pub fn dios_wait(f: dios_flags_t, task: *mut dios_ref_t, status_out: *mut c_int) -> c_int;
+
+    /// `dios_create`, binding the name in `group`.
+    pub fn dios_create_in(
+        f: dios_flags_t,
+        type_: dios_object_type_t,
+        arg: *const c_void,
+        name: *mut dios_name_t,
+        ref_out: *mut *mut dios_ref_t,
+        group: *mut dios_ref_t,
     ) -> c_int;
 
     /// Wait for one of `refs` to be ready (`-ENOSYS` for now).

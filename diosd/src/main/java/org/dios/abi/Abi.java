@@ -11,7 +11,7 @@ package org.dios.abi;
 public final class Abi {
     private Abi() {}
 
-    public static final long DIOS_ABI_VERSION = 2;
+    public static final long DIOS_ABI_VERSION = 3;
     public static final long DIOS_REGION_MAGIC = 0x534f4944L;
 
     public static final long DIOS_NAME_BYTES = 32;
@@ -26,7 +26,8 @@ public final class Abi {
     public static final int D_OBJ_CONSOLE = 5;
     public static final int D_OBJ_TASK = 6;
     public static final int D_OBJ_GROUP = 7;
-    public static final int D_OBJ_LAST = 8;
+    public static final int D_OBJ_EXE = 8;
+    public static final int D_OBJ_LAST = 9;
 
     // op codes
     public static final int D_OP_NOP = 0;
@@ -45,10 +46,14 @@ public final class Abi {
     public static final int D_OP_REF_INFO = 13;
     public static final int D_OP_STATS = 14;
     public static final int D_OP_NOTIFY = 15;
-    public static final int D_OP_LAST = 16;
+    public static final int D_OP_DELEGATED = 16;
+    public static final int D_OP_LAST = 17;
 
     // error codes (positive; calls return the negation)
+    public static final int DIOS_EPERM = 1;
+    public static final int DIOS_ESRCH = 3;
     public static final int DIOS_E2BIG = 7;
+    public static final int DIOS_ENOEXEC = 8;
     public static final int DIOS_EBUSY = 16;
     public static final int DIOS_ENOENT = 2;
     public static final int DIOS_EIO = 5;
@@ -80,6 +85,10 @@ public final class Abi {
     public static final long D_FLAGS_LOOKUP_MASK = D_NONBLOCK | D_LOOKUP_READONLY;
     public static final long D_FLAGS_DELETE_MASK = D_NONBLOCK | D_DELETE_ZOMBIFY;
     public static final long D_FLAGS_IO_MASK = D_NONBLOCK;
+    public static final long D_COPY_READONLY = 1L << 12;
+    public static final long D_RUN_SECCOMP_KILL = 1L << 20;
+    public static final long D_FLAGS_COPY_MASK = D_NONBLOCK | D_COPY_READONLY;
+    public static final long D_FLAGS_RUN_MASK = D_NONBLOCK | D_RUN_SECCOMP_KILL;
 
     // permissions and reference state
     public static final int D_PERM_READ = 1 << 0;
@@ -99,10 +108,13 @@ public final class Abi {
     // entry and region flags
     public static final int D_SQE_ARG = 1 << 0;
     public static final int D_SQE_NO_CQE = 1 << 1;
+    public static final int D_SQE_ARGS = 1 << 2;
     public static final int D_CQE_F_SEGMENT = 1 << 0;
     public static final int D_CQE_F_UNMAP = 1 << 1;
     public static final int D_CQE_F_FIFO = 1 << 2;
+    public static final int D_CQE_F_INLINE = 1 << 3;
     public static final int D_HELLO_F_TTY = 1 << 0;
+    public static final int D_HELLO_F_STDIO = 1 << 1;
     public static final int D_SQ_NEED_WAKEUP = 1 << 0;
     public static final int D_DSTATE_SHUTDOWN = 1 << 0;
 
@@ -133,6 +145,12 @@ public final class Abi {
 
     // the console
     public static final int DIOS_CONSOLE_BUF_BYTES = 65536;
+    public static final int DIOS_EXE_PATH_MAX = 4096;
+    public static final int DIOS_RUN_MAX_REFS = 1024;
+    public static final int DIOS_RUN_MAX_GROUPS = 64;
+    public static final int DIOS_RUN_MAX_ARGV_BYTES = 32768;
+    public static final int DIOS_MAX_COPY_REFS = 1024;
+    public static final int DIOS_DELEGATED_BATCH = 6;
     public static final String DIOS_CONSOLE_NAME_STRING = "dios:console";
 
     // control messages
@@ -146,6 +164,8 @@ public final class Abi {
     // where clients find the daemon
     public static final String DIOS_ENV_SOCKET = "DIOS_SOCKET";
     public static final String DIOS_ENV_SPIN_NS = "DIOS_SPIN_NS";
+    public static final String DIOS_ENV_FD = "DIOS_FD";
+    public static final int DIOS_SPAWN_SOCKET_FD = 3;
     public static final String DIOS_RUNTIME_SUBDIR = "dios";
     public static final String DIOS_TMP_DIR_PREFIX = "/tmp/dios-";
     public static final String DIOS_SOCKET_NAME = "diosd.sock";
@@ -153,6 +173,12 @@ public final class Abi {
     public static final String DIOS_STATE_SUBDIR = "state";
     public static final String DIOS_RPC_SUFFIX = ".rpc";
     public static final String DIOS_ADMIN_SUFFIX = ".admin";
+
+    // ELF brands
+    public static final int DIOS_ELF_OSABI = 0xD1;
+    public static final int DIOS_BRAND_PURE = 0x05;
+    public static final int DIOS_BRAND_LIMBO = 0x11;
+    public static final int DIOS_BRAND_LEGACY_LIMBO = 0x13;
 
     /** Symbolic name of an op code, for logs. */
     public static String opName(int op) {
@@ -173,6 +199,7 @@ public final class Abi {
             case D_OP_REF_INFO -> "ref_info";
             case D_OP_STATS -> "stats";
             case D_OP_NOTIFY -> "notify";
+            case D_OP_DELEGATED -> "delegated";
             default -> "op" + op;
         };
     }

@@ -53,6 +53,10 @@ public final class Main {
               --metrics-allow-non-loopback
                                     let --metrics listen on an address other hosts can reach
               --max-tasks N         registered tasks at most (default 4096)
+              --max-tasks-per-user N  tasks of one uid at most, registered or spawned (default 2048);
+                                    beyond it dios_run fails with -EAGAIN and registration is refused
+              --launcher PATH       the task launcher dios_run uses (default: libexec/dios/dios-launch
+                                    of this installation, or $DIOSD_LAUNCHER)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
               --idle-spin-us N      spin this long after the last call (default 50)
@@ -76,7 +80,7 @@ public final class Main {
 
     /** metrics: where to serve /metrics, or null (off). */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
-                   InetSocketAddress metrics) {}
+                   InetSocketAddress metrics, String launcher) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -104,7 +108,8 @@ public final class Main {
         String stateDir = null;
         int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
-        int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers();
+        int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers(), perUser = d.maxTasksPerUser();
+        String launcher = null;
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
         InetSocketAddress metrics = null;
@@ -127,6 +132,8 @@ public final class Main {
                 case "--metrics" -> metrics = metricsAddress(value(args, ++i, a));
                 case "--metrics-allow-non-loopback" -> allowNonLoopback = true;
                 case "--max-tasks" -> maxTasks = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--max-tasks-per-user" -> perUser = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--launcher" -> launcher = value(args, ++i, a);
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
@@ -164,7 +171,31 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null), metrics);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser), metrics, launcher);
+    }
+
+    /**
+     * The task launcher: --launcher, else $DIOSD_LAUNCHER, else beside this
+     * installation (dist/libexec/dios/dios-launch above the jar, or
+     * native/build/dios-launch of a source tree). Null if none is found:
+     * the daemon then runs, and dios_run fails with -ENOSYS and a log line.
+     */
+    static String findLauncher(String given) {
+        if (given != null) return given;
+        String env = System.getenv("DIOSD_LAUNCHER");
+        if (env != null && !env.isEmpty()) return env;
+        try {
+            Path p = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toAbsolutePath();
+            for (int up = 0; up < 6 && p != null; up++, p = p.getParent()) {
+                for (String rel : new String[] {"libexec/dios/dios-launch", "native/build/dios-launch"}) {
+                    Path c = p.resolve(rel);
+                    if (java.nio.file.Files.isExecutable(c)) return c.toString();
+                }
+            }
+        } catch (Exception e) {
+            // no code source: fall through
+        }
+        return null;
     }
 
     /**
@@ -387,6 +418,14 @@ public final class Main {
                 metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
                 ProcessHandle.current().pid(), LibC.getuid(), Instant.now());
         DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
+        String launcher = findLauncher(o.launcher());
+        if (launcher == null) {
+            Log.warn("no task launcher (dios-launch) found: dios_run will fail with -ENOSYS; give --launcher PATH");
+        } else if (!java.nio.file.Files.isExecutable(Path.of(launcher))) {
+            throw new StartupException("--launcher " + launcher + ": not an executable file", 1);
+        } else {
+            conductor.tasks(launcher, path);
+        }
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         final MetricsServer metricsServer = metrics;
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {

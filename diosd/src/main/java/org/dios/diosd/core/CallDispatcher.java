@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
+import org.dios.abi.RunArgsDescriptor;
 import org.dios.abi.SegmentMessageDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.Log;
@@ -51,6 +52,13 @@ public final class CallDispatcher {
     private long userData;
     /** Terminal interest for the conductor's epoll: set by console calls. */
     TtyWatcher ttyWatcher = s -> { };
+
+    /** Starts a task for dios_run (the conductor's); answers PARKED or -errno. */
+    public interface TaskSpawner {
+        int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs, GroupObject[] groups,
+                  boolean seccompKill);
+    }
+    TaskSpawner tasks = (p, u, e, a, r, g, k) -> -DIOS_ENOSYS;
 
     /** The conductor watches a task's terminal while console calls wait on it. */
     public interface TtyWatcher {
@@ -142,7 +150,10 @@ public final class CallDispatcher {
                     r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
             case D_OP_REF_INFO -> refInfo(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_STATS -> daemonStats(flags);
-            case D_OP_COPY, D_OP_RUN -> -DIOS_ENOSYS; // the task issue
+            case D_OP_RUN -> run(s, r, off, flags);
+            case D_OP_COPY -> copy(s, r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET), r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET),
+                    r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET), flags);
+            case D_OP_DELEGATED -> delegated(s, r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
             default -> -DIOS_ENOSYS;
         };
     }
@@ -152,8 +163,14 @@ public final class CallDispatcher {
     private int create(TaskSession s, MemorySegment r, long off, long flags) {
         if ((flags & ~D_FLAGS_CREATE_MASK) != 0) return -DIOS_EINVAL;
         int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
-        if ((sqeFlags & ~D_SQE_ARG) != 0) return -DIOS_EINVAL;
         int type = r.get(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET);
+        if (type == D_OBJ_EXE) {
+            if (sqeFlags != D_SQE_ARGS || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0) return -DIOS_EINVAL;
+            if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
+            return createExe(s, r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET), r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET),
+                    (flags & D_CREATE_NAMED) != 0);
+        }
+        if ((sqeFlags & ~D_SQE_ARG) != 0) return -DIOS_EINVAL;
         long arg = r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET);
         boolean hasArg = (sqeFlags & D_SQE_ARG) != 0;
         boolean named = (flags & D_CREATE_NAMED) != 0;
@@ -166,19 +183,32 @@ public final class CallDispatcher {
             givenName = Name.read(r, off + SqeDescriptor.NAME_OFFSET);
             if (givenName.isZero()) return -DIOS_EINVAL;
         }
+        // Where a name goes: the group given (ref2), else the task's default group.
+        long groupRef = r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET);
+        java.util.HashMap<Name, DObject> table;
+        if (groupRef != 0) {
+            Reference gr = s.refs.get(groupRef);
+            if (gr == null) return -DIOS_EBADF;
+            if (!(gr.object instanceof GroupObject g)) return -DIOS_EINVAL;
+            if (g.isZombie()) return -DIOS_EIDRM;
+            if (!gr.can(D_PERM_WRITE) || !s.groups.contains(g)) return -DIOS_EACCES;
+            if (!named) return -DIOS_EINVAL; // a group is only where a name goes
+            table = g.names;
+        } else {
+            table = objects.defaultTable(s);
+        }
+        if (given && (table.containsKey(givenName) || objects.resolveWellKnown(givenName) != null)) return -DIOS_EEXIST;
         DObject o;
         switch (type) {
             case D_OBJ_PRIVMEM, D_OBJ_SHMEM -> {
                 if (!hasArg || arg <= 0 || arg > DIOS_MAX_OBJECT_SIZE) return -DIOS_EINVAL;
                 if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
-                if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
                 o = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
             }
             case D_OBJ_FIFO -> {
                 long cap = FifoObject.capacityFor(hasArg, arg);
                 if (cap < 0) return -DIOS_EINVAL;
                 if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
-                if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
                 long ctlSeg = objects.newObjectId();
                 o = new FifoObject(objects.newObjectId(), ctlSeg, s.taskId, cap);
             }
@@ -189,6 +219,8 @@ public final class CallDispatcher {
                 // No argument: an empty blob that grows on write.
                 if (hasArg && (arg < 0 || arg > DIOS_MAX_OBJECT_SIZE)) return -DIOS_EINVAL;
                 if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
+                // Durable names live in the public group: the journal replays them there.
+                if (named && table != objects.publicTable()) return -DIOS_EOPNOTSUPP;
                 if (given && objects.resolve(givenName) != null) return -DIOS_EEXIST;
                 if (blobs == null) return -DIOS_EOPNOTSUPP;
                 BlobObject b = blobs.create(objects.newObjectId(), s.taskId, hasArg ? arg : 0);
@@ -196,7 +228,10 @@ public final class CallDispatcher {
                 o = b;
             }
             case D_OBJ_GROUP -> {
-                return -DIOS_EOPNOTSUPP; // arrive with their issues
+                if (hasArg) return -DIOS_EINVAL;
+                if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
+                if (s.groups.size() >= DIOS_RUN_MAX_GROUPS) return -DIOS_ENOMEM;
+                o = new GroupObject(objects.newObjectId(), s.taskId);
             }
             default -> {
                 return -DIOS_EINVAL; // D_OBJ_NONE, D_OBJ_TASK (made by dios_run) and unknown types
@@ -205,13 +240,14 @@ public final class CallDispatcher {
         objects.adopt(o);
         long ref = objects.addReference(s, o, D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE);
         if (ref == 0) return -DIOS_ENOMEM;
+        if (o instanceof GroupObject g && g.tryRetain()) s.groups.add(g); // its creator is its first member
         if (named) {
             Name n;
             if (given) {
-                objects.bind(givenName, o); // checked above; single-threaded, so still free
+                objects.bind(givenName, o, table); // checked above; single-threaded, so still free
                 n = givenName;
             } else {
-                n = objects.bindRandom(o);
+                n = objects.bindRandom(o, table);
             }
             if (o instanceof BlobObject b) {
                 // A named blob is durable: journaled before the call completes, or not created at all.
@@ -236,12 +272,12 @@ public final class CallDispatcher {
         if (capacity == 0) return -DIOS_EINVAL;
         if (!nameLineReservedZero(r, off)) return -DIOS_EINVAL;
         Name n = Name.read(r, off + SqeDescriptor.NAME_OFFSET);
-        DObject o = objects.resolve(n);
+        DObject o = objects.resolve(n, s);
         if (o == null || o.isZombie()) return -DIOS_ENOENT;
         if (ObjectManager.isPrivateTo(o, s)) return -DIOS_EACCES;
         if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
         if (!o.tryRetain()) return -DIOS_ENOENT; // increment-not-zero: it is going away
-        int perms = (flags & D_LOOKUP_READONLY) != 0 ? D_PERM_READ : D_PERM_READ | D_PERM_WRITE;
+        int perms = (flags & D_LOOKUP_READONLY) != 0 || o instanceof ExeObject ? D_PERM_READ : D_PERM_READ | D_PERM_WRITE;
         // A durable blob outlives every reference (and the daemon): its name is what lets anyone delete it.
         if (perms != D_PERM_READ && o instanceof BlobObject b && b.durable()) perms |= D_PERM_DELETE;
         long ref = objects.addReference(s, o, perms);
@@ -282,6 +318,7 @@ public final class CallDispatcher {
         if (o.isZombie()) return -DIOS_EIDRM;
         if (!ref.can(write ? D_PERM_WRITE : D_PERM_READ)) return -DIOS_EACCES;
         if (o instanceof FifoObject f) return acquireFifo(s, ref, f, len, flags, write);
+        if (o instanceof TaskObject t && !write) return readTask(s, ref, t, flags);
         if (o instanceof ConsoleObject c) return acquireConsole(s, ref, c, len, flags, write);
         SegmentSource m;
         int rc;
@@ -502,7 +539,7 @@ public final class CallDispatcher {
     }
 
     /** Completes a parked call, counting an error result like {@link #execute} does for immediate ones. */
-    private void complete(TaskSession s, ParkedCall pc, int res, int flags, long[] v) {
+    void complete(TaskSession s, ParkedCall pc, int res, int flags, long[] v) {
         if (res < 0 && !pc.done && !s.dead) perCall.failed(CallStats.slot(pc.op), res);
         s.completeParked(pc, res, flags, v);
     }
@@ -543,8 +580,194 @@ public final class CallDispatcher {
             complete(s, pc, -DIOS_EIDRM, 0, v);
             return true;
         }
-        return false; // only selects wait on objects; anything else keeps waiting
+        if (pc.op == D_OP_ACQUIRE_READ && r.object instanceof TaskObject t && t.exited()) {
+            taskExitVals(t, v);
+            complete(s, pc, 0, D_CQE_F_INLINE, v);
+            return true;
+        }
+        return false; // keeps waiting
     }
+
+    // ---- tasks: run, copy, delegated, exit status, executables ---------------------
+
+    /**
+     * dios_run: checks the spec in the args area (struct dios_run_args, the
+     * delegated references, the groups, the argv block), then hands the
+     * spawn to the conductor, which parks the call until the launcher answers.
+     */
+    private int run(TaskSession s, MemorySegment r, long off, long flags) {
+        if ((flags & ~D_FLAGS_RUN_MASK) != 0) return -DIOS_EINVAL;
+        if ((r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff) != 0) return -DIOS_EINVAL;
+        if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
+        Reference exeRef = s.refs.get(r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET));
+        if (exeRef == null) return -DIOS_EBADF;
+        if (exeRef.object.isZombie()) return -DIOS_EIDRM;
+        if (!(exeRef.object instanceof ExeObject exe)) return -DIOS_ENOEXEC;
+        if (!exeRef.can(D_PERM_READ)) return -DIOS_EACCES;
+        long len = r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET);
+        long argOff = r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET);
+        if (argOff < 0 || (argOff & 7) != 0 || argOff >= DIOS_ARGS_BYTES || len < RunArgsDescriptor.SIZE
+                || len > DIOS_ARGS_BYTES - argOff) return -DIOS_EINVAL;
+        // Each field read once into a local: the task may rewrite its args area meanwhile.
+        long base = DIOS_REGION_ARGS_OFFSET + argOff;
+        long argc = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.ARGC_OFFSET));
+        long nrefs = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.REF_COUNT_OFFSET));
+        long ngroups = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.GROUP_COUNT_OFFSET));
+        long argvBytes = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.ARGV_BYTES_OFFSET));
+        if (nrefs > DIOS_RUN_MAX_REFS || ngroups > DIOS_RUN_MAX_GROUPS || argvBytes > DIOS_RUN_MAX_ARGV_BYTES) return -DIOS_E2BIG;
+        if (argc == 0 || argc > argvBytes || RunArgsDescriptor.SIZE + 8 * (nrefs + ngroups) + argvBytes != len) return -DIOS_EINVAL;
+        long p = base + RunArgsDescriptor.SIZE;
+        Reference[] refs = new Reference[(int) nrefs];
+        for (int i = 0; i < nrefs; i++, p += 8) {
+            Reference d = s.refs.get(r.get(JAVA_LONG, p));
+            if (d == null) return -DIOS_EBADF;
+            if (d.object.isZombie()) return -DIOS_EIDRM;
+            if (ObjectManager.isPrivateTo(d.object, s) || d.object.type == D_OBJ_PRIVMEM) return -DIOS_EACCES;
+            refs[i] = d;
+        }
+        GroupObject[] groups = ngroups == 0 ? null : new GroupObject[(int) ngroups];
+        for (int i = 0; i < ngroups; i++, p += 8) {
+            Reference g = s.refs.get(r.get(JAVA_LONG, p));
+            if (g == null) return -DIOS_EBADF;
+            if (!(g.object instanceof GroupObject go)) return -DIOS_EINVAL;
+            if (go.isZombie()) return -DIOS_EIDRM;
+            if (!s.groups.contains(go)) return -DIOS_EACCES; // only a subset of the parent's own groups
+            groups[i] = go;
+        }
+        byte[] block = new byte[(int) argvBytes];
+        MemorySegment.copy(r, JAVA_BYTE, p, block, 0, block.length);
+        if (block[block.length - 1] != 0) return -DIOS_EINVAL;
+        String[] argv = new String[(int) argc];
+        int k = 0, start = 0;
+        for (int i = 0; i < block.length; i++) {
+            if (block[i] != 0) continue;
+            if (k == argv.length) return -DIOS_EINVAL; // more strings than argc
+            argv[k++] = new String(block, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
+            start = i + 1;
+        }
+        if (k != argv.length) return -DIOS_EINVAL;
+        return tasks.spawn(s, userData, exe, argv, refs, groups, (flags & D_RUN_SECCOMP_KILL) != 0);
+    }
+
+    /**
+     * dios_copy: delegates references to a running task, with the same or
+     * fewer permissions. They land in its reference table (or, before it has
+     * registered, wait in its task object) and in its inbox, in order, where
+     * dios_delegated takes them. All or nothing.
+     */
+    private int copy(TaskSession s, long targetRef, long count, long argOff, long flags) {
+        if ((flags & ~D_FLAGS_COPY_MASK) != 0) return -DIOS_EINVAL;
+        if (count <= 0) return -DIOS_EINVAL;
+        if (count > DIOS_MAX_COPY_REFS) return -DIOS_E2BIG;
+        if (argOff < 0 || (argOff & 7) != 0 || argOff > DIOS_ARGS_BYTES - count * 8) return -DIOS_EINVAL;
+        Reference tr = s.refs.get(targetRef);
+        if (tr == null) return -DIOS_EBADF;
+        if (!(tr.object instanceof TaskObject t)) return -DIOS_EINVAL;
+        if (!tr.can(D_PERM_WRITE)) return -DIOS_EACCES;
+        if (t.exited() || t.isZombie() || (t.session == null && t.pending == null)) return -DIOS_ESRCH;
+        int n = (int) count;
+        Reference[] refs = new Reference[n];
+        long base = DIOS_REGION_ARGS_OFFSET + argOff;
+        for (int i = 0; i < n; i++) {
+            Reference d = s.refs.get(s.region.get(JAVA_LONG, base + 8L * i));
+            if (d == null) return -DIOS_EBADF;
+            if (d.object.isZombie()) return -DIOS_EIDRM;
+            if (d.object.type == D_OBJ_PRIVMEM) return -DIOS_EACCES;
+            refs[i] = d;
+        }
+        boolean readonly = (flags & D_COPY_READONLY) != 0;
+        TaskSession ts = t.session;
+        if (ts != null && ts.refs.size() + n > ts.refs.capacity()) return -DIOS_ENOMEM;
+        for (Reference d : refs) {
+            int perms = readonly ? d.perms & D_PERM_READ : d.perms;
+            if (!d.object.tryRetain()) continue; // cannot happen: s holds it
+            if (ts != null) {
+                long id = objects.addReference(ts, d.object, perms);
+                if (id != 0) ts.inbox.add(id);
+            } else {
+                t.addPending(d.object, perms);
+            }
+        }
+        return 0;
+    }
+
+    /** dios_delegated: up to DIOS_DELEGATED_BATCH references from this task's inbox, in order. */
+    private int delegated(TaskSession s, long capacity, long flags) {
+        if ((flags & ~D_NONBLOCK) != 0 || capacity <= 0) return -DIOS_EINVAL;
+        int n = (int) Math.min(capacity, DIOS_DELEGATED_BATCH);
+        int k = 0;
+        while (k < n && !s.inbox.isEmpty()) {
+            long id = s.inbox.poll();
+            if (s.refs.get(id) != null) val[k++] = id; // released meanwhile: skipped
+        }
+        return 0;
+    }
+
+    /** Reading a task reference: its exit status once it has ended (else it waits, or -EAGAIN). */
+    private int readTask(TaskSession s, Reference ref, TaskObject t, long flags) {
+        if (t.exited()) {
+            taskExitVals(t, val);
+            cqeFlags |= D_CQE_F_INLINE;
+            return 0;
+        }
+        if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, 0, null);
+        s.parked.add(pc);
+        t.addWaiter(pc, -1);
+        return PARKED;
+    }
+
+    private static void taskExitVals(TaskObject t, long[] v) {
+        v[0] = t.status();
+        v[1] = t.pid;
+        v[2] = t.taskId;
+    }
+
+    /**
+     * Creates (or finds) the executable object of a path: an absolute path
+     * in the args area, canonicalised here; the name is SHA-256 of the
+     * canonical path. Creating an existing one gives another reference to it.
+     */
+    private int createExe(TaskSession s, long argOff, long len, boolean named) {
+        if (len <= 0 || len >= DIOS_EXE_PATH_MAX || argOff < 0 || argOff > DIOS_ARGS_BYTES - len) return -DIOS_EINVAL;
+        byte[] b = new byte[(int) len];
+        MemorySegment.copy(s.region, JAVA_BYTE, DIOS_REGION_ARGS_OFFSET + argOff, b, 0, b.length);
+        for (byte c : b) if (c == 0) return -DIOS_EINVAL;
+        String path = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        if (!path.startsWith("/")) return -DIOS_EINVAL;
+        if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
+        String canonical;
+        try {
+            java.nio.file.Path real = java.nio.file.Path.of(path).toRealPath();
+            if (!java.nio.file.Files.isRegularFile(real)) return -DIOS_EACCES;
+            canonical = real.toString();
+        } catch (java.nio.file.NoSuchFileException e) {
+            return -DIOS_ENOENT;
+        } catch (java.nio.file.InvalidPathException e) {
+            return -DIOS_EINVAL;
+        } catch (java.io.IOException | SecurityException e) {
+            return -DIOS_EACCES;
+        }
+        ExeObject e = exes.exe(canonical, s.taskId);
+        if (e == null) return -DIOS_EEXIST;
+        long ref = objects.addReference(s, e, D_PERM_READ);
+        if (ref == 0) return -DIOS_ENOMEM;
+        val[0] = ref;
+        if (named) {
+            Name n = e.name();
+            val[1] = n.w0();
+            val[2] = n.w1();
+            val[3] = n.w2();
+            val[4] = n.w3();
+        }
+        return 0;
+    }
+
+    /** Finds or makes executable objects (the conductor's, which also makes one per registered task). */
+    public interface Exes {
+        ExeObject exe(String canonicalPath, long taskId);
+    }
+    Exes exes = (p, t) -> null;
 
     // ---- the console ----------------------------------------------------------------
 

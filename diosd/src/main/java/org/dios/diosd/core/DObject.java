@@ -17,6 +17,8 @@ public abstract class DObject {
     /** Task id of the creator. */
     public final long ownerTask;
     Name name;
+    /** The name table name is bound in (ObjectManager), or null. */
+    java.util.HashMap<Name, DObject> table;
     private int refCount = 1;
     /*
      * How many references each task holds, to know when a task's last one
@@ -139,6 +141,14 @@ public abstract class DObject {
     void referenceAdded(Reference r) {
     }
 
+    /**
+     * A delegation to a task that has not registered yet was added (delta 1)
+     * or ended (delta -1: turned into a reference, with d null, or dropped).
+     * It counts as a reference would: a FIFO end it could take is not gone.
+     */
+    void pendingChanged(int perms, int delta, CallDispatcher d) {
+    }
+
     /** A reference to this object was removed; the object may still be live. */
     void referenceRemoved(Reference r, CallDispatcher d) {
     }
@@ -213,6 +223,7 @@ public abstract class DObject {
             case Abi.D_OBJ_CONSOLE -> "console";
             case Abi.D_OBJ_TASK -> "task";
             case Abi.D_OBJ_GROUP -> "group";
+            case Abi.D_OBJ_EXE -> "exe";
             default -> "type" + type;
         };
     }

@@ -37,24 +37,26 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser) {
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048);
         }
 
         /** The same settings with another number of warm-up cycles. */
         public Config withWarmup(int cycles) {
-            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls);
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls,
+                    maxTasksPerUser);
         }
 
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
-            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on);
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on,
+                    maxTasksPerUser);
         }
     }
 
     private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
-            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10;
+            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10, K_SPAWNED = 11, K_CHILD = 12;
     private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
@@ -92,6 +94,22 @@ public final class DriverConductor implements Runnable {
     private long nextEpollCheck;
     private long nextHousekeeping;
 
+    // ---- tasks spawned by dios_run (see spawn, spawnDone, childExited) ----
+    /** Starts processes off this thread; null until {@link #tasks} configures it (then dios_run is -ENOSYS). */
+    private Spawner spawner;
+    private int spawnedFd = -1;
+    /** The daemon's socket path, which spawned tasks get as DIOS_SOCKET (for tasks they fork). */
+    private String socketPath;
+    /** Daemon ends of spawned tasks' socket pairs that have not registered yet. */
+    private final HashMap<Integer, TaskObject> spawnedBySock = new HashMap<>();
+    private final HashMap<TaskObject, Integer> sockOfSpawned = new HashMap<>();
+    /** pidfds of spawned tasks still running. */
+    private final HashMap<Integer, TaskObject> childByPidfd = new HashMap<>();
+    /** Tasks per uid: registered ones and spawned ones from dios_run until they exit. */
+    private final HashMap<Integer, int[]> tasksPerUid = new HashMap<>();
+    /** Spawned tasks whose process runs (registered or not), for the global limit. */
+    private int spawnedRunning;
+
     /** The operator's socket, or null (tests that run a conductor without one). */
     private final AdminEndpoint admin;
 
@@ -125,8 +143,10 @@ public final class DriverConductor implements Runnable {
         // The console: one object under its well-known name, held by the daemon itself.
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
-        objects.bind(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
+        objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         dispatcher.ttyWatcher = this::watchTty;
+        dispatcher.tasks = this::spawn;
+        dispatcher.exes = this::exeObject;
     }
 
     /**
@@ -453,6 +473,8 @@ public final class DriverConductor implements Runnable {
                 case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
                 case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
                 case K_PENDING -> handshake((int) (data >>> 8), mask);
+                case K_SPAWNED -> spawnsDone();
+                case K_CHILD -> childExited((int) (data >>> 8));
                 case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
                     TaskSession s = sessionFor(data);
                     if (s != null) sessionEvent(s, kind, mask);
@@ -597,36 +619,49 @@ public final class DriverConductor implements Runnable {
 
     private void dropPending(int fd) {
         pending.remove(fd);
+        TaskObject t = spawnedBySock.remove(fd);
+        if (t != null) sockOfSpawned.remove(t); // its process still runs; K_CHILD ends it
         epoll.remove(fd);
         LibC.close(fd);
     }
 
     private void handshake(int fd, int mask) {
-        if (!pending.containsKey(fd)) return;
-        int[] fds = new int[1];
+        TaskObject spawned = spawnedBySock.get(fd);
+        if (spawned == null && !pending.containsKey(fd)) return;
+        int[] fds = new int[4];
         boolean[] trunc = new boolean[1];
         long n = UnixSocket.recvWithFds(fd, scratch.asSlice(0, 64), fds, trunc);
-        int tty = fds[0];
         if (n == -LibC.EAGAIN) {
             if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP)) != 0) dropPending(fd);
             return;
         }
-        if (n == 0) { // closed without a word: a liveness probe (another diosd checking the socket)
-            LibC.close(tty);
+        if (n <= 0) { // closed without a word: a liveness probe (another diosd checking the socket)
+            closeAll(fds);
             dropPending(fd);
             return;
         }
-        UnixSocket.PeerCred cred = UnixSocket.peerCred(fd);
+        // A spawned task's socket pair was made by the daemon: SO_PEERCRED would name the daemon.
+        UnixSocket.PeerCred cred = spawned != null ? new UnixSocket.PeerCred(spawned.pid, spawned.ownerUid, spawned.ownerGid)
+                : UnixSocket.peerCred(fd);
         long helloFlags = scratch.get(JAVA_LONG, HelloMessageDescriptor.FLAGS_OFFSET);
         boolean wantsTty = (helloFlags & Abi.D_HELLO_F_TTY) != 0;
+        boolean wantsStdio = (helloFlags & Abi.D_HELLO_F_STDIO) != 0;
+        int nfds = 0;
+        while (nfds < fds.length && fds[nfds] >= 0) nfds++;
         if (n != HelloMessageDescriptor.SIZE || cred == null || trunc[0]
                 || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO
-                || (helloFlags & ~(long) Abi.D_HELLO_F_TTY) != 0 || wantsTty != (tty >= 0)) {
-            Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello; closed");
-            LibC.close(tty);
+                || (helloFlags & ~(long) (Abi.D_HELLO_F_TTY | Abi.D_HELLO_F_STDIO)) != 0
+                || nfds != (wantsTty ? 1 : 0) + (wantsStdio ? 3 : 0)) {
+            Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello ("
+                    + n + " bytes, flags 0x" + Long.toHexString(helloFlags) + ", " + nfds + " fds" + (trunc[0] ? ", truncated" : "")
+                    + "); closed");
+            closeAll(fds);
             dropPending(fd);
             return;
         }
+        int tty = wantsTty ? fds[0] : -1;
+        int[] stdio = {-1, -1, -1};
+        if (wantsStdio) System.arraycopy(fds, wantsTty ? 1 : 0, stdio, 0, 3);
         if (tty >= 0 && !isTerminal(tty)) {
             Log.warn("pid " + cred.pid() + " passed an fd that is not a terminal as its console; ignored");
             LibC.close(tty);
@@ -638,18 +673,50 @@ public final class DriverConductor implements Runnable {
                     + Abi.DIOS_ABI_VERSION + "; refused");
             sendWelcome(fd, -Abi.DIOS_EPROTO, 0);
             LibC.close(tty);
+            closeAll(stdio);
             dropPending(fd);
             return;
         }
-        if (stats.tasks >= config.maxTasks()) {
-            Log.warn("pid " + cred.pid() + " refused: " + stats.tasks + " tasks registered (--max-tasks)");
-            sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
-            LibC.close(tty);
-            dropPending(fd);
-            return;
+        if (spawned == null) {
+            String full = stats.tasks - registeredSpawned() + spawnedRunning >= config.maxTasks() ? "--max-tasks"
+                    : userTasks(cred.uid()) >= config.maxTasksPerUser() ? "--max-tasks-per-user" : null;
+            if (full != null) {
+                Log.warn("pid " + cred.pid() + " refused: too many tasks (" + full + ")");
+                sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
+                LibC.close(tty);
+                closeAll(stdio);
+                dropPending(fd);
+                return;
+            }
         }
         pending.remove(fd);
-        register(fd, cred, tty);
+        if (spawned != null) {
+            spawnedBySock.remove(fd);
+            sockOfSpawned.remove(spawned);
+        }
+        register(fd, cred, tty, stdio, spawned);
+    }
+
+    private static void closeAll(int[] fds) {
+        for (int fd : fds) LibC.close(fd);
+    }
+
+    private int userTasks(int uid) {
+        int[] c = tasksPerUid.get(uid);
+        return c == null ? 0 : c[0];
+    }
+
+    private void countUser(int uid, int delta) {
+        int[] c = tasksPerUid.computeIfAbsent(uid, k -> new int[1]);
+        c[0] += delta;
+        if (c[0] <= 0) tasksPerUid.remove(uid);
+    }
+
+    /** Sessions of spawned tasks (counted in spawnedRunning already). */
+    private int registeredSpawned;
+
+    private int registeredSpawned() {
+        return registeredSpawned;
     }
 
     /** A terminal device (by its /dev path): the only console fd we accept. It is made non-blocking. */
@@ -672,9 +739,11 @@ public final class DriverConductor implements Runnable {
         return UnixSocket.sendWithFds(fd, welcome, fds);
     }
 
-    private void register(int sock, UnixSocket.PeerCred cred, int tty) {
-        int pidfd = UnixSocket.peerPidfd(sock, cred.pid());
-        if (pidfd < 0) {
+    private void register(int sock, UnixSocket.PeerCred cred, int tty, int[] stdio, TaskObject spawned) {
+        // A spawned task's process is watched through the pidfd its spawn opened (K_CHILD).
+        int pidfd = spawned != null ? -1 : UnixSocket.peerPidfd(sock, cred.pid());
+        if (pidfd < 0 && spawned == null) {
+            closeAll(stdio);
             LibC.close(tty);
             Log.warn("pid " + cred.pid() + ": no pidfd (" + LibC.strerror(pidfd) + "); refused");
             epoll.remove(sock);
@@ -697,6 +766,7 @@ public final class DriverConductor implements Runnable {
             Log.error("pid " + cred.pid() + ": cannot set up a task region; refused");
             sendWelcome(sock, -Abi.DIOS_ENOMEM, 0);
             LibC.close(tty);
+            closeAll(stdio);
             LibC.close(regionFd);
             LibC.close(doorbell);
             LibC.close(pidfd);
@@ -717,17 +787,46 @@ public final class DriverConductor implements Runnable {
             slots.add(null);
         }
         int gen = ++slotGenerations[slot];
-        long taskId = nextTaskId++;
+        long taskId = spawned != null ? spawned.taskId : nextTaskId++;
         String exe = LibC.readlink("/proc/" + cred.pid() + "/exe");
         long tag = 1 + tagRandom.nextInt(0xffff);
         TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
                 sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
         s.ttyFd = tty;
+        System.arraycopy(stdio, 0, s.stdio, 0, 3);
         slots.set(slot, s);
         stats.tasks++;
 
-        TaskObject self = new TaskObject(objects.newObjectId(), taskId, cred.pid());
-        objects.adopt(self);
+        TaskObject self;
+        if (spawned != null) {
+            // Everything its parent chose is waiting in its task object: its groups, its
+            // executable, and the references delegated to it, which get ids now, in order.
+            self = spawned;
+            self.tryRetain();
+            registeredSpawned++;
+            s.publicMember = self.publicMember;
+            if (self.groups != null) s.groups.addAll(self.groups);
+            self.groups = null;
+            s.exeObject = self.exe;
+            self.exe = null;
+            if (self.pending != null) {
+                for (TaskObject.Pending p : self.pending) {
+                    p.object().pendingChanged(p.perms(), -1, null); // a reference from now on
+                    long id = objects.addReference(s, p.object(), p.perms());
+                    if (id != 0) s.inbox.add(id);
+                }
+                self.pending = null;
+            }
+        } else {
+            self = new TaskObject(objects.newObjectId(), taskId, cred.pid());
+            objects.adopt(self);
+            self.ownerUid = cred.uid();
+            self.ownerGid = cred.gid();
+            countUser(cred.uid(), 1);
+            if (exe != null) s.exeObject = exeObject(exe, taskId);
+        }
+        s.defaultGroup = s.publicMember || s.groups.isEmpty() ? null : s.groups.get(0);
+        self.session = s;
         s.taskObject = self;
         s.selfRef = objects.addReference(s, self, Abi.D_PERM_READ);
 
@@ -751,7 +850,7 @@ public final class DriverConductor implements Runnable {
         if (sent != WelcomeMessageDescriptor.SIZE
                 || epoll.modify(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
                 || epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0
-                || epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0) {
+                || (pidfd >= 0 && epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0)) {
             disconnect(s, "registration failed");
             return;
         }
@@ -774,7 +873,23 @@ public final class DriverConductor implements Runnable {
         for (ParkedCall pc : s.parked) pc.done = true;
         s.parked.clear();
         objects.releaseAll(s);
-        if (s.taskObject != null) s.taskObject.exited(dispatcher);
+        s.inbox.clear();
+        for (GroupObject g : s.groups) objects.releaseCount(g);
+        s.groups.clear();
+        if (s.exeObject != null) objects.releaseCount(s.exeObject);
+        s.exeObject = null;
+        closeAll(s.stdio);
+        java.util.Arrays.fill(s.stdio, -1);
+        TaskObject t = s.taskObject;
+        if (t != null) {
+            t.session = null;
+            if (t.spawned) {
+                registeredSpawned--; // its exit status comes with K_CHILD (the process may outlive its connection)
+            } else {
+                t.exited(-1, dispatcher);
+                countUser(t.ownerUid, -1);
+            }
+        }
         if (s.ttyFd >= 0) {
             if (s.ttyWatched) epoll.remove(s.ttyFd);
             LibC.close(s.ttyFd);
@@ -793,6 +908,196 @@ public final class DriverConductor implements Runnable {
         if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
     }
 
+    // ---- tasks spawned by dios_run ---------------------------------------------------
+
+    /**
+     * Enables dios_run: launcher is the path of dios-launch, socketPath the
+     * daemon's socket (spawned tasks get it as DIOS_SOCKET, for tasks they
+     * fork). Call before {@link #run()}.
+     */
+    public void tasks(String launcher, String socketPath) {
+        this.socketPath = socketPath;
+        spawnedFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
+        check(spawnedFd, "eventfd");
+        check(epoll.add(spawnedFd, LibC.EPOLLIN, K_SPAWNED), "epoll add spawner");
+        spawner = new Spawner(launcher, spawnedFd);
+        spawner.start();
+    }
+
+    /** The executable object for a canonical path: the bound one (a count taken), or a new one. */
+    ExeObject exeObject(String path, long taskId) {
+        Name n = Name.fromString(path);
+        DObject o = objects.resolveWellKnown(n);
+        if (o instanceof ExeObject e && e.tryRetain()) return e;
+        if (o != null) return null; // a well-known name that is not an executable (never: the console's is not a path)
+        ExeObject e = new ExeObject(objects.newObjectId(), taskId, path);
+        objects.adopt(e);
+        objects.bindWellKnown(n, e);
+        return e;
+    }
+
+    /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */
+    private String[] taskEnv() {
+        ArrayList<String> env = new ArrayList<>();
+        env.add(Abi.DIOS_ENV_FD + "=" + Abi.DIOS_SPAWN_SOCKET_FD);
+        if (socketPath != null) env.add(Abi.DIOS_ENV_SOCKET + "=" + socketPath);
+        for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
+            String v = System.getenv(k);
+            if (v != null) env.add(k + "=" + v);
+        }
+        if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        return env.toArray(new String[0]);
+    }
+
+    /**
+     * dios_run, after the dispatcher checked the call: makes the task object
+     * and the socket pair, holds what the parent delegates, and hands the
+     * spawn to the spawner thread. The parent's call is parked until the
+     * launcher answers (spawnsDone). Returns PARKED or -errno.
+     */
+    private int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
+                      GroupObject[] groups, boolean seccompKill) {
+        if (spawner == null) {
+            Log.warn(parent + ": dios_run, but this daemon has no task launcher (dios-launch not found)");
+            return -Abi.DIOS_ENOSYS;
+        }
+        if (stats.tasks - registeredSpawned + spawnedRunning >= config.maxTasks()
+                || userTasks(parent.uid) >= config.maxTasksPerUser()) {
+            Log.warn(parent + ": dios_run refused: too many tasks for uid " + parent.uid
+                    + " (--max-tasks-per-user " + config.maxTasksPerUser() + ", --max-tasks " + config.maxTasks() + ")");
+            return -Abi.DIOS_EAGAIN;
+        }
+        if (parent.refs.size() >= parent.refs.capacity()) return -Abi.DIOS_ENOMEM;
+        int[] pair = new int[2];
+        if (org.dios.diosd.sys.Spawn.socketpair(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, pair) < 0) {
+            return -Abi.DIOS_ENOMEM;
+        }
+        int fl = LibC.fcntl(pair[0], LibC.F_GETFL, 0);
+        LibC.fcntl(pair[0], LibC.F_SETFL, fl | LibC.O_NONBLOCK);
+        int[] stdio = new int[3];
+        for (int i = 0; i < 3; i++) {
+            int src = parent.stdio[i];
+            if (src >= 0) stdio[i] = LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
+            else if (i == 0) stdio[i] = LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+            else stdio[i] = LibC.fcntl(2, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10); // the daemon's log
+        }
+        long taskId = nextTaskId++;
+        TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
+        objects.adopt(t); // this count stands for the running process: dropped when it exits
+        t.spawned = true;
+        t.ownerUid = parent.uid;
+        t.ownerGid = parent.gid;
+        t.pending = new ArrayList<>(refs.length);
+        for (Reference r : refs) {
+            if (r.object.tryRetain()) t.addPending(r.object, r.perms);
+        }
+        t.groups = new ArrayList<>();
+        if (groups == null) {
+            t.publicMember = parent.publicMember;
+            for (GroupObject g : parent.groups) if (g.tryRetain()) t.groups.add(g);
+        } else {
+            t.publicMember = false;
+            for (GroupObject g : groups) if (g.tryRetain()) t.groups.add(g);
+        }
+        if (exe.tryRetain()) t.exe = exe;
+        ParkedCall pc = new ParkedCall(parent, userData, Abi.D_OP_RUN, 0, null, 0, null);
+        parent.parked.add(pc);
+        t.runCall = pc;
+        spawnedBySock.put(pair[0], t);
+        sockOfSpawned.put(t, pair[0]);
+        spawnedRunning++;
+        countUser(parent.uid, 1);
+        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(), seccompKill, parent.uid, parent.gid, pair[1], stdio));
+        return CallDispatcher.PARKED;
+    }
+
+    /** The spawner finished jobs: answer the parents, watch the children. */
+    private void spawnsDone() {
+        LibC.read(spawnedFd, scratch, 8); // reset the eventfd counter
+        Spawner.Job j;
+        while ((j = spawner.poll()) != null) spawnDone(j);
+    }
+
+    private void spawnDone(Spawner.Job j) {
+        TaskObject t = j.task;
+        ParkedCall pc = t.runCall;
+        t.runCall = null;
+        boolean parentWaits = pc != null && !pc.done && !pc.task.dead;
+        long[] v = new long[CqeDescriptor.VAL_COUNT];
+        Integer sock = sockOfSpawned.get(t);
+        if (j.error < 0) {
+            if (sock != null) dropPending(sock);
+            forgetSpawned(t);
+            if (parentWaits) {
+                Log.info(pc.task + ": dios_run of " + j.exePath + " failed: " + LibC.strerror(j.error));
+                dispatcher.complete(pc.task, pc, j.error, 0, v);
+            }
+            return;
+        }
+        t.pid = j.pid;
+        t.pidfd = j.pidfd;
+        childByPidfd.put(j.pidfd, t);
+        if (epoll.add(j.pidfd, LibC.EPOLLIN, K_CHILD | ((long) j.pidfd << 8)) < 0) {
+            Log.error("epoll: cannot watch task " + t.taskId + " (pid " + j.pid + "); its exit will not be seen");
+        }
+        if (sock != null && epoll.add(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) sock << 8)) < 0) {
+            dropPending(sock);
+        }
+        if (parentWaits) {
+            TaskSession parent = pc.task;
+            long ref = t.tryRetain() ? objects.addReference(parent, t, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE) : 0;
+            v[0] = ref;
+            v[1] = j.pid;
+            v[2] = t.taskId;
+            dispatcher.complete(parent, pc, ref == 0 ? -Abi.DIOS_ENOMEM : 0, 0, v);
+            Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned by " + parent + ": " + j.exePath
+                    + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + ")");
+        } else {
+            Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned for a task that is gone: " + j.exePath);
+        }
+    }
+
+    /** Gives back what a spawned task held before it registered, and its count for the process. */
+    private void forgetSpawned(TaskObject t) {
+        if (t.pending != null) {
+            for (TaskObject.Pending p : t.pending) {
+                p.object().pendingChanged(p.perms(), -1, dispatcher);
+                objects.releaseCount(p.object());
+            }
+        }
+        t.pending = null;
+        if (t.groups != null) for (GroupObject g : t.groups) objects.releaseCount(g);
+        t.groups = null;
+        if (t.exe != null) objects.releaseCount(t.exe);
+        t.exe = null;
+        spawnedRunning--;
+        countUser(t.ownerUid, -1);
+        objects.releaseCount(t);
+    }
+
+    /** A spawned task's process ended: its status, then everything it held goes. */
+    private void childExited(int pidfd) {
+        TaskObject t = childByPidfd.remove(pidfd);
+        if (t == null) return;
+        int status = org.dios.diosd.sys.Spawn.reap(pidfd, false);
+        if (status < 0) status = -1;
+        epoll.remove(pidfd);
+        LibC.close(pidfd);
+        t.pidfd = -1;
+        if (t.session != null && !t.session.dead) disconnect(t.session, "exited (" + describeStatus(status) + ")");
+        else Log.info("task " + t.taskId + " (pid " + t.pid + ") exited (" + describeStatus(status) + ")");
+        Integer sock = sockOfSpawned.get(t);
+        if (sock != null) dropPending(sock); // never registered
+        t.exited(status, dispatcher);
+        forgetSpawned(t);
+    }
+
+    static String describeStatus(int st) {
+        if (st < 0) return "status unknown";
+        if ((st & 0x7f) == 0) return "exit " + ((st >> 8) & 0xff);
+        return "killed by signal " + (st & 0x7f) + ((st & 0x80) != 0 ? ", core dumped" : "");
+    }
+
     private volatile boolean shutDown;
 
     private void shutdown() {
@@ -807,6 +1112,11 @@ public final class DriverConductor implements Runnable {
         }
         for (int fd : pending.keySet()) LibC.close(fd);
         pending.clear();
+        for (int fd : spawnedBySock.keySet()) LibC.close(fd);
+        spawnedBySock.clear();
+        for (int fd : childByPidfd.keySet()) LibC.close(fd); // the tasks run on; they see -ENOTCONN
+        childByPidfd.clear();
+        if (spawner != null) spawner.stop();
         if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
         if (admin != null) admin.closeAll();
         epoll.close();

@@ -172,6 +172,13 @@ public final class FifoObject extends DObject {
     }
 
     @Override
+    void pendingChanged(int perms, int delta, CallDispatcher d) {
+        if ((perms & Abi.D_PERM_READ) != 0) readRefs += delta;
+        if ((perms & Abi.D_PERM_WRITE) != 0) writeRefs += delta;
+        if (d != null && updateGone()) wakeWaiters(d);
+    }
+
+    @Override
     void referenceRemoved(Reference r, CallDispatcher d) {
         if (r.can(Abi.D_PERM_READ)) readRefs--;
         if (r.can(Abi.D_PERM_WRITE)) writeRefs--;

@@ -5,14 +5,23 @@ import java.util.HashMap;
 import org.dios.abi.Abi;
 
 /**
- * The name table and the life cycle of objects and references. One instance
+ * The name tables and the life cycle of objects and references. One instance
  * per daemon, used only by the conductor thread, so nothing here locks.
  *
- * <p>Anonymous objects never touch the name table (seed section 3.5.5): they
+ * <p>Anonymous objects never touch a name table (seed section 3.5.5): they
  * cost an id and a reference-table slot.
+ *
+ * <p>Names are scoped by groups (BRIEF section 3): every name is bound in one
+ * table. The <em>public</em> table is the group every task that connects by
+ * itself belongs to; each {@link GroupObject} has its own; the <em>well-known</em>
+ * table (the console, executables) resolves for every task. A lookup tries the
+ * caller's groups in order, then the well-known names: a task that belongs
+ * only to the public group (nearly all) pays one hash lookup, as before groups.
  */
 public final class ObjectManager {
     private final HashMap<Name, DObject> names = new HashMap<>();
+    /** Names every task resolves whatever its groups: the console and executables. */
+    private final HashMap<Name, DObject> wellKnown = new HashMap<>();
     private final NameGenerator nameGenerator = new NameGenerator();
     final Stats stats;
     private long nextObjectId = 1;
@@ -35,34 +44,84 @@ public final class ObjectManager {
         return nextObjectId++;
     }
 
+    /** The object bound to name in the public group (durable blobs live there), or null. */
     public DObject resolve(Name name) {
         return names.get(name);
+    }
+
+    /** The object name resolves to for task s: its groups in order, then the well-known names. */
+    public DObject resolve(Name name, TaskSession s) {
+        DObject o;
+        if (s.publicMember && (o = names.get(name)) != null) return o;
+        for (GroupObject g : s.groups) {
+            if (!g.isZombie() && (o = g.names.get(name)) != null) return o;
+        }
+        return wellKnown.get(name);
+    }
+
+    /** The table a task's names go to by default: its first group's, or the public one. */
+    HashMap<Name, DObject> defaultTable(TaskSession s) {
+        return s.defaultGroup == null ? names : s.defaultGroup.names;
+    }
+
+    HashMap<Name, DObject> publicTable() {
+        return names;
+    }
+
+    /** Binds o under a well-known name (the console, executables); false if taken. */
+    public boolean bindWellKnown(Name n, DObject o) {
+        return bind(n, o, wellKnown);
+    }
+
+    DObject resolveWellKnown(Name n) {
+        return wellKnown.get(n);
     }
 
     public int nameCount() {
         return names.size();
     }
 
-    /** Binds a fresh random name to o. */
+    /** Binds a fresh random name to o in the public group. */
     public Name bindRandom(DObject o) {
+        return bindRandom(o, names);
+    }
+
+    /** Binds a fresh random name to o in table. */
+    Name bindRandom(DObject o, HashMap<Name, DObject> table) {
         Name n;
         do {
             n = nameGenerator.next();
-        } while (names.containsKey(n));
-        bind(n, o);
+        } while (table.containsKey(n) || wellKnown.containsKey(n));
+        bind(n, o, table);
         return n;
     }
 
-    /** Binds name to o; false if it is already bound. */
+    /** Binds name to o in the public group; false if it is already bound there. */
     public boolean bind(Name n, DObject o) {
-        if (names.putIfAbsent(n, o) != null) return false;
+        return bind(n, o, names);
+    }
+
+    boolean bind(Name n, DObject o, HashMap<Name, DObject> table) {
+        if (table.putIfAbsent(n, o) != null) return false;
         o.name = n;
+        o.table = table;
         stats.names++;
         return true;
     }
 
     void unbind(DObject o) {
-        if (o.name != null && names.remove(o.name, o)) stats.names--;
+        if (o.name != null && o.table != null && o.table.remove(o.name, o)) stats.names--;
+        o.table = null;
+    }
+
+    /** A group died: its names no longer resolve (their objects live on, unnamed). */
+    void unbindAll(GroupObject g) {
+        for (DObject o : g.names.values()) {
+            o.name = null;
+            o.table = null;
+            stats.names--;
+        }
+        g.names.clear();
     }
 
     /** Registers a newly made object (count 1, for the reference the caller adds next). */
@@ -176,6 +235,7 @@ public final class ObjectManager {
     private void dropCount(DObject o) {
         if (o.release()) {
             unbind(o);
+            if (o instanceof GroupObject g) unbindAll(g);
             o.free(stats);
             stats.objects--;
             unlist(o);
@@ -188,9 +248,15 @@ public final class ObjectManager {
         o.markZombie();
         if (waker != null) o.zombified(waker);
         unbind(o);
+        if (o instanceof GroupObject g) unbindAll(g);
         o.free(stats);
         // A durable blob's name held a count (its pin): unbound now, so that count goes too.
         if (o instanceof BlobObject b && b.unpin()) dropCount(o);
+    }
+
+    /** Gives back one count of o taken without a reference (group membership, pending delegations). */
+    public void releaseCount(DObject o) {
+        dropCount(o);
     }
 
     /** Releases everything task s holds (it exited, crashed or was disconnected). */

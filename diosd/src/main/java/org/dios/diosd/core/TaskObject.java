@@ -1,21 +1,74 @@
 package org.dios.diosd.core;
 
+import java.util.ArrayList;
+
 import org.dios.abi.Abi;
 
-/** The object that stands for a running task; its reference is what dios_self() returns. */
+/**
+ * The object that stands for a task; its reference is what dios_self()
+ * returns, and dios_run hands one to the parent. Reading it (acquire_read)
+ * yields the exit status once the task has ended, and a dios_select on it is
+ * ready then.
+ *
+ * <p>A task spawned by diosd exists from the moment dios_run starts it,
+ * before its process has registered (it may never: a legacy program need not
+ * call DIOS). Until it registers, the references delegated to it and its
+ * groups wait here, each holding a count; its process is watched through a
+ * pidfd, so its exit status is known however it ends.
+ */
 public final class TaskObject extends DObject {
-    public final int pid;
+    /** Delegated to a task that has not registered yet: the object's count is held. */
+    record Pending(DObject object, int perms) {}
 
-    public TaskObject(long id, long taskId, int pid) {
-        super(id, Abi.D_OBJ_TASK, taskId);
-        this.pid = pid;
+    public int pid;
+    /** Task number (the same as the session's). */
+    final long taskId;
+    /** Started by dios_run: diosd is its parent, watches it through pidfd and knows its status. */
+    boolean spawned;
+    int pidfd = -1;
+    /** uid/gid the task runs for (the parent's), for per-user limits. */
+    int ownerUid, ownerGid;
+    /** Until registration: references delegated to it, in order. */
+    ArrayList<Pending> pending;
+    /** Until registration: its groups (counts held) and whether it sees the public names. */
+    ArrayList<GroupObject> groups;
+    boolean publicMember = true;
+    /** Until registration: its executable (count held). */
+    ExeObject exe;
+    /** The registered session, or null. */
+    TaskSession session;
+    /** The spawn's parent call, until the launcher has answered. */
+    ParkedCall runCall;
+
+    /** Delegates o to this task until it registers (the caller took a count of o). */
+    void addPending(DObject o, int perms) {
+        pending.add(new Pending(o, perms));
+        o.pendingChanged(perms, 1, null);
     }
 
     private boolean exited;
+    /** waitpid-style status; -1 unknown (a task that connected by itself). */
+    private int status = -1;
 
-    /** The task is gone: a dios_select on its reference is ready. */
-    void exited(CallDispatcher d) {
+    public TaskObject(long id, long taskId, int pid) {
+        super(id, Abi.D_OBJ_TASK, taskId);
+        this.taskId = taskId;
+        this.pid = pid;
+    }
+
+    public boolean exited() {
+        return exited;
+    }
+
+    public int status() {
+        return status;
+    }
+
+    /** The task is gone: reading its reference yields status; a dios_select on it is ready. */
+    void exited(int status, CallDispatcher d) {
+        if (exited) return;
         exited = true;
+        this.status = status;
         wakeWaiters(d);
     }
 
@@ -31,6 +84,6 @@ public final class TaskObject extends DObject {
 
     @Override
     protected void freeResources(Stats stats) {
-        // Nothing beyond metadata yet; the task issue adds the exit status.
+        // Metadata only: the process, its pidfd and what waits for it are the conductor's.
     }
 }

@@ -56,6 +56,17 @@ public final class TaskSession {
     boolean ttyWatched;
     /** Console state, made at the first console acquire. */
     ConsoleObject.Session console;
+    /** Name visibility: the public group (tasks that connect by themselves) and group objects. */
+    boolean publicMember = true;
+    final java.util.ArrayList<GroupObject> groups = new java.util.ArrayList<>(0);
+    /** Where names this task creates are bound by default: null = the public group. */
+    GroupObject defaultGroup;
+    /** This task's executable object (a count held), or null. */
+    ExeObject exeObject;
+    /** References other tasks delegated to this one, not yet taken (dios_delegated), in order. */
+    final java.util.ArrayDeque<Long> inbox = new java.util.ArrayDeque<>(0);
+    /** The task's stdin, stdout and stderr (D_HELLO_F_STDIO), which tasks it spawns inherit; -1: none. */
+    final int[] stdio = {-1, -1, -1};
     /** The start-up warm-up's synthetic task: not logged. */
     boolean quiet;
     long lastWorkNanos;

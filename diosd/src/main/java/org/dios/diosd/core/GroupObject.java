@@ -1,0 +1,29 @@
+package org.dios.diosd.core;
+
+import java.util.HashMap;
+
+import org.dios.abi.Abi;
+
+/**
+ * A name-visibility domain (D_OBJ_GROUP). Names bound in it resolve only for
+ * its members: the task that created it, and tasks spawned into it. Each
+ * member holds one count of it, as each reference does; when the last goes,
+ * its names stop resolving (the objects live on while referenced).
+ */
+public final class GroupObject extends DObject {
+    final HashMap<Name, DObject> names = new HashMap<>();
+
+    GroupObject(long id, long ownerTask) {
+        super(id, Abi.D_OBJ_GROUP, ownerTask);
+    }
+
+    @Override
+    public long size() {
+        return names.size();
+    }
+
+    @Override
+    protected void freeResources(Stats stats) {
+        // ObjectManager unbinds the names (it keeps the count of bindings).
+    }
+}

@@ -1,0 +1,209 @@
+package org.dios.diosd.core;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.Log;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.Spawn;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * Starts task processes off the conductor thread, so dios_run never blocks
+ * the loop: the conductor queues a {@link Job}; this thread opens the
+ * executable, checks its ELF brand on the open fd, and posix_spawns the
+ * native launcher (dios-launch) with the task's stdio, its connected socket,
+ * the executable's fd and a status pipe. The launcher confines the task by
+ * its brand and execs it from that same fd; the pipe closes at exec (or
+ * carries the errno of what failed first). The finished job goes back to the
+ * conductor through a queue and an eventfd in its epoll set.
+ */
+final class Spawner implements Runnable {
+    /** One spawn. Inputs are set by the conductor, outputs by the spawner thread. */
+    static final class Job {
+        final TaskObject task;
+        final String exePath;
+        final String[] argv;
+        final String[] env;
+        final boolean seccompKill;
+        final int uid, gid;
+        /** The child's end of its socket pair and its stdio (owned by the job: closed after the spawn). */
+        final int childSock;
+        final int[] stdio;
+        /** Outputs: pid and pidfd, or error (a negative errno). */
+        int pid, pidfd = -1, error;
+        String policy;
+
+        Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, int uid, int gid,
+            int childSock, int[] stdio) {
+            this.task = task;
+            this.exePath = exePath;
+            this.argv = argv;
+            this.env = env;
+            this.seccompKill = seccompKill;
+            this.uid = uid;
+            this.gid = gid;
+            this.childSock = childSock;
+            this.stdio = stdio;
+        }
+    }
+
+    private final String launcher;
+    private final LinkedBlockingQueue<Job> in = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Job> out = new ConcurrentLinkedQueue<>();
+    private final int doneFd;
+    private volatile boolean running = true;
+    private Thread thread;
+
+    /** launcher: path of dios-launch; doneFd: the eventfd rung when a job is done. */
+    Spawner(String launcher, int doneFd) {
+        this.launcher = launcher;
+        this.doneFd = doneFd;
+    }
+
+    void start() {
+        thread = Thread.ofPlatform().name("diosd-spawner").daemon(true).start(this);
+    }
+
+    void submit(Job j) {
+        in.add(j);
+    }
+
+    /** The next finished job, or null. */
+    Job poll() {
+        return out.poll();
+    }
+
+    void stop() {
+        running = false;
+        if (thread != null) thread.interrupt();
+    }
+
+    @Override
+    public void run() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment one = a.allocate(JAVA_LONG);
+            one.set(JAVA_LONG, 0, 1L);
+            while (running) {
+                Job j;
+                try {
+                    j = in.take();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    spawn(j);
+                } catch (RuntimeException e) {
+                    Log.error("spawner: unexpected failure starting " + j.exePath, e);
+                    if (j.error == 0 && j.pid <= 0) j.error = -Abi.DIOS_ENOMEM;
+                } finally {
+                    LibC.close(j.childSock);
+                    for (int fd : j.stdio) LibC.close(fd);
+                }
+                out.add(j);
+                LibC.write(doneFd, one, 8);
+            }
+        }
+    }
+
+    /** The policy dios-launch applies for an ELF brand, or null if the header carries none. */
+    static String policyOf(MemorySegment hdr, long n) {
+        if (n < 16 || hdr.get(JAVA_BYTE, 0) != 0x7f || hdr.get(JAVA_BYTE, 1) != 'E' || hdr.get(JAVA_BYTE, 2) != 'L'
+                || hdr.get(JAVA_BYTE, 3) != 'F') return null;
+        if ((hdr.get(JAVA_BYTE, 7) & 0xff) != Abi.DIOS_ELF_OSABI) return null;
+        return switch (hdr.get(JAVA_BYTE, 8) & 0xff) {
+            case Abi.DIOS_BRAND_PURE -> "pure";
+            case Abi.DIOS_BRAND_LIMBO -> "limbo";
+            case Abi.DIOS_BRAND_LEGACY_LIMBO -> "legacy";
+            default -> null;
+        };
+    }
+
+    private void spawn(Job j) {
+        int exe = LibC.open(j.exePath, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        if (exe < 0) {
+            j.error = exe == -LibC.ENOENT ? -Abi.DIOS_ENOENT : -Abi.DIOS_EACCES;
+            return;
+        }
+        int[] pipe = {-1, -1};
+        int[] map = {-1, -1, -1, -1, -1, -1};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment hdr = a.allocate(64);
+            long n = LibC.read(exe, hdr, 64);
+            j.policy = policyOf(hdr, n);
+            if (j.policy == null) {
+                j.error = -Abi.DIOS_ENOEXEC;
+                return;
+            }
+            if (Spawn.pipe2(LibC.O_CLOEXEC, pipe) < 0) {
+                j.error = -Abi.DIOS_ENOMEM;
+                return;
+            }
+            // Sources above the targets 0..5, so no dup2 of the file actions overwrites a later source.
+            int[] src = {j.stdio[0], j.stdio[1], j.stdio[2], j.childSock, exe, pipe[1]};
+            for (int i = 0; i < src.length; i++) {
+                map[i] = LibC.fcntl(src[i], Spawn.F_DUPFD_CLOEXEC, 10);
+                if (map[i] < 0) {
+                    j.error = -Abi.DIOS_ENOMEM;
+                    return;
+                }
+            }
+            java.util.ArrayList<String> args = new java.util.ArrayList<>(j.argv.length + 10);
+            args.add(launcher);
+            args.add("--policy");
+            args.add(j.policy);
+            if (j.seccompKill) args.add("--seccomp-kill");
+            args.add("--uid");
+            args.add(Integer.toString(j.uid));
+            args.add("--gid");
+            args.add(Integer.toString(j.gid));
+            args.add("--");
+            java.util.Collections.addAll(args, j.argv);
+            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), j.env, map);
+            for (int i = 0; i < map.length; i++) {
+                LibC.close(map[i]);
+                map[i] = -1;
+            }
+            LibC.close(pipe[1]);
+            pipe[1] = -1;
+            if (pid < 0) {
+                Log.warn("cannot start " + launcher + ": " + LibC.strerror(pid));
+                j.error = pid == -LibC.ENOENT ? -Abi.DIOS_ENOSYS : -Abi.DIOS_EAGAIN;
+                return;
+            }
+            j.pid = pid;
+            j.pidfd = LibC.pidfdOpen(pid);
+            // EOF: the task was exec'd; four bytes: the errno of what the launcher could not do.
+            MemorySegment err = a.allocate(JAVA_INT);
+            long r;
+            do {
+                r = LibC.read(pipe[0], err, 4);
+            } while (r == -LibC.EINTR);
+            if (r == 4 || j.pidfd < 0) {
+                int e = r == 4 ? err.get(JAVA_INT, 0) : -j.pidfd;
+                j.error = e == Abi.DIOS_ENOEXEC ? -Abi.DIOS_ENOEXEC
+                        : e == Abi.DIOS_EPERM ? -Abi.DIOS_EPERM
+                        : e == Abi.DIOS_EACCES ? -Abi.DIOS_EACCES
+                        : e == Abi.DIOS_ENOENT ? -Abi.DIOS_ENOENT
+                        : -Abi.DIOS_ENOMEM;
+                if (j.pidfd >= 0) {
+                    Spawn.reap(j.pidfd, true); // it exits at once (127)
+                    LibC.close(j.pidfd);
+                    j.pidfd = -1;
+                }
+                j.pid = 0;
+            }
+        } finally {
+            LibC.close(exe);
+            LibC.close(pipe[0]);
+            LibC.close(pipe[1]);
+            for (int fd : map) LibC.close(fd);
+        }
+    }
+}
