@@ -68,9 +68,10 @@ stage: native
 	@test -f $(ROOT)/diosd/target/diosd-$(VERSION).jar || { echo "stage: run mvn package first (no diosd jar)"; exit 1; }
 	rm -rf $(DIST).new
 	install -d $(DIST).new/bin $(DIST).new/lib/pkgconfig $(DIST).new/include/dios \
-	           $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
+	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
+	install -m 0755 $(ROOT)/native/build/dios-launch $(DIST).new/libexec/dios/dios-launch
 	install -m 0755 $(ROOT)/scripts/dios-java.sh $(DIST).new/share/dios/dios-java.sh
 	install -m 0644 $(ROOT)/diosd/target/diosd-$(VERSION).jar $(DIST).new/share/dios/java/diosd.jar
 	install -d $(DIST).new/share/dios/java/lib
