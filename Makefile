@@ -86,7 +86,8 @@ stage: native
 	install -d $(DIST).new/share/dios/examples
 	install -m 0644 $(ROOT)/libdlibc-shim/examples/*.c $(DIST).new/share/dios/examples/
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
-	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md $(DIST).new/share/doc/dios/
+	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
+		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
