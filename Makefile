@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf check-systemd install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -92,10 +92,15 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-systemd check-rust check-perf
+check-system: check-c check-native check-systemd check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
+
+# dios brand and dios-launch, as staged (no daemon): native/tests/run-tests.sh
+check-native:
+	$(MAKE) -C $(ROOT)/native tests
+	DIOS_TOOL=$(DIST)/bin/dios DIOS_LAUNCH=$(DIST)/libexec/dios/dios-launch $(ROOT)/native/tests/run-tests.sh
 
 check-rust:
 ifneq ($(CARGO),)
