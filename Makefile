@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-rust check-perf check-systemd install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -68,9 +68,10 @@ stage: native
 	@test -f $(ROOT)/diosd/target/diosd-$(VERSION).jar || { echo "stage: run mvn package first (no diosd jar)"; exit 1; }
 	rm -rf $(DIST).new
 	install -d $(DIST).new/bin $(DIST).new/lib/pkgconfig $(DIST).new/include/dios \
-	           $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
+	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
+	install -m 0755 $(ROOT)/native/build/dios-launch $(DIST).new/libexec/dios/dios-launch
 	install -m 0755 $(ROOT)/scripts/dios-java.sh $(DIST).new/share/dios/dios-java.sh
 	install -m 0644 $(ROOT)/diosd/target/diosd-$(VERSION).jar $(DIST).new/share/dios/java/diosd.jar
 	install -d $(DIST).new/share/dios/java/lib
@@ -85,15 +86,21 @@ stage: native
 	install -d $(DIST).new/share/dios/examples
 	install -m 0644 $(ROOT)/libdlibc-shim/examples/*.c $(DIST).new/share/dios/examples/
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
-	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md $(DIST).new/share/doc/dios/
+	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
+		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-systemd check-rust check-perf
+check-system: check-c check-native check-systemd check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
+
+# dios brand and dios-launch, as staged (no daemon): native/tests/run-tests.sh
+check-native:
+	$(MAKE) -C $(ROOT)/native tests
+	DIOS_TOOL=$(DIST)/bin/dios DIOS_LAUNCH=$(DIST)/libexec/dios/dios-launch $(ROOT)/native/tests/run-tests.sh
 
 check-rust:
 ifneq ($(CARGO),)

@@ -36,6 +36,8 @@
 /* Where the system service (systemd/diosd.service.in) puts its socket. */
 #define SYSTEM_SOCKET "/run/dios/" DIOS_SOCKET_NAME
 
+int dios_brand_main(int argc, char **argv);  /* dios_brand.c: `dios brand`, no daemon needed */
+
 static const char usage_text[] =
 	"usage: dios [options] COMMAND\n"
 	"commands:\n"
@@ -44,6 +46,7 @@ static const char usage_text[] =
 	"  tasks     registered tasks: task id, pid, uid, references and buffers held, parked calls, executable\n"
 	"  objects   live objects: id, type, size, reference count, named or not, zombie or live, creator task\n"
 	"  names     bound names in text form (as dios_nametostr prints them), with their objects' ids and types\n"
+	"  brand     --pure|--limbo|--legacy-limbo FILE... stamps the DIOS ELF brand; --show FILE... reads it\n"
 	"options:\n"
 	"  --socket PATH  the daemon's socket (default: $DIOS_SOCKET, else $XDG_RUNTIME_DIR/dios/diosd.sock\n"
 	"                 or /tmp/dios-<uid>/diosd.sock; if that does not exist, the system service's\n"
@@ -319,6 +322,8 @@ int main(int argc, char **argv)
 			raw = 1;
 		} else if (a[0] == '-') {
 			usage_error("unknown option '%s'", a);
+		} else if (!cmd && strcmp(a, "brand") == 0) {
+			return dios_brand_main(argc - i, argv + i);
 		} else if (cmd) {
 			usage_error("one command at a time ('%s' is one too many)", a);
 		} else if (strcmp(a, "status") == 0 || strcmp(a, "tasks") == 0 || strcmp(a, "objects") == 0
