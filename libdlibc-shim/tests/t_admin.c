@@ -225,7 +225,7 @@ int main(void)
 	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);
 	CHECK_RUN(strstr(r.out, shm_text) != NULL, "--raw names: the shmem", &r);
 	TOOL(&r, "names", "--limit", "1");
-	CHECK_RUN(r.status == 0 && strstr(r.err, "1 of 3 shown"), "names --limit 1", &r);
+	CHECK_RUN(r.status == 0 && strstr(r.err, "1 of 4 shown"), "names --limit 1", &r);
 
 	/* Another uid: refused by the daemon (SO_PEERCRED), with nothing of the listing. */
 	if (getuid() != 0) {

@@ -28,14 +28,18 @@ int main(int argc, char **argv)
 	CHECK_EQ(dios_nop(0), 0);
 	dios_ref_t *exe = dios_pickref(dios_self_exe());
 	CHECK(exe != NULL);
-	dios_ref_t *f = NULL;
-	CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &f, 0), 0);
+	/* each child reads its own FIFO (one reader end per FIFO) */
+	dios_ref_t *f[3] = { NULL, NULL, NULL };
+	for (int i = 0; i < 3; i++)
+		CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &f[i], 0), 0);
 	char *cargv[] = { "t_task_limit", "wait", NULL };
-	dios_task_spec_t spec = { .argc = 2, .argv = cargv, .refs = &f, .ref_count = 1 };
+	dios_task_spec_t spec[3];
+	for (int i = 0; i < 3; i++)
+		spec[i] = (dios_task_spec_t){ .argc = 2, .argv = cargv, .refs = &f[i], .ref_count = 1 };
 	dios_ref_t *t[3] = { NULL, NULL, NULL };
-	CHECK_EQ(dios_run(0, exe, &spec, &t[0]), 0);
-	CHECK_EQ(dios_run(0, exe, &spec, &t[1]), 0);
-	CHECK_EQ(dios_run(0, exe, &spec, &t[2]), -EAGAIN);
+	CHECK_EQ(dios_run(0, exe, &spec[0], &t[0]), 0);
+	CHECK_EQ(dios_run(0, exe, &spec[1], &t[1]), 0);
+	CHECK_EQ(dios_run(0, exe, &spec[2], &t[2]), -EAGAIN);
 
 	int from, to;
 	pid_t pid = dt_fork_peer(&from, &to);
@@ -45,7 +49,8 @@ int main(int argc, char **argv)
 	}
 	CHECK_CHILD_OK(pid);
 
-	CHECK_EQ(dios_delete(0, f), 0);          /* end of stream: both children end */
+	CHECK_EQ(dios_delete(0, f[0]), 0);       /* end of stream: both children end */
+	CHECK_EQ(dios_delete(0, f[1]), 0);
 	for (int i = 0; i < 2; i++) {
 		int st = -1;
 		CHECK_EQ(dios_wait(0, t[i], &st), 0);
@@ -53,9 +58,8 @@ int main(int argc, char **argv)
 		CHECK_EQ(dios_delete(0, t[i]), 0);
 	}
 	/* room again */
-	CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &f, 0), 0);
-	CHECK_EQ(dios_run(0, exe, &spec, &t[2]), 0);
-	CHECK_EQ(dios_delete(0, f), 0);
+	CHECK_EQ(dios_run(0, exe, &spec[2], &t[2]), 0);
+	CHECK_EQ(dios_delete(0, f[2]), 0);
 	int st = -1;
 	CHECK_EQ(dios_wait(0, t[2], &st), 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);

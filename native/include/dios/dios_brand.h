@@ -8,16 +8,10 @@
  * reads them only for the libraries it opens itself), so a branded program
  * still runs; diosd and dios-launch refuse an unbranded one.
  *
- * The constants, for other languages to be held to (the Java daemon's test
- * compares its copy with these lines):
- *
- *   name                      value  meaning
- *   DIOS_ELF_EI_OSABI         7      offset of e_ident[EI_OSABI]
- *   DIOS_ELF_EI_ABIVERSION    8      offset of e_ident[EI_ABIVERSION]
- *   DIOS_ELF_OSABI            0xD1   e_ident[EI_OSABI] of every DIOS executable
- *   DIOS_BRAND_PURE           0x05   e_ident[EI_ABIVERSION]: Pure DIOS (seccomp filter, docs/PURE_DIOS.md)
- *   DIOS_BRAND_LIMBO          0x11   e_ident[EI_ABIVERSION]: DIOS Limbo (DIOS and Linux calls)
- *   DIOS_BRAND_LEGACY_LIMBO   0x13   e_ident[EI_ABIVERSION]: Legacy Limbo (a Linux program run as a task)
+ * The brand values (DIOS_ELF_OSABI, DIOS_BRAND_PURE 0x05, DIOS_BRAND_LIMBO
+ * 0x11, DIOS_BRAND_LEGACY_LIMBO 0x13) are defined once, in dios_abi.h, where
+ * AbiLayoutTest holds the Java daemon's copy to them; this header adds the
+ * e_ident offsets and the helpers.
  *
  * dios-launch's --policy names map to them: pure = 0x05, limbo = 0x11,
  * legacy = 0x13.  A file is branded when it starts with the ELF magic,
@@ -27,12 +21,10 @@
 #ifndef DIOS_BRAND_H
 #define DIOS_BRAND_H
 
+#include <dios/dios_abi.h>
+
 #define DIOS_ELF_EI_OSABI       7
 #define DIOS_ELF_EI_ABIVERSION  8
-#define DIOS_ELF_OSABI          0xD1
-#define DIOS_BRAND_PURE         0x05
-#define DIOS_BRAND_LIMBO        0x11
-#define DIOS_BRAND_LEGACY_LIMBO 0x13
 
 /*
  * The brand byte (DIOS_BRAND_*) of an ELF identification block (the first 16

@@ -660,6 +660,12 @@ public final class DriverConductor implements Runnable {
             return;
         }
         int tty = wantsTty ? fds[0] : -1;
+        if (spawned != null && spawned.ttyFd >= 0) {
+            // The parent's terminal is its console unless it brought its own (a Pure task cannot open one).
+            if (tty < 0) tty = spawned.ttyFd;
+            else LibC.close(spawned.ttyFd);
+            spawned.ttyFd = -1;
+        }
         int[] stdio = {-1, -1, -1};
         if (wantsStdio) System.arraycopy(fds, wantsTty ? 1 : 0, stdio, 0, 3);
         if (tty >= 0 && !isTerminal(tty)) {
@@ -1000,6 +1006,7 @@ public final class DriverConductor implements Runnable {
             for (GroupObject g : groups) if (g.tryRetain()) t.groups.add(g);
         }
         if (exe.tryRetain()) t.exe = exe;
+        if (parent.ttyFd >= 0) t.ttyFd = LibC.fcntl(parent.ttyFd, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
         ParkedCall pc = new ParkedCall(parent, userData, Abi.D_OP_RUN, 0, null, 0, null);
         parent.parked.add(pc);
         t.runCall = pc;
@@ -1070,6 +1077,8 @@ public final class DriverConductor implements Runnable {
         t.groups = null;
         if (t.exe != null) objects.releaseCount(t.exe);
         t.exe = null;
+        LibC.close(t.ttyFd);
+        t.ttyFd = -1;
         spawnedRunning--;
         countUser(t.ownerUid, -1);
         objects.releaseCount(t);

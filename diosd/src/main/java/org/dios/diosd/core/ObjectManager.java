@@ -77,8 +77,9 @@ public final class ObjectManager {
         return wellKnown.get(n);
     }
 
+    /** Names bound in every table: the public group, the well-known names and every group's. */
     public int nameCount() {
-        return names.size();
+        return (int) stats.names;
     }
 
     /** Binds a fresh random name to o in the public group. */
@@ -165,12 +166,18 @@ public final class ObjectManager {
         return n;
     }
 
-    /** Up to limit bound names with their objects, in the table's (arbitrary) order; stops early. */
+    /** Up to limit bound names with their objects: public, well known, then each group's (arbitrary order within); stops early. */
     java.util.List<java.util.Map.Entry<Name, DObject>> someNames(int limit) {
-        java.util.List<java.util.Map.Entry<Name, DObject>> out = new java.util.ArrayList<>(Math.min(limit, names.size()));
-        for (var e : names.entrySet()) {
-            if (out.size() >= limit) break;
-            out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+        java.util.List<java.util.Map.Entry<Name, DObject>> out = new java.util.ArrayList<>(Math.min(limit, (int) stats.names));
+        java.util.ArrayList<HashMap<Name, DObject>> tables = new java.util.ArrayList<>();
+        tables.add(names);
+        tables.add(wellKnown);
+        for (DObject g = first[Abi.D_OBJ_GROUP]; g != null; g = g.nextLive) tables.add(((GroupObject) g).names);
+        for (HashMap<Name, DObject> t : tables) {
+            for (var e : t.entrySet()) {
+                if (out.size() >= limit) return out;
+                out.add(java.util.Map.entry(e.getKey(), e.getValue()));
+            }
         }
         return out;
     }

@@ -33,6 +33,8 @@ public final class TaskObject extends DObject {
     /** Until registration: its groups (counts held) and whether it sees the public names. */
     ArrayList<GroupObject> groups;
     boolean publicMember = true;
+    /** Until registration: its parent's terminal (a dup), its console if it brings none. */
+    int ttyFd = -1;
     /** Until registration: its executable (count held). */
     ExeObject exe;
     /** The registered session, or null. */
