@@ -210,7 +210,8 @@ int main(void)
 	CHECK_RUN(ROW(r.out, num(b1, object_id(shm)), "shmem", "4096", "1", "yes", "live"), "objects: shmem", &r);
 	CHECK_RUN(ROW(r.out, num(b1, object_id(priv)), "privmem", "64", "1", "no", "live"), "objects: privmem", &r);
 	CHECK_RUN(ROW(r.out, num(b1, object_id(fifo)), "fifo", NULL, "1", "yes", "live"), "objects: fifo", &r);
-	CHECK_RUN(ROW(r.out, num(b1, object_id(dios_self())), "task", "0", "1", "no", "live"), "objects: this task", &r);
+	CHECK_RUN(ROW(r.out, num(b1, object_id(dios_self())), "task", num(b2, (unsigned long long)getpid()), "1", "no", "live"),
+		  "objects: this task (its size is its pid)", &r);
 
 	char exe[PATH_MAX];
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -1,7 +1,8 @@
 /*
  * dios - the operator's tool: asks a running diosd about itself over its
  * admin socket (<socket>.admin; docs/PROTOCOL.md, section 12) and prints the
- * answer as a table.
+ * answer as a table; `dios brand` stamps ELF brands (dios_brand.c) and
+ * `dios run` runs a program as a task, through libdlibc (dios_run.c).
  *
  * A C program rather than a Java one: it starts in about a millisecond
  * (the JVM takes 40-50 ms for an empty main here), so it suits `watch dios status`
@@ -37,6 +38,7 @@
 #define SYSTEM_SOCKET "/run/dios/" DIOS_SOCKET_NAME
 
 int dios_brand_main(int argc, char **argv);  /* dios_brand.c: `dios brand`, no daemon needed */
+int dios_run_main(int argc, char **argv);    /* dios_run.c: `dios run`, a task of the daemon (libdlibc) */
 
 static const char usage_text[] =
 	"usage: dios [options] COMMAND\n"
@@ -47,6 +49,8 @@ static const char usage_text[] =
 	"  objects   live objects: id, type, size, reference count, named or not, zombie or live, creator task\n"
 	"  names     bound names in text form (as dios_nametostr prints them), with their objects' ids and types\n"
 	"  brand     --pure|--limbo|--legacy-limbo FILE... stamps the DIOS ELF brand; --show FILE... reads it\n"
+	"  run       [--seccomp-kill] PROGRAM [ARGS...]: runs a branded program as a DIOS task, with this\n"
+	"            terminal as its console, and exits with its status\n"
 	"options:\n"
 	"  --socket PATH  the daemon's socket (default: $DIOS_SOCKET, else $XDG_RUNTIME_DIR/dios/diosd.sock\n"
 	"                 or /tmp/dios-<uid>/diosd.sock; if that does not exist, the system service's\n"
@@ -324,6 +328,10 @@ int main(int argc, char **argv)
 			usage_error("unknown option '%s'", a);
 		} else if (!cmd && strcmp(a, "brand") == 0) {
 			return dios_brand_main(argc - i, argv + i);
+		} else if (!cmd && strcmp(a, "run") == 0) {
+			if (sock)
+				setenv(DIOS_ENV_SOCKET, sock, 1); /* libdlibc finds the daemon there */
+			return dios_run_main(argc - i, argv + i);
 		} else if (cmd) {
 			usage_error("one command at a time ('%s' is one too many)", a);
 		} else if (strcmp(a, "status") == 0 || strcmp(a, "tasks") == 0 || strcmp(a, "objects") == 0

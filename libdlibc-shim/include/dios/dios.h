@@ -47,7 +47,7 @@ typedef struct dios_ref_info {
 	uint32_t proximity;         /* 0 = object lives on this host */
 	uint32_t consistency;       /* 0 = strong (single host) */
 	uint32_t pad;               /* 0 */
-	uint64_t size;              /* bytes (memory objects; a blob's committed size), 0 otherwise */
+	uint64_t size;              /* bytes (memory objects; a blob's committed size); a task: its pid; else 0 */
 	uint64_t object_id;         /* daemon-local object number, for diagnostics */
 } dios_ref_info_t;
 

@@ -79,6 +79,12 @@ public final class TaskObject extends DObject {
         return exited || !r.live;
     }
 
+    /** ref_info's size of a task: its process id (0 before its process started). */
+    @Override
+    public long size() {
+        return pid;
+    }
+
     @Override
     public int readiness() {
         return exited ? Abi.D_REF_STATE_READABLE : 0;
