@@ -57,7 +57,7 @@ public final class MetricsServer {
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     /** Object types with a dios_objects series (D_OBJ_NONE is no type). */
     private static final int[] TYPES = {Abi.D_OBJ_PRIVMEM, Abi.D_OBJ_SHMEM, Abi.D_OBJ_FIFO, Abi.D_OBJ_BLOB,
-        Abi.D_OBJ_CONSOLE, Abi.D_OBJ_TASK, Abi.D_OBJ_GROUP};
+        Abi.D_OBJ_CONSOLE, Abi.D_OBJ_TASK, Abi.D_OBJ_GROUP, Abi.D_OBJ_EXE};
     /** Types whose acquire/commit bytes the dispatcher counts (blob: the blob driver's hook). */
     private static final int[] IO_TYPES = {Abi.D_OBJ_PRIVMEM, Abi.D_OBJ_SHMEM, Abi.D_OBJ_BLOB};
     private static final String[] IO_OPS = {"acquire_read", "acquire_write", "commit_read", "commit_write"};
