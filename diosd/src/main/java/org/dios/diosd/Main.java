@@ -426,6 +426,12 @@ public final class Main {
         } else {
             conductor.tasks(launcher, path);
         }
+        // Not dumpable: tasks of the same user (a Pure one may still open files to read) cannot
+        // read this process's memory through /proc/<pid>/mem, where every name and reference lives.
+        long dumpable = LibC.syscall(157 /* prctl */, 4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0, 0);
+        if (dumpable < 0) {
+            Log.warn("prctl(PR_SET_DUMPABLE, 0): " + LibC.strerror((int) dumpable) + "; tasks of this user can read the daemon's memory");
+        }
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         final MetricsServer metricsServer = metrics;
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("diosd-shutdown").unstarted(() -> {
