@@ -450,6 +450,16 @@ impl Default for dios_region_header {
     }
 }
 
+/// RUN: the head of the task spec in the args area (refs, groups and argv follow).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct dios_run_args {
+    pub argc: u32,
+    pub ref_count: u32,
+    pub group_count: u32,
+    pub argv_bytes: u32,
+}
+
 /// Control socket, task -> daemon.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]

@@ -71,6 +71,8 @@ fn ring_layouts() -> Vec<Layout> {
         layout!(dios_msg_segment { magic, prot, seg_id, size, rsvd }),
         layout!(dios_fifo_ctl { capacity, magic, pad0, rsvd_info, tail, pad_tail, head, pad_head,
                                 waiters, pad_waiters, state, pad_state }),
+        layout!(dios_run_args { argc, ref_count, group_count, argv_bytes }),
+        layout!(dios_task_exit { status, pid, task_id }),
     ]
 }
 
@@ -80,7 +82,7 @@ fn ring_structs_match_abi_dump() {
     let mut errs = Vec::new();
     let layouts = ring_layouts();
 
-    // abi_dump prints exactly these six structs
+    // abi_dump prints exactly these structs
     let c_structs: BTreeSet<&str> = facts.keys().filter_map(|k| k.strip_prefix("sizeof.")).collect();
     let rust_structs: BTreeSet<&str> = layouts.iter().map(|l| l.name).collect();
     if c_structs != rust_structs {
