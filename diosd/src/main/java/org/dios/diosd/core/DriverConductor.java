@@ -863,7 +863,10 @@ public final class DriverConductor implements Runnable {
         s.active = true;
         s.lastWorkNanos = System.nanoTime();
         active.add(s);
-        Log.info(s + " registered: uid " + cred.uid() + ", exe " + s.exe + (tty >= 0 ? ", console on its terminal" : ""));
+        // A spawned task's start was logged with its spawn: its registration is a detail.
+        String line = s + " registered: uid " + cred.uid() + ", exe " + s.exe + (tty >= 0 ? ", console on its terminal" : "");
+        if (spawned == null) Log.info(line);
+        else if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
     }
 
     /** Tears a task down: every reference and buffer released, fds closed, region unmapped. */
@@ -911,7 +914,14 @@ public final class DriverConductor implements Runnable {
         freeSlots.add(s.slot);
         stats.tasks--;
         s.arena.close(); // munmap; any stray access now throws instead of faulting
-        if (!s.quiet) Log.info(s + " " + reason + "; exe " + s.exe + ", released " + refs + " references");
+        String line = s + " " + reason + "; exe " + s.exe + ", released " + refs + " references";
+        // A spawned task's end is logged once, with its exit status (childExited), unless something went wrong.
+        if (s.quiet) return;
+        if (t != null && t.spawned && reason.equals("closed its connection")) {
+            if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
+        } else {
+            Log.info(line);
+        }
     }
 
     // ---- tasks spawned by dios_run ---------------------------------------------------

@@ -43,6 +43,9 @@ public final class Spawn {
     private static final MethodHandle FA_INIT = plain("posix_spawn_file_actions_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle FA_DUP2 = plain("posix_spawn_file_actions_adddup2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     private static final MethodHandle FA_DESTROY = plain("posix_spawn_file_actions_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    /** glibc 2.34+: close every fd from a number up in the child; null if this libc has none. */
+    private static final MethodHandle FA_CLOSEFROM = LIBC.find("posix_spawn_file_actions_addclosefrom_np")
+            .map(a -> LINKER.downcallHandle(a, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT))).orElse(null);
     private static final MethodHandle AT_INIT = plain("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle AT_FLAGS = plain("posix_spawnattr_setflags", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_SHORT));
     private static final MethodHandle AT_MASK = plain("posix_spawnattr_setsigmask", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
@@ -99,6 +102,22 @@ public final class Spawn {
      * Returns the pid, or -errno.
      */
     public static int spawn(String path, String[] argv, String[] envp, int[] fdMap) {
+        return spawn(path, argv, envp, fdMap, false);
+    }
+
+    /** Can {@link #spawn} close every fd above the mapped ones in the child (closefrom)? */
+    public static boolean canCloseFrom() {
+        return FA_CLOSEFROM != null;
+    }
+
+    /**
+     * As {@link #spawn(String, String[], String[], int[])}; with closeRest,
+     * every fd numbered fdMap.length or above is closed in the child too
+     * (needs {@link #canCloseFrom()}). glibc reports a failed exec as the
+     * result (its posix_spawn waits for the exec), so -ENOENT, -EACCES,
+     * -ENOEXEC come back here.
+     */
+    public static int spawn(String path, String[] argv, String[] envp, int[] fdMap, boolean closeRest) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment fa = a.allocate(256, 16); // posix_spawn_file_actions_t is 80 bytes in glibc
             MemorySegment at = a.allocate(512, 16); // posix_spawnattr_t is 336
@@ -112,6 +131,10 @@ public final class Spawn {
             }
             try {
                 for (int i = 0; i < fdMap.length && rc == 0; i++) rc = (int) FA_DUP2.invokeExact(fa, fdMap[i], i);
+                if (rc == 0 && closeRest) {
+                    if (FA_CLOSEFROM == null) return -38; // ENOSYS
+                    rc = (int) FA_CLOSEFROM.invokeExact(fa, fdMap.length);
+                }
                 int e1 = (int) SIGEMPTY.invokeExact(empty), e2 = (int) SIGFILL.invokeExact(full);
                 if (rc == 0) rc = (int) AT_MASK.invokeExact(at, empty);
                 if (rc == 0) rc = (int) AT_DEF.invokeExact(at, full);
