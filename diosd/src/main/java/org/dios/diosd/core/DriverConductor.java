@@ -1068,7 +1068,9 @@ public final class DriverConductor implements Runnable {
             v[2] = t.taskId;
             dispatcher.complete(parent, pc, ref == 0 ? -Abi.DIOS_ENOMEM : 0, 0, v);
             Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned by " + parent + ": " + j.exePath
-                    + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + ")");
+                    + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + "; queued "
+                    + (j.startedAt - j.queuedAt) / 1000 + " us, spawn " + (j.doneAt - j.startedAt) / 1000 + " us, answered "
+                    + (System.nanoTime() - j.doneAt) / 1000 + " us after)");
         } else {
             Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned for a task that is gone: " + j.exePath);
         }

@@ -39,6 +39,8 @@ final class Spawner implements Runnable {
         /** Outputs: pid and pidfd, or error (a negative errno). */
         int pid, pidfd = -1, error;
         String policy;
+        /** When the conductor queued it, the spawner took it, and the spawn returned (System.nanoTime). */
+        long queuedAt = System.nanoTime(), startedAt, doneAt;
 
         Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, int uid, int gid,
             int childSock, int[] stdio) {
@@ -101,7 +103,9 @@ final class Spawner implements Runnable {
                     return;
                 }
                 try {
+                    j.startedAt = System.nanoTime();
                     spawn(j);
+                    j.doneAt = System.nanoTime();
                 } catch (RuntimeException e) {
                     Log.error("spawner: unexpected failure starting " + j.exePath, e);
                     if (j.error == 0 && j.pid <= 0) j.error = -Abi.DIOS_ENOMEM;
