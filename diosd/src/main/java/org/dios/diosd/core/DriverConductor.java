@@ -1069,7 +1069,7 @@ public final class DriverConductor implements Runnable {
             dispatcher.complete(parent, pc, ref == 0 ? -Abi.DIOS_ENOMEM : 0, 0, v);
             Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned by " + parent + ": " + j.exePath
                     + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + "; queued "
-                    + (j.startedAt - j.queuedAt) / 1000 + " us, spawn " + (j.doneAt - j.startedAt) / 1000 + " us, answered "
+                    + (j.startedAt - j.queuedAt) / 1000 + " us, spawn " + (j.doneAt - j.startedAt) / 1000 + " us (posix_spawn " + j.spawnNanos / 1000 + " us), answered "
                     + (System.nanoTime() - j.doneAt) / 1000 + " us after)");
         } else {
             Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned for a task that is gone: " + j.exePath);

@@ -40,7 +40,7 @@ final class Spawner implements Runnable {
         int pid, pidfd = -1, error;
         String policy;
         /** When the conductor queued it, the spawner took it, and the spawn returned (System.nanoTime). */
-        long queuedAt = System.nanoTime(), startedAt, doneAt;
+        long queuedAt = System.nanoTime(), startedAt, doneAt, spawnNanos;
 
         Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, int uid, int gid,
             int childSock, int[] stdio) {
@@ -151,7 +151,9 @@ final class Spawner implements Runnable {
                     return;
                 }
             }
+            long t0 = System.nanoTime();
             int pid = Spawn.spawn(j.exePath, j.argv, j.env, map, true);
+            j.spawnNanos = System.nanoTime() - t0;
             if (pid < 0) {
                 j.error = pid == -Abi.DIOS_ENOENT || pid == -Abi.DIOS_EACCES || pid == -Abi.DIOS_ENOEXEC ? pid : -Abi.DIOS_EAGAIN;
                 return;
