@@ -55,6 +55,8 @@ public final class Main {
               --max-tasks N         registered tasks at most (default 4096)
               --max-tasks-per-user N  tasks of one uid at most, registered or spawned (default 2048);
                                     beyond it dios_run fails with -EAGAIN and registration is refused
+              --dumpable            keep the daemon dumpable, for core dumps and jcmd/jstack/JFR
+                                    (default: not: tasks of its user could read its memory)
               --launcher PATH       the task launcher dios_run uses (default: libexec/dios/dios-launch
                                     of this installation, or $DIOSD_LAUNCHER)
               --max-refs N          references per task at most (default 4096)
@@ -80,7 +82,7 @@ public final class Main {
 
     /** metrics: where to serve /metrics, or null (off). */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
-                   InetSocketAddress metrics, String launcher) {}
+                   InetSocketAddress metrics, String launcher, boolean dumpable) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -114,6 +116,7 @@ public final class Main {
         int warmup = d.warmupCycles();
         InetSocketAddress metrics = null;
         boolean allowNonLoopback = false;
+        boolean dumpable = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -134,6 +137,7 @@ public final class Main {
                 case "--max-tasks" -> maxTasks = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--max-tasks-per-user" -> perUser = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--launcher" -> launcher = value(args, ++i, a);
+                case "--dumpable" -> dumpable = true;
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
@@ -171,7 +175,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser), metrics, launcher);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser), metrics, launcher, dumpable);
     }
 
     /**
@@ -428,7 +432,8 @@ public final class Main {
         }
         // Not dumpable: tasks of the same user (a Pure one may still open files to read) cannot
         // read this process's memory through /proc/<pid>/mem, where every name and reference lives.
-        long dumpable = LibC.syscall(157 /* prctl */, 4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0, 0);
+        // (--dumpable keeps it, for debugging: jcmd cannot attach to a process that is not dumpable.)
+        long dumpable = o.dumpable() ? 0 : LibC.syscall(157 /* prctl */, 4 /* PR_SET_DUMPABLE */, 0, 0, 0, 0, 0);
         if (dumpable < 0) {
             Log.warn("prctl(PR_SET_DUMPABLE, 0): " + LibC.strerror((int) dumpable) + "; tasks of this user can read the daemon's memory");
         }
