@@ -18,6 +18,7 @@ import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
 import org.dios.diosd.sys.UnixSocket;
+import org.dios.diosd.trace.TraceTail;
 
 /**
  * {@code diosd}: starts the daemon in the foreground.
@@ -62,6 +63,9 @@ public final class Main {
               --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
                                     plain (time and level) or journal (<priority> prefixes, no time)
               --version             print the version and exit
+              --trace-tail DIR [--from INDEX] [--task ID] [--raw]
+                                    no daemon: print the calls recorded in trace queue DIR as they
+                                    arrive (what `dios trace` runs; see docs/PROTOCOL.md, section 13)
             """;
 
     /** Thrown for a bad command line or an environment the daemon cannot start in. */
@@ -80,6 +84,10 @@ public final class Main {
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
+        if (args.length > 0 && args[0].equals("--trace-tail")) {
+            // The reader that `dios trace` runs: no daemon, just the trace queue to stdout.
+            System.exit(TraceTail.main(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         Options opts;
         try {
             opts = parse(args);
@@ -298,6 +306,24 @@ public final class Main {
         LibC.unlink(adminPath);
     }
 
+    /** Where `dios trace` finds its queue: {@code <state-dir>/trace} (only while someone traces). */
+    static final String TRACE_SUBDIR = "trace";
+
+    /**
+     * A trace queue left by a daemon killed while someone traced: nobody reads
+     * it now. Called with the state directory's lock held, so it is never
+     * another live daemon's.
+     */
+    private static void removeStaleTrace(Path dir) {
+        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
+        try {
+            org.dios.diosd.trace.Tracer.removeDirectory(dir);
+            Log.info("removed the trace a previous daemon left in " + dir);
+        } catch (IOException e) {
+            Log.warn("cannot remove the old trace in " + dir + ": " + e.getMessage());
+        }
+    }
+
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -383,9 +409,10 @@ public final class Main {
             Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
         }
 
+        Path traceDir = Path.of(o.stateDir()).toAbsolutePath().resolve(TRACE_SUBDIR);
         AdminReports.Info info = new AdminReports.Info(VERSION, path,
                 metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
-                ProcessHandle.current().pid(), LibC.getuid(), Instant.now());
+                ProcessHandle.current().pid(), LibC.getuid(), Instant.now(), traceDir);
         DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
         Thread thread = Thread.ofPlatform().name("diosd-conductor").unstarted(conductor);
         final MetricsServer metricsServer = metrics;
@@ -415,6 +442,7 @@ public final class Main {
             conductor.durableState(null);
             throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
         }
+        removeStaleTrace(traceDir);
         conductor.durableState(store);
         System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
                 + ProcessHandle.current().pid() + ")");
