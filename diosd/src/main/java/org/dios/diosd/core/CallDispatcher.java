@@ -48,6 +48,8 @@ public final class CallDispatcher {
     private final CallStats perCall;
     /** CallStats slot of the call {@link #execute} ran last (for the conductor's timing). */
     int lastSlot;
+    /** Result of the call {@link #execute} ran last, PARKED if it parked (for CallTrace). */
+    int lastRes;
     private long userData;
     /** Terminal interest for the conductor's epoll: set by console calls. */
     TtyWatcher ttyWatcher = s -> { };
@@ -67,6 +69,11 @@ public final class CallDispatcher {
         this.stats = stats;
         this.perCall = stats.perCall;
         objects.waker = this;
+    }
+
+    /** val[i] of the completion {@link #execute} wrote last (for CallTrace). */
+    long resultValue(int i) {
+        return val[i];
     }
 
     /** Enables D_OBJ_BLOB; called once the store's durable blobs are attached. */
@@ -93,6 +100,7 @@ public final class CallDispatcher {
         stats.calls++;
         int slot = CallStats.slot(opcode);
         lastSlot = slot;
+        lastRes = res;
         perCall.called(slot);
         if (res == PARKED) return false;
         if (res < 0) perCall.failed(slot, res);
