@@ -25,6 +25,8 @@
 
 #include <dios/dios_abi.h>
 
+#include "dios_tool.h"
+
 #ifndef DIOS_VERSION
 #define DIOS_VERSION "dev"
 #endif
@@ -44,6 +46,7 @@ static const char usage_text[] =
 	"  tasks     registered tasks: task id, pid, uid, references and buffers held, parked calls, executable\n"
 	"  objects   live objects: id, type, size, reference count, named or not, zombie or live, creator task\n"
 	"  names     bound names in text form (as dios_nametostr prints them), with their objects' ids and types\n"
+	"  trace     every call, live, one line each, until Ctrl-C (dios trace --help)\n"
 	"options:\n"
 	"  --socket PATH  the daemon's socket (default: $DIOS_SOCKET, else $XDG_RUNTIME_DIR/dios/diosd.sock\n"
 	"                 or /tmp/dios-<uid>/diosd.sock; if that does not exist, the system service's\n"
@@ -64,7 +67,7 @@ static void usage_error(const char *fmt, const char *arg)
 }
 
 /* The socket the shim would use, then the system service's if that one does not exist. */
-static const char *default_socket(char *buf, size_t size)
+const char *default_socket(char *buf, size_t size)
 {
 	const char *env = getenv(DIOS_ENV_SOCKET);
 	if (env && *env)
@@ -81,7 +84,7 @@ static const char *default_socket(char *buf, size_t size)
 }
 
 /* Connects to the admin socket beside `sock`; exits 1 with a message on failure. */
-static int connect_admin(const char *sock)
+int connect_admin(const char *sock)
 {
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
@@ -319,6 +322,8 @@ int main(int argc, char **argv)
 			raw = 1;
 		} else if (a[0] == '-') {
 			usage_error("unknown option '%s'", a);
+		} else if (strcmp(a, "trace") == 0 && !cmd) {
+			return dios_trace_main(sock, raw, argc - i - 1, argv + i + 1);
 		} else if (cmd) {
 			usage_error("one command at a time ('%s' is one too many)", a);
 		} else if (strcmp(a, "status") == 0 || strcmp(a, "tasks") == 0 || strcmp(a, "objects") == 0
