@@ -165,14 +165,27 @@ final class CallTrace {
                 o == null ? 0 : o.id, res, now - pc.traceStart);
     }
 
+    /** Appends the batched entries: the conductor calls it before it sleeps, so a quiet daemon's trace is complete. */
+    void flush() {
+        try {
+            tracer.flush();
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private void fail(IOException e) {
+        Log.error("trace: " + e.getMessage() + "; tracing stopped");
+        on = false;
+        onFailure.run(); // drops the tracing clients: their tools say the trace ended
+    }
+
     private void record(int kind, long start, TaskSession s, int op, int type, long flags, long ref, long obj, int res,
                         long latency) {
         try {
             tracer.record(kind, start, s.taskId, s.pid, op, type, flags, ref, obj, res, latency);
         } catch (IOException e) {
-            Log.error("trace: " + e.getMessage() + "; tracing stopped");
-            on = false;
-            onFailure.run(); // drops the tracing clients: their tools say the trace ended
+            fail(e);
         }
     }
 }

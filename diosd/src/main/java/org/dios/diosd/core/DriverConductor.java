@@ -427,6 +427,7 @@ public final class DriverConductor implements Runnable {
      * epoll_wait until something happens. Returns true if it slept.
      */
     private boolean park() {
+        if (trace.on) trace.flush(); // the trace's last calls, before a sleep of any length
         for (int i = 0; i < active.size(); i++) {
             TaskSession s = active.get(i);
             if (s.requestWakeup()) {

@@ -1,5 +1,8 @@
 package org.dios.diosd.trace;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
@@ -10,7 +13,8 @@ import org.dios.abi.Abi;
 
 /**
  * One entry of the trace queue: a call the conductor served, or a marker.
- * Fixed layout, {@link #BYTES} bytes, little-endian (docs/PROTOCOL.md, section 13):
+ * Fixed layout, {@link #BYTES} bytes, little-endian; a Chronicle document
+ * holds one or more (docs/PROTOCOL.md, section 13):
  *
  * <pre>
  *  0 long  time      wall clock, ns since the epoch (the call's start)
@@ -44,27 +48,33 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
     /** Calls not recorded because the trace was over its budget; task holds their number. */
     public static final int DROPPED = 4;
 
-    /** Writes one entry's payload (the caller holds Chronicle's document context). */
-    static void write(Bytes<?> b, long time, long task, int pid, int kind, int op, int type, long flags, long ref,
-                      long object, int result, long latency) {
-        b.writeLong(time);
-        b.writeLong(task);
-        b.writeInt(pid);
-        b.writeByte((byte) kind);
-        b.writeByte((byte) op);
-        b.writeByte((byte) type);
-        b.writeByte((byte) VERSION);
-        b.writeLong(flags);
-        b.writeLong(ref);
-        b.writeLong(object);
-        b.writeInt(result);
-        b.writeInt(0);
-        b.writeLong(latency);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    /** Writes one entry at offset o of a batch (plain array stores: the conductor's cost per traced call). */
+    static void put(byte[] a, int o, long time, long task, int pid, int kind, int op, int type, long flags, long ref,
+                    long object, int result, long latency) {
+        LONG.set(a, o, time);
+        LONG.set(a, o + 8, task);
+        INT.set(a, o + 16, pid);
+        a[o + 20] = (byte) kind;
+        a[o + 21] = (byte) op;
+        a[o + 22] = (byte) type;
+        a[o + 23] = (byte) VERSION;
+        LONG.set(a, o + 24, flags);
+        LONG.set(a, o + 32, ref);
+        LONG.set(a, o + 40, object);
+        INT.set(a, o + 48, result);
+        INT.set(a, o + 52, 0);
+        LONG.set(a, o + 56, latency);
     }
 
-    /** Reads one payload, or null if it is not a version 1 entry of {@link #BYTES} bytes. */
+    /**
+     * Reads the next entry of a document (a document holds one or more), or
+     * null at its end or at an entry that is not version 1.
+     */
     public static TraceRecord read(Bytes<?> b) {
-        if (b.readRemaining() != BYTES) return null;
+        if (b.readRemaining() < BYTES) return null;
         long time = b.readLong();
         long task = b.readLong();
         int pid = b.readInt();
@@ -136,14 +146,26 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
         return "-" + e;
     }
 
-    /** 1.2us, 35us, 4.1ms, 2.3s: two or three significant digits. */
-    static String duration(long ns) {
-        if (ns < 1_000) return ns + "ns";
-        if (ns < 10_000) return String.format("%.1fus", ns / 1e3);
-        if (ns < 1_000_000) return (ns / 1_000) + "us";
-        if (ns < 10_000_000) return String.format("%.1fms", ns / 1e6);
-        if (ns < 1_000_000_000) return (ns / 1_000_000) + "ms";
-        return String.format("%.1fs", ns / 1e9);
+    /** 1.2us, 35us, 4.1ms, 2.3s: two or three significant digits (rounded). */
+    static void duration(StringBuilder b, long ns) {
+        if (ns < 1_000) {
+            b.append(ns).append("ns");
+        } else if (ns < 10_000) {
+            tenths(b, ns, 100).append("us");
+        } else if (ns < 1_000_000) {
+            b.append((ns + 500) / 1_000).append("us");
+        } else if (ns < 10_000_000) {
+            tenths(b, ns, 100_000).append("ms");
+        } else if (ns < 1_000_000_000) {
+            b.append((ns + 500_000) / 1_000_000).append("ms");
+        } else {
+            tenths(b, ns, 100_000_000).append('s');
+        }
+    }
+
+    private static StringBuilder tenths(StringBuilder b, long ns, long tenth) {
+        long t = (ns + tenth / 2) / tenth;
+        return b.append(t / 10).append('.').append(t % 10);
     }
 
     /** The header line of {@link #raw()} output. */
@@ -162,23 +184,57 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
      * {@code 12:34:56.789012 task 3 (pid 1234) create type=shmem flags=0x1 ref=0x10001 obj=17 -> 0 1.2us}.
      */
     public String line(ZoneId zone) {
-        Instant at = Instant.ofEpochSecond(Math.floorDiv(time, 1_000_000_000L), Math.floorMod(time, 1_000_000_000L));
-        LocalDateTime t = LocalDateTime.ofInstant(at, zone);
-        String clock = String.format("%02d:%02d:%02d.%06d", t.getHour(), t.getMinute(), t.getSecond(), t.getNano() / 1000);
-        return switch (kind) {
-            case START -> clock + " --- tracing started (client " + task + ")";
-            case DROPPED -> clock + " --- dropped " + task + " calls: the trace was over its budget of "
-                    + (Tracer.MAX_CYCLE_BYTES >> 20) + " MiB per " + Tracer.CYCLE_MINUTES + " minutes";
-            default -> {
-                String end = switch (kind) {
-                    case PARKED -> "parked " + duration(latency);
-                    case RESUMED -> resultName(result) + " " + duration(latency) + " (was parked)";
-                    default -> resultName(result) + " " + duration(latency);
-                };
-                yield clock + " task " + task + " (pid " + pid + ") " + Abi.opName(op) + " type=" + typeName(type)
-                        + " flags=0x" + Long.toHexString(flags) + " ref=0x" + Long.toHexString(ref) + " obj=" + object
-                        + " -> " + end;
+        return new Lines(zone).format(this);
+    }
+
+    /**
+     * Formats lines; keeps the last second's "HH:MM:SS" (the reader prints up
+     * to a million lines a second, and a time zone lookup per line would be
+     * most of its work). One thread.
+     */
+    static final class Lines {
+        private final ZoneId zone;
+        private final StringBuilder b = new StringBuilder(160);
+        private long second = Long.MIN_VALUE;
+        private String hms;
+
+        Lines(ZoneId zone) {
+            this.zone = zone;
+        }
+
+        String format(TraceRecord r) {
+            b.setLength(0);
+            long sec = Math.floorDiv(r.time, 1_000_000_000L);
+            if (sec != second) {
+                LocalDateTime t = LocalDateTime.ofInstant(Instant.ofEpochSecond(sec), zone);
+                hms = String.format("%02d:%02d:%02d.", t.getHour(), t.getMinute(), t.getSecond());
+                second = sec;
             }
-        };
+            long us = Math.floorMod(r.time, 1_000_000_000L) / 1000;
+            b.append(hms);
+            for (long d = 100_000; d > 1 && us < d; d /= 10) b.append('0');
+            b.append(us);
+            switch (r.kind) {
+                case START -> b.append(" --- tracing started (client ").append(r.task).append(')');
+                case DROPPED -> b.append(" --- dropped ").append(r.task).append(" calls: the trace was over its budget of ")
+                        .append(Tracer.MAX_CYCLE_BYTES >> 20).append(" MiB per ").append(Tracer.CYCLE_MINUTES).append(" minutes");
+                default -> {
+                    b.append(" task ").append(r.task).append(" (pid ").append(r.pid).append(") ").append(Abi.opName(r.op))
+                            .append(" type=").append(typeName(r.type))
+                            .append(" flags=0x").append(Long.toHexString(r.flags))
+                            .append(" ref=0x").append(Long.toHexString(r.ref))
+                            .append(" obj=").append(r.object).append(" -> ");
+                    if (r.kind == PARKED) {
+                        b.append("parked ");
+                        duration(b, r.latency);
+                    } else {
+                        b.append(resultName(r.result)).append(' ');
+                        duration(b, r.latency);
+                        if (r.kind == RESUMED) b.append(" (was parked)");
+                    }
+                }
+            }
+            return b.toString();
+        }
     }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.concurrent.locks.LockSupport;
 
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
@@ -96,8 +97,8 @@ public final class TraceTail {
                 try (DocumentContext dc = t.readingDocument()) {
                     if (!dc.isPresent()) break;
                     if (dc.isMetaData()) continue;
-                    TraceRecord r = TraceRecord.read(dc.wire().bytes());
-                    if (r != null) all.add(r);
+                    Bytes<?> b = dc.wire().bytes();
+                    for (TraceRecord r; (r = TraceRecord.read(b)) != null; ) all.add(r);
                 }
             }
         }
@@ -105,25 +106,29 @@ public final class TraceTail {
     }
 
     private static int tail(ExcerptTailer t, Path dir, PrintStream out, long task, boolean raw) {
-        ZoneId zone = ZoneId.systemDefault();
+        TraceRecord.Lines lines = new TraceRecord.Lines(ZoneId.systemDefault());
         if (raw) out.println(TraceRecord.RAW_HEADER);
         out.flush();
         int unflushed = 0;
         int idle = 0;
         long nextDirCheck = System.nanoTime() + DIR_CHECK_NANOS;
         while (true) {
-            TraceRecord r = null;
             boolean present;
             try (DocumentContext dc = t.readingDocument()) {
                 present = dc.isPresent();
-                if (present && !dc.isMetaData()) r = TraceRecord.read(dc.wire().bytes());
+                if (present && !dc.isMetaData()) {
+                    Bytes<?> b = dc.wire().bytes();
+                    for (TraceRecord r; (r = TraceRecord.read(b)) != null; ) {
+                        if (r.kind() == TraceRecord.START) continue; // where a client began
+                        if (task >= 0 && r.kind() != TraceRecord.DROPPED && r.task() != task) continue;
+                        out.println(raw ? r.raw() : lines.format(r));
+                        unflushed++;
+                    }
+                }
             }
             if (present) {
                 idle = 0;
-                if (r == null || r.kind() == TraceRecord.START) continue; // START: where a client began
-                if (task >= 0 && r.kind() != TraceRecord.DROPPED && r.task() != task) continue;
-                out.println(raw ? r.raw() : r.line(zone));
-                if (++unflushed >= FLUSH_EVERY) {
+                if (unflushed >= FLUSH_EVERY) {
                     out.flush();
                     unflushed = 0;
                     if (out.checkError()) return 0; // our reader went away

@@ -84,6 +84,7 @@ class CallTraceTest {
         trace.drain(a, 3, false);
         assertEquals(6, a.sqHead, "the traced loop consumes the ring like the plain one");
         assertEquals(6, stats.perCall.totalCalls());
+        trace.flush(); // as the conductor does before it sleeps
 
         List<TraceRecord> all = TraceTail.readAll(dir);
         assertEquals(7, all.size(), all.toString());

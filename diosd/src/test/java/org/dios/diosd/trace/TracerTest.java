@@ -53,6 +53,8 @@ class TracerTest {
                 17, 0, 1200);
         t.record(TraceRecord.CALL, now + 5, 3, 1234, Abi.D_OP_LOOKUP, 0, 0, 0, 0, -Abi.DIOS_ENOENT, 900);
         t.record(TraceRecord.PARKED, now + 9, 4, 99, Abi.D_OP_SELECT, 0, 0, 0, 0, 0, 2500);
+        assertEquals(1, TraceTail.readAll(dir).size(), "calls wait in the batch");
+        t.flush();
         List<TraceRecord> all = TraceTail.readAll(dir);
         assertEquals(4, all.size(), all.toString());
         assertEquals(TraceRecord.START, all.get(0).kind());
@@ -79,10 +81,26 @@ class TracerTest {
     }
 
     @Test
+    void durationsAndTimesPrintShortAndFixedWidth() {
+        long[] ns = {0, 999, 1_000, 1_249, 1_250, 9_949, 9_950, 10_000, 999_499, 1_000_000, 12_345_678, 999_999_999,
+                1_000_000_000, 65_432_100_000L};
+        String[] want = {"0ns", "999ns", "1.0us", "1.2us", "1.3us", "9.9us", "10.0us", "10us", "999us", "1.0ms", "12ms",
+                "1000ms", "1.0s", "65.4s"};
+        for (int i = 0; i < ns.length; i++) {
+            StringBuilder b = new StringBuilder();
+            TraceRecord.duration(b, ns[i]);
+            assertEquals(want[i], b.toString(), ns[i] + " ns");
+        }
+        long t = Instant.parse("2026-03-04T05:06:07.000042999Z").toEpochMilli() * 1_000_000 + 42_999;
+        TraceRecord r = new TraceRecord(t, 1, 2, TraceRecord.CALL, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 7);
+        assertEquals("05:06:07.000042 task 1 (pid 2) nop type=none flags=0x0 ref=0x0 obj=0 -> 0 7ns", r.line(ZoneOffset.UTC));
+    }
+
+    @Test
     void overItsBudgetACycleDropsCallsAndTheNextOneSaysHowMany() throws Exception {
         Path dir = tmp.resolve("trace");
         SetTimeProvider clock = new SetTimeProvider(Instant.parse("2026-03-04T05:00:10Z"));
-        Tracer t = new Tracer(dir, 10 * 68, clock); // ten entries per cycle
+        Tracer t = new Tracer(dir, 10 * TraceRecord.BYTES, clock); // ten entries per cycle
         t.open();
         t.start(1);
         for (int i = 0; i < 25; i++) t.record(TraceRecord.CALL, System.nanoTime(), 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, i);
@@ -90,6 +108,7 @@ class TracerTest {
         assertEquals(16, t.droppedTotal());
         clock.advanceMillis(5 * 60_000); // the next cycle
         t.record(TraceRecord.CALL, System.nanoTime(), 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 99);
+        t.flush();
         List<TraceRecord> all = TraceTail.readAll(dir);
         assertEquals(12, all.size());
         TraceRecord dropped = all.get(10);
@@ -97,6 +116,24 @@ class TracerTest {
         assertEquals(16, dropped.task());
         assertTrue(dropped.line(ZoneOffset.UTC).contains("--- dropped 16 calls"), dropped.line(ZoneOffset.UTC));
         assertEquals(99, all.get(11).latency());
+        t.close();
+    }
+
+    @Test
+    void aBatchGoesOutWhenFullOrOld() throws Exception {
+        Path dir = tmp.resolve("trace");
+        Tracer t = new Tracer(dir);
+        t.open();
+        t.start(1);
+        long now = System.nanoTime();
+        for (int i = 0; i < Tracer.BATCH - 1; i++) t.record(TraceRecord.CALL, now, 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 5);
+        assertEquals(1, TraceTail.readAll(dir).size());
+        t.record(TraceRecord.CALL, now, 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 5);
+        assertEquals(1 + Tracer.BATCH, TraceTail.readAll(dir).size(), "a full batch is one append");
+        t.record(TraceRecord.CALL, now, 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 5);
+        assertEquals(1 + Tracer.BATCH, TraceTail.readAll(dir).size());
+        t.record(TraceRecord.CALL, now + Tracer.FLUSH_NANOS, 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 5);
+        assertEquals(3 + Tracer.BATCH, TraceTail.readAll(dir).size(), "a call ending a millisecond after the batch began flushes it");
         t.close();
     }
 
@@ -109,6 +146,7 @@ class TracerTest {
         t.start(1);
         for (int cycle = 0; cycle < 5; cycle++) {
             for (int i = 0; i < 3; i++) t.record(TraceRecord.CALL, System.nanoTime(), 1, 1, Abi.D_OP_NOP, 0, 0, 0, 0, 0, i);
+            t.flush();
             assertTrue(cycleFiles(dir) <= Tracer.KEEP_CYCLES, "cycle " + cycle + ": " + cycleFiles(dir) + " files");
             clock.advanceMillis(TimeUnit.MINUTES.toMillis(Tracer.CYCLE_MINUTES));
         }
