@@ -309,21 +309,6 @@ public final class Main {
     /** Where `dios trace` finds its queue: {@code <state-dir>/trace} (only while someone traces). */
     static final String TRACE_SUBDIR = "trace";
 
-    /**
-     * A trace queue left by a daemon killed while someone traced: nobody reads
-     * it now. Called with the state directory's lock held, so it is never
-     * another live daemon's.
-     */
-    private static void removeStaleTrace(Path dir) {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
-        try {
-            org.dios.diosd.trace.Tracer.removeDirectory(dir);
-            Log.info("removed the trace a previous daemon left in " + dir);
-        } catch (IOException e) {
-            Log.warn("cannot remove the old trace in " + dir + ": " + e.getMessage());
-        }
-    }
-
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -442,7 +427,6 @@ public final class Main {
             conductor.durableState(null);
             throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
         }
-        removeStaleTrace(traceDir);
         conductor.durableState(store);
         System.out.println("diosd " + VERSION + ": listening on " + path + " (state " + o.stateDir() + ", pid "
                 + ProcessHandle.current().pid() + ")");

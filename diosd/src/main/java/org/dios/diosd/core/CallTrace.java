@@ -42,6 +42,22 @@ final class CallTrace {
         this.tracer = dir == null ? null : new Tracer(dir);
     }
 
+    /**
+     * Removes a trace a daemon killed while someone traced left behind: nobody
+     * reads it now. Called once the state directory's lock is held (so it is
+     * never another live daemon's) and on the conductor thread (so never
+     * while this daemon's own trace is open: a client may ask during the warm-up).
+     */
+    void removeStale() {
+        if (tracer == null || tracer.isOpen() || !java.nio.file.Files.exists(tracer.directory())) return;
+        try {
+            Tracer.removeDirectory(tracer.directory());
+            Log.info("trace: removed the trace a previous daemon left in " + tracer.directory());
+        } catch (IOException e) {
+            Log.warn("trace: cannot remove the old trace in " + tracer.directory() + ": " + e.getMessage());
+        }
+    }
+
     boolean available() {
         return tracer != null;
     }
@@ -108,6 +124,7 @@ final class CallTrace {
      * --metrics, the same time goes to the histograms.
      */
     void drain(TaskSession s, int n, boolean timeCalls) {
+        boolean shown = !s.quiet; // the start-up warm-up's synthetic task is nobody's
         for (int i = 0; i < n && !s.dead; i++) {
             long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
             MemorySegment r = s.region;
@@ -129,7 +146,7 @@ final class CallTrace {
                 kind = TraceRecord.PARKED;
                 res = 0;
                 ParkedCall pc = s.parked.isEmpty() ? null : s.parked.getLast(); // parking added it last
-                if (pc != null) {
+                if (pc != null && shown) {
                     pc.tracedBy = this;
                     pc.traceStart = t0;
                 }
@@ -142,7 +159,7 @@ final class CallTrace {
                 o = made == null ? null : made.object;
             }
             int type = o != null ? o.type : op == Abi.D_OP_CREATE ? r.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
-            record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
+            if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
         }
     }
 

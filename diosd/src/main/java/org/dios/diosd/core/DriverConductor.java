@@ -255,6 +255,7 @@ public final class DriverConductor implements Runnable {
                 store.attach(objects, stats);
                 dispatcher.blobs(store);
                 blobs = store;
+                trace.removeStale(); // the state directory's lock is ours now
             } else if (store != null) {
                 store.close(); // stopped during start-up
             }

@@ -248,12 +248,12 @@ public final class Tracer implements AutoCloseable {
         batched = 0; // nobody reads them now
         try {
             if (appender != null) appender.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) { // after a failed write, Chronicle's state is unknown
             Log.warn("trace: closing the appender: " + e);
         }
         try {
             if (queue != null) queue.close();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | InternalError e) {
             Log.warn("trace: closing the queue: " + e);
         }
         appender = null;

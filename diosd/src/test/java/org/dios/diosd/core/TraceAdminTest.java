@@ -42,6 +42,13 @@ class TraceAdminTest {
     }
 
     private void start(Path traceDir, int warmup) throws Exception {
+        launch(traceDir, warmup);
+        conductor.durableState(null);
+        assertTrue(conductor.awaitServing());
+    }
+
+    /** Starts the conductor; it warms up, then waits for durableState. */
+    private void launch(Path traceDir, int warmup) throws Exception {
         if (traceDir != null) Files.createDirectories(traceDir.getParent()); // the daemon's state directory
         listenFd = UnixSocket.listen(dir.resolve("d.sock").toString(), LibC.SOCK_SEQPACKET, 16);
         adminPath = dir.resolve("d.sock.admin").toString();
@@ -50,9 +57,7 @@ class TraceAdminTest {
         AdminReports.Info info = new AdminReports.Info("test", dir.resolve("d.sock").toString(), "off", 1, LibC.getuid(),
                 Instant.now(), traceDir);
         conductor = new DriverConductor(DriverConductor.Config.defaults().withWarmup(warmup), listenFd, adminFd, info);
-        conductor.durableState(null);
         thread = Thread.ofPlatform().name("test-conductor").start(conductor);
-        assertTrue(conductor.awaitServing());
     }
 
     @AfterEach
@@ -196,6 +201,40 @@ class TraceAdminTest {
         int fifth = connect();
         send(fifth, "trace\n");
         assertTrue(read(fifth, false).startsWith("error\tEBUSY\t"));
+    }
+
+    @Test
+    void aStaleTraceIsRemovedAtStartButNeverALiveOne() throws Exception {
+        // A killed daemon's trace is removed once the state directory is ours...
+        Files.createDirectories(traceDir());
+        Files.writeString(traceDir().resolve("20260101-0000V.cq4"), "a killed daemon's");
+        launch(traceDir(), 0);
+        conductor.durableState(BlobStore.open(dir.resolve("state")));
+        assertTrue(conductor.awaitServing());
+        assertEquals("off", traceState());
+        assertFalse(Files.exists(traceDir()));
+        stop();
+        conductor = null;
+        open.clear();
+        LibC.unlink(dir.resolve("d.sock").toString());
+        LibC.unlink(adminPath);
+
+        // ...but a client may ask for a trace during the warm-up, before that: its trace stays,
+        // and the warm-up's synthetic calls are not in it.
+        Files.createDirectories(traceDir());
+        Files.writeString(traceDir().resolve("20260101-0000V.cq4"), "a killed daemon's");
+        launch(traceDir(), 20_000);
+        int fd = connect();
+        send(fd, "trace\n");
+        String answer = read(fd, true);
+        conductor.durableState(BlobStore.open(dir.resolve("state")));
+        assertTrue(conductor.awaitServing());
+        assertTrue(answer.startsWith("ok\n"), answer);
+        assertEquals("on (1 client)", traceState());
+        assertTrue(Files.isDirectory(traceDir()), "the live trace survives the start-up's clean-up");
+        List<TraceRecord> entries = TraceTail.readAll(traceDir());
+        assertEquals(List.of(TraceRecord.START), entries.stream().map(TraceRecord::kind).toList(),
+                "no warm-up call is traced");
     }
 
     @Test
