@@ -26,6 +26,8 @@
 
 #include <dios/dios_abi.h>
 
+#include "dios_tool.h"
+
 #ifndef DIOS_VERSION
 #define DIOS_VERSION "dev"
 #endif
@@ -51,6 +53,7 @@ static const char usage_text[] =
 	"  brand     --pure|--limbo|--legacy-limbo FILE... stamps the DIOS ELF brand; --show FILE... reads it\n"
 	"  run       [--seccomp-kill] PROGRAM [ARGS...]: runs a branded program as a DIOS task, with this\n"
 	"            terminal as its console, and exits with its status\n"
+	"  trace     every call, live, one line each, until Ctrl-C (dios trace --help)\n"
 	"options:\n"
 	"  --socket PATH  the daemon's socket (default: $DIOS_SOCKET, else $XDG_RUNTIME_DIR/dios/diosd.sock\n"
 	"                 or /tmp/dios-<uid>/diosd.sock; if that does not exist, the system service's\n"
@@ -71,7 +74,7 @@ static void usage_error(const char *fmt, const char *arg)
 }
 
 /* The socket the shim would use, then the system service's if that one does not exist. */
-static const char *default_socket(char *buf, size_t size)
+const char *default_socket(char *buf, size_t size)
 {
 	const char *env = getenv(DIOS_ENV_SOCKET);
 	if (env && *env)
@@ -88,7 +91,7 @@ static const char *default_socket(char *buf, size_t size)
 }
 
 /* Connects to the admin socket beside `sock`; exits 1 with a message on failure. */
-static int connect_admin(const char *sock)
+int connect_admin(const char *sock)
 {
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
@@ -332,6 +335,8 @@ int main(int argc, char **argv)
 			if (sock)
 				setenv(DIOS_ENV_SOCKET, sock, 1); /* libdlibc finds the daemon there */
 			return dios_run_main(argc - i, argv + i);
+		} else if (strcmp(a, "trace") == 0 && !cmd) {
+			return dios_trace_main(sock, raw, argc - i - 1, argv + i + 1);
 		} else if (cmd) {
 			usage_error("one command at a time ('%s' is one too many)", a);
 		} else if (strcmp(a, "status") == 0 || strcmp(a, "tasks") == 0 || strcmp(a, "objects") == 0

@@ -18,6 +18,7 @@ import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
 import org.dios.diosd.sys.UnixSocket;
+import org.dios.diosd.trace.TraceTail;
 
 /**
  * {@code diosd}: starts the daemon in the foreground.
@@ -68,6 +69,9 @@ public final class Main {
               --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
                                     plain (time and level) or journal (<priority> prefixes, no time)
               --version             print the version and exit
+              --trace-tail DIR [--from INDEX] [--task ID] [--raw]
+                                    no daemon: print the calls recorded in trace queue DIR as they
+                                    arrive (what `dios trace` runs; see docs/PROTOCOL.md, section 13)
             """;
 
     /** Thrown for a bad command line or an environment the daemon cannot start in. */
@@ -86,6 +90,10 @@ public final class Main {
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
+        if (args.length > 0 && args[0].equals("--trace-tail")) {
+            // The reader that `dios trace` runs: no daemon, just the trace queue to stdout.
+            System.exit(TraceTail.main(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         Options opts;
         try {
             opts = parse(args);
@@ -333,6 +341,9 @@ public final class Main {
         LibC.unlink(adminPath);
     }
 
+    /** Where `dios trace` finds its queue: {@code <state-dir>/trace} (only while someone traces). */
+    static final String TRACE_SUBDIR = "trace";
+
     /** systemd's NOTIFY_SOCKET, or null; READY=1 and STOPPING=1 are sent under this lock, in that order or not at all. */
     private static Notify notify;
     private static final Object NOTIFY_LOCK = new Object();
@@ -418,9 +429,10 @@ public final class Main {
             Log.warn("socket mode 0" + Integer.toOctalString(o.socketMode()) + ": every user of this host can connect");
         }
 
+        Path traceDir = Path.of(o.stateDir()).toAbsolutePath().resolve(TRACE_SUBDIR);
         AdminReports.Info info = new AdminReports.Info(VERSION, path,
                 metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
-                ProcessHandle.current().pid(), LibC.getuid(), Instant.now());
+                ProcessHandle.current().pid(), LibC.getuid(), Instant.now(), traceDir);
         DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
         String launcher = findLauncher(o.launcher());
         if (launcher == null) {

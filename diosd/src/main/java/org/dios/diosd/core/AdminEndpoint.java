@@ -17,7 +17,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * The operator's socket ({@code <socket>.admin}, SOCK_STREAM): the {@code dios}
  * tool asks one question per connection and reads the answer to the end
- * (docs/PROTOCOL.md, section 12).
+ * (docs/PROTOCOL.md, section 12). One request keeps its connection: after
+ * answering {@code trace}, the daemon traces every call for as long as that
+ * client stays connected (section 13), with no timeout.
  *
  * <p>Served by the conductor itself: the listening socket and each client
  * are in its epoll set, so the answers are built from the state it owns, with
@@ -44,6 +46,8 @@ final class AdminEndpoint {
     static final long REQUEST_TIMEOUT_NANOS = 2_000_000_000L;
     static final long ANSWER_TIMEOUT_NANOS = 10_000_000_000L;
     static final int MAX_ANSWER_BYTES = 16 << 20;
+    /** Tracing connections at once; they do not count against MAX_CLIENTS. */
+    static final int MAX_TRACERS = 4;
     private static final int WRITE_CHUNK = 1 << 20;
 
     private static final class Client {
@@ -56,6 +60,10 @@ final class AdminEndpoint {
         Arena arena;
         MemorySegment answer;
         long sent;
+        /** Asked for {@code trace} and was counted as a tracing client (until dropped). */
+        boolean tracing;
+        /** Its trace answer is sent: from now on only its hang-up matters, and no deadline. */
+        boolean streaming;
 
         Client(int fd, int uid, int pid, long deadline) {
             this.fd = fd;
@@ -72,6 +80,8 @@ final class AdminEndpoint {
     private final HashMap<Integer, Client> clients = new HashMap<>();
     private final MemorySegment scratch;
     private final Function<String, String> answerer;
+    private final CallTrace trace;
+    private int tracers;
 
     /**
      * listenFd: a non-blocking listening SOCK_STREAM socket (already in epoll
@@ -79,15 +89,23 @@ final class AdminEndpoint {
      * goes in bits 8 and up); answerer: request line to answer text.
      */
     AdminEndpoint(int listenFd, Epoll epoll, int kind, Arena arena, Function<String, String> answerer) {
+        this(listenFd, epoll, kind, arena, null, answerer);
+    }
+
+    /** trace: what the {@code trace} request turns on, or null (then it is refused). */
+    AdminEndpoint(int listenFd, Epoll epoll, int kind, Arena arena, CallTrace trace, Function<String, String> answerer) {
         this.listenFd = listenFd;
         this.epoll = epoll;
         this.kind = kind;
         this.scratch = arena.allocate(1024); // a request, or a refusal line
         this.answerer = answerer;
+        this.trace = trace;
+        if (trace != null) trace.onFailure = this::dropTracers;
     }
 
+    /** Clients with a deadline (tracing clients have none): the conductor must wake up for them. */
     boolean hasClients() {
-        return !clients.isEmpty();
+        return clients.size() > tracers;
     }
 
     /** Accepts every waiting connection; refuses strangers and crowds at once. */
@@ -107,7 +125,7 @@ final class AdminEndpoint {
                         + " only the daemon's user (uid " + ownUid + ") and root may"));
                 continue;
             }
-            if (clients.size() >= MAX_CLIENTS) {
+            if (clients.size() - tracers >= MAX_CLIENTS) {
                 refuse(fd, AdminReports.error("EBUSY", MAX_CLIENTS + " admin connections are open already; try again"));
                 continue;
             }
@@ -132,7 +150,9 @@ final class AdminEndpoint {
     void event(int fd, int mask, long now) {
         Client c = clients.get(fd);
         if (c == null) return;
-        if (c.answer == null) {
+        if (c.streaming) {
+            traceEvent(c, mask);
+        } else if (c.answer == null) {
             readRequest(c, mask, now);
         } else if ((mask & (LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) {
             drop(c, null); // gone before it read everything
@@ -167,6 +187,10 @@ final class AdminEndpoint {
     }
 
     private void answer(Client c, String request, long now) {
+        if (request.trim().equals("trace")) {
+            startTrace(c, now);
+            return;
+        }
         String text;
         try {
             text = answerer.apply(request);
@@ -179,6 +203,67 @@ final class AdminEndpoint {
                     + text.length() + " characters in " + (System.nanoTime() - now) / 1000 + " µs");
         }
         reply(c, text, now);
+    }
+
+    /**
+     * {@code trace}: turns tracing on (the first client opens the queue) and
+     * answers where the queue is and which entry this client's trace starts at.
+     * The connection then stays open; tracing lasts as long as it does.
+     */
+    private void startTrace(Client c, long now) {
+        if (trace == null || !trace.available()) {
+            reply(c, AdminReports.error("EOPNOTSUPP", "this daemon has no state directory to write a trace to"), now);
+            return;
+        }
+        if (tracers >= MAX_TRACERS) {
+            reply(c, AdminReports.error("EBUSY", MAX_TRACERS + " clients are tracing already; try again"), now);
+            return;
+        }
+        long index;
+        try {
+            index = trace.join();
+        } catch (java.io.IOException | RuntimeException e) {
+            Log.error("trace: cannot start: " + e.getMessage());
+            reply(c, AdminReports.error("EIO", "cannot start the trace: " + e.getMessage()), now);
+            return;
+        }
+        c.tracing = true;
+        tracers++;
+        Log.info("admin: uid " + c.uid + " (pid " + c.pid + ") traces the calls (" + trace.state() + ")");
+        reply(c, "ok\ncolumns\tkey\tvalue\nrow\tqueue\t" + AdminReports.field(trace.directory().toString())
+                + "\nrow\tfrom\t" + index + "\nend\t2\t2\n", now);
+    }
+
+    /** The answer to {@code trace} is out: watch the connection for its end only. */
+    private void startStreaming(Client c) {
+        if (c.arena != null) c.arena.close();
+        c.arena = null;
+        c.answer = null;
+        c.streaming = true;
+        if (epoll.modify(c.fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, kind | ((long) c.fd << 8)) < 0) drop(c, "epoll");
+    }
+
+    /**
+     * A tracing client's socket: whatever it sends is read and ignored; its
+     * end (a close, a kill, a shutdown of either direction) ends its trace.
+     */
+    private void traceEvent(Client c, int mask) {
+        while (true) {
+            long n = LibC.read(c.fd, scratch, scratch.byteSize());
+            if (n == -LibC.EAGAIN) break;
+            if (n <= 0) {
+                drop(c, null);
+                return;
+            }
+        }
+        if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP | LibC.EPOLLERR)) != 0) drop(c, null);
+    }
+
+    /** The trace failed (CallTrace.onFailure): every tracing client is closed, so their tools stop. */
+    private void dropTracers() {
+        for (Client c : new ArrayList<>(clients.values())) {
+            if (c.tracing) drop(c, "the trace failed");
+        }
     }
 
     private void reply(Client c, String text, long now) {
@@ -212,14 +297,18 @@ final class AdminEndpoint {
             }
             c.sent += n;
         }
-        drop(c, null); // done: closing is the end of the answer
+        if (c.tracing) {
+            startStreaming(c); // the trace goes on while it stays connected
+        } else {
+            drop(c, null); // done: closing is the end of the answer
+        }
     }
 
     /** Drops clients past their deadline (a request not sent, an answer not read). */
     void expire(long now) {
         ArrayList<Client> late = null;
         for (Client c : clients.values()) {
-            if (now - c.deadline > 0) {
+            if (!c.streaming && now - c.deadline > 0) {
                 if (late == null) late = new ArrayList<>();
                 late.add(c);
             }
@@ -239,6 +328,13 @@ final class AdminEndpoint {
         if (c.arena != null) c.arena.close();
         c.arena = null;
         c.answer = null;
+        c.streaming = false;
+        if (c.tracing) {
+            c.tracing = false;
+            tracers--;
+            trace.leave(); // the last one turns tracing off
+            Log.info("admin: uid " + c.uid + " (pid " + c.pid + ") stopped tracing (trace " + trace.state() + ")");
+        }
     }
 
     void closeAll() {

@@ -31,11 +31,25 @@ public final class AdminReports {
     public static final int DEFAULT_LIMIT = 10_000;
     public static final int MAX_LIMIT = 100_000;
 
-    /** What the daemon knows about itself that the conductor does not. */
-    public record Info(String version, String socket, String metrics, long pid, int uid, Instant started) {}
+    /**
+     * What the daemon knows about itself that the conductor does not.
+     * traceDir: where {@code dios trace} gets its queue ({@code <state-dir>/trace}), or null: no tracing.
+     */
+    public record Info(String version, String socket, String metrics, long pid, int uid, Instant started,
+                       java.nio.file.Path traceDir) {
+        public Info(String version, String socket, String metrics, long pid, int uid, Instant started) {
+            this(version, socket, metrics, pid, uid, started, null);
+        }
+    }
 
     /** One request line (without its newline). Returns the whole answer. */
     static String answer(String request, Info info, DaemonSnapshot snap, Iterable<TaskSession> tasks, ObjectManager objects) {
+        return answer(request, info, snap, tasks, objects, "off");
+    }
+
+    /** trace: the status answer's trace value ("off", "on (1 client)"). */
+    static String answer(String request, Info info, DaemonSnapshot snap, Iterable<TaskSession> tasks, ObjectManager objects,
+                         String trace) {
         String[] w = request.trim().split(" +");
         String cmd = w[0];
         int limit = DEFAULT_LIMIT;
@@ -49,11 +63,11 @@ public final class AdminReports {
             if (limit < 1 || limit > MAX_LIMIT) return error("EINVAL", "limit must be 1.." + MAX_LIMIT + ", got '" + field(w[1]) + "'");
         }
         return switch (cmd) {
-            case "status" -> w.length == 1 ? status(info, snap) : error("EINVAL", "status takes no limit");
+            case "status" -> w.length == 1 ? status(info, snap, trace) : error("EINVAL", "status takes no limit");
             case "tasks" -> tasks(tasks, limit);
             case "objects" -> objects(objects, limit);
             case "names" -> names(objects, limit);
-            default -> error("EINVAL", "unknown command '" + field(cmd) + "' (status, tasks, objects, names)");
+            default -> error("EINVAL", "unknown command '" + field(cmd) + "' (status, tasks, objects, names, trace)");
         };
     }
 
@@ -106,6 +120,10 @@ public final class AdminReports {
     }
 
     static String status(Info info, DaemonSnapshot s) {
+        return status(info, s, "off");
+    }
+
+    static String status(Info info, DaemonSnapshot s, String trace) {
         Table t = new Table("key", "value");
         t.row("version", info.version());
         t.row("abi", Abi.DIOS_ABI_VERSION);
@@ -113,6 +131,7 @@ public final class AdminReports {
         t.row("uid", info.uid());
         t.row("socket", info.socket());
         t.row("metrics", info.metrics());
+        t.row("trace", trace);
         t.row("started", info.started().truncatedTo(ChronoUnit.SECONDS));
         t.row("uptime", uptime(s.uptimeMillis));
         t.row("tasks", s.tasks);

@@ -49,6 +49,8 @@ public final class CallDispatcher {
     private final CallStats perCall;
     /** CallStats slot of the call {@link #execute} ran last (for the conductor's timing). */
     int lastSlot;
+    /** Result of the call {@link #execute} ran last, PARKED if it parked (for CallTrace). */
+    int lastRes;
     private long userData;
     /** Terminal interest for the conductor's epoll: set by console calls. */
     TtyWatcher ttyWatcher = s -> { };
@@ -77,6 +79,11 @@ public final class CallDispatcher {
         objects.waker = this;
     }
 
+    /** val[i] of the completion {@link #execute} wrote last (for CallTrace). */
+    long resultValue(int i) {
+        return val[i];
+    }
+
     /** Enables D_OBJ_BLOB; called once the store's durable blobs are attached. */
     public void blobs(BlobStore store) {
         this.blobs = store;
@@ -101,6 +108,7 @@ public final class CallDispatcher {
         stats.calls++;
         int slot = CallStats.slot(opcode);
         lastSlot = slot;
+        lastRes = res;
         perCall.called(slot);
         if (res == PARKED) return false;
         if (res < 0) perCall.failed(slot, res);

@@ -75,6 +75,8 @@ public final class DriverConductor implements Runnable {
     private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
     private final CallStats perCall = stats.perCall;
     private final boolean timeCalls;
+    /** dios trace: off unless an admin client asked; then drain hands each pass to it. */
+    private final CallTrace trace;
     /** Where the next timed call's service time starts (see drain). */
     private long timedFrom;
     private final ConsoleObject console;
@@ -124,6 +126,7 @@ public final class DriverConductor implements Runnable {
     public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
         this.timeCalls = config.timeCalls();
+        this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir());
         this.listenFd = listenFd;
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
@@ -135,8 +138,8 @@ public final class DriverConductor implements Runnable {
         check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
         if (adminFd >= 0) {
             check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
-            admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena,
-                    request -> AdminReports.answer(request, info, snapshot(), slots, objects));
+            admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena, trace,
+                    request -> AdminReports.answer(request, info, snapshot(), slots, objects, trace.state()));
         } else {
             admin = null;
         }
@@ -272,6 +275,7 @@ public final class DriverConductor implements Runnable {
                 store.attach(objects, stats);
                 dispatcher.blobs(store);
                 blobs = store;
+                trace.removeStale(); // the state directory's lock is ours now
             } else if (store != null) {
                 store.close(); // stopped during start-up
             }
@@ -444,6 +448,7 @@ public final class DriverConductor implements Runnable {
      * epoll_wait until something happens. Returns true if it slept.
      */
     private boolean park() {
+        if (trace.on) trace.flush(); // the trace's last calls, before a sleep of any length
         for (int i = 0; i < active.size(); i++) {
             TaskSession s = active.get(i);
             if (s.requestWakeup()) {
@@ -550,7 +555,9 @@ public final class DriverConductor implements Runnable {
                 room = Abi.DIOS_CQ_ENTRIES - used - parked;
             }
             int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
-            if (timeCalls) {
+            if (trace.on) {
+                trace.drain(s, n, timeCalls); // the same loop, each call timed and recorded
+            } else if (timeCalls) {
                 // One clock read per call (about 40 ns on this VM): a call is timed from the end of
                 // the call before it, or for the first of a pass from the pass's start (doWork's
                 // clock read, or the wake-up), so its time includes finding it in the ring and
@@ -1140,6 +1147,7 @@ public final class DriverConductor implements Runnable {
         if (spawner != null) spawner.stop();
         if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
         if (admin != null) admin.closeAll();
+        trace.close();
         epoll.close();
         LibC.close(stopFd);
         // requestFd stays open: a thread that saw shutDown still false may be ringing it

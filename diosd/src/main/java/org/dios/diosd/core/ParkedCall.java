@@ -22,6 +22,9 @@ final class ParkedCall {
     /** SELECT: the references, in the caller's order. */
     final Reference[] refs;
     boolean done;
+    /** Set when it parked while tracing: its completion is traced too (CallTrace.resumed). */
+    CallTrace tracedBy;
+    long traceStart;
 
     ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
         this.task = task;

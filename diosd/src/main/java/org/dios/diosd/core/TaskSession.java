@@ -117,6 +117,7 @@ public final class TaskSession {
         parked.remove(pc);
         if (dead) return;
         writeCqe(pc.userData, res, flags, val);
+        if (pc.tracedBy != null) pc.tracedBy.resumed(this, pc, res, val);
         publish();
     }
 

@@ -1,0 +1,208 @@
+package org.dios.diosd.core;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+import org.dios.abi.Abi;
+import org.dios.abi.SqeDescriptor;
+import org.dios.diosd.Log;
+import org.dios.diosd.trace.TraceRecord;
+import org.dios.diosd.trace.Tracer;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The conductor's side of {@code dios trace}: while at least one admin client
+ * traces, {@link DriverConductor} hands each drain to {@link #drain} instead of
+ * its own loop, and every call is timed and appended to the {@link Tracer}'s
+ * queue. While nobody traces, the call path reads {@link #on} once per drain
+ * and nothing else: no clock, no allocation, no queue.
+ *
+ * <p>Conductor thread only, like everything it touches.
+ */
+final class CallTrace {
+    /** Read by the conductor once per drain: true while some client traces. */
+    boolean on;
+
+    private final CallDispatcher dispatcher;
+    private final CallStats perCall;
+    /** null: this daemon has no state directory (tests), so it cannot trace. */
+    private final Tracer tracer;
+    private int clients;
+    private int nextClient = 1;
+    /** Called when the trace fails (a full disk): the admin endpoint drops the tracing clients. */
+    Runnable onFailure = () -> { };
+
+    CallTrace(CallDispatcher dispatcher, CallStats perCall, Path dir) {
+        this.dispatcher = dispatcher;
+        this.perCall = perCall;
+        this.tracer = dir == null ? null : new Tracer(dir);
+    }
+
+    /**
+     * Removes a trace a daemon killed while someone traced left behind: nobody
+     * reads it now. Called once the state directory's lock is held (so it is
+     * never another live daemon's) and on the conductor thread (so never
+     * while this daemon's own trace is open: a client may ask during the warm-up).
+     */
+    void removeStale() {
+        if (tracer == null || tracer.isOpen() || !java.nio.file.Files.exists(tracer.directory())) return;
+        try {
+            Tracer.removeDirectory(tracer.directory());
+            Log.info("trace: removed the trace a previous daemon left in " + tracer.directory());
+        } catch (IOException e) {
+            Log.warn("trace: cannot remove the old trace in " + tracer.directory() + ": " + e.getMessage());
+        }
+    }
+
+    boolean available() {
+        return tracer != null;
+    }
+
+    Path directory() {
+        return tracer == null ? null : tracer.directory();
+    }
+
+    int clients() {
+        return clients;
+    }
+
+    /** For the status answer: "off", or "on (N clients)". */
+    String state() {
+        return clients == 0 ? "off" : "on (" + clients + (clients == 1 ? " client)" : " clients)");
+    }
+
+    /**
+     * A client starts tracing: opens the queue if it is the first, writes its
+     * START entry and returns that entry's index (where its reader begins).
+     */
+    long join() throws IOException {
+        if (tracer == null) throw new IOException("this daemon has no state directory to write a trace to");
+        boolean first = !tracer.isOpen();
+        if (first) {
+            long t0 = System.nanoTime();
+            tracer.open();
+            Log.info("trace: on; queue " + tracer.directory() + " (opened in " + (System.nanoTime() - t0) / 1000 + " µs)");
+        }
+        long index;
+        try {
+            index = tracer.start(nextClient);
+        } catch (IOException e) {
+            if (first) tracer.close();
+            throw e;
+        }
+        nextClient++;
+        clients++;
+        on = true;
+        return index;
+    }
+
+    /** A tracing client went; the last one turns tracing off and removes the queue. */
+    void leave() {
+        if (clients == 0) return;
+        if (--clients > 0) return;
+        on = false;
+        long n = tracer.written(), d = tracer.droppedTotal();
+        tracer.close();
+        Log.info("trace: off (" + n + " entries written" + (d > 0 ? ", " + d + " calls dropped over the budget" : "") + ")");
+    }
+
+    /** Shutdown: the queue closes and goes. */
+    void close() {
+        on = false;
+        clients = 0;
+        if (tracer != null && tracer.isOpen()) tracer.close();
+    }
+
+    /**
+     * The conductor's drain loop with a trace entry per call: n submissions of
+     * s run one by one, each timed with two clock reads around the dispatcher
+     * (so the latency is the call's own, not the ring's or the trace's). With
+     * --metrics, the same time goes to the histograms.
+     */
+    void drain(TaskSession s, int n, boolean timeCalls) {
+        boolean shown = !s.quiet; // the start-up warm-up's synthetic task is nobody's
+        for (int i = 0; i < n && !s.dead; i++) {
+            long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+            MemorySegment r = s.region;
+            // What the trace shows is read here as well as by the dispatcher: a task that rewrites
+            // its SQE meanwhile misleads only its own trace.
+            int op = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
+            long flags = r.get(JAVA_LONG, sqeOff + SqeDescriptor.FLAGS_OFFSET);
+            long refId = r.get(JAVA_LONG, sqeOff + SqeDescriptor.REF_OFFSET);
+            // Resolved before the call: a delete removes the reference it names.
+            Reference used = refId != 0 ? s.refs.get(refId) : null;
+            long t0 = System.nanoTime();
+            boolean done = dispatcher.execute(s, sqeOff);
+            long t1 = System.nanoTime();
+            s.sqHead++;
+            if (timeCalls) perCall.served(dispatcher.lastSlot, t1 - t0);
+            int res = dispatcher.lastRes;
+            int kind = TraceRecord.CALL;
+            if (!done) {
+                kind = TraceRecord.PARKED;
+                res = 0;
+                ParkedCall pc = s.parked.isEmpty() ? null : s.parked.getLast(); // parking added it last
+                if (pc != null && shown) {
+                    pc.tracedBy = this;
+                    pc.traceStart = t0;
+                }
+            }
+            long ref = refId;
+            DObject o = used == null ? null : used.object;
+            if (res == 0 && done && returnsRef(op)) { // create, lookup, select: the reference it made or chose
+                ref = dispatcher.resultValue(0);
+                Reference made = s.refs.get(ref);
+                o = made == null ? null : made.object;
+            }
+            int type = o != null ? o.type : op == Abi.D_OP_CREATE ? r.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
+            if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
+        }
+    }
+
+    private static boolean returnsRef(int op) {
+        return op == Abi.D_OP_CREATE || op == Abi.D_OP_LOOKUP || op == Abi.D_OP_SELECT;
+    }
+
+    /** A parked call that parked while tracing completed (TaskSession.completeParked). */
+    void resumed(TaskSession s, ParkedCall pc, int res, long[] val) {
+        if (!on) return;
+        long now = System.nanoTime();
+        Reference r = pc.ref;
+        long ref = r == null ? 0 : r.id;
+        if (pc.op == Abi.D_OP_SELECT && res == 0) {
+            ref = val[0];
+            r = s.refs.get(ref);
+        }
+        DObject o = r == null ? null : r.object;
+        record(TraceRecord.RESUMED, pc.traceStart, s, pc.op, o == null ? 0 : o.type, pc.flags, ref,
+                o == null ? 0 : o.id, res, now - pc.traceStart);
+    }
+
+    /** Appends the batched entries: the conductor calls it before it sleeps, so a quiet daemon's trace is complete. */
+    void flush() {
+        try {
+            tracer.flush();
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+
+    private void fail(IOException e) {
+        Log.error("trace: " + e.getMessage() + "; tracing stopped");
+        on = false;
+        onFailure.run(); // drops the tracing clients: their tools say the trace ended
+    }
+
+    private void record(int kind, long start, TaskSession s, int op, int type, long flags, long ref, long obj, int res,
+                        long latency) {
+        try {
+            tracer.record(kind, start, s.taskId, s.pid, op, type, flags, ref, obj, res, latency);
+        } catch (IOException e) {
+            fail(e);
+        }
+    }
+}
