@@ -90,8 +90,37 @@ final class Spawner implements Runnable {
         for (Thread t : threads) if (t != null) t.interrupt();
     }
 
+    /** Rounds of {@link #warmUp} per thread: enough for C1 to compile the spawn path. */
+    static final int WARMUP_ROUNDS = 3000;
+
+    /**
+     * Runs a spawn's preparation (open and read a file, dup fds, the file
+     * actions and argument arrays) without spawning, so the first tasks are
+     * not started by interpreted code.
+     */
+    private static void warmUp() {
+        String[] argv = {"warm", "up", "a", "spawn"};
+        String[] env = {"DIOS_FD=3", "PATH=/usr/bin:/bin", "HOME=/"};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment hdr = a.allocate(64);
+            for (int i = 0; i < WARMUP_ROUNDS; i++) {
+                int fd = LibC.open("/proc/self/exe", LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+                if (fd < 0) return;
+                policyOf(hdr, LibC.read(fd, hdr, 64));
+                int[] map = new int[4];
+                for (int k = 0; k < map.length; k++) map[k] = LibC.fcntl(fd, Spawn.F_DUPFD_CLOEXEC, 10);
+                Spawn.warm(argv, env, map);
+                for (int k : map) LibC.close(k);
+                LibC.close(fd);
+            }
+        } catch (RuntimeException e) {
+            Log.warn("spawner warm-up: " + e); // only slower first spawns
+        }
+    }
+
     @Override
     public void run() {
+        warmUp();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment one = a.allocate(JAVA_LONG);
             one.set(JAVA_LONG, 0, 1L);
