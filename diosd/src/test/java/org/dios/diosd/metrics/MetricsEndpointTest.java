@@ -58,7 +58,8 @@ class MetricsEndpointTest {
     /** Label values that change with every release. */
     private static final Pattern VERSION_LABEL = Pattern.compile("version=\"[^\"]*\"");
     /** JVM families that appear only after the first GC (or with a concurrent collector): not compared. */
-    private static final Set<String> LAZY_FAMILIES = Set.of("jvm_gc_pause_seconds", "jvm_gc_concurrent_phase_time_seconds");
+    private static final Set<String> LAZY_FAMILIES = Set.of("jvm_gc_pause_seconds", "jvm_gc_pause_seconds_max",
+            "jvm_gc_concurrent_phase_time_seconds", "jvm_gc_concurrent_phase_time_seconds_max");
     private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (\\S+)( \\S+)?");
 
     private final HttpClient http = HttpClient.newBuilder().proxy(HttpClient.Builder.NO_PROXY)
