@@ -3,6 +3,8 @@
 #include "helpers.h"
 
 #include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
@@ -513,4 +515,82 @@ pid_t dt_fork_peer(int *rd, int *wr)
 	*rd = c2p[0];
 	*wr = p2c[1];
 	return pid;
+}
+
+const char *dt_tool_path(void)
+{
+	static char tool[PATH_MAX];
+	if (tool[0])
+		return tool;
+	const char *diosd = getenv("DIOSD");
+	if (!diosd)
+		dt_fail(__FILE__, __LINE__, "DIOSD is not set (run-tests.sh sets it to dist/bin/diosd)");
+	char d[PATH_MAX];
+	snprintf(d, sizeof d, "%s", diosd);
+	snprintf(tool, sizeof tool, "%s/dios", dirname(d));
+	if (access(tool, X_OK) != 0)
+		dt_fail(__FILE__, __LINE__, "%s is missing: the dios tool is staged beside diosd (make dist)", tool);
+	return tool;
+}
+
+int dt_run_capture(const char *const *argv, const char *socket, int term_after_ms,
+		   char *out, size_t out_size, char *err, size_t err_size)
+{
+	int po[2], pe[2];
+	CHECK(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if (socket)
+			setenv("DIOS_SOCKET", socket, 1);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	/* both pipes at once: a child blocked writing to one never waits for us */
+	struct pollfd p[2] = { { .fd = po[0], .events = POLLIN }, { .fd = pe[0], .events = POLLIN } };
+	char *buf[2] = { out, err };
+	size_t size[2] = { out_size, err_size }, len[2] = { 0, 0 };
+	uint64_t term_at = term_after_ms > 0 ? dt_now_ns() + (uint64_t)term_after_ms * 1000000ull : 0;
+	int open_ends = 2;
+	while (open_ends > 0) {
+		int timeout = -1;
+		if (term_at) {
+			uint64_t now = dt_now_ns();
+			if (now >= term_at) {
+				kill(pid, SIGTERM);
+				term_at = 0;
+			} else {
+				timeout = (int)((term_at - now) / 1000000ull) + 1;
+			}
+		}
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			char scratch[4096];
+			char *dst = len[i] + 1 < size[i] ? buf[i] + len[i] : scratch;
+			size_t room = len[i] + 1 < size[i] ? size[i] - 1 - len[i] : sizeof scratch;
+			ssize_t n = read(p[i].fd, dst, room);
+			if (n <= 0) {
+				close(p[i].fd);
+				p[i].fd = -1;
+				open_ends--;
+			} else if (dst != scratch) {
+				len[i] += (size_t)n;
+			}
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p[i].fd >= 0)
+			close(p[i].fd);
+		buf[i][len[i]] = '\0';
+	}
+	int st = dt_wait_child(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
 }

@@ -119,6 +119,19 @@ char dt_recv(int fd);
 
 /* Wait for a child and return its status (fails the test on waitpid error). */
 int dt_wait_child(pid_t pid);
+
+/* The dios tool staged beside $DIOSD (dist/bin/dios); fails the test if it is missing. */
+const char *dt_tool_path(void);
+
+/*
+ * Runs argv (execvp), with DIOS_SOCKET=socket when socket is not NULL, and
+ * captures its stdout and stderr (NUL-terminated, cut to fit).  With
+ * term_after_ms > 0 it gets SIGTERM that long after it started.  Returns
+ * its exit code, or 256 + the signal that killed it (never mistaken for a
+ * program that exited with 128 + N, as `dios run` does for its task).
+ */
+int dt_run_capture(const char *const *argv, const char *socket, int term_after_ms,
+		   char *out, size_t out_size, char *err, size_t err_size);
 /* CHECK that a child exited with status 0 (prints how it ended otherwise). */
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);

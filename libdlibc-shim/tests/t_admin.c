@@ -11,68 +11,35 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-static char tool[PATH_MAX];
+static const char *tool;
 
 /* Output of one run of the tool. */
 struct run {
-	int status;         /* exit code, or 128 + signal */
+	int status;         /* exit code, or 256 + signal */
 	char out[1 << 20];
 	char err[8192];
 };
 
-static void read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = 0;
-}
-
 /*
- * Runs `dios ARGS...` (argv[0] is ignored), optionally as uid/gid 65534 through
- * setpriv; socket overrides DIOS_SOCKET when not NULL.  stdout and stderr are
- * read after it exits (both fit in a pipe for what these commands print, except
- * stdout, which has its own reader loop below).
+ * Runs `dios ARGS...`, optionally as uid/gid 65534 through setpriv; socket
+ * overrides DIOS_SOCKET when not NULL.
  */
 static void run_tool(struct run *r, int as_nobody, const char *socket, const char *const *args)
 {
-	int out[2], err[2];
-	CHECK(pipe(out) == 0 && pipe(err) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		if (socket)
-			setenv("DIOS_SOCKET", socket, 1);
-		const char *argv[32];
-		int n = 0;
-		if (as_nobody) {
-			argv[n++] = "setpriv";
-			argv[n++] = "--reuid=65534";
-			argv[n++] = "--regid=65534";
-			argv[n++] = "--clear-groups";
-			argv[n++] = "--";
-		}
-		argv[n++] = tool;
-		for (int i = 0; args[i] && n < 31; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
+	const char *argv[32];
+	int n = 0;
+	if (as_nobody) {
+		argv[n++] = "setpriv";
+		argv[n++] = "--reuid=65534";
+		argv[n++] = "--regid=65534";
+		argv[n++] = "--clear-groups";
+		argv[n++] = "--";
 	}
-	close(out[1]);
-	close(err[1]);
-	read_all(out[0], r->out, sizeof(r->out));
-	read_all(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	int st = dt_wait_child(pid);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	argv[n++] = tool;
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	r->status = dt_run_capture(argv, socket, 0, r->out, sizeof(r->out), r->err, sizeof(r->err));
 }
 
 #define TOOL(r, ...) run_tool((r), 0, NULL, (const char *const[]){ __VA_ARGS__, NULL })
@@ -138,13 +105,7 @@ static int admin_connect(void)
 int main(void)
 {
 	alarm(120);
-	const char *diosd = getenv("DIOSD");
-	CHECK(diosd != NULL);
-	char d[PATH_MAX];
-	snprintf(d, sizeof(d), "%s", diosd);
-	snprintf(tool, sizeof(tool), "%s/dios", dirname(d));
-	if (access(tool, X_OK) != 0)
-		dt_fail(__FILE__, __LINE__, "%s is missing: the dios tool is staged beside diosd (make dist)", tool);
+	tool = dt_tool_path();
 
 	/* Usage errors need no daemon. */
 	static struct run r;

@@ -13,58 +13,25 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static char tool[PATH_MAX], self[PATH_MAX];
+static const char *tool;
+static char self[PATH_MAX];
 
 struct run {
 	int status;
 	char out[4096], err[4096];
 };
 
-static void read_all(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t k;
-	while (n < cap - 1 && (k = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)k;
-	buf[n] = '\0';
-}
-
-/* Runs the tool; with term_after_ms > 0, sends it SIGTERM that long after it started. */
+/* Runs `dios run ARGS...`; with term_after_ms > 0, sends it SIGTERM that long after it started. */
 static void run_tool(struct run *r, const char *socket, int term_after_ms, const char *const *args)
 {
-	int out[2], err[2];
-	CHECK(pipe(out) == 0 && pipe(err) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		if (socket)
-			setenv("DIOS_SOCKET", socket, 1);
-		const char *argv[16];
-		int n = 0;
-		argv[n++] = tool;
-		argv[n++] = "run";
-		for (int i = 0; args[i] && n < 15; i++)
-			argv[n++] = args[i];
-		argv[n] = NULL;
-		execv(argv[0], (char *const *)argv);
-		_exit(99);
-	}
-	close(out[1]);
-	close(err[1]);
-	if (term_after_ms > 0) {
-		usleep((useconds_t)term_after_ms * 1000);
-		kill(pid, SIGTERM);
-	}
-	read_all(out[0], r->out, sizeof r->out);
-	read_all(err[0], r->err, sizeof r->err);
-	close(out[0]);
-	close(err[0]);
-	int st = dt_wait_child(pid);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 200 + WTERMSIG(st);
+	const char *argv[16];
+	int n = 0;
+	argv[n++] = tool;
+	argv[n++] = "run";
+	for (int i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	r->status = dt_run_capture(argv, socket, term_after_ms, r->out, sizeof r->out, r->err, sizeof r->err);
 }
 
 #define RUN(r, ...) run_tool((r), NULL, 0, (const char *const[]){ __VA_ARGS__, NULL })
@@ -96,11 +63,7 @@ int main(int argc, char **argv)
 			pause();
 	}
 	alarm(60);
-	const char *diosd = getenv("DIOSD");
-	CHECK(diosd != NULL);
-	char d[PATH_MAX];
-	snprintf(d, sizeof d, "%s", diosd);
-	snprintf(tool, sizeof tool, "%s/dios", dirname(d));
+	tool = dt_tool_path();
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	CHECK(n > 0);
 	self[n] = '\0';

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-static char tool[PATH_MAX];
+static const char *tool;
 static char out[1 << 20];
 static size_t out_len;
 
@@ -73,13 +73,7 @@ static void trace_state(char *buf, size_t size)
 int main(void)
 {
 	alarm(120);
-	const char *diosd = getenv("DIOSD");
-	CHECK(diosd != NULL);
-	char d[PATH_MAX];
-	snprintf(d, sizeof(d), "%s", diosd);
-	snprintf(tool, sizeof(tool), "%s/dios", dirname(d));
-	if (access(tool, X_OK) != 0)
-		dt_fail(__FILE__, __LINE__, "%s is missing: the dios tool is staged beside diosd (make dist)", tool);
+	tool = dt_tool_path();
 	dt_start_daemon();
 	char state[128];
 	trace_state(state, sizeof(state));

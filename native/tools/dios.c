@@ -39,8 +39,6 @@
 /* Where the system service (systemd/diosd.service.in) puts its socket. */
 #define SYSTEM_SOCKET "/run/dios/" DIOS_SOCKET_NAME
 
-int dios_brand_main(int argc, char **argv);  /* dios_brand.c: `dios brand`, no daemon needed */
-int dios_run_main(int argc, char **argv);    /* dios_run.c: `dios run`, a task of the daemon (libdlibc) */
 
 static const char usage_text[] =
 	"usage: dios [options] COMMAND\n"

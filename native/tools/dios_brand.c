@@ -20,7 +20,7 @@
 
 #include <dios/dios_brand.h>
 
-int dios_brand_main(int argc, char **argv);
+#include "dios_tool.h"
 
 static const char brand_usage[] =
 	"usage: dios brand --pure|--limbo|--legacy-limbo FILE...\n"

@@ -27,7 +27,7 @@
 
 #include <dios/dios.h>
 
-int dios_run_main(int argc, char **argv);
+#include "dios_tool.h"
 
 static volatile sig_atomic_t task_pid;
 

@@ -21,4 +21,10 @@ int connect_admin(const char *sock);
  */
 int dios_trace_main(const char *sock, int raw, int argc, char **argv);
 
+/* dios_brand.c: `dios brand`, no daemon needed.  argv[0] is "brand". */
+int dios_brand_main(int argc, char **argv);
+
+/* dios_run.c: `dios run`, a task of the daemon (through libdlibc).  argv[0] is "run". */
+int dios_run_main(int argc, char **argv);
+
 #endif

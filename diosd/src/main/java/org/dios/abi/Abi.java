@@ -180,6 +180,36 @@ public final class Abi {
     public static final int DIOS_BRAND_LIMBO = 0x11;
     public static final int DIOS_BRAND_LEGACY_LIMBO = 0x13;
 
+    /** Name of a DIOS error code (positive: "ENOENT"), or "E" and the number for any other. */
+    public static String errnoName(int e) {
+        return switch (e) {
+            case DIOS_EPERM -> "EPERM";
+            case DIOS_ENOENT -> "ENOENT";
+            case DIOS_ESRCH -> "ESRCH";
+            case DIOS_EIO -> "EIO";
+            case DIOS_E2BIG -> "E2BIG";
+            case DIOS_ENOEXEC -> "ENOEXEC";
+            case DIOS_EBADF -> "EBADF";
+            case DIOS_EAGAIN -> "EAGAIN";
+            case DIOS_ENOMEM -> "ENOMEM";
+            case DIOS_EACCES -> "EACCES";
+            case DIOS_EFAULT -> "EFAULT";
+            case DIOS_EBUSY -> "EBUSY";
+            case DIOS_EEXIST -> "EEXIST";
+            case DIOS_EINVAL -> "EINVAL";
+            case DIOS_ENOSPC -> "ENOSPC";
+            case DIOS_EPIPE -> "EPIPE";
+            case DIOS_ENOSYS -> "ENOSYS";
+            case DIOS_EIDRM -> "EIDRM";
+            case DIOS_EPROTO -> "EPROTO";
+            case DIOS_EOPNOTSUPP -> "EOPNOTSUPP";
+            case DIOS_ENOTCONN -> "ENOTCONN";
+            case DIOS_EHOSTDOWN -> "EHOSTDOWN";
+            case DIOS_ESTALE -> "ESTALE";
+            default -> "E" + e;
+        };
+    }
+
     /** Symbolic name of an op code, for logs. */
     public static String opName(int op) {
         return switch (op) {

@@ -91,28 +91,6 @@ public final class CallStats {
 
     /** Name of an errno slot for labels: "ENOENT" and so on; "other" for slot 0. */
     public static String errnoLabel(int e) {
-        return switch (e) {
-            case Abi.DIOS_E2BIG -> "E2BIG";
-            case Abi.DIOS_EBUSY -> "EBUSY";
-            case Abi.DIOS_ENOENT -> "ENOENT";
-            case Abi.DIOS_EBADF -> "EBADF";
-            case Abi.DIOS_EAGAIN -> "EAGAIN";
-            case Abi.DIOS_ENOMEM -> "ENOMEM";
-            case Abi.DIOS_EACCES -> "EACCES";
-            case Abi.DIOS_EFAULT -> "EFAULT";
-            case Abi.DIOS_EEXIST -> "EEXIST";
-            case Abi.DIOS_EINVAL -> "EINVAL";
-            case Abi.DIOS_ENOSPC -> "ENOSPC";
-            case Abi.DIOS_EPIPE -> "EPIPE";
-            case Abi.DIOS_ENOSYS -> "ENOSYS";
-            case Abi.DIOS_EIDRM -> "EIDRM";
-            case Abi.DIOS_EPROTO -> "EPROTO";
-            case Abi.DIOS_EOPNOTSUPP -> "EOPNOTSUPP";
-            case Abi.DIOS_ENOTCONN -> "ENOTCONN";
-            case Abi.DIOS_EHOSTDOWN -> "EHOSTDOWN";
-            case Abi.DIOS_ESTALE -> "ESTALE";
-            case 0 -> "other";
-            default -> "E" + e;
-        };
+        return e == 0 ? "other" : Abi.errnoName(e);
     }
 }

@@ -119,31 +119,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
 
     /** "0", or the errno's name with its minus sign ("-ENOENT"). */
     public static String resultName(int res) {
-        if (res >= 0) return Integer.toString(res);
-        String e = switch (-res) {
-            case Abi.DIOS_E2BIG -> "E2BIG";
-            case Abi.DIOS_EBUSY -> "EBUSY";
-            case Abi.DIOS_ENOENT -> "ENOENT";
-            case Abi.DIOS_EIO -> "EIO";
-            case Abi.DIOS_EBADF -> "EBADF";
-            case Abi.DIOS_EAGAIN -> "EAGAIN";
-            case Abi.DIOS_ENOMEM -> "ENOMEM";
-            case Abi.DIOS_EACCES -> "EACCES";
-            case Abi.DIOS_EFAULT -> "EFAULT";
-            case Abi.DIOS_EEXIST -> "EEXIST";
-            case Abi.DIOS_EINVAL -> "EINVAL";
-            case Abi.DIOS_ENOSPC -> "ENOSPC";
-            case Abi.DIOS_EPIPE -> "EPIPE";
-            case Abi.DIOS_ENOSYS -> "ENOSYS";
-            case Abi.DIOS_EIDRM -> "EIDRM";
-            case Abi.DIOS_EPROTO -> "EPROTO";
-            case Abi.DIOS_EOPNOTSUPP -> "EOPNOTSUPP";
-            case Abi.DIOS_ENOTCONN -> "ENOTCONN";
-            case Abi.DIOS_EHOSTDOWN -> "EHOSTDOWN";
-            case Abi.DIOS_ESTALE -> "ESTALE";
-            default -> "E" + (-res);
-        };
-        return "-" + e;
+        return res >= 0 ? Integer.toString(res) : "-" + Abi.errnoName(-res);
     }
 
     /** 1.2us, 35us, 4.1ms, 2.3s: two or three significant digits (rounded). */
