@@ -103,18 +103,9 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
         };
     }
 
+    /** "none" for a call that resolved no object, else the type's name as listings and metrics show it. */
     public static String typeName(int type) {
-        return switch (type) {
-            case 0 -> "none";
-            case Abi.D_OBJ_PRIVMEM -> "privmem";
-            case Abi.D_OBJ_SHMEM -> "shmem";
-            case Abi.D_OBJ_FIFO -> "fifo";
-            case Abi.D_OBJ_BLOB -> "blob";
-            case Abi.D_OBJ_CONSOLE -> "console";
-            case Abi.D_OBJ_TASK -> "task";
-            case Abi.D_OBJ_GROUP -> "group";
-            default -> "type" + type;
-        };
+        return type == 0 ? "none" : org.dios.diosd.core.DObject.typeName(type);
     }
 
     /** "0", or the errno's name with its minus sign ("-ENOENT"). */
