@@ -265,13 +265,18 @@ public final class CallDispatcher {
                     return rc;
                 }
             }
-            val[1] = n.w0();
-            val[2] = n.w1();
-            val[3] = n.w2();
-            val[4] = n.w3();
+            nameVals(n);
         }
         val[0] = ref;
         return 0;
+    }
+
+    /** CREATE with D_CREATE_NAMED: the name's 32 bytes in val[1..4]. */
+    private void nameVals(Name n) {
+        val[1] = n.w0();
+        val[2] = n.w1();
+        val[3] = n.w2();
+        val[4] = n.w3();
     }
 
     private int lookup(TaskSession s, MemorySegment r, long off, long flags) {
@@ -761,13 +766,7 @@ public final class CallDispatcher {
         long ref = objects.addReference(s, e, D_PERM_READ);
         if (ref == 0) return -DIOS_ENOMEM;
         val[0] = ref;
-        if (named) {
-            Name n = e.name();
-            val[1] = n.w0();
-            val[2] = n.w1();
-            val[3] = n.w2();
-            val[4] = n.w3();
-        }
+        if (named) nameVals(e.name());
         return 0;
     }
 
