@@ -854,7 +854,9 @@ public final class DriverConductor implements Runnable {
         region.set(JAVA_LONG, RegionHeaderDescriptor.TASK_ID_OFFSET, taskId);
         region.set(JAVA_LONG, RegionHeaderDescriptor.SELF_REF_OFFSET, s.selfRef);
         region.set(JAVA_LONG, RegionHeaderDescriptor.PID_OFFSET, cred.pid());
-        if (exe != null) Name.fromString(exe).write(region, RegionHeaderDescriptor.SELF_EXE_OFFSET);
+        // The executable object's name is SHA-256 of the same path: computed once, at its creation.
+        Name exeName = s.exeObject != null && s.exeObject.name() != null ? s.exeObject.name() : exe != null ? Name.fromString(exe) : null;
+        if (exeName != null) exeName.write(region, RegionHeaderDescriptor.SELF_EXE_OFFSET);
         // Published last: a reader that sees the version sees everything above.
         TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
 
