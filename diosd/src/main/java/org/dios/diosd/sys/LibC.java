@@ -97,6 +97,8 @@ public final class LibC {
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
+    public static final int EPIPE = 32;
+    public static final int ECONNRESET = 104;
     public static final int ENOENT = 2;
     public static final int EMSGSIZE = 90;
     public static final int ECONNREFUSED = 111;
