@@ -39,7 +39,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Instant;
 
-use dios::{Channel, Fifo, Object, Ref, TaskBuilder};
+use dios::{Channel, Fifo, Ref, TaskBuilder};
 
 const FIB_N: u64 = 10;
 const FIB_VALUE: u64 = 55;

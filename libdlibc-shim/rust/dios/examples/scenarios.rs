@@ -14,7 +14,7 @@ use std::thread;
 use std::time::Instant;
 
 use dios::sys::*;
-use dios::{Channel, Exe, Fifo, Memory, MemoryKind, Name, Naming, Object, Ref};
+use dios::{Channel, Exe, Fifo, Memory, MemoryKind, Name, Naming, Ref};
 
 const SHARE_BYTES: usize = 4096;
 const STREAM_BYTES: u64 = 100 * 1024 * 1024;

@@ -41,6 +41,22 @@ macro_rules! typed_object {
             }
         }
         impl $t {
+            /// Looks a name up ([`Object::lookup`]; an error for another type of object).
+            pub fn lookup(name: &Name) -> io::Result<$t> {
+                <$t as Object>::lookup(name)
+            }
+            /// Looks a name up for a read-only reference ([`Object::lookup_readonly`]).
+            pub fn lookup_readonly(name: &Name) -> io::Result<$t> {
+                <$t as Object>::lookup_readonly(name)
+            }
+            /// This type of object from a reference ([`Object::from_ref`]).
+            pub fn from_ref(r: Ref) -> io::Result<$t> {
+                <$t as Object>::from_ref(r)
+            }
+            /// The reference, giving up the type.
+            pub fn into_ref(self) -> Ref {
+                self.r
+            }
             /// Releases the reference, reporting the answer ([`Ref::delete`]).
             pub fn delete(self) -> io::Result<()> {
                 self.r.delete()
@@ -207,6 +223,27 @@ impl Fifo {
     pub fn create_in(group: &Group, capacity: Option<u64>, naming: Naming) -> io::Result<Fifo> {
         let r = create(D_OBJ_FIFO, capacity, naming, Some(&group.r))?;
         Ok(Fifo { r, cap: Some(round_capacity(capacity.unwrap_or(DIOS_FIFO_DEFAULT_CAPACITY as u64))) })
+    }
+
+    /// Looks a name up ([`Object::lookup`]; an error for another type of object).
+    pub fn lookup(name: &Name) -> io::Result<Fifo> {
+        <Fifo as Object>::lookup(name)
+    }
+
+    /// Looks a name up for a read-only reference ([`Object::lookup_readonly`]).
+    pub fn lookup_readonly(name: &Name) -> io::Result<Fifo> {
+        <Fifo as Object>::lookup_readonly(name)
+    }
+
+    /// A FIFO from a reference, e.g. one of [`delegated`](crate::delegated)
+    /// ([`Object::from_ref`]).
+    pub fn from_ref(r: Ref) -> io::Result<Fifo> {
+        <Fifo as Object>::from_ref(r)
+    }
+
+    /// The reference, giving up the type.
+    pub fn into_ref(self) -> Ref {
+        self.r
     }
 
     /// Releases the reference, reporting the answer ([`Ref::delete`]): this
@@ -557,7 +594,7 @@ impl Exe {
         Exe::lookup(&Name(unsafe { *n }))
     }
 
-    /// Starts a task running this program with `argv` (argv[0] included),
+    /// Starts a task running this program with `argv` (`argv[0]` included),
     /// the references `refs` delegated to it in order (it takes them with
     /// [`delegated`](crate::delegated)), in this task's groups.
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S], refs: &[&Ref]) -> io::Result<Task> {

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use dios_sys::DIOS_FIFO_DEFAULT_CAPACITY;
 
 use crate::objects::{Exe, Fifo, Task};
-use crate::reference::{Object, Ref};
+use crate::reference::Ref;
 use crate::wire::{Decoder, Encode, Wire};
 
 /// The argument that starts a task at an entry function: `--dios-entry INDEX NAME`.

@@ -54,11 +54,17 @@
 //!
 //! so the two failures above are the borrow checker's doing.)
 //!
-//! **Shared memory is shared.**  Another task (or another reference in this
-//! one) may store into a shared object while this task reads it: the bytes
-//! under a `&[u8]` can then change, as with any memory-mapped file.  They are
-//! always initialised `u8`s; `ReadTxn::commit` says whether a write was
-//! committed meanwhile (`ESTALE`), which is how DIOS readers validate.
+//! **Shared memory is shared.**  The slices are views of memory that other
+//! tasks (or another transaction of this task, through the same or another
+//! reference) may store into while they are held, as with a memory-mapped
+//! file (memmap2 makes creating such a map `unsafe` for this reason): the
+//! types keep a buffer from outliving its mapping, not other writers away.
+//! The bytes are always initialised `u8`s, so reading them never yields an
+//! invalid value, but they can change under a `&[u8]`, and two write buffers
+//! of one object alias.  DIOS readers validate with [`ReadTxn::commit`]
+//! (`ESTALE`: a write was committed meanwhile, read again); writers of one
+//! object must agree among themselves, as in C.  FIFOs are unaffected: the
+//! reader's and the writer's buffers never overlap.
 
 use std::fmt;
 use std::io;

@@ -9,7 +9,7 @@ use std::thread;
 
 use common::{console_lines_of, daemon, random_name};
 use dios::sys::*;
-use dios::{Blob, Console, Fifo, Memory, MemoryKind, Name, Naming, Object, ObjectType, Ref};
+use dios::{Blob, Console, Fifo, Memory, MemoryKind, Name, Naming, ObjectType, Ref};
 
 fn pattern(i: usize, seed: u8) -> u8 {
     (i as u8).wrapping_mul(31).wrapping_add(seed)

@@ -9,7 +9,7 @@ use std::io::ErrorKind;
 
 use common::{console_lines_of, daemon};
 use dios::sys::*;
-use dios::{Channel, Exe, Fifo, Memory, MemoryKind, Object, TaskBuilder, ENTRY_ARG};
+use dios::{Channel, Exe, Fifo, Memory, MemoryKind, TaskBuilder, ENTRY_ARG};
 
 // ---- the entries -----------------------------------------------------------
 
