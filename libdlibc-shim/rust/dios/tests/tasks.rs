@@ -240,3 +240,28 @@ fn many_tasks_at_once() {
         assert!(c.wait().unwrap().success());
     }
 }
+
+#[test]
+fn without_a_daemon_the_panic_goes_to_stderr() {
+    // This program started by hand at an entry, with no daemon to reach: the
+    // task cannot take its channel, panics, and the console being out of
+    // reach too, the message goes to stderr (Rust's default hook).
+    if std::path::Path::new("/run/dios/diosd.sock").exists() {
+        eprintln!("skipped: a system diosd listens at /run/dios/diosd.sock (the shim's fallback)");
+        return;
+    }
+    let sock = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-daemon-here.sock");
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([ENTRY_ARG, "1", "panicker"])
+        .env("DIOS_SOCKET", &sock)
+        .env("RUST_BACKTRACE", "0")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(101), "stderr: {err}");
+    assert!(err.contains("panicked at"), "{err}");
+    assert!(err.contains("dios: task entry panicker: "), "{err}");
+    assert!(err.contains(&format!("(os error {DIOS_ENOTCONN})")), "{err}");
+    assert!(out.stdout.is_empty(), "main never ran: {}", String::from_utf8_lossy(&out.stdout));
+}
