@@ -591,7 +591,8 @@ impl Exe {
             return Err(errno(DIOS_ENOTCONN));
         }
         // SAFETY: non-null: a name the shim keeps for the life of the task.
-        Exe::lookup(&Name(unsafe { *n }))
+        // (The name of this task's executable object: no type check needed.)
+        Ok(Exe { r: Ref::lookup(&Name(unsafe { *n }))? })
     }
 
     /// Starts a task running this program with `argv` (`argv[0]` included),

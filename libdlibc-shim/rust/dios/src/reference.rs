@@ -371,12 +371,14 @@ pub trait Object: Sized + Sealed {
     }
 }
 
+/// `r` as `T` after one `dios_ref_info`, or an error naming both types.
 pub(crate) fn typed<T: Object>(r: Ref) -> io::Result<T> {
     let t = r.object_type()?;
-    r.downcast::<T>().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("dios: the reference is to a {t:?} object, not a {}", std::any::type_name::<T>()),
-        )
-    })
+    if T::accepts(t) {
+        return Ok(T::wrap(r));
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("dios: the reference is to a {t:?} object, not a {}", std::any::type_name::<T>()),
+    ))
 }

@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use dios_sys::DIOS_FIFO_DEFAULT_CAPACITY;
 
 use crate::objects::{Exe, Fifo, Task};
-use crate::reference::Ref;
+use crate::reference::{Object, Ref};
 use crate::wire::{Decoder, Encode, Wire};
 
 /// The argument that starts a task at an entry function: `--dios-entry INDEX NAME`.
@@ -283,9 +283,11 @@ pub mod __rt {
                     refs.len()
                 );
             }
+            // Not type-checked (a daemon call each, on every task's start): a
+            // reference that is not a FIFO fails at its first use instead.
             let mut it = refs.into_iter();
-            let rx = Fifo::from_ref(it.next().unwrap()).unwrap_or_else(|e| panic!("dios: task channel: {e}"));
-            let tx = Fifo::from_ref(it.next().unwrap()).unwrap_or_else(|e| panic!("dios: task channel: {e}"));
+            let rx = <Fifo as Object>::wrap(it.next().unwrap());
+            let tx = <Fifo as Object>::wrap(it.next().unwrap());
             (entry.f)(Channel { tx, rx, task: None });
         }))
         .is_ok();
