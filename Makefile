@@ -52,6 +52,10 @@ native:
 	$(MAKE) -C $(ROOT)/perf
 	$(MAKE) rust
 
+# The dios crate's examples, staged as dist/share/dios/examples/rust_<name> (branded DIOS Limbo
+# as they are linked: libdlibc-shim/rust/tools/cc-brand).
+RUST_EXAMPLES := hello fib primes scenarios
+
 # The staged Rust example gets an $$ORIGIN-relative rpath (dist/share/dios/examples -> dist/lib);
 # it is built in its own target dir so the tests' build (absolute rpath) is not redone.
 rust:
@@ -86,6 +90,8 @@ stage: native
 	install -d $(DIST).new/share/dios/examples
 	install -m 0644 $(ROOT)/libdlibc-shim/examples/*.c $(DIST).new/share/dios/examples/
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
+	$(if $(CARGO),for e in $(RUST_EXAMPLES); do \
+		install -m 0755 $(RUST)/target/dist/release/examples/$$e $(DIST).new/share/dios/examples/rust_$$e || exit 1; done)
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
@@ -102,9 +108,10 @@ check-native:
 	$(MAKE) -C $(ROOT)/native tests
 	DIOS_TOOL=$(DIST)/bin/dios DIOS_LAUNCH=$(DIST)/libexec/dios/dios-launch $(ROOT)/native/tests/run-tests.sh
 
+# cargo test of the Rust crates against a daemon of dist/ (run-tests.sh starts and stops it)
 check-rust:
 ifneq ($(CARGO),)
-	cd $(RUST) && cargo test --offline
+	DIOSD=$(DIST)/bin/diosd $(RUST)/run-tests.sh
 else
 	@echo "check-rust: cargo not found; Rust tests skipped"
 endif
