@@ -36,7 +36,7 @@ export DIOS_SCENARIO_CHILD=$WORK/scenarios_c
 runner() {
 	case $1 in
 	c) echo "$WORK/scenarios_c" ;;
-	rust) [ -x "$DIST/share/dios/examples/scenarios" ] && echo "$DIST/share/dios/examples/scenarios" ;;
+	rust) [ -x "$DIST/share/dios/examples/rust_scenarios" ] && echo "$DIST/share/dios/examples/rust_scenarios" ;;
 	java)
 		local java
 		java=$(. "$DIST/share/dios/dios-java.sh"; dios_find_java) || return
