@@ -23,7 +23,8 @@
 //!        back.  The only difference from C: a mapper's and a reducer's
 //!        channel is spawn_task's pair of FIFOs, where C makes one FIFO each.
 //!
-//! Runs alternate D L, L D ... after one unmeasured run each (not with
+//! Runs alternate D L, L D ... after unmeasured runs of each (10 for fib and
+//! primes below 1k, 1 for primes below 1M, as bench_tasks.c; not with
 //! --quick), and every answer is checked (a wrong one fails the run).  Prints
 //! "result" lines (µs per run, as bench_common.h), the distributions to
 //! $DIOS_PERF_SAMPLES, and one "info check" line per series.
@@ -540,16 +541,18 @@ struct Workload {
     limit: u64, // primes below this; 0 for fib
     want: u64,
     runs: usize,
+    warm: usize, // unmeasured runs per side first (full run)
 }
 
 const WL: [Workload; 3] = [
-    Workload { tag: "fib10", what: "fib(10) with tasks, one task per call (177)", limit: 0, want: FIB_VALUE, runs: 15 },
+    Workload { tag: "fib10", what: "fib(10) with tasks, one task per call (177)", limit: 0, want: FIB_VALUE, runs: 15, warm: 10 },
     Workload {
         tag: "primes1k",
         what: "sum of primes below 1,000: 12 mappers, 8 reducers",
         limit: 1000,
         want: 76127,
         runs: 15,
+        warm: 10,
     },
     Workload {
         tag: "primes1m",
@@ -557,6 +560,7 @@ const WL: [Workload; 3] = [
         limit: 1_000_000,
         want: 37_550_402_023,
         runs: 9,
+        warm: 1,
     },
 ];
 
@@ -627,7 +631,7 @@ fn main() {
             what: format!("{}; Rust, Linux processes (std::process), pipes (wall time per run)", w.what),
             ns: Vec::new(),
         };
-        if !quick {
+        for _ in 0..if quick { 0 } else { w.warm } {
             once(w, true, None);
             once(w, false, None);
         }
