@@ -228,7 +228,10 @@ static void v_delete(struct vctx *c, dios_ref_t *r)
 static void v_create_delete(struct vctx *c)
 {
 	static const dios_object_type_t types[] = { D_OBJ_PRIVMEM, D_OBJ_SHMEM, D_OBJ_FIFO, D_OBJ_BLOB, D_OBJ_GROUP };
-	dios_object_type_t t = types[rnd() % 5];
+	/* a group's creator stays a member after deleting its reference: at most 64 groups per task */
+	static int groups;
+	dios_object_type_t t = types[rnd() % (groups < 32 ? 5 : 4)];
+	groups += t == D_OBJ_GROUP;
 	uint64_t size = 4096 << (rnd() % 5);
 	dios_name_t name;
 	int named = (int)(rnd() % 3 == 0) && t != D_OBJ_BLOB;    /* a named blob is durable: never leaves */
