@@ -44,7 +44,7 @@
 #include <sys/wait.h>
 
 #define NWRITERS     3
-#define ROTATE_BYTES (192 * 1024)
+#define ROTATE_BYTES (128 * 1024)
 #define KEEP_BLOBS   4                       /* a writer zombifies its oldest blob beyond this */
 #define MAX_BLOBS    4096
 #define BOUND_NS     1000000000ull           /* -ENOTCONN within 1 s of the kill */
@@ -165,8 +165,7 @@ static dios_ref_t *verify_blob(struct wstate *ws, int w, uint32_t b, struct loge
 	if (ws->last[b].len == LEN_ZOMBIFYING) {
 		/* the daemon died during the zombify: done or not, finish it now */
 		if (rc == 0) {
-			CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, r), 0);
-			CHECK_EQ(dios_delete(0, r), 0);
+			CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, r), 0);   /* releases r too */
 		} else {
 			CHECK_EQ(rc, -ENOENT);
 		}
@@ -328,8 +327,7 @@ static void writer_main(int w, int verify_only)
 				if (rc != 0)
 					break;
 				struct logent d = { .magic = LOG_MAGIC, .blob = oldest, .len = LEN_DELETED, .round = (uint32_t)g_round };
-				log_append(&ws, &d);
-				CHECK_EQ(dios_delete(0, o), 0);   /* a reference to a zombie */
+				log_append(&ws, &d);            /* (the zombify released o as well) */
 				live_blobs--;
 				while (++oldest < ws.nblobs && (ws.last[oldest].magic == 0 || ws.last[oldest].len == LEN_DELETED))
 					;
@@ -380,18 +378,19 @@ static void writer_main(int w, int verify_only)
 /* ---- the blocker: threads in every kind of wait, and a spawned task ------------------ */
 
 enum {
-	B_FIFO_READ, B_FIFO_WRITE, B_SELECT, B_WAIT, B_NOP, B_CREATE, B_LOOKUP, B_BATCH, B_BLOB, NB
+	B_FIFO_READ, B_FIFO_WRITE, B_SELECT, B_WAIT, B_NOP, B_CREATE, B_LOOKUP, B_BATCH, B_BLOB, B_RUN, NB
 };
 static const char *b_name[NB] = {
 	"FIFO read (futex)", "FIFO write (futex)", "select (parked)", "dios_wait (parked)", "nop loop",
-	"create/acquire/commit/delete loop", "lookup/delete loop", "batch loop", "durable blob commit loop"
+	"create/acquire/commit/delete loop", "lookup/delete loop", "batch loop", "durable blob commit loop",
+	"dios_run/wait loop"
 };
 #define WHO_BLOCKER  100
 #define WHO_SPAWNED  200
 #define WHO_CONNECT  300
 
 struct bctx {
-	dios_ref_t *f1r, *f2w, *f3, *task, *shm_named_ref, *blob;
+	dios_ref_t *f1r, *f2w, *f3, *task, *shm_named_ref, *blob, *exe;
 	dios_name_t shm_name;
 	atomic_int started;
 };
@@ -475,6 +474,21 @@ static void *blocker_thread(void *arg)
 				break;
 		}
 		break;
+	case B_RUN:
+		for (;;) {
+			char *argv[] = { "t_crash_daemon", "exit0", NULL };
+			dios_task_spec_t spec = { .argc = 2, .argv = argv };
+			dios_ref_t *t = NULL;
+			int st = 0;
+			if ((rc = dios_run(0, B.exe, &spec, &t)) != 0)
+				break;
+			if ((rc = dios_wait(0, t, &st)) != 0)
+				break;
+			CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+			if ((rc = dios_delete(0, t)) != 0)
+				break;
+		}
+		break;
 	}
 	report(WHO_BLOCKER + k, R_RESULT, rc, 0, 0, 0, 0);
 	return NULL;
@@ -512,6 +526,7 @@ static void blocker_main(void)
 	/* a spawned task reading F4, which we write to never */
 	dios_ref_t *f4 = NULL, *exe = dios_pickref(dios_self_exe());
 	CHECK(exe != NULL);
+	B.exe = exe;
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, &cap, NULL, &f4, 0), 0);
 	char rs[16], res_path[PATH_MAX + 32];
 	snprintf(rs, sizeof rs, "%d", g_round);
@@ -683,6 +698,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 2 && strcmp(argv[1], "spawned") == 0)
 		return spawned_main(argv[2]);
+	if (argc > 1 && strcmp(argv[1], "exit0") == 0)
+		return 0;
 
 	const char *l = getenv("DIOS_LONG");
 	int lng = l && *l && strcmp(l, "0") != 0;
@@ -812,9 +829,16 @@ int main(int argc, char **argv)
 			else
 				all[nall++] = reps[i];
 		}
-		if (got != expect_pipe)
+		if (got != expect_pipe) {
+			for (int i = 0; i < np; i++) {
+				int s2;
+				if (waitpid(pids[i], &s2, WNOHANG) == pids[i] && !(WIFEXITED(s2) && WEXITSTATUS(s2) == 0))
+					dt_fail(__FILE__, __LINE__, "round %d: worker %d failed (status %#x; its message is above)",
+						g_round, i, s2);
+			}
 			dt_fail(__FILE__, __LINE__, "round %d: only %d of %d callers returned within %.0f s of the kill (a hang)",
 				g_round, nall, early ? 1 : NWRITERS + NB, HANG_NS / 1e9);
+		}
 		if (!early) {
 			/* the spawned task's answer, in its file */
 			char res[PATH_MAX + 32];

@@ -20,6 +20,7 @@
 #include "helpers.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -33,14 +34,15 @@
 #define SHM_SIZE    (64 * 1024)
 #define NBLOBS      4
 #define WATCHDOG_S  20                      /* a peer's wait longer than this is a hang */
+#define MAPS_SLACK  32                      /* JVM mappings (code cache, metaspace) may grow this much */
 
 enum kind {
 	K_CREATE, K_LOOKUP, K_COPY, K_DELETE, K_RUN, K_SELECT, K_SHM_IO, K_BLOB_IO,
-	K_FIFO_IO, K_DELEGATED, K_WAIT, K_BATCH, K_MIX, NKINDS
+	K_FIFO_IO, K_DELEGATED, K_WAIT, K_BATCH, K_CONSOLE, K_MIX, NKINDS
 };
 static const char *kind_name[NKINDS] = {
 	"create", "lookup", "copy", "delete", "run", "select", "shmem-io", "blob-io",
-	"fifo-io", "delegated", "wait", "batch", "mix"
+	"fifo-io", "delegated", "wait", "batch", "console", "mix"
 };
 
 /* The marker: the op a victim is in, + 1 (0: between calls); the batch is its own code. */
@@ -73,6 +75,7 @@ struct peer_res {
 	uint64_t kills, early, spawned, forked;
 	uint64_t in_kind[NKINDS];
 	uint64_t in_op[M_CODES + 1];
+	uint64_t kind_op[NKINDS][M_CODES + 1];
 	uint64_t records;                       /* FIFO records checked */
 	uint64_t max_epipe_read_ns, max_epipe_write_ns, max_status_ns;
 	int done;
@@ -138,6 +141,7 @@ struct vctx {
 	uint64_t salt;
 	int kind;
 	int spawned;
+	int tty;                                /* its stdin/stdout are a pseudo-terminal */
 };
 
 #define IN(op) (*c->marker = (uint32_t)(op) + 1)
@@ -354,6 +358,12 @@ static void victim_loop(struct vctx *c)
 	}
 	if (c->kind == K_COPY || c->kind == K_WAIT || c->kind == K_MIX)
 		sleeper = v_sleeper(c, exe, &sfifo);
+	dios_ref_t *con = NULL;
+	if (c->kind == K_CONSOLE || c->kind == K_MIX) {
+		dios_name_t cn;
+		VCHECK_EQ(dios_name_from_string(DIOS_CONSOLE_NAME_STRING, &cn), 0);
+		con = v_lookup(c, &cn, 0);
+	}
 	if (c->kind == K_SELECT || c->kind == K_MIX) {
 		/* a FIFO only we hold (both permissions, no end bound): never ready for reading */
 		uint64_t cap = 4096;
@@ -495,6 +505,39 @@ static void victim_loop(struct vctx *c)
 			VCHECK_EQ(rc, 0);
 			for (int i = 0; i < 4; i++)
 				VCHECK_EQ(d[i].res, 0);
+			break;
+		}
+		case K_CONSOLE: {
+			if (!con)
+				break;
+			/*
+			 * On a terminal (forked victims get a pseudo-terminal nobody reads or
+			 * types into) writes park once it is full, and reads park at once.
+			 * Without one, a commit goes to the daemon's log: rarely.
+			 */
+			dios_iovec_t *iov = NULL;
+			IN(D_OP_ACQUIRE_WRITE);
+			int rc = dios_acquire_write(0, con, 64, &iov);
+			OUT();
+			VCHECK_EQ(rc, 0);
+			memset(iov->buf, 'k', 63);
+			((char *)iov->buf)[63] = '\n';
+			if (c->tty || rnd() % 64 == 0) {
+				IN(D_OP_COMMIT_WRITE);
+				rc = dios_commit_write(0, con, 64, iov);
+				OUT();
+				VCHECK_EQ(rc, 0);
+			}
+			IN(D_OP_RELEASE_WRITE);
+			rc = dios_release_write(0, con, iov);
+			OUT();
+			VCHECK_EQ(rc, 0);
+			if (!mix && rnd() % 8 == 0) {
+				IN(D_OP_ACQUIRE_READ);
+				rc = dios_acquire_read(0, con, 0, &iov);
+				OUT();
+				VCHECK_EQ(rc, c->tty ? 0 - 999 : -EPIPE);   /* on a terminal: nothing is ever typed */
+			}
 			break;
 		}
 		default:
@@ -640,6 +683,7 @@ static void peer_cycle(int peer, uint64_t cycle, int kind, int spawned, dios_ref
 	dios_ref_t *mref = NULL, *task = NULL;
 	dios_iovec_t *miov = NULL;
 	static volatile uint32_t *fork_marker;
+	int ptm = -1;
 	pid_t vpid;
 	int early = spawned && rnd() % 10 == 0;
 	if (spawned) {
@@ -670,6 +714,15 @@ static void peer_cycle(int peer, uint64_t cycle, int kind, int spawned, dios_ref
 		}
 		marker = fork_marker;
 		*marker = M_SETUP;
+		char pts[64] = "";
+		if (kind == K_CONSOLE || kind == K_MIX) {
+			/* a terminal of its own: the daemon holds it, parks console reads and full writes on it */
+			ptm = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+			CHECK(ptm >= 0);
+			CHECK_EQ(grantpt(ptm), 0);
+			CHECK_EQ(unlockpt(ptm), 0);
+			CHECK_EQ(ptsname_r(ptm, pts, sizeof pts), 0);
+		}
 		fflush(NULL);
 		vpid = fork();
 		CHECK(vpid >= 0);
@@ -678,6 +731,16 @@ static void peer_cycle(int peer, uint64_t cycle, int kind, int spawned, dios_ref
 			struct vctx *c = &cx;
 			signal(SIGALRM, SIG_DFL);
 			alarm(0);
+			if (pts[0]) {
+				setsid();                       /* the terminal becomes its controlling one */
+				int t = open(pts, O_RDWR);
+				CHECK(t >= 0);
+				dup2(t, 0);
+				dup2(t, 1);
+				if (t > 2)
+					close(t);
+				cx.tty = 1;
+			}
 			rnd_seed(salt ^ (uint64_t)getpid());
 			cx.v2p = v_lookup(c, &n_v2p, 0);
 			cx.p2v = v_lookup(c, &n_p2v, 0);
@@ -752,10 +815,13 @@ static void peer_cycle(int peer, uint64_t cycle, int kind, int spawned, dios_ref
 	uint64_t t_status = dt_now_ns();
 	wd_disarm();
 
+	if (ptm >= 0)
+		close(ptm);
 	uint32_t m = *marker;
 	res->kills++;
 	res->in_kind[kind]++;
 	res->in_op[m <= M_CODES ? m : M_CODES]++;
+	res->kind_op[kind][m <= M_CODES ? m : M_CODES]++;
 	uint64_t d;
 	if (t_epipe_r > k.t_kill && (d = t_epipe_r - k.t_kill) > res->max_epipe_read_ns)
 		res->max_epipe_read_ns = d;
@@ -1129,8 +1195,11 @@ int main(int argc, char **argv)
 		tot.records += r->records;
 		for (int k = 0; k < NKINDS; k++)
 			tot.in_kind[k] += r->in_kind[k];
-		for (int m = 0; m <= M_CODES; m++)
+		for (int m = 0; m <= M_CODES; m++) {
 			tot.in_op[m] += r->in_op[m];
+			for (int k = 0; k < NKINDS; k++)
+				tot.kind_op[k][m] += r->kind_op[k][m];
+		}
 		if (r->max_epipe_read_ns > tot.max_epipe_read_ns) tot.max_epipe_read_ns = r->max_epipe_read_ns;
 		if (r->max_epipe_write_ns > tot.max_epipe_write_ns) tot.max_epipe_write_ns = r->max_epipe_write_ns;
 		if (r->max_status_ns > tot.max_status_ns) tot.max_status_ns = r->max_status_ns;
@@ -1145,6 +1214,12 @@ int main(int argc, char **argv)
 	for (int m = 0; m <= M_CODES; m++)
 		if (tot.in_op[m])
 			fprintf(stderr, " %s=%llu", op_name(m), (unsigned long long)tot.in_op[m]);
+	for (int k = 0; k < NKINDS; k++) {
+		fprintf(stderr, "\n  %s victims:", kind_name[k]);
+		for (int m = 0; m <= M_CODES; m++)
+			if (tot.kind_op[k][m])
+				fprintf(stderr, " %s=%llu", op_name(m), (unsigned long long)tot.kind_op[k][m]);
+	}
 	fprintf(stderr, "\npeers: -EPIPE on read at most %.1f ms after the kill, on write %.1f ms, exit status %.1f ms\n",
 		tot.max_epipe_read_ns / 1e6, tot.max_epipe_write_ns / 1e6, tot.max_status_ns / 1e6);
 	dt_print_stats("after", &after);
@@ -1163,11 +1238,16 @@ int main(int argc, char **argv)
 		dt_fail(__FILE__, __LINE__, "the daemon's open fds are not back at the baseline");
 	if (!census_same(&map0, &map1, 1, "memfd mappings of kind"))
 		dt_fail(__FILE__, __LINE__, "the daemon's memfd mappings are not back at the baseline");
+	/* the other mappings are the JVM's (code cache, metaspace, GC): a little growth is its own */
+	if (map1.total > map0.total + MAPS_SLACK)
+		dt_fail(__FILE__, __LINE__, "the daemon has %d mappings, %d at the baseline (slack %d)", map1.total,
+			map0.total, MAPS_SLACK);
 	if (have_jcmd && histo_diff(&h0, &h1))
 		dt_fail(__FILE__, __LINE__, "the daemon holds more or fewer live objects of its own classes than at the baseline");
 	/* every call type was hit while in progress */
 	static const int must[] = { D_OP_CREATE, D_OP_LOOKUP, D_OP_COPY, D_OP_DELETE, D_OP_RUN, D_OP_SELECT,
-		D_OP_ACQUIRE_READ, D_OP_ACQUIRE_WRITE, D_OP_DELEGATED };
+		D_OP_ACQUIRE_READ, D_OP_COMMIT_READ, D_OP_RELEASE_READ, D_OP_ACQUIRE_WRITE, D_OP_COMMIT_WRITE,
+		D_OP_RELEASE_WRITE, D_OP_DELEGATED };
 	if (tot.kills >= 1000) {
 		for (size_t i = 0; i < sizeof must / sizeof must[0]; i++)
 			if (tot.in_op[must[i] + 1] == 0)

@@ -367,7 +367,7 @@ public final class DriverConductor implements Runnable {
         int done = 0;
         long lastRef = 0, lastLookupRef = 0;
         Name lastName = null;
-        for (; done < cycles && running && ((done & 255) != 0 || System.nanoTime() - deadline < 0); done++) {
+        for (; done < cycles && running && System.nanoTime() - deadline < 0; done++) {
             // the client side: fill a batch, publish, ring (the daemon asked for wake-ups).
             // Each cycle creates a named object, looks up the previous cycle's by name,
             // and releases references of earlier cycles, so every path runs and nothing piles up.
