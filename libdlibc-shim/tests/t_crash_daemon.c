@@ -307,10 +307,11 @@ static void writer_main(int w, int verify_only)
 				break;
 			struct logent e = { .magic = LOG_MAGIC, .blob = b, .len = 0, .crc = 0, .round = (uint32_t)g_round };
 			log_append(&ws, &e);
-			if (cur)
-				CHECK_EQ(dios_delete(0, cur), 0);
+			dios_ref_t *prev = cur;
 			cur = r;
 			ce = e;
+			if (prev && (rc = dios_delete(0, prev)) != 0)
+				break;
 			if (oldest == UINT32_MAX)
 				oldest = b;
 			if (++live_blobs > KEEP_BLOBS) {
