@@ -240,12 +240,27 @@ static dios_ref_t *verify_blob(struct wstate *ws, int w, uint32_t b, struct loge
 	return r;
 }
 
+/*
+ * A worker's first call registers it.  The daemon is alive (the parent starts
+ * workers only once its socket accepts), but on a loaded machine its start
+ * (JVM, journal replay) can outlast the shim's 10 s wait for the welcome, and
+ * the call fails with -ENOTCONN; the shim then connects afresh on the next.
+ */
+static void first_call(void)
+{
+	int rc = -ENOTCONN;
+	for (int i = 0; i < 12 && rc == -ENOTCONN; i++)
+		rc = dios_nop(0);
+	CHECK_EQ(rc, 0);
+}
+
 /* Writer w: verify everything its side file holds, then append until the daemon dies. */
 static void writer_main(int w, int verify_only)
 {
 	static struct wstate ws;
 	memset(&ws, 0, sizeof ws);
 	log_load(&ws, w);
+	first_call();
 	uint64_t seed = dt_now_ns() ^ (uint64_t)getpid() << 20;
 	dios_ref_t *cur = NULL;
 	struct logent ce = { 0 };
@@ -509,6 +524,7 @@ static void blocker_main(void)
 	dios_iovec_t *iov = NULL;
 	uint64_t cap = 4096, size = 4096;
 	dios_name_t n1, n2;
+	first_call();
 	/* F1: we bind its writer end and never write: a reader sleeps on the futex */
 	dios_ref_t *f1w = NULL;
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, &cap, &n1, &f1w, 0), 0);
