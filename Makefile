@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -102,6 +102,11 @@ check-system: check-c check-native check-systemd check-rust check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
+
+# The reliability runs at full size (docs/RELIABILITY.md): 10,000 task kills,
+# 300 daemon kills, the load test until 64 x 100,000 calls and 60 s.  Not in `make test`.
+check-reliability-long:
+	DIOS_LONG=1 DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh t_crash_tasks t_crash_daemon t_load
 
 # dios brand and dios-launch, as staged (no daemon): native/tests/run-tests.sh
 check-native:

@@ -308,6 +308,51 @@ int dt_kill_daemon(void)
 	return st;
 }
 
+int dt_kill_daemon_only(void)
+{
+	pid_t d = g_daemon;
+	if (d <= 0)
+		dt_fail(__FILE__, __LINE__, "dt_kill_daemon_only: no daemon running");
+	kill(d, SIGKILL);
+	int st = 0;
+	while (waitpid(d, &st, 0) < 0) {
+		if (errno != EINTR)
+			dt_fail(__FILE__, __LINE__, "waitpid(daemon): %s", strerror(errno));
+	}
+	g_daemon = 0;
+	return st;
+}
+
+int dt_signal_daemon_wait(int sig, int timeout_ms)
+{
+	pid_t d = g_daemon;
+	if (d <= 0)
+		dt_fail(__FILE__, __LINE__, "dt_signal_daemon_wait: no daemon running");
+	kill(d, sig);
+	uint64_t t0 = dt_now_ns(), limit = (uint64_t)timeout_ms * 1000000ull;
+	int st = 0;
+	for (;;) {
+		pid_t w = waitpid(d, &st, WNOHANG);
+		if (w == d)
+			break;
+		if (w < 0 && errno != EINTR)
+			dt_fail(__FILE__, __LINE__, "waitpid(daemon): %s", strerror(errno));
+		if (dt_now_ns() - t0 > limit)
+			dt_fail(__FILE__, __LINE__, "daemon (pid %d) did not exit within %d ms of signal %d", (int)d, timeout_ms, sig);
+		usleep(10000);
+	}
+	g_daemon = 0;
+	while (kill(-d, 0) == 0) {
+		if (dt_now_ns() - t0 > limit) {
+			kill(-d, SIGKILL);
+			dt_fail(__FILE__, __LINE__, "processes of the daemon's group %d still alive %d ms after signal %d",
+				(int)d, timeout_ms, sig);
+		}
+		usleep(10000);
+	}
+	return st;
+}
+
 static void stop_impl(int keep_dir)
 {
 	pid_t d = g_daemon;

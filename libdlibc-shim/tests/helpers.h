@@ -71,6 +71,17 @@ void dt_stop_daemon(void);
 void dt_stop_daemon_keep_dir(void);
 /* SIGKILL the daemon (its whole process group) and reap it.  Returns the wait status. */
 int dt_kill_daemon(void);
+/*
+ * SIGKILL the daemon process alone and reap it: the tasks it spawned (its
+ * process group) live on, as after a real crash.  Returns the wait status.
+ */
+int dt_kill_daemon_only(void);
+/*
+ * Send sig to the daemon and wait (<= timeout_ms) for it and every other
+ * process of its group (what it spawned, a JVM child writing an AOT cache)
+ * to end; reaps it.  Returns its wait status; fails the test on a timeout.
+ */
+int dt_signal_daemon_wait(int sig, int timeout_ms);
 /* Remove the temp dir (after dt_kill_daemon). */
 void dt_cleanup_dir(void);
 

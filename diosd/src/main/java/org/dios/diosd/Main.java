@@ -64,7 +64,8 @@ public final class Main {
               --max-buffers N       outstanding buffers per task at most (default 1024)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
-              --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
+              --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
+                                    most 2 s; 0 = off)
               --log-level LEVEL     error, warn, info (default) or debug
               --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
                                     plain (time and level) or journal (<priority> prefixes, no time)
