@@ -34,10 +34,11 @@ fn every_function_links() {
         ("dios_ref_info", dios_ref_info as *const ()),
         ("dios_nop", dios_nop as *const ()),
         ("dios_daemon_stats", dios_daemon_stats as *const ()),
+        ("dios_heap_stats", dios_heap_stats as *const ()),
         ("dios_strerror", dios_strerror as *const ()),
         ("dios_batch", dios_batch as *const ()),
     ];
-    assert_eq!(fns.len(), 23);
+    assert_eq!(fns.len(), 24);
     for (n, p) in fns {
         assert!(!p.is_null(), "{n}");
     }
