@@ -181,7 +181,7 @@ int main(void)
 	TOOL(&r, "tasks");
 	CHECK_RUN(r.status == 0, "tasks", &r);
 	CHECK_RUN(ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), num(b2, (unsigned long long)getuid()),
-		      num(b3, 4), num(b4, 0), "0", NULL, exe), "tasks: this task, its 4 references and its executable", &r);
+		      num(b3, 4), num(b4, 0), "0", "0", NULL, exe), "tasks: this task, its 4 references, no private memory, and its executable", &r);
 
 	TOOL(&r, "--raw", "names");
 	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);
