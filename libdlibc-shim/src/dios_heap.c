@@ -152,6 +152,7 @@ struct large {
 	uint64_t size;                  /* the object's size */
 	dios_ref_t *ref;
 	dios_iovec_t *iov;
+	uint64_t maplen;                /* LARGE_MAPPED: the length mmap asked for (a kept object may be larger) */
 	uint32_t flags;
 	uint32_t pad;
 	struct large *next;             /* in the cache of freed objects */
@@ -352,6 +353,8 @@ static int obj_get_once(uint64_t size, dios_ref_t **ref, dios_iovec_t **iov)
 		}
 	}
 	in_call--;
+	if (rc != 0)
+		__atomic_fetch_add(&H.st.failures, 1, __ATOMIC_RELAXED);
 	return rc;
 }
 
@@ -397,29 +400,39 @@ static void pages_mark(struct chunk *c, unsigned first, unsigned n, int used)
 	}
 }
 
+/* The first page at or after i that is free (want_used 0) or used (1); CHUNK_PAGES if none. */
+static unsigned page_scan(const struct chunk *c, unsigned i, int want_used)
+{
+	while (i < CHUNK_PAGES) {
+		uint64_t w = c->used[i / 64];
+		if (!want_used)
+			w = ~w;
+		w &= ~0ull << (i % 64);         /* the pages before i in this word do not count */
+		if (w)
+			return (i & ~63u) + (unsigned)__builtin_ctzll(w);
+		i = (i & ~63u) + 64;
+	}
+	return CHUNK_PAGES;
+}
+
 /* First run of n free pages in c whose address is a multiple of align_pages pages; -1 if none. */
 static int pages_find(const struct chunk *c, unsigned n, unsigned align_pages)
 {
 	if (c->free_pages < n)
 		return -1;
+	uintptr_t pg0 = (uintptr_t)c->base >> PAGE_SHIFT;
 	unsigned i = 0;
-	if (align_pages > 1) {
-		uintptr_t pg = (uintptr_t)c->base >> PAGE_SHIFT;
-		i = (unsigned)((align_pages - pg % align_pages) % align_pages);
-	}
-	while (i + n <= CHUNK_PAGES) {
-		unsigned run = 0;
-		while (run < n && !page_used(c, i + run))
-			run++;
-		if (run == n)
+	for (;;) {
+		i = page_scan(c, i, 0);                 /* a free page */
+		if (align_pages > 1)
+			i += (unsigned)((align_pages - (pg0 + i) % align_pages) % align_pages);
+		if (i + n > CHUNK_PAGES)
+			return -1;
+		unsigned u = page_scan(c, i, 1);        /* where the free run ends */
+		if (u >= i + n)
 			return (int)i;
-		i += run + 1;
-		if (align_pages > 1) {
-			uintptr_t a = ((uintptr_t)c->base >> PAGE_SHIFT) + i;
-			i += (unsigned)((align_pages - a % align_pages) % align_pages);
-		}
+		i = u + 1;
 	}
-	return -1;
 }
 
 /* Set the page map for pages [first, first+n) of c to "free page of c". */
@@ -469,15 +482,9 @@ static struct chunk *chunk_make(void)
 	return c;
 }
 
-/*
- * A chunk went wholly free.  One such chunk is kept; any other is unlinked
- * and returned, for the caller to give back (chunk_put) once it has
- * unlocked the arena.
- */
-static struct chunk *chunk_maybe_unlink(struct chunk *c)
+/* Unlink a wholly free chunk (arena locked); the caller gives it back (chunk_put) once unlocked. */
+static struct chunk *chunk_unlink(struct chunk *c)
 {
-	if (c->free_pages != CHUNK_PAGES || H.free_chunks <= 1)
-		return NULL;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -493,6 +500,21 @@ static struct chunk *chunk_maybe_unlink(struct chunk *c)
 		H.st.bytes_held -= CHUNK_BYTES;
 	}
 	return c;
+}
+
+/*
+ * A chunk went wholly free.  A few such chunks are kept (two, or an eighth
+ * of all), so a program that frees everything and allocates again does not
+ * pay two DIOS calls a chunk each time; beyond that it is unlinked and
+ * returned, for the caller to give back.  drop_kept gives back the kept ones
+ * when the daemon refuses memory.
+ */
+static struct chunk *chunk_maybe_unlink(struct chunk *c)
+{
+	uint64_t keep = H.st.chunks / 8 > 2 ? H.st.chunks / 8 : 2;
+	if (c->free_pages != CHUNK_PAGES || H.free_chunks <= keep)
+		return NULL;
+	return chunk_unlink(c);
 }
 
 /* No lock held. */
@@ -542,10 +564,8 @@ static struct chunk *pages_get(unsigned n, unsigned align_pages, unsigned *first
 		struct chunk *c = chunk_make();
 		pthread_mutex_unlock(&H.grow);
 		lock();
-		if (!c) {
-			H.st.failures++;
+		if (!c)
 			return NULL;
-		}
 	}
 }
 
@@ -878,7 +898,6 @@ static void *large_alloc(size_t n, size_t align, int mapped, int *zeroed)
 			return NULL;
 		if (obj_get(size, &l->ref, &l->iov) != 0) {
 			dios__meta_free(l, sizeof *l);
-			__atomic_fetch_add(&H.st.failures, 1, __ATOMIC_RELAXED);
 			return NULL;
 		}
 		l->base = l->iov->buf;
@@ -896,6 +915,7 @@ static void *large_alloc(size_t n, size_t align, int mapped, int *zeroed)
 	}
 	l->user = (char *)(((uintptr_t)l->base + align - 1) & ~(uintptr_t)(align - 1));
 	l->flags = (l->flags & LARGE_PRIVATE) | (mapped ? LARGE_MAPPED : 0);
+	l->maplen = (n + PAGE - 1) & ~(size_t)(PAGE - 1);
 	lock();
 	int rc = pm_set(l->user, (pm_entry)l | PM_LARGE);
 	unlock();
@@ -921,10 +941,19 @@ static void large_give_back(struct large *l)
 	dios__meta_free(l, sizeof *l);
 }
 
-/* Give back every kept large object.  Returns how many.  No lock held. */
+/* Give back every kept large object and wholly free chunk.  Returns how many.  No lock held. */
 static int drop_kept(void)
 {
+	struct chunk *free_list = NULL;
 	lock();
+	for (struct chunk *c = H.chunks, *next; c; c = next) {
+		next = c->next;
+		if (c->free_pages == CHUNK_PAGES) {
+			chunk_unlink(c);
+			c->next = free_list;
+			free_list = c;
+		}
+	}
 	struct large *l = H.cache;
 	H.cache = NULL;
 	for (struct large *k = l; k; k = k->next) {
@@ -939,6 +968,10 @@ static int drop_kept(void)
 	for (struct large *k = l, *next; k; k = next, n++) {
 		next = k->next;
 		large_give_back(k);
+	}
+	for (struct chunk *c = free_list, *next; c; c = next, n++) {
+		next = c->next;
+		chunk_put(c);
 	}
 	return n;
 }
@@ -1186,12 +1219,18 @@ size_t dios__heap_mapped_len(const void *p)
 	case PM_LARGE: {
 		struct large *l = d;
 		if (l->user == p && (l->flags & LARGE_MAPPED))
-			return (size_t)(l->base + l->size - l->user);
+			return l->maplen;
 		return 0;
 	}
 	default:
 		return 0;
 	}
+}
+
+/* Is p in a page of the heap's (a chunk's or a large object's first page)? */
+int dios__heap_owns(const void *p)
+{
+	return pm_get(p) != 0;
 }
 
 /* ---- statistics ------------------------------------------------------------------------ */

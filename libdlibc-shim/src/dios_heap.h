@@ -34,6 +34,8 @@ int dios__heap_free(void *p);
 size_t dios__heap_usable(const void *p, int *ours);
 /* realloc of a heap block (n > 0); *ours = 0 if p is not the heap's. */
 void *dios__heap_realloc(void *p, size_t n, int *ours);
+/* Is p in a page the heap uses (a chunk's, or a large block's first)? */
+int dios__heap_owns(const void *p);
 /* The length of the mapping p starts, if the heap served it to mmap; else 0. */
 size_t dios__heap_mapped_len(const void *p);
 int dios__heap_init(void);

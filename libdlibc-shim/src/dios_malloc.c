@@ -29,7 +29,8 @@
  *   mmap/mmap64      anonymous, not MAP_FIXED: memory from the DIOS heap,
  *                    page-aligned and zeroed (Rust std maps its signal
  *                    stacks so); anything else goes to the kernel as before;
- *   munmap           of exactly such a mapping: back to the heap;
+ *   munmap           of exactly such a mapping: back to the heap; EINVAL for
+ *                    any other range that starts or ends in the heap's pages;
  *   sbrk, brk        fail with ENOMEM (glibc's would take the kernel's
  *                    ENOSYS for a new break and hand out unmapped memory).
  */
@@ -202,6 +203,11 @@ EXPORT int munmap(void *addr, size_t len)
 				return -1;
 			dios__heap_free(addr);
 			return 0;
+		}
+		/* never unmap the heap's pages under it */
+		if (len && (dios__heap_owns(addr) || dios__heap_owns((char *)addr + len - 1))) {
+			errno = EINVAL;
+			return -1;
 		}
 	}
 	return (int)syscall(SYS_munmap, addr, len);

@@ -100,6 +100,12 @@ static int checks(void)
 	EXPECT(dios_heap_stats(&b) == 0 && b.large == a.large + 1, "libc mmap: no DIOS object behind it");
 	EXPECT_ERRNO(munmap(m, 4096), EINVAL, "munmap of part of a heap mapping is not EINVAL");
 	EXPECT(munmap(m, 1 << 20) == 0, "munmap of the heap mapping failed");
+	/* likely the same object again (kept for reuse, larger than asked): zeroed, and unmapped by its own length */
+	unsigned char *m2 = mmap(NULL, 900 << 10, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	EXPECT(m2 != MAP_FAILED, "libc mmap(MAP_ANONYMOUS, 900 KiB) failed");
+	for (size_t i = 0; i < (900u << 10); i += 512)
+		EXPECT(m2[i] == 0, "libc mmap of a reused block: not zeroed");
+	EXPECT(munmap(m2, 900 << 10) == 0, "munmap of a reused heap mapping by its length failed");
 	unsigned char *g = mmap(NULL, 64 << 10, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	EXPECT(g != MAP_FAILED, "libc mmap(PROT_NONE, 64 KiB) failed");
 	EXPECT(mprotect(g + 4096, 60 << 10, PROT_READ | PROT_WRITE) == 0, "mprotect of a heap mapping failed");
