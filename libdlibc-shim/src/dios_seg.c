@@ -4,7 +4,7 @@
  *
  * Cache: open addressing with linear probing and backward-shift deletion,
  * keyed by (segment id, writable), value (address, size).  The table is
- * mmap'ed (no malloc), starts at 256 slots and doubles at 50% load, so
+ * the shim's own memory (dios_meta.c; no malloc), starts at 256 slots and doubles at 50% load, so
  * thousands of segments cost O(1) per lookup.
  *
  * Callers hold dios__seg_lock (taken by dios__seg_get and friends); changes
@@ -13,6 +13,7 @@
  * write as one contiguous buffer.
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -76,16 +77,15 @@ static void seg_place(struct seg_slot *t, size_t c, const struct seg_slot *e)
 static int seg_grow(void)
 {
 	size_t ncap = cap ? cap * 2 : SEG_TABLE_MIN;
-	void *p = mmap(NULL, ncap * sizeof(struct seg_slot), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	void *p = dios__meta_alloc(ncap * sizeof(struct seg_slot));
+	if (!p)
 		return -ENOMEM;
 	struct seg_slot *nt = p;
 	for (size_t i = 0; i < cap; i++)
 		if (table[i].used)
 			seg_place(nt, ncap, &table[i]);
 	if (table)
-		munmap(table, cap * sizeof(struct seg_slot));
+		dios__meta_free(table, cap * sizeof(struct seg_slot));
 	table = nt;
 	cap = ncap;
 	return 0;
@@ -233,9 +233,14 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	else if (!ring)
 		a = mmap(NULL, (size_t)m.size, prot, MAP_SHARED, fd, 0);
 	else {
-		/* reserve twice the size, then map the segment into both halves */
+		/*
+		 * reserve twice the size, then map the segment into both halves.  The
+		 * reservation maps the segment's own fd (the part past its end is never
+		 * touched: both halves are replaced), not anonymous memory, which a
+		 * Pure DIOS task's heap lock denies.
+		 */
 		size_t sz = (size_t)m.size;
-		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 		if (a != MAP_FAILED &&
 		    (mmap(a, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
 		     mmap((char *)a + sz, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)) {

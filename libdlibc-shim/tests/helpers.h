@@ -147,4 +147,14 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);
 
+/*
+ * The daemon's admin socket (<socket>.admin): send one request line, read the
+ * answer into out (NUL-terminated).  0 for an "ok" answer, -1 for an error one.
+ */
+int dt_admin(const char *request, char *out, size_t cap);
+/* The value of a row of `status` (fails the test if there is none). */
+long long dt_admin_status(const char *key);
+/* The numeric column of the `tasks` row of a process, or -1 if it is not listed. */
+long long dt_admin_task(pid_t pid, const char *column);
+
 #endif /* DT_HELPERS_H */

@@ -37,21 +37,32 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser,
+                         long maxTaskMemory) {
+        /** Default of --max-task-memory: PRIVMEM bytes one task may hold. */
+        public static final long DEFAULT_MAX_TASK_MEMORY = 8L << 30;
+
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048,
+                    DEFAULT_MAX_TASK_MEMORY);
         }
 
         /** The same settings with another number of warm-up cycles. */
         public Config withWarmup(int cycles) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxTaskMemory);
         }
 
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxTaskMemory);
+        }
+
+        /** The same settings with another per-task PRIVMEM limit (bytes). */
+        public Config withMaxTaskMemory(long bytes) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, timeCalls,
+                    maxTasksPerUser, bytes);
         }
     }
 
@@ -148,6 +159,7 @@ public final class DriverConductor implements Runnable {
         objects.adopt(console);
         objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         dispatcher.ttyWatcher = this::watchTty;
+        dispatcher.maxTaskMemory(config.maxTaskMemory());
         dispatcher.tasks = this::spawn;
         dispatcher.exes = this::exeObject;
     }
