@@ -99,11 +99,16 @@ public final class CallDispatcher {
         userData = r.get(JAVA_LONG, sqeOff + SqeDescriptor.USER_DATA_OFFSET);
         java.util.Arrays.fill(val, 0);
         cqeFlags = 0;
+        // Decided from this entry alone, first: a NO_CQE notify never gets a completion,
+        // whatever else is wrong with it (the shim does not wait for one, and a stray
+        // completion would make it drop its connection).
+        int sqeFlags = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
+        noCqe = opcode == D_OP_NOTIFY && sqeFlags == D_SQE_NO_CQE;
         int res;
         if (!reservedZero(r, sqeOff)) {
             res = -DIOS_EINVAL;
         } else {
-            res = dispatch(s, r, sqeOff, opcode);
+            res = dispatch(s, r, sqeOff, opcode, sqeFlags);
         }
         stats.calls++;
         int slot = CallStats.slot(opcode);
@@ -137,15 +142,13 @@ public final class CallDispatcher {
 
     private boolean noCqe;
 
-    private int dispatch(TaskSession s, MemorySegment r, long off, int opcode) {
+    private int dispatch(TaskSession s, MemorySegment r, long off, int opcode, int sqeFlags) {
         long flags = r.get(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET);
-        int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
-        noCqe = opcode == D_OP_NOTIFY && sqeFlags == D_SQE_NO_CQE;
-        if (opcode == D_OP_NOTIFY && sqeFlags != 0 && !noCqe) return -DIOS_EINVAL;
+        if (opcode == D_OP_NOTIFY && sqeFlags != 0 && sqeFlags != D_SQE_NO_CQE) return -DIOS_EINVAL;
         if ((sqeFlags & D_SQE_NO_CQE) != 0 && opcode != D_OP_NOTIFY) return -DIOS_EINVAL;
         return switch (opcode) {
             case D_OP_NOP -> (flags & ~D_NONBLOCK) != 0 ? -DIOS_EINVAL : 0;
-            case D_OP_CREATE -> create(s, r, off, flags);
+            case D_OP_CREATE -> create(s, r, off, flags, sqeFlags);
             case D_OP_LOOKUP -> lookup(s, r, off, flags);
             case D_OP_DELETE -> delete(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_ACQUIRE_READ, D_OP_ACQUIRE_WRITE -> acquire(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET),
@@ -158,7 +161,7 @@ public final class CallDispatcher {
                     r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
             case D_OP_REF_INFO -> refInfo(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_STATS -> daemonStats(flags);
-            case D_OP_RUN -> run(s, r, off, flags);
+            case D_OP_RUN -> run(s, r, off, flags, sqeFlags);
             case D_OP_COPY -> copy(s, r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET), r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET),
                     r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET), flags);
             case D_OP_DELEGATED -> delegated(s, r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
@@ -168,9 +171,8 @@ public final class CallDispatcher {
 
     // ---- create / lookup / delete ------------------------------------------------
 
-    private int create(TaskSession s, MemorySegment r, long off, long flags) {
+    private int create(TaskSession s, MemorySegment r, long off, long flags, int sqeFlags) {
         if ((flags & ~D_FLAGS_CREATE_MASK) != 0) return -DIOS_EINVAL;
-        int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
         int type = r.get(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET);
         if (type == D_OBJ_EXE) {
             if (sqeFlags != D_SQE_ARGS || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0) return -DIOS_EINVAL;
@@ -608,9 +610,9 @@ public final class CallDispatcher {
      * delegated references, the groups, the argv block), then hands the
      * spawn to the conductor, which parks the call until the launcher answers.
      */
-    private int run(TaskSession s, MemorySegment r, long off, long flags) {
+    private int run(TaskSession s, MemorySegment r, long off, long flags, int sqeFlags) {
         if ((flags & ~D_FLAGS_RUN_MASK) != 0) return -DIOS_EINVAL;
-        if ((r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff) != 0) return -DIOS_EINVAL;
+        if (sqeFlags != 0) return -DIOS_EINVAL;
         if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
         Reference exeRef = s.refs.get(r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET));
         if (exeRef == null) return -DIOS_EBADF;
