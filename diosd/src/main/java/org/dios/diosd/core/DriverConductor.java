@@ -270,15 +270,7 @@ public final class DriverConductor implements Runnable {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
                         + (System.nanoTime() - t0) / 1_000_000 + " ms");
             }
-            BlobStore store = durable.join();
-            if (store != null && running) {
-                store.attach(objects, stats);
-                dispatcher.blobs(store);
-                blobs = store;
-                trace.removeStale(); // the state directory's lock is ours now
-            } else if (store != null) {
-                store.close(); // stopped during start-up
-            }
+            attachDurable(durable.join());
             check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
             serving = running;
             started.countDown();
@@ -293,6 +285,40 @@ public final class DriverConductor implements Runnable {
         }
     }
 
+    /** The durable state (or null: none), attached before the first task is served. */
+    private void attachDurable(BlobStore store) {
+        if (store != null && running) {
+            store.attach(objects, stats);
+            dispatcher.blobs(store);
+            blobs = store;
+            trace.removeStale(); // the state directory's lock is ours now
+        } else if (store != null) {
+            store.close(); // stopped during start-up
+        }
+    }
+
+    /**
+     * For in-process harnesses (the ring fuzz test): serve from the caller's
+     * thread instead of {@link #run()}, with no warm-up. The caller then turns
+     * the loop itself with {@link #doWork()} and ends with {@link #stopInline()}.
+     * The listening socket is in the epoll set since the constructor.
+     */
+    void serveInline(BlobStore store) {
+        attachDurable(store);
+        serving = running;
+    }
+
+    /** Ends an inline conductor: what run() does on its way out. */
+    void stopInline() {
+        running = false;
+        shutdown();
+    }
+
+    /** The objects (conductor thread only): harnesses reach durable blobs through it. */
+    ObjectManager objects() {
+        return objects;
+    }
+
     private void loop() {
         long idleSince = 0;
         while (running) {
@@ -300,7 +326,8 @@ public final class DriverConductor implements Runnable {
             try {
                 work = doWork();
             } catch (RuntimeException e) {
-                Log.error("conductor: unexpected exception (continuing)", e);
+                stats.internalErrors++;
+                Log.error("conductor: internal error: unexpected exception (continuing)", e);
                 work = 1;
             }
             if (work > 0) {
@@ -588,6 +615,7 @@ public final class DriverConductor implements Runnable {
             disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
+            stats.internalErrors++;
             Log.error(s + ": internal error while serving a call", e);
             disconnect(s, "internal error (see previous line)");
             return 1;
