@@ -164,6 +164,7 @@ static int do_connect(void)
 	int fds[2] = { -1, -1 };
 	int nfd = 0;
 	int permanent = 0;
+	int refused = 0;                        /* the welcome's status, when the daemon said no */
 	void *region = MAP_FAILED;
 
 	int s = -1, r = -1;
@@ -277,6 +278,8 @@ static int do_connect(void)
 		version_mismatch(w.abi_version);
 		goto fail;
 	}
+	if (w.status < 0)
+		refused = w.status;
 	if (w.status < 0 || nfd != 2 || w.region_size != DIOS_REGION_SIZE)
 		goto fail;
 
@@ -330,6 +333,10 @@ fail:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	close(s);
+	/* A task limit (diosd --max-tasks, --max-tasks-per-user) is -EAGAIN, and not for
+	 * good: the next call tries again, once other tasks may have gone. */
+	if (refused == -EAGAIN)
+		return -EAGAIN;
 	if (permanent)
 		g_dios.state = DIOS_ST_DEAD;
 	return -ENOTCONN;
@@ -338,8 +345,8 @@ fail:
 /* Under g_dios.lock.  0 when the ring is usable, else -ENOTCONN. */
 static int ensure_conn(void)
 {
-	if (g_dios.state == DIOS_ST_IDLE)
-		do_connect();
+	if (g_dios.state == DIOS_ST_IDLE && do_connect() == -EAGAIN)
+		return -EAGAIN;                 /* refused for now: too many tasks */
 	if (g_dios.state != DIOS_ST_UP)
 		return -ENOTCONN;
 	/* a clean shutdown is announced in the region: fail at once */
@@ -908,7 +915,7 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
 			if (q[i].submitted)
-				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : -ENOTCONN;
+				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : rc == -EAGAIN ? -EAGAIN : -ENOTCONN;
 		return rc;
 	}
 	collect(q, n, cqe);

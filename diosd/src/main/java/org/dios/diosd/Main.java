@@ -62,6 +62,8 @@ public final class Main {
                                     of this installation, or $DIOSD_LAUNCHER)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
+              --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
+                                    console reads and writes, dios_run; default 64, at most 127)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
@@ -119,6 +121,7 @@ public final class Main {
         int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers(), perUser = d.maxTasksPerUser();
+        int maxParked = d.maxParked();
         String launcher = null;
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
@@ -148,6 +151,7 @@ public final class Main {
                 case "--dumpable" -> dumpable = true;
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--max-parked-calls" -> maxParked = (int) number(args, ++i, a, 1, DriverConductor.Config.MAX_MAX_PARKED);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
@@ -183,7 +187,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxParked), metrics, launcher, dumpable);
     }
 
     /**

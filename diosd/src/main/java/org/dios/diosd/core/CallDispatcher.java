@@ -44,6 +44,24 @@ public final class CallDispatcher {
     /** dispatch() result of a call parked for later (no completion now). */
     static final int PARKED = Integer.MIN_VALUE;
 
+    /** Calls one task may have parked at once (--max-parked-calls); a call that would park beyond gets -ENOMEM. */
+    int maxParked = DriverConductor.Config.DEFAULT_MAX_PARKED;
+
+    /**
+     * True if s may park one more call. Otherwise the caller answers -ENOMEM
+     * (a per-task limit, like references and buffers), and the daemon says
+     * so once per task.
+     */
+    boolean mayPark(TaskSession s) {
+        if (s.parked.size() < maxParked) return true;
+        if (!s.warnedParked) {
+            s.warnedParked = true;
+            Log.warn(s + ": a call that must wait was refused with -ENOMEM: " + s.parked.size()
+                    + " calls wait already (--max-parked-calls " + maxParked + ")");
+        }
+        return false;
+    }
+
     private final ObjectManager objects;
     private final Stats stats;
     private final CallStats perCall;
@@ -529,6 +547,7 @@ public final class CallDispatcher {
             if (refs[i].object.readyFor(refs[i], s)) return selected(refs, i, val);
         }
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         // Parked selects of one task may hold at most this many registrations: a task
         // that parks 128 selects over 4,096 references each costs memory, not more.
         int registered = 0;
@@ -726,6 +745,7 @@ public final class CallDispatcher {
             return 0;
         }
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, 0, null);
         s.parked.add(pc);
         t.addWaiter(pc, -1);
@@ -795,6 +815,7 @@ public final class CallDispatcher {
         if (n > 0) return consoleBuffer(s, ref, cs, false, n, val);
         if (n != -DIOS_EAGAIN) return (int) n;
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, len, null);
         s.parked.add(pc);
         cs.reads.add(pc);
@@ -833,6 +854,7 @@ public final class CallDispatcher {
         if (done < 0) return (int) done;
         if (done == len) return 0;
         if ((flags & D_NONBLOCK) != 0 && done == 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_COMMIT_WRITE, flags, b.ref, len, null);
         s.parked.add(pc);
         cs.pendingWrite = pc;

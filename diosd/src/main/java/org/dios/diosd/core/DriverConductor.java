@@ -37,21 +37,37 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser,
+                         int maxParked) {
+        /**
+         * Calls one task may have waiting in the daemon (selects, dios_wait, console reads and
+         * writes, dios_run while it spawns): half the CQ, so a full SQ's worth of calls that
+         * complete at once always finds room, however many wait.
+         */
+        public static final int DEFAULT_MAX_PARKED = (int) (Abi.DIOS_CQ_ENTRIES - Abi.DIOS_SQ_ENTRIES);
+        /** At most this many: one CQ entry always stays for calls that do not wait. */
+        public static final int MAX_MAX_PARKED = (int) Abi.DIOS_CQ_ENTRIES - 1;
+
+        public Config {
+            if (maxParked < 1 || maxParked > MAX_MAX_PARKED) {
+                throw new IllegalArgumentException("maxParked must be 1.." + MAX_MAX_PARKED + ": " + maxParked);
+            }
+        }
+
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048, DEFAULT_MAX_PARKED);
         }
 
         /** The same settings with another number of warm-up cycles. */
         public Config withWarmup(int cycles) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxParked);
         }
 
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxParked);
         }
     }
 
@@ -147,6 +163,7 @@ public final class DriverConductor implements Runnable {
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
         objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
+        dispatcher.maxParked = config.maxParked();
         dispatcher.ttyWatcher = this::watchTty;
         dispatcher.tasks = this::spawn;
         dispatcher.exes = this::exeObject;
@@ -1021,6 +1038,7 @@ public final class DriverConductor implements Runnable {
             return -Abi.DIOS_EAGAIN;
         }
         if (parent.refs.size() >= parent.refs.capacity()) return -Abi.DIOS_ENOMEM;
+        if (!dispatcher.mayPark(parent)) return -Abi.DIOS_ENOMEM; // the call waits while the spawner works
         int[] pair = new int[2];
         if (org.dios.diosd.sys.Spawn.socketpair(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, pair) < 0) {
             return -Abi.DIOS_ENOMEM;
