@@ -311,6 +311,32 @@ public final class Main {
         }
     }
 
+    /**
+     * An existing socket directory must be ours (or root's), and if others
+     * may write to it, sticky (like /tmp): else whoever made it could replace
+     * the socket with their own and receive every task's connection, stdio
+     * and terminal. (A /tmp/dios-UID made in advance by another user is
+     * exactly that.)
+     */
+    static void checkSocketDir(Path dir) throws StartupException {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            int me = LibC.getuid();
+            if (owner != me && owner != 0) {
+                throw new StartupException("socket directory " + dir + " belongs to uid " + owner + ", not to us (uid " + me
+                        + ") or root: its owner could replace the socket; choose another path", 1);
+            }
+            if ((mode & 0022) != 0 && (mode & 01000) == 0) {
+                throw new StartupException("socket directory " + dir + " is writable by others (mode 0"
+                        + Integer.toOctalString(mode & 07777) + ") and not sticky: anyone could replace the socket;"
+                        + " choose a private directory", 1);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot check socket directory " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
     /** host:port for messages; an IPv6 address in brackets. */
     static String hostPort(InetSocketAddress a) {
         String h = a.getAddress().getHostAddress();
@@ -385,6 +411,7 @@ public final class Main {
         }
         Path sockDir = sock.getParent();
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
+        else checkSocketDir(sockDir);
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
         // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
