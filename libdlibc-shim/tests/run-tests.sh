@@ -5,7 +5,8 @@
 #
 # DIOSD defaults to <repo>/dist/bin/diosd.  Each test starts its own daemon on
 # a temp socket.  Exit status of a test: 0 pass, 77 skip, anything else fail;
-# each runs under `timeout 120`.  Ends with "N passed, N failed, N skipped".
+# each runs under `timeout 120` (TEST_TIMEOUT=SECONDS for long modes, e.g.
+# DIOS_RELIABILITY_LONG=1).  Ends with "N passed, N failed, N skipped".
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,7 +56,7 @@ for t in "${tests[@]}"; do
 		continue
 	fi
 	start=$(date +%s.%N)
-	timeout -k 5 120 "$t" >"$out" 2>&1
+	timeout -k 5 "${TEST_TIMEOUT:-120}" "$t" >"$out" 2>&1
 	rc=$?
 	end=$(date +%s.%N)
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
@@ -72,7 +73,7 @@ for t in "${tests[@]}"; do
 		;;
 	*)
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-			echo "FAIL $name (${secs}s, timed out after 120 s)"
+			echo "FAIL $name (${secs}s, timed out after ${TEST_TIMEOUT:-120} s)"
 		else
 			echo "FAIL $name (${secs}s, exit $rc)"
 		fi
