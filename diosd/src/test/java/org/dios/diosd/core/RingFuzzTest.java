@@ -19,12 +19,16 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * <p>{@code mvn test} (CI) runs the committed inputs in
  * {@code src/test/resources/org/dios/diosd/core/RingFuzzTestInputs/ring/}
  * and a fixed set of pseudo-random ones: deterministic and a few seconds.
- * A campaign, which adds what it finds to that directory and to
- * {@code diosd/.cifuzz-corpus/}:
+ * A campaign: {@code scripts/fuzz-ring SECONDS} (Jazzer's own driver on
+ * {@link RingFuzzTarget}), or through JUnit, which adds what it finds to that
+ * directory and its corpus to {@code diosd/.cifuzz-corpus/}:
  * <pre>
- *   JAZZER_FUZZ=1 mvn -o -pl diosd test -Dtest=RingFuzzTest -Djazzer.max_duration=1h
+ *   JAZZER_FUZZ=1 mvn -o -pl diosd test -Dtest='RingFuzzTest#ring' -Djazzer.max_duration=1h \
+ *       -Ddios.jazzer.hooks=true -Djunit.jupiter.execution.timeout.mode=disabled
  * </pre>
- * (docs/RELIABILITY.md, "Fuzzing").
+ * (without the last flag JUnit interrupts the test after 300 s, which also
+ * closes the journal's file channel under the in-process daemon).
+ * docs/RELIABILITY.md, "Fuzzing", has the figures.
  */
 class RingFuzzTest {
     private static RingFuzzHarness harness;
