@@ -940,8 +940,7 @@ int main(void)
 			dios_ref_t *b = NULL;
 			uint64_t cnt = 1;
 			CHECK_EQ(dios_lookup(0, &n, &b, &cnt), 0);
-			CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, b), 0);
-			CHECK_EQ(dios_delete(0, b), 0);
+			CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, b), 0);  /* kills it and releases our reference */
 			durable++;
 		}
 	}
