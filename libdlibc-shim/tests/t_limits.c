@@ -1,4 +1,4 @@
-/* t_limits - per-task reference, buffer and parked-call limits and the task limit each give their exact error, and free up again */
+/* t_limits - per-task reference, buffer and parked-call limits and the task limit each give their exact error, and free up again; calls beyond the 128 call slots wait and complete */
 #include "helpers.h"
 
 #include <pthread.h>
@@ -19,6 +19,16 @@ static void *select_thread(void *arg)
 		rc = -1000;
 	(void)arg;
 	return (void *)rc;
+}
+
+/* Null calls from one of many threads at once. */
+static void *nop_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 200; i++)
+		if (dios_nop(0) != 0)
+			return (void *)1;
+	return NULL;
 }
 
 /* The daemon's count of parked calls, from `dios status`. */
@@ -160,6 +170,18 @@ int main(void)
 	CHECK(g && fscanf(g, "%d", &lines) == 1);
 	pclose(g);
 	CHECK_EQ(lines, 1);                                                     /* said once per task */
+
+	/* calls in flight: 160 threads, more than the 128 call slots; those beyond wait for a slot, all complete */
+	{
+		pthread_t many[160];
+		for (int i = 0; i < 160; i++)
+			CHECK_EQ(pthread_create(&many[i], NULL, nop_thread, NULL), 0);
+		for (int i = 0; i < 160; i++) {
+			void *rc = (void *)-1;
+			CHECK_EQ(pthread_join(many[i], &rc), 0);
+			CHECK(rc == NULL);
+		}
+	}
 
 	/* tasks: 2 at most; this process is one */
 	int hold[2];
