@@ -110,9 +110,35 @@ static void call_unlock(int old)
 /* ---- registration (section 1) -------------------------------------------- */
 
 /*
+ * /tmp/dios-<uid> is in a directory everyone may write: another user could
+ * have made it first, with a listener of their own, and would then receive
+ * our connection, stdio and terminal.  Use it only if it is ours (or root's)
+ * and nobody else may write to it.  0 if safe (or absent), 1 if not.
+ */
+static int tmp_dir_unsafe(const char *path)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return 0;                       /* absent: nothing listens there either */
+	if (S_ISDIR(st.st_mode) && (st.st_uid == getuid() || st.st_uid == 0) && !(st.st_mode & 022))
+		return 0;
+	static int said;
+	if (!said++)
+		say("libdlibc: not using %s: %s belongs to uid %u (mode %04o), not to this user, or others may write"
+		    " to it; someone else may have made it\n", path, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return 1;
+}
+
+/*
  * Candidate i of the daemon's path: $DIOS_SOCKET alone when set; else the
  * per-user default, then the system service's socket.  -1 when there is no
- * candidate i.
+ * candidate i, 1 when candidate i must not be used (see tmp_dir_unsafe).
  */
 static int socket_path(struct sockaddr_un *sa, int i)
 {
@@ -129,9 +155,12 @@ static int socket_path(struct sockaddr_un *sa, int i)
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s", env);
 	else if (xdg && xdg[0])
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/" DIOS_RUNTIME_SUBDIR "/" DIOS_SOCKET_NAME, xdg);
-	else
+	else {
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, DIOS_TMP_DIR_PREFIX "%u/" DIOS_SOCKET_NAME,
 			     (unsigned)getuid());
+		if (n > 0 && (size_t)n < sizeof sa->sun_path && tmp_dir_unsafe(sa->sun_path))
+			return 1;
+	}
 	return (n > 0 && (size_t)n < sizeof sa->sun_path) ? 0 : -1;
 }
 
@@ -165,6 +194,7 @@ static int do_connect(void)
 	int fds[2] = { -1, -1 };
 	int nfd = 0;
 	int permanent = 0;
+	int refused = 0;                        /* the welcome's status, when the daemon said no */
 	void *region = MAP_FAILED;
 
 	int s = -1, r = -1;
@@ -173,7 +203,9 @@ static int do_connect(void)
 		inherited_fd = -1;
 		r = 0;
 	}
-	for (int cand = 0; r < 0 && socket_path(&sa, cand) == 0; cand++) {
+	for (int cand = 0, sp; r < 0 && (sp = socket_path(&sa, cand)) >= 0; cand++) {
+		if (sp > 0)
+			continue;               /* not this one: see tmp_dir_unsafe */
 		if (s >= 0)
 			close(s);
 		s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -278,6 +310,8 @@ static int do_connect(void)
 		version_mismatch(w.abi_version);
 		goto fail;
 	}
+	if (w.status < 0)
+		refused = w.status;
 	if (w.status < 0 || nfd != 2 || w.region_size != DIOS_REGION_SIZE)
 		goto fail;
 
@@ -331,6 +365,10 @@ fail:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	close(s);
+	/* A task limit (diosd --max-tasks, --max-tasks-per-user) is -EAGAIN, and not for
+	 * good: the next call tries again, once other tasks may have gone. */
+	if (refused == -EAGAIN)
+		return -EAGAIN;
 	if (permanent)
 		g_dios.state = DIOS_ST_DEAD;
 	return -ENOTCONN;
@@ -339,8 +377,8 @@ fail:
 /* Under g_dios.lock.  0 when the ring is usable, else -ENOTCONN. */
 static int ensure_conn(void)
 {
-	if (g_dios.state == DIOS_ST_IDLE)
-		do_connect();
+	if (g_dios.state == DIOS_ST_IDLE && do_connect() == -EAGAIN)
+		return -EAGAIN;                 /* refused for now: too many tasks */
 	if (g_dios.state != DIOS_ST_UP)
 		return -ENOTCONN;
 	/* a clean shutdown is announced in the region: fail at once */
@@ -909,7 +947,7 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
 			if (q[i].submitted)
-				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : -ENOTCONN;
+				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : rc == -EAGAIN ? -EAGAIN : -ENOTCONN;
 		return rc;
 	}
 	collect(q, n, cqe);

@@ -35,6 +35,7 @@ const char *dt_errname(long long v)
 	case -EINTR: return "-EINTR";
 	case -EIO: return "-EIO";
 	case -E2BIG: return "-E2BIG";
+	case -ENOEXEC: return "-ENOEXEC";
 	case -EBADF: return "-EBADF";
 	case -EAGAIN: return "-EAGAIN";
 	case -ENOMEM: return "-ENOMEM";

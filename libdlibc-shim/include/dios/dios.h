@@ -10,6 +10,23 @@
  *   -EBADF     the reference is not one this task holds (released, or from
  *              another task: reference values mean nothing across tasks).
  *   -EIDRM     the object was zombified (dios_delete with D_DELETE_ZOMBIFY).
+ *   -EAGAIN    (a task's first call) the daemon refused to register it: its
+ *              task limit is reached (see Limits); a later call tries again.
+ *   -ENOMEM    a per-task limit is reached (see Limits).
+ *
+ * Limits.  The daemon enforces these per task and per user; the defaults are
+ * diosd's (docs/ARCHITECTURE.md, "Limits", lists all with their flags):
+ *   references a task holds        4096   diosd --max-refs           -ENOMEM
+ *   buffers acquired, not released 1024   diosd --max-buffers        -ENOMEM
+ *   calls waiting in the daemon      64   diosd --max-parked-calls   -ENOMEM
+ *     (dios_select, dios_wait, console reads and writes, dios_run while it spawns)
+ *   calls in flight         DIOS_CQ_ENTRIES (128): one more waits in the shim for a
+ *                                          call slot; at most 64 of them wait in the
+ *                                          daemon, so a slot comes free
+ *   tasks of one user              2048   diosd --max-tasks-per-user dios_run: -EAGAIN;
+ *                                          registering: -EAGAIN
+ *   tasks in all                   4096   diosd --max-tasks          as above
+ * and the ABI's maxima (dios_abi.h: DIOS_MAX_*, DIOS_RUN_MAX_*): -E2BIG or -EINVAL.
  *
  * The daemon is found through $DIOS_SOCKET, else
  * $XDG_RUNTIME_DIR/dios/diosd.sock (or /tmp/dios-<uid>/diosd.sock without
@@ -151,7 +168,9 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not
  * this task's; private memory delegated), -EBADF, -EINVAL (argc < 1, NULL
  * strings), -E2BIG (over DIOS_RUN_MAX_*), -EAGAIN (this user's task limit,
- * diosd --max-tasks-per-user), -EPERM, -ENOSYS (the daemon has no launcher).
+ * diosd --max-tasks-per-user), -ENOMEM (this task's reference table is full,
+ * or it has --max-parked-calls calls waiting), -EPERM, -ENOSYS (the daemon
+ * has no launcher).
  */
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
 
@@ -196,7 +215,8 @@ int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
  * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
  * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
  * above the maximum), -EBADF (a reference not held), -EAGAIN, -ENOMEM (this
- * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references).
+ * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references,
+ * or it has diosd --max-parked-calls calls waiting already: 64 by default).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
 

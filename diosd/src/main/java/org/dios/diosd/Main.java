@@ -66,6 +66,8 @@ public final class Main {
                                     private memory (PRIVMEM objects: a task's heap) one task may hold,
                                     in bytes or with a K, M, G or T suffix (default 8G); beyond it
                                     dios_create fails with -ENOMEM (malloc with ENOMEM)
+              --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
+                                    console reads and writes, dios_run; default 64, at most 127)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
@@ -124,6 +126,7 @@ public final class Main {
         int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers(), perUser = d.maxTasksPerUser();
+        int maxParked = d.maxParked();
         String launcher = null;
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
@@ -155,6 +158,7 @@ public final class Main {
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--max-task-memory" -> maxTaskMemory = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
+                case "--max-parked-calls" -> maxParked = (int) number(args, ++i, a, 1, DriverConductor.Config.MAX_MAX_PARKED);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
@@ -190,7 +194,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable);
     }
 
     /**
@@ -343,6 +347,32 @@ public final class Main {
         }
     }
 
+    /**
+     * An existing socket directory must be ours (or root's), and if others
+     * may write to it, sticky (like /tmp): else whoever made it could replace
+     * the socket with their own and receive every task's connection, stdio
+     * and terminal. (A /tmp/dios-UID made in advance by another user is
+     * exactly that.)
+     */
+    static void checkSocketDir(Path dir) throws StartupException {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            int me = LibC.getuid();
+            if (owner != me && owner != 0) {
+                throw new StartupException("socket directory " + dir + " belongs to uid " + owner + ", not to us (uid " + me
+                        + ") or root: its owner could replace the socket; choose another path", 1);
+            }
+            if ((mode & 0022) != 0 && (mode & 01000) == 0) {
+                throw new StartupException("socket directory " + dir + " is writable by others (mode 0"
+                        + Integer.toOctalString(mode & 07777) + ") and not sticky: anyone could replace the socket;"
+                        + " choose a private directory", 1);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot check socket directory " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
     /** host:port for messages; an IPv6 address in brackets. */
     static String hostPort(InetSocketAddress a) {
         String h = a.getAddress().getHostAddress();
@@ -417,6 +447,7 @@ public final class Main {
         }
         Path sockDir = sock.getParent();
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
+        else checkSocketDir(sockDir);
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
         // The metrics port is bound before any socket exists: a port in use stops the start cleanly.

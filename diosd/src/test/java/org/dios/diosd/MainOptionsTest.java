@@ -58,6 +58,22 @@ class MainOptionsTest {
     }
 
     @Test
+    void limitsHaveTheirDocumentedDefaultsAndRanges() throws Exception {
+        var c = parse().config();
+        assertEquals(4096, c.maxRefs());
+        assertEquals(1024, c.maxBuffers());
+        assertEquals(64, c.maxParked(), "half the CQ");
+        assertEquals(2048, c.maxTasksPerUser());
+        assertEquals(4096, c.maxTasks());
+        assertEquals(2, parse("--max-parked-calls", "2").config().maxParked());
+        assertEquals(127, parse("--max-parked-calls", "127").config().maxParked());
+        for (String bad : new String[] {"0", "128", "-1", "x"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--max-parked-calls", bad), bad);
+            assertEquals(2, e.exitCode, bad);
+        }
+    }
+
+    @Test
     void metricsAddressMustBeHostColonPort() {
         for (String bad : new String[] {"9469", ":9469", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536", "127.0.0.1:-1",
                 "::1:9469", "[::1:9469", "[]:9469", "example.org:9469", "[localhost]:9469"}) {

@@ -21,6 +21,12 @@ public final class Stats {
     public long calls;
     public long wakeups;
     /**
+     * Exceptions the conductor caught that no input should cause (a bug: the
+     * task concerned is disconnected, or the loop goes on). Logged as
+     * "internal error"; the fuzz harness and the hostile-task test fail on any.
+     */
+    public long internalErrors;
+    /**
      * Bytes moved through objects the tasks map, by D_OBJ_* type and
      * IO_* kind: bytes handed out by acquire_read/acquire_write and
      * published by commit_read/commit_write. PRIVMEM and SHMEM count here;
