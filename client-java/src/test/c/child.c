@@ -3,10 +3,13 @@
  * --limbo by the test).
  *   child --child-exit N   connect, exit with status N (as the C scenario runner)
  *   child --echo           the first two delegated references are a FIFO to read
- *                          (parent -> child) and one to write (child -> parent);
- *                          answer every 8-byte Channel frame with value + 1 until
- *                          end of stream, then exit 0.  Frames as the Java
- *                          Channel: 4-byte little-endian length, then the payload.
+ *                          (parent -> child) and one to write (child -> parent),
+ *                          as the Rust crate's spawn_task delegates them; answer
+ *                          every long (8 bytes little-endian, the Channel's and
+ *                          Rust's i64) with value + 1 and every byte array (a u64
+ *                          little-endian count, then the bytes) with the same
+ *                          array reversed, until end of stream; then exit 0.
+ *                          A kind byte comes first: 'L' a long, 'B' an array.
  */
 #include <dios/dios.h>
 #include <errno.h>
@@ -58,22 +61,41 @@ int main(int argc, char **argv)
 		if (dios_delegated(0, refs, &n) != 0 || n != 2)
 			return 101;
 		for (;;) {
-			uint8_t f[12];
-			int rc = get(refs[0], f, 12);
+			uint8_t kind, w[8];
+			int rc = get(refs[0], &kind, 1);
 			if (rc == 0)
 				return 0;                       /* end of stream */
-			if (rc < 0)
+			if (rc < 0 || get(refs[0], w, 8) != 1)
 				return 102;
-			if (f[0] != 8 || f[1] || f[2] || f[3])
-				return 103;                     /* not an 8-byte frame */
 			uint64_t v = 0;
 			for (int i = 0; i < 8; i++)
-				v |= (uint64_t)f[4 + i] << (8 * i);
-			v++;
-			for (int i = 0; i < 8; i++)
-				f[4 + i] = (uint8_t)(v >> (8 * i));
-			if (put(refs[1], f, 12) < 0)
-				return 104;
+				v |= (uint64_t)w[i] << (8 * i);
+			if (kind == 'L') {
+				v++;
+				for (int i = 0; i < 8; i++)
+					w[i] = (uint8_t)(v >> (8 * i));
+				if (put(refs[1], w, 8) < 0)
+					return 104;
+			} else if (kind == 'B') {
+				if (v > 1 << 20)
+					return 105;
+				uint8_t *b = malloc(v + 8);
+				if (!b || (v && get(refs[0], b + 8, v) != 1))
+					return 106;
+				memcpy(b, w, 8);                /* the same count */
+				for (uint64_t i = 0; i < v / 2; i++) {
+					uint8_t t = b[8 + i];
+					b[8 + i] = b[8 + v - 1 - i];
+					b[8 + v - 1 - i] = t;
+				}
+				/* in pieces no larger than the FIFO: put() takes one buffer */
+				for (uint64_t off = 0; off < v + 8; off += 4096)
+					if (put(refs[1], b + off, v + 8 - off < 4096 ? v + 8 - off : 4096) < 0)
+						return 107;
+				free(b);
+			} else {
+				return 103;
+			}
 		}
 	}
 	fprintf(stderr, "usage: %s --child-exit N | --echo\n", argv[0]);

@@ -1,7 +1,7 @@
 package org.dios.client;
 
-import java.io.EOFException;
 import java.io.IOException;
+import java.io.StreamCorruptedException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -9,28 +9,35 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A bidirectional channel from two FIFOs (the seed's {@code Channel}, as in the Rust crate):
- * {@code send}/{@code recv} of ints, longs, byte arrays and strings as length-prefixed frames.
+ * {@code send}/{@code recv} of ints, longs, booleans, doubles, byte arrays and strings.
  *
- * <p><b>Wire format</b> (the same in every language): each message is one frame, a 4-byte
- * little-endian unsigned length n followed by n payload bytes. Payloads: an int is 4 bytes and
- * a long 8 bytes, little-endian two's complement; a byte array is its bytes; a string its UTF-8
- * bytes. There is no type tag: a receiver asks for the type it expects and a frame of the
- * wrong length for it (an int frame that is not 4 bytes) fails with EPROTO after the whole
- * frame was consumed, so the channel stays in step.
+ * <p><b>Wire format</b>: the Rust crate's ({@code dios::wire}), so a Java task and a Rust (or C)
+ * task can talk. Values are written back to back with no frame or type tag; the receiver asks
+ * for the type it expects. An int is 4 bytes and a long 8, little-endian two's complement
+ * (Rust {@code i32}/{@code i64}); a boolean one byte, 0 or 1; a double its IEEE-754 bits as 8
+ * little-endian bytes; a byte array and a string a {@code u64} little-endian count then the
+ * bytes (UTF-8 for a string: Rust {@code Vec<u8>}, {@code String}). {@link #sendRaw}/{@link
+ * #recvExact} move bytes with no count (Rust {@code send_bytes}/{@code recv_exact}).
+ * A received boolean that is not 0 or 1, a string that is not UTF-8, or a count beyond a Java
+ * array throws {@link StreamCorruptedException} (Rust's {@code InvalidData}); a count is never
+ * trusted ahead of the bytes: the buffer grows as they arrive.
  *
  * <p><b>Making one.</b> {@link #pair()} gives both ends, for two threads. By name: {@link
  * #create(String)} makes the FIFOs {@code name + "/up"} (the connector writes, the creator
  * reads) and {@code name + "/down"} (the creator writes), names from {@link Name#fromString};
  * {@link #connect(String, Duration)} looks them up, from any task and any language. {@link
- * #of(Ref, Ref)} wraps two FIFO references you have (e.g. delegated to a spawned task).
+ * #of(Ref, Ref)} wraps two FIFO references you have: a task spawned with {@link Dios#run} and
+ * the delegated references {@code [down, up]} (the order the Rust crate's {@code spawn_task}
+ * uses: the child reads the first and writes the second) talks to {@code Channel.of(up, down)}.
  *
- * <p>Thread-safe: sends are serialised, receives are serialised, and a frame is never split
- * between two threads. {@link #close()} closes both ends: the peer's receive then ends with
- * EOFException, its send with EPIPE.
+ * <p>Thread-safe: sends are serialised, receives are serialised, and a value is never split
+ * between two threads. {@link #close()} closes both ends. When the peer is gone and everything
+ * it sent was received, a receive fails with {@link DiosIOException} errno EPIPE, as in Rust;
+ * so does a send once nobody can read it.
  */
 public final class Channel implements AutoCloseable {
-    /** Largest frame a receiver accepts (a Java array's limit); the receive buffer grows with the data. */
-    public static final int MAX_FRAME = Integer.MAX_VALUE - 8;
+    /** Largest byte array or string a receiver accepts (a Java array's limit). */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
     private static final int GROW = 1 << 20;
 
     private final FifoInputStream in;
@@ -122,58 +129,100 @@ public final class Channel implements AutoCloseable {
 
     // ---- send -----------------------------------------------------------------------------------
 
-    private void frame(byte[] b, int off, int len) throws IOException {
-        byte[] head = new byte[4];
-        putLE(head, 0, len, 4);
-        out.write(head, b, off, len);     // one write call: never interleaved with another send
+    /** One write call: a value's bytes are never interleaved with another send's. */
+    private void write(byte[] head, byte[] b, int off, int len) throws IOException {
+        out.write(head, b, off, len);
     }
 
+    /** An int: 4 bytes, little-endian (Rust i32). */
     public void send(int v) throws IOException {
         byte[] b = new byte[4];
-        putLE(b, 0, v, 4);
-        frame(b, 0, 4);
+        putLE(b, v, 4);
+        write(null, b, 0, 4);
     }
 
+    /** A long: 8 bytes, little-endian (Rust i64). */
     public void send(long v) throws IOException {
         byte[] b = new byte[8];
-        putLE(b, 0, v, 8);
-        frame(b, 0, 8);
+        putLE(b, v, 8);
+        write(null, b, 0, 8);
     }
 
+    /** A boolean: one byte, 0 or 1 (Rust bool). */
+    public void send(boolean v) throws IOException {
+        write(null, new byte[] {(byte) (v ? 1 : 0)}, 0, 1);
+    }
+
+    /** A double: its IEEE-754 bits, 8 bytes little-endian (Rust f64). */
+    public void send(double v) throws IOException {
+        send(Double.doubleToRawLongBits(v));
+    }
+
+    /** A byte array: a u64 count, then the bytes (Rust Vec&lt;u8&gt;). */
     public void send(byte[] b) throws IOException {
-        frame(b, 0, b.length);
+        send(b, 0, b.length);
     }
 
+    /** Bytes b[off, off+len) as a byte array: a u64 count, then the bytes. */
     public void send(byte[] b, int off, int len) throws IOException {
         java.util.Objects.checkFromIndexSize(off, len, b.length);
-        frame(b, off, len);
+        byte[] head = new byte[8];
+        putLE(head, len, 8);
+        write(head, b, off, len);
     }
 
+    /** A string: a u64 count of its UTF-8 bytes, then them (Rust String). */
     public void send(String s) throws IOException {
         send(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Raw bytes with no count: the receiver must know how many (Rust send_bytes). */
+    public void sendRaw(byte[] b) throws IOException {
+        write(null, b, 0, b.length);
+    }
+
     // ---- receive --------------------------------------------------------------------------------
 
-    /** The next frame's payload. EOFException if the peer closed before a frame began or within one. */
+    public int recvInt() throws IOException {
+        byte[] b = new byte[4];
+        recvExact(b);
+        return (int) getLE(b, 4);
+    }
+
+    public long recvLong() throws IOException {
+        byte[] b = new byte[8];
+        recvExact(b);
+        return getLE(b, 8);
+    }
+
+    public boolean recvBoolean() throws IOException {
+        byte[] b = new byte[1];
+        recvExact(b);
+        if (b[0] != 0 && b[0] != 1) throw new StreamCorruptedException("dios: received a bool that is neither 0 nor 1");
+        return b[0] == 1;
+    }
+
+    public double recvDouble() throws IOException {
+        return Double.longBitsToDouble(recvLong());
+    }
+
+    /** A byte array (a u64 count, then the bytes). */
     public byte[] recvBytes() throws IOException {
         recvLock.lock();
         try {
-            byte[] head = new byte[4];
-            int got = readFully(head, 0, 4);
-            if (got == 0) throw new EOFException("channel closed by the peer");
-            if (got < 4) throw new EOFException("channel closed by the peer within a frame header");
-            long len = getLE(head, 0, 4) & 0xffff_ffffL;
-            if (len > MAX_FRAME) {
-                throw new DiosIOException(new DiosException("channel_recv", Errno.E2BIG));
+            byte[] c = new byte[8];
+            readFully(c, 0, 8);
+            long len = getLE(c, 8);
+            if (len < 0 || len > MAX_ARRAY) {
+                throw new StreamCorruptedException("dios: received a length beyond a Java array: " + Long.toUnsignedString(len));
             }
-            // grow with the data, so a bogus length costs no more memory than the bytes really sent
+            // grow with the data, so a bogus count costs no more memory than the bytes really sent
             byte[] buf = new byte[(int) Math.min(len, GROW)];
             int have = 0;
             while (have < len) {
                 if (have == buf.length) buf = Arrays.copyOf(buf, (int) Math.min(len, (long) buf.length * 2));
                 int n = in.read(buf, have, buf.length - have);
-                if (n < 0) throw new EOFException("channel closed by the peer within a frame (" + have + " of " + len + " bytes)");
+                if (n < 0) throw endOfStream();
                 have += n;
             }
             return buf;
@@ -182,37 +231,43 @@ public final class Channel implements AutoCloseable {
         }
     }
 
-    public int recvInt() throws IOException {
-        return (int) getLE(expect(4, "recvInt"), 0, 4);
-    }
-
-    public long recvLong() throws IOException {
-        return getLE(expect(8, "recvLong"), 0, 8);
-    }
-
+    /** A string (a u64 count of UTF-8 bytes, then them); StreamCorruptedException if not UTF-8. */
     public String recvString() throws IOException {
-        return new String(recvBytes(), StandardCharsets.UTF_8);
-    }
-
-    private byte[] expect(int len, String what) throws IOException {
         byte[] b = recvBytes();
-        if (b.length != len) throw new DiosIOException(new DiosException("channel_" + what, Errno.EPROTO));
-        return b;
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(b)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new StreamCorruptedException("dios: received a string that is not UTF-8");
+        }
     }
 
-    private int readFully(byte[] b, int off, int len) throws IOException {
+    /** Exactly b.length raw bytes (Rust recv_exact). */
+    public void recvExact(byte[] b) throws IOException {
+        recvLock.lock();
+        try {
+            readFully(b, 0, b.length);
+        } finally {
+            recvLock.unlock();
+        }
+    }
+
+    private void readFully(byte[] b, int off, int len) throws IOException {
         int have = 0;
         while (have < len) {
             int n = in.read(b, off + have, len - have);
-            if (n < 0) break;
+            if (n < 0) throw endOfStream();
             have += n;
         }
-        return have;
+    }
+
+    /** The peer is gone and all it sent was read: EPIPE, as the Rust crate says it. */
+    private static DiosIOException endOfStream() {
+        return new DiosIOException(new DiosException("dios_acquire_read", Errno.EPIPE));
     }
 
     // ---- ends -----------------------------------------------------------------------------------
 
-    /** Closes the sending end only: the peer's receives see end of stream once drained. */
+    /** Closes the sending end only: once the peer has received everything, its receives fail with EPIPE. */
     public void closeSend() throws IOException {
         out.close();
     }
@@ -248,13 +303,13 @@ public final class Channel implements AutoCloseable {
         }
     }
 
-    private static void putLE(byte[] b, int at, long v, int n) {
-        for (int i = 0; i < n; i++) b[at + i] = (byte) (v >>> (8 * i));
+    private static void putLE(byte[] b, long v, int n) {
+        for (int i = 0; i < n; i++) b[i] = (byte) (v >>> (8 * i));
     }
 
-    private static long getLE(byte[] b, int at, int n) {
+    private static long getLE(byte[] b, int n) {
         long v = 0;
-        for (int i = 0; i < n; i++) v |= (b[at + i] & 0xffL) << (8 * i);
+        for (int i = 0; i < n; i++) v |= (b[i] & 0xffL) << (8 * i);
         return n == 4 ? (int) v : v;
     }
 }

@@ -2,8 +2,8 @@ package org.dios.client;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.EOFException;
 import java.io.InputStream;
+import java.io.StreamCorruptedException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The bidirectional Channel: typed messages both ways, its wire format, end of stream, names. */
+/** The bidirectional Channel: typed values both ways, the Rust crate's wire format, end of stream, names. */
 @ExtendWith(Daemon.class)
 class ChannelTest {
     @Test
@@ -57,7 +57,7 @@ class ChannelTest {
     }
 
     @Test
-    void theWireFormatIsALittleEndianLengthThenThePayload() throws Exception {
+    void theWireFormatIsTheRustCratesValuesBackToBack() throws Exception {
         try (Ref w = Dios.createNamedFifo(4096); Ref r = Dios.lookup(w.name(), false);
              Ref unused = Dios.createNamedFifo(4096)) {
             Channel c = Channel.of(Dios.lookup(unused.name(), false), w);
@@ -65,38 +65,61 @@ class ChannelTest {
             c.send(-2L);
             c.send("hé");
             c.send(new byte[] {9, 8, 7});
+            c.send(true);
+            c.send(1.5);
+            c.sendRaw(new byte[] {42});
             c.close();
             InputStream in = r.inputStream();
             byte[] raw = in.readAllBytes();
             byte[] want = {
-                4, 0, 0, 0, 4, 3, 2, 1,
-                8, 0, 0, 0, -2, -1, -1, -1, -1, -1, -1, -1,
-                3, 0, 0, 0, 'h', (byte) 0xc3, (byte) 0xa9,
-                3, 0, 0, 0, 9, 8, 7};
+                4, 3, 2, 1,                                     // i32
+                -2, -1, -1, -1, -1, -1, -1, -1,                 // i64
+                3, 0, 0, 0, 0, 0, 0, 0, 'h', (byte) 0xc3, (byte) 0xa9,   // String: u64 count, UTF-8
+                3, 0, 0, 0, 0, 0, 0, 0, 9, 8, 7,                // Vec<u8>: u64 count, bytes
+                1,                                              // bool
+                0, 0, 0, 0, 0, 0, (byte) 0xf8, 0x3f,            // f64 1.5
+                42};                                            // raw
             assertArrayEquals(want, raw, Arrays.toString(raw));
         }
     }
 
     @Test
-    void aFrameOfTheWrongSizeIsEprotoAndTheChannelStaysInStep() throws Exception {
+    void malformedValuesAreRefusedAsCorruptData() throws Exception {
         Channel[] p = Channel.pair();
         try (Channel a = p[0]; Channel b = p[1]) {
-            a.send(7L);
-            a.send(8);
-            DiosIOException e = assertThrows(DiosIOException.class, b::recvInt);
-            assertEquals(Errno.EPROTO, e.errno());
-            assertEquals(8, b.recvInt(), "the bad frame was consumed whole");
+            a.sendRaw(new byte[] {2});
+            assertThrows(StreamCorruptedException.class, b::recvBoolean);
+            a.send(new byte[] {(byte) 0xff, (byte) 0xfe});
+            assertThrows(StreamCorruptedException.class, b::recvString);
+            a.sendRaw(new byte[] {-1, -1, -1, -1, -1, -1, -1, 0x7f});   // a count of 2^63 - 1
+            assertThrows(StreamCorruptedException.class, b::recvBytes);
+            a.send(5);
+            assertEquals(5, b.recvInt(), "the channel goes on after each");
         }
     }
 
     @Test
-    void receivingAfterThePeerClosedIsEndOfFile() throws Exception {
+    void aCountLargerThanWhatComesCostsOnlyWhatCame() throws Exception {
+        Channel[] p = Channel.pair();
+        Channel a = p[0], b = p[1];
+        a.sendRaw(new byte[] {0, 0, 0, 0x40, 0, 0, 0, 0});      // claims 1 GiB
+        a.sendRaw(new byte[1000]);
+        a.close();
+        DiosIOException e = assertThrows(DiosIOException.class, b::recvBytes);
+        assertEquals(Errno.EPIPE, e.errno(), "the peer ended within the value");
+        b.close();
+    }
+
+    @Test
+    void receivingAfterThePeerClosedIsEpipeAsInRust() throws Exception {
         Channel[] p = Channel.pair();
         Channel a = p[0], b = p[1];
         a.send("last");
         a.close();
         assertEquals("last", b.recvString());
-        assertThrows(EOFException.class, b::recvBytes);
+        DiosIOException end = assertThrows(DiosIOException.class, b::recvBytes);
+        assertEquals(Errno.EPIPE, end.errno());
+        assertEquals(Errno.EPIPE, assertThrows(DiosIOException.class, b::recvInt).errno(), "and stays so");
         DiosIOException e = assertThrows(DiosIOException.class, () -> b.send(1));
         assertEquals(Errno.EPIPE, e.errno(), "the peer's receiving end is gone");
         b.close();
@@ -135,7 +158,7 @@ class ChannelTest {
     }
 
     @Test
-    void framesFromManySendingThreadsNeverInterleave() throws Exception {
+    void valuesFromManySendingThreadsNeverInterleave() throws Exception {
         Channel[] p = Channel.pair(4096);
         try (Channel a = p[0]; Channel b = p[1]) {
             int threads = 6, each = 300;
@@ -146,7 +169,7 @@ class ChannelTest {
                     Random rnd = new Random(id);
                     try {
                         for (int i = 0; i < each; i++) {
-                            byte[] m = new byte[8 + rnd.nextInt(9000)];   // some frames larger than the FIFO
+                            byte[] m = new byte[8 + rnd.nextInt(9000)];   // some larger than the FIFO
                             Arrays.fill(m, (byte) id);
                             m[1] = (byte) i;
                             m[2] = (byte) (i >> 8);
@@ -161,8 +184,8 @@ class ChannelTest {
             for (int k = 0; k < threads * each; k++) {
                 byte[] m = b.recvBytes();
                 byte id = m[0];
-                for (int i = 3; i < m.length; i++) assertEquals(id, m[i], "a frame holds one sender's bytes only");
-                assertTrue(seen.add(id + "/" + ((m[1] & 0xff) | (m[2] & 0xff) << 8)), "no frame twice");
+                for (int i = 3; i < m.length; i++) assertEquals(id, m[i], "an array holds one sender's bytes only");
+                assertTrue(seen.add(id + "/" + ((m[1] & 0xff) | (m[2] & 0xff) << 8)), "no array twice");
             }
             for (Thread t : ts) t.join();
             assertEquals(threads * each, seen.size());

@@ -47,8 +47,19 @@ class TaskTest {
         }
         try (Task task = t; Channel c = Channel.of(fromChild, toChild)) {
             for (long v = -5; v < 2000; v++) {
+                c.sendRaw(new byte[] {'L'});
                 c.send(v);
-                assertEquals(v + 1, c.recvLong(), "the C task speaks the same frames");
+                assertEquals(v + 1, c.recvLong(), "the C task reads and writes the same i64");
+            }
+            java.util.Random rnd = new java.util.Random(3);
+            for (int len : new int[] {0, 1, 7, 4095, 4096, 4097, 100_000}) {
+                byte[] b = new byte[len];
+                rnd.nextBytes(b);
+                c.sendRaw(new byte[] {'B'});
+                c.send(b);
+                byte[] back = c.recvBytes();
+                for (int i = 0; i < len; i++) assertEquals(b[len - 1 - i], back[i], "byte " + i + " of " + len);
+                assertEquals(len, back.length);
             }
             c.closeSend();                  // end of stream: the child exits 0
             assertEquals(0, task.exitCode());

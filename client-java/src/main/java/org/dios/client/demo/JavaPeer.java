@@ -2,7 +2,6 @@ package org.dios.client.demo;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -11,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import org.dios.client.Buffer;
 import org.dios.client.Channel;
 import org.dios.client.Dios;
+import org.dios.client.DiosIOException;
+import org.dios.client.Errno;
 import org.dios.client.Name;
 import org.dios.client.Ref;
 
@@ -86,8 +87,8 @@ public final class JavaPeer {
                     }
                     c.send(a);
                 }
-            } catch (EOFException done) {
-                // the other end closed: finished
+            } catch (DiosIOException e) {
+                if (e.errno() != Errno.EPIPE) throw new UncheckedIOException(e);   // EPIPE: the other end closed
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
