@@ -30,12 +30,20 @@ public final class Daemon implements BeforeAllCallback {
                 .getOrComputeIfAbsent(Daemon.class, k -> start(), Running.class);
     }
 
-    /** The daemon process, closed by JUnit after the last test. */
-    record Running(Process process) implements ExtensionContext.Store.CloseableResource, AutoCloseable {
+    /** The daemon process, closed by JUnit (an AutoCloseable in the root store) after the last test. */
+    record Running(Process process) implements AutoCloseable {
         @Override
-        public void close() throws InterruptedException {
+        public void close() {
             process.destroy(); // SIGTERM: clean shutdown
-            assertTrue(process.waitFor(10, TimeUnit.SECONDS), "diosd did not stop on SIGTERM");
+            boolean stopped;
+            try {
+                stopped = process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopped = false;
+            }
+            if (!stopped) process.destroyForcibly();
+            assertTrue(stopped, "diosd did not stop on SIGTERM");
             assertFalse(Files.exists(SOCKET), "socket removed at shutdown");
         }
     }

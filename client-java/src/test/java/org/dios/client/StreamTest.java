@@ -164,7 +164,8 @@ class StreamTest {
     @Test
     void zeroCopyFifoTransfersWithScopedAccess() throws Exception {
         long total = 16L << 20;
-        try (Ref w = Dios.createNamedFifo(1 << 16); Ref r = Dios.lookup(w.name(), false)) {
+        Ref w = Dios.createNamedFifo(1 << 16);
+        try (Ref r = Dios.lookup(w.name(), false)) {
             CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
                 long k = 0;
                 while (k < total) {
@@ -196,6 +197,8 @@ class StreamTest {
             writer.get(60, TimeUnit.SECONDS);
             assertEquals(total, got);
             assertEquals(0, wrong);
+        } finally {
+            w.close();      // (the writer closed it: a second close does nothing)
         }
     }
 

@@ -248,8 +248,11 @@ public final class Scenarios {
         done.add("ENOENT");
         // EEXIST: a given name already bound
         Name n = Name.random();
-        try (Ref bound = Dios.createNamed(Dios.D_OBJ_SHMEM, 64, n)) {
+        Ref bound = Dios.createNamed(Dios.D_OBJ_SHMEM, 64, n);
+        try {
             expect(Errno.EEXIST, () -> Dios.createNamed(Dios.D_OBJ_SHMEM, 64, n).close());
+        } finally {
+            bound.close();
         }
         done.add("EEXIST");
         // EINVAL: SHMEM of size 0
@@ -261,7 +264,8 @@ public final class Scenarios {
         }
         done.add("EACCES");
         // EAGAIN, then EPIPE: an empty FIFO whose writer end is held; then released, after draining
-        try (Ref w = Dios.createNamedFifo(0); Ref r = Dios.lookup(w.name(), false)) {
+        Ref w = Dios.createNamedFifo(0);
+        try (Ref r = Dios.lookup(w.name(), false)) {
             expect(Errno.EAGAIN, () -> r.acquireRead(0, Dios.D_NONBLOCK).close());
             done.add("EAGAIN");
             w.withWrite(1, s -> {
@@ -272,6 +276,8 @@ public final class Scenarios {
             long drained = r.withRead(0, MemorySegment::byteSize);
             check(drained == 1, () -> "drained " + drained + " bytes, want 1");
             expect(Errno.EPIPE, () -> r.acquireRead(0).close());
+        } finally {
+            w.close();          // (closed above already: a second close does nothing)
         }
         done.add("EPIPE");
         // EIDRM: I/O through another reference after D_DELETE_ZOMBIFY
