@@ -459,8 +459,7 @@ int dios__fifo_end(struct dios_req *q, const struct dios_cqe *c)
 		uint64_t size = 0;
 		int w = (c->val[5] & D_SEG_WRITE) != 0;
 		rc = (role == D_FIFO_END_WRITER && !w) || !(c->val[5] & D_SEG_RING) ? -EPROTO
-			: dios__seg_get_fifo(c->val[0], c->val[1], w, (c->flags & D_CQE_F_SEGMENT) != 0,
-					     &ctl, &data, &size);
+			: dios__seg_get_fifo(c->val[0], c->val[1], w, &ctl, &data, &size);
 		struct dios_fifo_ctl *k = ctl;
 		if (rc == 0 && (size != c->val[3] || k->magic != DIOS_FIFO_MAGIC || k->capacity != size))
 			rc = -EPROTO;

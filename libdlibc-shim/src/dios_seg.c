@@ -262,7 +262,7 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	return 1;
 }
 
-static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int want_ring,
+static int seg_get_locked(uint64_t seg_id, int want_write, int want_ring,
 			  void **addr, uint64_t *size)
 {
 	/*
@@ -272,7 +272,14 @@ static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int wan
 	 * cached mapping is never stale.)
 	 */
 	struct seg_slot *s = seg_find(seg_id, want_write ? 1 : 0);
-	if (!s && need_msg) {
+	/*
+	 * Not cached, even when this completion carries no D_CQE_F_SEGMENT: two
+	 * threads' first acquires of one object get one SEGMENT message, flagged on
+	 * the first completion, and the second completion may be decoded before the
+	 * first thread has read that message.  The daemon sent it before publishing
+	 * either completion, so it is queued on the socket: read it here.
+	 */
+	if (!s) {
 		/* read SEGMENT messages until the one for this segment (writable if needed) arrives */
 		for (;;) {
 			struct dios_msg_segment m;
@@ -299,24 +306,24 @@ static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int wan
 	return 0;
 }
 
-int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size)
+int dios__seg_get(uint64_t seg_id, int want_write, void **addr, uint64_t *size)
 {
 	pthread_mutex_lock(&dios__seg_lock);
-	int rc = seg_get_locked(seg_id, want_write, need_msg, 0, addr, size);
+	int rc = seg_get_locked(seg_id, want_write, 0, addr, size);
 	pthread_mutex_unlock(&dios__seg_lock);
 	return rc;
 }
 
-int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable, int need_msg,
+int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable,
 		       void **ctl, void **data, uint64_t *data_size)
 {
 	uint64_t csize;
 	pthread_mutex_lock(&dios__seg_lock);
-	int rc = seg_get_locked(ctl_id, 1, need_msg, 0, ctl, &csize);
+	int rc = seg_get_locked(ctl_id, 1, 0, ctl, &csize);
 	if (rc == 0 && csize < DIOS_FIFO_CTL_SIZE)
 		rc = -EPROTO;
 	if (rc == 0)
-		rc = seg_get_locked(data_id, data_writable, need_msg, 1, data, data_size);
+		rc = seg_get_locked(data_id, data_writable, 1, data, data_size);
 	pthread_mutex_unlock(&dios__seg_lock);
 	return rc;
 }
