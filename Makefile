@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd install clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -98,7 +98,7 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-rust check-perf
+check-system: check-c check-native check-systemd check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -112,6 +112,10 @@ check-reliability-long:
 check-native:
 	$(MAKE) -C $(ROOT)/native tests
 	DIOS_TOOL=$(DIST)/bin/dios DIOS_LAUNCH=$(DIST)/libexec/dios/dios-launch $(ROOT)/native/tests/run-tests.sh
+
+# One scenario set (docs/SCENARIOS.md) through the C, Rust and Java clients against one daemon.
+check-scenarios:
+	DIST=$(DIST) $(ROOT)/system-tests/scenarios.sh
 
 # cargo test of the Rust crates against a daemon of dist/ (run-tests.sh starts and stops it)
 check-rust:
