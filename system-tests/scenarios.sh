@@ -27,6 +27,7 @@ trap cleanup EXIT
 "$DIST/bin/diosd" --socket "$WORK/d.sock" --state-dir "$WORK/state" > "$WORK/diosd.log" 2>&1 &
 DAEMON=$!
 "$ROOT/perf/build/wait_socket" "$WORK/d.sock" 30 || { echo "scenarios: diosd did not start:"; cat "$WORK/diosd.log"; exit 1; }
+for _ in $(seq 900); do grep -q "diosd: serving tasks" "$WORK/diosd.log" && break; sleep 0.1; done  # after its JIT warm-up
 export DIOS_SOCKET=$WORK/d.sock
 
 # The C runner, built as a user builds (pkg-config against dist/) and branded for dios_run.

@@ -51,6 +51,7 @@ if ! "$WAIT" "$TMP/d.sock" 30; then
 	echo "run-tests.sh: diosd did not come up on $TMP/d.sock" >&2
 	exit 1
 fi
+for _ in $(seq 900); do grep -q "diosd: serving tasks" "$TMP/diosd.log" && break; sleep 0.1; done  # after its JIT warm-up
 export DIOS_SOCKET=$TMP/d.sock DIOS_TEST_DAEMON_LOG=$TMP/diosd.log
 
 cd "$HERE" || exit 1

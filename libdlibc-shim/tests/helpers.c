@@ -211,6 +211,8 @@ pid_t dt_start_daemon_in(const char *dir)
 
 	g_owner = getpid();
 	pid_t parent = getpid();
+	struct stat logst;
+	off_t log_from = stat(g_log, &logst) == 0 ? logst.st_size : 0; /* a restart appends */
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -262,6 +264,32 @@ pid_t dt_start_daemon_in(const char *dir)
 		if (dt_now_ns() - t0 > 30ull * 1000000000ull)
 			dt_fail(__FILE__, __LINE__, "daemon did not accept on %s within 30 s (last connect: %s)",
 				g_sock, strerror(-last));
+		usleep(20000);
+	}
+	/*
+	 * The socket accepts (into the listen backlog) before the daemon serves:
+	 * it first runs its JIT warm-up.  Wait for "serving tasks" in this start's
+	 * part of the log, so a test's first call never races a slow start-up on a
+	 * loaded machine (the shim gives a registration 10 s, then -ENOTCONN).
+	 */
+	for (;;) {
+		static char buf[65536];
+		int fd = open(g_log, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, log_from) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			if (strstr(buf, DT_SERVING_LINE))
+				break;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			g_daemon = 0;
+			dt_print_log_tail();
+			dt_fail(__FILE__, __LINE__, "daemon %s exited during start-up, before serving tasks", diosd);
+		}
+		if (dt_now_ns() - t0 > 90ull * 1000000000ull)
+			dt_fail(__FILE__, __LINE__, "daemon did not log \"%s\" within 90 s of its start", DT_SERVING_LINE);
 		usleep(20000);
 	}
 	if (setenv("DIOS_SOCKET", g_sock, 1) != 0)

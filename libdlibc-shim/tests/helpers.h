@@ -58,6 +58,8 @@ const char *dt_fmt(long long v, char *buf);
  * takes the daemon down with it.
  */
 pid_t dt_start_daemon(void);
+/* What diosd prints once it serves tasks (after its start-up warm-up); dt_start_daemon* wait for it. */
+#define DT_SERVING_LINE "diosd: serving tasks"
 /* Extra daemon flags for the next dt_start_daemon*(): a NULL-terminated array, at most 16. */
 extern const char *const *dt_daemon_args;
 /* Same, in an existing directory (used to restart on the same socket path). */

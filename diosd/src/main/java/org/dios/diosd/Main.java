@@ -553,6 +553,9 @@ public final class Main {
             // READY=1 only once tasks are served at full speed (after the JIT warm-up);
             // until then connections wait in the listen backlog.
             if (conductor.awaitServing()) {
+                // Scripts and tests wait for this line before a first call that must not race the warm-up.
+                System.out.println("diosd: serving tasks");
+                System.out.flush();
                 // Scrapes wait in the backlog until now: the warm-up's calls are never seen.
                 if (metrics != null) metrics.start(conductor, VERSION);
                 synchronized (NOTIFY_LOCK) {
