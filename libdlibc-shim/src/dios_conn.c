@@ -3,6 +3,7 @@
  * fork handling (PROTOCOL.md sections 1-3 and 9).
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1011,20 +1012,30 @@ const dios_name_t *dios_self_exe(void)
 
 /* ---- fork (section 8) ---------------------------------------------------- */
 
+/*
+ * Lock order at fork: the heap's locks first (a thread making a heap chunk
+ * holds them while its DIOS call takes dios__book_lock), then
+ * dios__book_lock, then the shim's own memory (taken under both).
+ */
 static void atfork_prepare(void)
 {
+	dios__heap_atfork_prepare();
 	/* Not g_dios.lock: a call may wait (a parked read) and fork must not wait for it. */
 	pthread_mutex_lock(&dios__book_lock);
+	dios__meta_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
+	dios__meta_atfork_parent();
 	pthread_mutex_unlock(&dios__book_lock);
+	dios__heap_atfork_parent();
 }
 
 /* The child is a new task: drop the parent's connection, buffers and mappings' bookkeeping. */
 static void atfork_child(void)
 {
+	dios__meta_atfork_child();
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
@@ -1044,6 +1055,7 @@ static void atfork_child(void)
 	pthread_mutex_init(&g_dios.reap_lock, NULL);
 	pthread_mutex_init(&dios__seg_lock, NULL);
 	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
+	dios__heap_atfork_child();              /* its heap becomes a private copy */
 }
 
 /*
@@ -1072,4 +1084,5 @@ __attribute__((constructor)) static void dios_conn_init(void)
 {
 	adopt_inherited_fd();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	dios__heap_start();                     /* glibc's heap or the DIOS heap (dios_malloc.c) */
 }

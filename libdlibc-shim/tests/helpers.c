@@ -309,6 +309,51 @@ int dt_kill_daemon(void)
 	return st;
 }
 
+int dt_kill_daemon_only(void)
+{
+	pid_t d = g_daemon;
+	if (d <= 0)
+		dt_fail(__FILE__, __LINE__, "dt_kill_daemon_only: no daemon running");
+	kill(d, SIGKILL);
+	int st = 0;
+	while (waitpid(d, &st, 0) < 0) {
+		if (errno != EINTR)
+			dt_fail(__FILE__, __LINE__, "waitpid(daemon): %s", strerror(errno));
+	}
+	g_daemon = 0;
+	return st;
+}
+
+int dt_signal_daemon_wait(int sig, int timeout_ms)
+{
+	pid_t d = g_daemon;
+	if (d <= 0)
+		dt_fail(__FILE__, __LINE__, "dt_signal_daemon_wait: no daemon running");
+	kill(d, sig);
+	uint64_t t0 = dt_now_ns(), limit = (uint64_t)timeout_ms * 1000000ull;
+	int st = 0;
+	for (;;) {
+		pid_t w = waitpid(d, &st, WNOHANG);
+		if (w == d)
+			break;
+		if (w < 0 && errno != EINTR)
+			dt_fail(__FILE__, __LINE__, "waitpid(daemon): %s", strerror(errno));
+		if (dt_now_ns() - t0 > limit)
+			dt_fail(__FILE__, __LINE__, "daemon (pid %d) did not exit within %d ms of signal %d", (int)d, timeout_ms, sig);
+		usleep(10000);
+	}
+	g_daemon = 0;
+	while (kill(-d, 0) == 0) {
+		if (dt_now_ns() - t0 > limit) {
+			kill(-d, SIGKILL);
+			dt_fail(__FILE__, __LINE__, "processes of the daemon's group %d still alive %d ms after signal %d",
+				(int)d, timeout_ms, sig);
+		}
+		usleep(10000);
+	}
+	return st;
+}
+
 static void stop_impl(int keep_dir)
 {
 	pid_t d = g_daemon;
@@ -594,4 +639,91 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
 	}
 	int st = dt_wait_child(pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+}
+
+/* ---- the admin socket: figures the daemon keeps (docs/PROTOCOL.md, section 12) ---- */
+
+int dt_admin(const char *request, char *out, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	/* a program the test started inherits the daemon's socket in the environment */
+	const char *sock = dt_socket_path()[0] ? dt_socket_path() : getenv(DIOS_ENV_SOCKET);
+	CHECK(sock != NULL);
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s" DIOS_ADMIN_SUFFIX, sock);
+	CHECK(n > 0 && (size_t)n < sizeof sa.sun_path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(s >= 0);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0)
+		dt_fail(__FILE__, __LINE__, "connect %s: %s", sa.sun_path, strerror(errno));
+	char line[256];
+	n = snprintf(line, sizeof line, "%s\n", request);
+	CHECK(n > 0 && (size_t)n < sizeof line);
+	CHECK(write(s, line, (size_t)n) == n);
+	size_t len = 0;
+	for (;;) {
+		CHECK(len + 1 < cap);
+		ssize_t r = read(s, out + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		CHECK(r >= 0);
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		out[len] = '\0';
+		if (strstr(out, "\nend\t") || strncmp(out, "error\t", 6) == 0)
+			break;
+	}
+	out[len] = '\0';
+	close(s);
+	return strncmp(out, "ok\n", 3) == 0 ? 0 : -1;
+}
+
+long long dt_admin_status(const char *key)
+{
+	static char buf[1 << 16];
+	CHECK_EQ(dt_admin("status", buf, sizeof buf), 0);
+	char want[128];
+	snprintf(want, sizeof want, "\nrow\t%s\t", key);
+	const char *p = strstr(buf, want);
+	if (!p)
+		dt_fail(__FILE__, __LINE__, "admin status has no row %s:\n%s", key, buf);
+	return strtoll(p + strlen(want), NULL, 10);
+}
+
+long long dt_admin_task(pid_t pid, const char *column)
+{
+	static char buf[1 << 20];
+	CHECK_EQ(dt_admin("tasks", buf, sizeof buf), 0);
+	/* the column's index in the "columns" line, then the row whose pid matches */
+	const char *cols = strstr(buf, "columns\t");
+	CHECK(cols != NULL);
+	int want = -1, pidcol = -1, i = 0;
+	const char *f = cols + 8;
+	while (*f && *f != '\n') {
+		size_t n = strcspn(f, "\t\n");
+		if (n == strlen(column) && strncmp(f, column, n) == 0)
+			want = i;
+		if (n == 3 && strncmp(f, "pid", 3) == 0)
+			pidcol = i;
+		i++;
+		f += n;
+		if (*f == '\t')
+			f++;
+	}
+	if (want < 0 || pidcol < 0)
+		dt_fail(__FILE__, __LINE__, "admin tasks has no column %s (or pid):\n%s", column, buf);
+	for (const char *row = strstr(buf, "\nrow\t"); row; row = strstr(row + 1, "\nrow\t")) {
+		long long v[32];
+		int k = 0;
+		const char *q = row + 5;
+		while (k < 32 && *q && *q != '\n') {
+			v[k++] = strtoll(q, NULL, 10);
+			q += strcspn(q, "\t\n");
+			if (*q == '\t')
+				q++;
+		}
+		if (k > want && k > pidcol && v[pidcol] == pid)
+			return v[want];
+	}
+	return -1;
 }

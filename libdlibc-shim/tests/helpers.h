@@ -71,6 +71,17 @@ void dt_stop_daemon(void);
 void dt_stop_daemon_keep_dir(void);
 /* SIGKILL the daemon (its whole process group) and reap it.  Returns the wait status. */
 int dt_kill_daemon(void);
+/*
+ * SIGKILL the daemon process alone and reap it: the tasks it spawned (its
+ * process group) live on, as after a real crash.  Returns the wait status.
+ */
+int dt_kill_daemon_only(void);
+/*
+ * Send sig to the daemon and wait (<= timeout_ms) for it and every other
+ * process of its group (what it spawned, a JVM child writing an AOT cache)
+ * to end; reaps it.  Returns its wait status; fails the test on a timeout.
+ */
+int dt_signal_daemon_wait(int sig, int timeout_ms);
 /* Remove the temp dir (after dt_kill_daemon). */
 void dt_cleanup_dir(void);
 
@@ -135,5 +146,15 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
 /* CHECK that a child exited with status 0 (prints how it ended otherwise). */
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);
+
+/*
+ * The daemon's admin socket (<socket>.admin): send one request line, read the
+ * answer into out (NUL-terminated).  0 for an "ok" answer, -1 for an error one.
+ */
+int dt_admin(const char *request, char *out, size_t cap);
+/* The value of a row of `status` (fails the test if there is none). */
+long long dt_admin_status(const char *key);
+/* The numeric column of the `tasks` row of a process, or -1 if it is not listed. */
+long long dt_admin_task(pid_t pid, const char *column);
 
 #endif /* DT_HELPERS_H */

@@ -5,8 +5,9 @@
 #
 # DIOSD defaults to <repo>/dist/bin/diosd.  Each test starts its own daemon on
 # a temp socket.  Exit status of a test: 0 pass, 77 skip, anything else fail;
-# each runs under `timeout 120` (TEST_TIMEOUT=SECONDS for long modes, e.g.
-# DIOS_RELIABILITY_LONG=1).  Ends with "N passed, N failed, N skipped".
+# each runs under `timeout 120` (t_crash_daemon, a hundred daemon starts: 1500;
+# DIOS_LONG=1, the long reliability runs: 7200; TEST_TIMEOUT=SECONDS overrides).
+# Ends with "N passed, N failed, N skipped".
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -55,8 +56,12 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1)); failed_names+=("$name")
 		continue
 	fi
+	limit=120
+	[ "$name" = t_crash_daemon ] && limit=1500
+	[ -n "${DIOS_LONG:-}" ] && [ "${DIOS_LONG}" != 0 ] && limit=7200
+	[ -n "${TEST_TIMEOUT:-}" ] && limit=$TEST_TIMEOUT
 	start=$(date +%s.%N)
-	timeout -k 5 "${TEST_TIMEOUT:-120}" "$t" >"$out" 2>&1
+	timeout -k 5 $limit "$t" >"$out" 2>&1
 	rc=$?
 	end=$(date +%s.%N)
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
@@ -73,7 +78,7 @@ for t in "${tests[@]}"; do
 		;;
 	*)
 		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-			echo "FAIL $name (${secs}s, timed out after ${TEST_TIMEOUT:-120} s)"
+			echo "FAIL $name (${secs}s, timed out after $limit s)"
 		else
 			echo "FAIL $name (${secs}s, exit $rc)"
 		fi

@@ -323,6 +323,55 @@ int dios_daemon_stats(dios_daemon_stats_t *out);
 /* Human-readable text for a negative return value. */
 const char *dios_strerror(int err);
 
+/* ---- the heap: malloc on DIOS private memory (seed section 3.2) ---------- */
+/*
+ * libdlibc exports malloc, free, calloc, realloc, reallocarray,
+ * aligned_alloc, posix_memalign, memalign, valloc, pvalloc and
+ * malloc_usable_size (unversioned, so they replace glibc's in the whole
+ * program, glibc's own calls included).  Which heap they use is chosen once,
+ * before main, from the environment:
+ *   - Pure DIOS tasks (dios-launch sets DIOS_PURE): the DIOS heap, always,
+ *     and locked: brk and anonymous mmap are then denied by seccomp, so every
+ *     heap byte is a D_OBJ_PRIVMEM byte the daemon counts against the task's
+ *     limit (diosd --max-task-memory; malloc fails with ENOMEM beyond it).
+ *     libdlibc's mmap/mmap64 serve anonymous, non-MAP_FIXED requests from the
+ *     DIOS heap and munmap gives them back (whole mappings only: EINVAL for
+ *     part of one); sbrk and brk fail with ENOMEM.  docs/PURE_DIOS.md.
+ *   - DIOS_HEAP=dios in the environment (DIOS Limbo, legacy and plain
+ *     programs that link libdlibc): the DIOS heap, not locked.
+ *   - otherwise: glibc's heap; the functions pass every call to it.
+ * Small requests (up to 32 KiB) come from per-thread caches and size-class
+ * slabs, medium ones (to DIOS_HEAP_MMAP_THRESHOLD) from page runs; both are
+ * cut from pooled PRIVMEM chunks of DIOS_HEAP_CHUNK_BYTES, so they make no
+ * DIOS call once a chunk is there.  A larger request gets a PRIVMEM object
+ * of its own (create + acquire: two calls; freeing it: one round trip).
+ * Thread-safe.  Each heap object is a reference and an acquired buffer of the
+ * task, so it counts against diosd --max-refs and --max-buffers too.
+ * fork() (outside Pure DIOS): the child gets a private copy of the heap (its
+ * pages are copied once, in the child, while the forking thread waits), and
+ * is a new task with no heap objects of its own yet.
+ */
+#define DIOS_HEAP_CHUNK_BYTES     (4u << 20)    /* pool chunk: one PRIVMEM object */
+#define DIOS_HEAP_MMAP_THRESHOLD  (256u << 10)  /* larger requests: an object of their own */
+#define DIOS_HEAP_MODE_LIBC       1             /* glibc's heap */
+#define DIOS_HEAP_MODE_DIOS       2             /* the DIOS heap */
+
+typedef struct dios_heap_stats {
+	uint32_t mode;              /* DIOS_HEAP_MODE_*, 0 before libdlibc's constructor ran */
+	uint32_t locked;            /* 1: the Pure DIOS lock is on (brk, anonymous mmap denied) */
+	uint64_t objects;           /* PRIVMEM objects the heap holds (chunks, large blocks, kept ones) */
+	uint64_t bytes_held;        /* their sizes: what the daemon counts for this task's heap */
+	uint64_t chunks;            /* pool chunks */
+	uint64_t large;             /* live blocks above DIOS_HEAP_MMAP_THRESHOLD */
+	uint64_t cached_bytes;      /* freed large objects kept for reuse (in bytes_held) */
+	uint64_t daemon_calls;      /* DIOS calls the heap has made (each SQE counts) */
+	uint64_t failures;          /* times the daemon refused memory (-ENOMEM and others) */
+	uint64_t meta_bytes;        /* the shim's own bookkeeping memory (not PRIVMEM) */
+	uint64_t bootstrap_bytes;   /* used of the static arena for allocations made inside heap calls */
+} dios_heap_stats_t;
+/* The calling task's heap figures.  -EINVAL on NULL. */
+int dios_heap_stats(dios_heap_stats_t *out);
+
 /* ---- batched submission (compound calls, io_uring style) ---------------- */
 /*
  * Fill an array of dios_call_t and submit it with dios_batch: all entries are

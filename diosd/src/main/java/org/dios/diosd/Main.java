@@ -62,11 +62,16 @@ public final class Main {
                                     of this installation, or $DIOSD_LAUNCHER)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
+              --max-task-memory SIZE
+                                    private memory (PRIVMEM objects: a task's heap) one task may hold,
+                                    in bytes or with a K, M, G or T suffix (default 8G); beyond it
+                                    dios_create fails with -ENOMEM (malloc with ENOMEM)
               --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
                                     console reads and writes, dios_run; default 64, at most 127)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
-              --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000; 0 = off)
+              --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
+                                    most 2 s; 0 = off)
               --log-level LEVEL     error, warn, info (default) or debug
               --log-format FORMAT   auto (default: journal when stderr is the journal, by $JOURNAL_STREAM),
                                     plain (time and level) or journal (<priority> prefixes, no time)
@@ -128,6 +133,7 @@ public final class Main {
         InetSocketAddress metrics = null;
         boolean allowNonLoopback = false;
         boolean dumpable = false;
+        long maxTaskMemory = d.maxTaskMemory();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -151,6 +157,7 @@ public final class Main {
                 case "--dumpable" -> dumpable = true;
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--max-task-memory" -> maxTaskMemory = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
                 case "--max-parked-calls" -> maxParked = (int) number(args, ++i, a, 1, DriverConductor.Config.MAX_MAX_PARKED);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
@@ -187,7 +194,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxParked), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable);
     }
 
     /**
@@ -281,6 +288,35 @@ public final class Main {
         } catch (NumberFormatException e) {
             throw new StartupException(flag + ": '" + v + "' is not a number", 2);
         }
+    }
+
+    /** A byte count: digits with an optional K, M, G or T (powers of 1024), within min..max. */
+    static long bytes(String[] args, int i, String flag, long min, long max) throws StartupException {
+        String v = value(args, i, flag);
+        int shift = 0;
+        String digits = v;
+        if (!v.isEmpty()) {
+            switch (Character.toUpperCase(v.charAt(v.length() - 1))) {
+                case 'K' -> shift = 10;
+                case 'M' -> shift = 20;
+                case 'G' -> shift = 30;
+                case 'T' -> shift = 40;
+                default -> shift = 0;
+            }
+            if (shift != 0) digits = v.substring(0, v.length() - 1);
+        }
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw new StartupException(flag + ": '" + v + "' is not a size (bytes, or a number with K, M, G or T)", 2);
+        }
+        if (n < 0 || (shift > 0 && n > (Long.MAX_VALUE >> shift))) {
+            throw new StartupException(flag + ": '" + v + "' is outside " + min + ".." + max + " bytes", 2);
+        }
+        n <<= shift;
+        if (n < min || n > max) throw new StartupException(flag + ": " + v + " (" + n + " bytes) is outside " + min + ".." + max, 2);
+        return n;
     }
 
     /** Creates dir (0700) if missing; refuses a directory someone else owns or a symlink. */

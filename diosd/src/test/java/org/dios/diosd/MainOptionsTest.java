@@ -82,4 +82,19 @@ class MainOptionsTest {
             assertTrue(e.getMessage().startsWith("--metrics"), e.getMessage());
         }
     }
+
+    @Test
+    void maxTaskMemoryTakesBytesOrASuffixAndDefaultsToEightGib() throws Exception {
+        assertEquals(8L << 30, parse().config().maxTaskMemory());
+        assertEquals(1L << 30, parse("--max-task-memory", "1G").config().maxTaskMemory());
+        assertEquals(64L << 20, parse("--max-task-memory", "64m").config().maxTaskMemory());
+        assertEquals(512L << 10, parse("--max-task-memory", "512K").config().maxTaskMemory());
+        assertEquals(2L << 40, parse("--max-task-memory", "2T").config().maxTaskMemory());
+        assertEquals(123456789L, parse("--max-task-memory", "123456789").config().maxTaskMemory());
+        for (String bad : new String[] {"", "G", "1.5G", "-1", "0", "4095", "1P", "x", "99999999999T"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--max-task-memory", bad), bad);
+            assertEquals(2, e.exitCode);
+            assertTrue(e.getMessage().startsWith("--max-task-memory: "), e.getMessage());
+        }
+    }
 }

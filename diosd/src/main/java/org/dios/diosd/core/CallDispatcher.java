@@ -79,6 +79,14 @@ public final class CallDispatcher {
                   boolean seccompKill);
     }
     TaskSpawner tasks = (p, u, e, a, r, g, k) -> -DIOS_ENOSYS;
+    /** PRIVMEM bytes one task may hold (diosd --max-task-memory); creates beyond it fail with -ENOMEM. */
+    private long maxTaskMemory = DriverConductor.Config.DEFAULT_MAX_TASK_MEMORY;
+
+    /** Sets the per-task PRIVMEM limit, in bytes. */
+    public void maxTaskMemory(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("max task memory must be positive: " + bytes);
+        maxTaskMemory = bytes;
+    }
 
     /** The conductor watches a task's terminal while console calls wait on it. */
     public interface TtyWatcher {
@@ -231,7 +239,11 @@ public final class CallDispatcher {
             case D_OBJ_PRIVMEM, D_OBJ_SHMEM -> {
                 if (!hasArg || arg <= 0 || arg > DIOS_MAX_OBJECT_SIZE) return -DIOS_EINVAL;
                 if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
-                o = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
+                // A task's private memory (its heap) is counted against its limit until the object is freed.
+                if (type == D_OBJ_PRIVMEM && arg > maxTaskMemory - s.privmemBytes) return -DIOS_ENOMEM;
+                MemoryObject m = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
+                if (type == D_OBJ_PRIVMEM) m.charge(s, stats);
+                o = m;
             }
             case D_OBJ_FIFO -> {
                 long cap = FifoObject.capacityFor(hasArg, arg);

@@ -38,7 +38,9 @@ public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
                          long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser,
-                         int maxParked) {
+                         long maxTaskMemory, int maxParked) {
+        /** Default of --max-task-memory: PRIVMEM bytes one task may hold. */
+        public static final long DEFAULT_MAX_TASK_MEMORY = 8L << 30;
         /**
          * Calls one task may have waiting in the daemon (selects, dios_wait, console reads and
          * writes, dios_run while it spawns): half the CQ, so a full SQ's worth of calls that
@@ -55,19 +57,26 @@ public final class DriverConductor implements Runnable {
         }
 
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048, DEFAULT_MAX_PARKED);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048,
+                    DEFAULT_MAX_TASK_MEMORY, DEFAULT_MAX_PARKED);
         }
 
         /** The same settings with another number of warm-up cycles. */
         public Config withWarmup(int cycles) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls,
-                    maxTasksPerUser, maxParked);
+                    maxTasksPerUser, maxTaskMemory, maxParked);
         }
 
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on,
-                    maxTasksPerUser, maxParked);
+                    maxTasksPerUser, maxTaskMemory, maxParked);
+        }
+
+        /** The same settings with another per-task PRIVMEM limit (bytes). */
+        public Config withMaxTaskMemory(long bytes) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, timeCalls,
+                    maxTasksPerUser, bytes, maxParked);
         }
     }
 
@@ -165,6 +174,7 @@ public final class DriverConductor implements Runnable {
         objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         dispatcher.maxParked = config.maxParked();
         dispatcher.ttyWatcher = this::watchTty;
+        dispatcher.maxTaskMemory(config.maxTaskMemory());
         dispatcher.tasks = this::spawn;
         dispatcher.exes = this::exeObject;
     }
@@ -281,11 +291,13 @@ public final class DriverConductor implements Runnable {
             // from the first call): connections wait in the listen backlog until then.
             check(epoll.remove(listenFd), "epoll remove listen");
             long t0 = System.nanoTime();
-            int cycles = warmUp(config.warmupCycles());
+            int cycles = warmUp(config.warmupCycles(), t0 + WARMUP_MAX_NANOS);
             perCall.reset(); // the warm-up's calls were nobody's
             if (cycles > 0) {
                 Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
-                        + (System.nanoTime() - t0) / 1_000_000 + " ms");
+                        + (System.nanoTime() - t0) / 1_000_000 + " ms"
+                        + (cycles < config.warmupCycles() ? " (stopped at the " + WARMUP_MAX_NANOS / 1_000_000_000
+                                + " s limit)" : ""));
             }
             attachDurable(durable.join());
             check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
@@ -379,7 +391,15 @@ public final class DriverConductor implements Runnable {
      * run in the interpreter (a wake-up path that runs once per idle period
      * never gets hot by itself). Returns the cycles run.
      */
-    private int warmUp(int cycles) {
+    /**
+     * The warm-up's time limit. 20,000 cycles take about 0.6 s on an idle
+     * 2-core VM, but 5-10 s when other work shares the cores, and tasks wait
+     * in the backlog meanwhile: a shim gives up on its welcome after 10 s
+     * (-ENOTCONN). The JIT finishes the job under real calls instead.
+     */
+    static final long WARMUP_MAX_NANOS = 2_000_000_000L;
+
+    private int warmUp(int cycles, long deadline) {
         if (cycles <= 0) return 0;
         int doorbell = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (doorbell < 0) return 0;
@@ -401,7 +421,7 @@ public final class DriverConductor implements Runnable {
         int done = 0;
         long lastRef = 0, lastLookupRef = 0;
         Name lastName = null;
-        for (; done < cycles && running; done++) {
+        for (; done < cycles && running && System.nanoTime() - deadline < 0; done++) {
             // the client side: fill a batch, publish, ring (the daemon asked for wake-ups).
             // Each cycle creates a named object, looks up the previous cycle's by name,
             // and releases references of earlier cycles, so every path runs and nothing piles up.

@@ -16,6 +16,8 @@ public final class Stats {
     public long refs;
     public long buffers;
     public long segments;
+    /** Bytes of all live PRIVMEM objects: the tasks' heaps (each task's share is TaskSession.privmemBytes). */
+    public long privmemBytes;
     public long calls;
     public long wakeups;
     /**

@@ -93,7 +93,7 @@ final class RingFuzzHarness implements AutoCloseable {
         store = BlobStore.open(state);
         DriverConductor.Config d = DriverConductor.Config.defaults();
         conductor = new DriverConductor(new DriverConductor.Config(16, MAX_REFS, MAX_BUFFERS, d.spinNanos(), d.yieldNanos(),
-                d.handshakeTimeoutNanos(), 0, false, 16, 4), listenFd, -1, null);
+                d.handshakeTimeoutNanos(), 0, false, 16, d.maxTaskMemory(), 4), listenFd, -1, null);
         conductor.serveInline(store);
         stats = conductor.stats();
         base = counts();
