@@ -18,6 +18,7 @@
  * diosd's (docs/ARCHITECTURE.md, "Limits", lists all with their flags):
  *   references a task holds        4096   diosd --max-refs           -ENOMEM
  *   buffers acquired, not released 1024   diosd --max-buffers        -ENOMEM
+ *   private memory (PRIVMEM bytes) 8 GiB  diosd --max-task-memory    -ENOMEM (malloc: ENOMEM)
  *   calls waiting in the daemon      64   diosd --max-parked-calls   -ENOMEM
  *     (dios_select, dios_wait, console reads and writes, dios_run while it spawns)
  *   calls in flight         DIOS_CQ_ENTRIES (128): one more waits in the shim for a
