@@ -4,7 +4,8 @@
  * the same answer as this program on glibc's heap, while raw brk, mremap and
  * anonymous mmap fail with ENOSYS; the daemon counts exactly the heap's
  * bytes for it while it runs and nothing once it has exited; under
- * D_RUN_SECCOMP_KILL its anonymous mmap kills it with SIGSYS.
+ * D_RUN_SECCOMP_KILL its anonymous mmap kills it with SIGSYS.  With rustc
+ * installed, a Rust std program (r_heap_pure) runs on the locked heap too.
  */
 #include "helpers.h"
 #include "heap_strings.h"
@@ -50,7 +51,8 @@ int main(void)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	CHECK(n > 0);
 	self[n] = '\0';
-	snprintf(path, sizeof path, "%s/c_heap_pure", dirname(self));
+	char *dir = dirname(self);
+	snprintf(path, sizeof path, "%s/c_heap_pure", dir);
 	dios_ref_t *exe = NULL;
 	CHECK_EQ(dios_exe(path, &exe), 0);
 
@@ -89,6 +91,25 @@ int main(void)
 	CHECK_EQ(dios_delete(0, fifo[0]), 0);
 	CHECK_EQ(dios_delete(0, fifo[1]), 0);
 	CHECK_EQ(dt_admin_status("privmem_bytes"), 0);  /* everything it held went with it */
+
+	/* a Rust std program (named threads, their signal stacks, a 5 MiB Vec) on the locked heap */
+	char rpath[PATH_MAX + 16];
+	snprintf(rpath, sizeof rpath, "%s/r_heap_pure", dir);
+	if (access(rpath, X_OK) == 0) {
+		dios_ref_t *rexe = NULL;
+		CHECK_EQ(dios_exe(rpath, &rexe), 0);
+		char *rargv[] = { "r_heap_pure", NULL };
+		dios_task_spec_t rspec = { .argc = 1, .argv = rargv };
+		CHECK_EQ(dios_run(D_RUN_SECCOMP_KILL, rexe, &rspec, &t), 0);
+		CHECK_EQ(dios_wait(0, t, &st), 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			dt_fail(__FILE__, __LINE__, "r_heap_pure (Rust, Pure DIOS, --seccomp-kill) ended with status %#x", st);
+		CHECK_EQ(dios_delete(0, t), 0);
+		CHECK_EQ(dios_delete(0, rexe), 0);
+		CHECK_EQ(dt_admin_status("privmem_bytes"), 0);
+	} else {
+		fprintf(stderr, "t_heap_pure: no r_heap_pure (rustc not installed): the Rust part is skipped\n");
+	}
 
 	/* --seccomp-kill: the first anonymous mmap is the task's last call */
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, NULL, NULL, &fifo[0], 0), 0);
