@@ -58,6 +58,13 @@ const char *dt_fmt(long long v, char *buf);
  * takes the daemon down with it.
  */
 pid_t dt_start_daemon(void);
+/*
+ * This process's first call (a null call), retried while it fails with
+ * -ENOTCONN for up to 60 s: the socket accepts before the daemon serves, and
+ * on a loaded machine its start-up can outlast the shim's 10 s wait for a
+ * welcome.  Fails the test otherwise.
+ */
+void dt_register(void);
 /* Extra daemon flags for the next dt_start_daemon*(): a NULL-terminated array, at most 16. */
 extern const char *const *dt_daemon_args;
 /* Same, in an existing directory (used to restart on the same socket path). */

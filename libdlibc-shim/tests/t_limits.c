@@ -87,6 +87,7 @@ int main(void)
 	alarm(60);
 	dt_daemon_args = args;
 	dt_start_daemon();
+	dt_register();
 
 	/* references: 16 per task, this task's own reference included */
 	dios_ref_t *refs[32];
