@@ -297,6 +297,16 @@ pid_t dt_start_daemon_in(const char *dir)
 	return pid;
 }
 
+void dt_register(void)
+{
+	uint64_t t0 = dt_now_ns();
+	int rc;
+	while ((rc = dios_nop(0)) == -ENOTCONN && dt_now_ns() - t0 < 60ull * 1000000000ull)
+		;                       /* the shim waited 10 s for a welcome: the daemon is still starting */
+	if (rc != 0)
+		dt_fail(__FILE__, __LINE__, "dt_register: dios_nop: %s", dt_errname(rc));
+}
+
 pid_t dt_start_daemon(void)
 {
 	char tmpl[] = "/tmp/dios-test-XXXXXX";

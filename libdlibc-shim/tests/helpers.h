@@ -60,6 +60,13 @@ const char *dt_fmt(long long v, char *buf);
 pid_t dt_start_daemon(void);
 /* What diosd prints once it serves tasks (after its start-up warm-up); dt_start_daemon* wait for it. */
 #define DT_SERVING_LINE "diosd: serving tasks"
+/*
+ * This process's first call (a null call), retried while it fails with
+ * -ENOTCONN for up to 60 s: the socket accepts before the daemon serves, and
+ * on a loaded machine its start-up can outlast the shim's 10 s wait for a
+ * welcome.  Fails the test otherwise.
+ */
+void dt_register(void);
 /* Extra daemon flags for the next dt_start_daemon*(): a NULL-terminated array, at most 16. */
 extern const char *const *dt_daemon_args;
 /* Same, in an existing directory (used to restart on the same socket path). */

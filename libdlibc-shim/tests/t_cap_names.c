@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 		return child(argv);
 	alarm(90);
 	dt_start_daemon();
-	CHECK_EQ(dios_nop(0), 0);
+	dt_register();
 	dios_daemon_stats_t base = dt_stats();
 
 	check_names_random();

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		return idle_child();
 	alarm(90);
 	dt_start_daemon();
-	CHECK_EQ(dios_nop(0), 0);
+	dt_register();
 	dios_daemon_stats_t base = dt_stats();
 
 	/* the owner's objects, with data */

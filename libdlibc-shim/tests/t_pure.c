@@ -53,7 +53,7 @@ int main(void)
 {
 	alarm(60);
 	dt_start_daemon();
-	CHECK_EQ(dios_nop(0), 0);
+	dt_register();
 	dios_daemon_stats_t base = dt_stats();
 
 	char self[PATH_MAX], path[PATH_MAX + 16];
