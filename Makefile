@@ -23,7 +23,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-perf check-systemd install clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd install clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -51,6 +51,10 @@ native:
 	$(MAKE) -C $(ROOT)/libdlibc-shim/tests
 	$(MAKE) -C $(ROOT)/perf
 	$(MAKE) rust
+
+# The dios crate's examples, staged as dist/share/dios/examples/rust_<name> (branded DIOS Limbo
+# as they are linked: libdlibc-shim/rust/tools/cc-brand).
+RUST_EXAMPLES := hello fib primes scenarios
 
 # The staged Rust example gets an $$ORIGIN-relative rpath (dist/share/dios/examples -> dist/lib);
 # it is built in its own target dir so the tests' build (absolute rpath) is not redone.
@@ -86,13 +90,15 @@ stage: native
 	install -d $(DIST).new/share/dios/examples
 	install -m 0644 $(ROOT)/libdlibc-shim/examples/*.c $(DIST).new/share/dios/examples/
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
+	$(if $(CARGO),for e in $(RUST_EXAMPLES); do \
+		install -m 0755 $(RUST)/target/dist/release/examples/$$e $(DIST).new/share/dios/examples/rust_$$e || exit 1; done)
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-rust check-perf
+check-system: check-c check-native check-systemd check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -107,9 +113,14 @@ check-native:
 	$(MAKE) -C $(ROOT)/native tests
 	DIOS_TOOL=$(DIST)/bin/dios DIOS_LAUNCH=$(DIST)/libexec/dios/dios-launch $(ROOT)/native/tests/run-tests.sh
 
+# One scenario set (docs/SCENARIOS.md) through the C, Rust and Java clients against one daemon.
+check-scenarios:
+	DIST=$(DIST) $(ROOT)/system-tests/scenarios.sh
+
+# cargo test of the Rust crates against a daemon of dist/ (run-tests.sh starts and stops it)
 check-rust:
 ifneq ($(CARGO),)
-	cd $(RUST) && cargo test --offline
+	DIOSD=$(DIST)/bin/diosd $(RUST)/run-tests.sh
 else
 	@echo "check-rust: cargo not found; Rust tests skipped"
 endif

@@ -2,8 +2,8 @@
  * dios_buf.c - the slab of buffer records behind every dios_iovec_t * the
  * shim hands out.
  *
- * Records live in chunks obtained with mmap (never malloc: a later issue puts
- * a DIOS allocator behind malloc) and are never freed; released records go on
+ * Records live in chunks of the shim's own memory (dios_meta.c; never malloc,
+ * which is the DIOS heap and needs these records) and are never freed; released records go on
  * a FIFO free list, so a stale iov pointer is reused as late as possible and
  * keeps failing with -EFAULT meanwhile.  A pointer is only treated as a record
  * after checking that it lies inside one of our chunks at a record boundary,
@@ -14,9 +14,9 @@
  * which only grows, and a record's magic.
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <string.h>
-#include <sys/mman.h>
 
 #define DIOS_BUF_MAGIC      0x5246554253494f44ull   /* "DIOSBUFR" */
 #define CHUNK_FIRST_RECS    1024u                   /* 64 KiB */
@@ -52,11 +52,10 @@ static int grow(void)
 		return -ENOMEM;
 	unsigned shift = nchunks < CHUNK_MAX_SHIFT ? nchunks : CHUNK_MAX_SHIFT;
 	size_t nrec = (size_t)CHUNK_FIRST_RECS << shift;
-	void *p = mmap(NULL, nrec * sizeof(struct dios_bufrec), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	void *p = dios__meta_alloc(nrec * sizeof(struct dios_bufrec));
+	if (!p)
 		return -ENOMEM;
-	struct dios_bufrec *base = p;    /* anonymous memory is zero: magic 0 = free */
+	struct dios_bufrec *base = p;    /* zeroed: magic 0 = free */
 	for (size_t i = 0; i < nrec; i++)
 		free_push(&base[i]);
 	chunks[nchunks].base = base;

@@ -328,7 +328,7 @@ static int dec_acquire(struct dios_req *q, const struct dios_cqe *c)
 	uint64_t size = 0;
 	struct dios_bufrec *r = NULL;
 	int rc = (write && !writable) ? -EPROTO          /* a write buffer must be writable */
-		: dios__seg_get(seg_id, writable, (c->flags & D_CQE_F_SEGMENT) != 0, &base, &size);
+		: dios__seg_get(seg_id, writable, &base, &size);
 	if (rc == 0 && (off > size || len > size - off))
 		rc = -EPROTO;                   /* buffer outside its segment */
 	if (rc == 0 && !(r = dios__buf_alloc()))

@@ -3,6 +3,7 @@
  * fork handling (PROTOCOL.md sections 1-3 and 9).
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -109,9 +110,35 @@ static void call_unlock(int old)
 /* ---- registration (section 1) -------------------------------------------- */
 
 /*
+ * /tmp/dios-<uid> is in a directory everyone may write: another user could
+ * have made it first, with a listener of their own, and would then receive
+ * our connection, stdio and terminal.  Use it only if it is ours (or root's)
+ * and nobody else may write to it.  0 if safe (or absent), 1 if not.
+ */
+static int tmp_dir_unsafe(const char *path)
+{
+	char dir[sizeof ((struct sockaddr_un *)0)->sun_path];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return 0;                       /* absent: nothing listens there either */
+	if (S_ISDIR(st.st_mode) && (st.st_uid == getuid() || st.st_uid == 0) && !(st.st_mode & 022))
+		return 0;
+	static int said;
+	if (!said++)
+		say("libdlibc: not using %s: %s belongs to uid %u (mode %04o), not to this user, or others may write"
+		    " to it; someone else may have made it\n", path, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+	return 1;
+}
+
+/*
  * Candidate i of the daemon's path: $DIOS_SOCKET alone when set; else the
  * per-user default, then the system service's socket.  -1 when there is no
- * candidate i.
+ * candidate i, 1 when candidate i must not be used (see tmp_dir_unsafe).
  */
 static int socket_path(struct sockaddr_un *sa, int i)
 {
@@ -128,9 +155,12 @@ static int socket_path(struct sockaddr_un *sa, int i)
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s", env);
 	else if (xdg && xdg[0])
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/" DIOS_RUNTIME_SUBDIR "/" DIOS_SOCKET_NAME, xdg);
-	else
+	else {
 		n = snprintf(sa->sun_path, sizeof sa->sun_path, DIOS_TMP_DIR_PREFIX "%u/" DIOS_SOCKET_NAME,
 			     (unsigned)getuid());
+		if (n > 0 && (size_t)n < sizeof sa->sun_path && tmp_dir_unsafe(sa->sun_path))
+			return 1;
+	}
 	return (n > 0 && (size_t)n < sizeof sa->sun_path) ? 0 : -1;
 }
 
@@ -164,6 +194,7 @@ static int do_connect(void)
 	int fds[2] = { -1, -1 };
 	int nfd = 0;
 	int permanent = 0;
+	int refused = 0;                        /* the welcome's status, when the daemon said no */
 	void *region = MAP_FAILED;
 
 	int s = -1, r = -1;
@@ -172,7 +203,9 @@ static int do_connect(void)
 		inherited_fd = -1;
 		r = 0;
 	}
-	for (int cand = 0; r < 0 && socket_path(&sa, cand) == 0; cand++) {
+	for (int cand = 0, sp; r < 0 && (sp = socket_path(&sa, cand)) >= 0; cand++) {
+		if (sp > 0)
+			continue;               /* not this one: see tmp_dir_unsafe */
 		if (s >= 0)
 			close(s);
 		s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -277,6 +310,8 @@ static int do_connect(void)
 		version_mismatch(w.abi_version);
 		goto fail;
 	}
+	if (w.status < 0)
+		refused = w.status;
 	if (w.status < 0 || nfd != 2 || w.region_size != DIOS_REGION_SIZE)
 		goto fail;
 
@@ -330,6 +365,10 @@ fail:
 		if (fds[i] >= 0)
 			close(fds[i]);
 	close(s);
+	/* A task limit (diosd --max-tasks, --max-tasks-per-user) is -EAGAIN, and not for
+	 * good: the next call tries again, once other tasks may have gone. */
+	if (refused == -EAGAIN)
+		return -EAGAIN;
 	if (permanent)
 		g_dios.state = DIOS_ST_DEAD;
 	return -ENOTCONN;
@@ -338,8 +377,8 @@ fail:
 /* Under g_dios.lock.  0 when the ring is usable, else -ENOTCONN. */
 static int ensure_conn(void)
 {
-	if (g_dios.state == DIOS_ST_IDLE)
-		do_connect();
+	if (g_dios.state == DIOS_ST_IDLE && do_connect() == -EAGAIN)
+		return -EAGAIN;                 /* refused for now: too many tasks */
 	if (g_dios.state != DIOS_ST_UP)
 		return -ENOTCONN;
 	/* a clean shutdown is announced in the region: fail at once */
@@ -908,7 +947,7 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
 			if (q[i].submitted)
-				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : -ENOTCONN;
+				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : rc == -EAGAIN ? -EAGAIN : -ENOTCONN;
 		return rc;
 	}
 	collect(q, n, cqe);
@@ -973,20 +1012,30 @@ const dios_name_t *dios_self_exe(void)
 
 /* ---- fork (section 8) ---------------------------------------------------- */
 
+/*
+ * Lock order at fork: the heap's locks first (a thread making a heap chunk
+ * holds them while its DIOS call takes dios__book_lock), then
+ * dios__book_lock, then the shim's own memory (taken under both).
+ */
 static void atfork_prepare(void)
 {
+	dios__heap_atfork_prepare();
 	/* Not g_dios.lock: a call may wait (a parked read) and fork must not wait for it. */
 	pthread_mutex_lock(&dios__book_lock);
+	dios__meta_atfork_prepare();
 }
 
 static void atfork_parent(void)
 {
+	dios__meta_atfork_parent();
 	pthread_mutex_unlock(&dios__book_lock);
+	dios__heap_atfork_parent();
 }
 
 /* The child is a new task: drop the parent's connection, buffers and mappings' bookkeeping. */
 static void atfork_child(void)
 {
+	dios__meta_atfork_child();
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
@@ -1006,6 +1055,7 @@ static void atfork_child(void)
 	pthread_mutex_init(&g_dios.reap_lock, NULL);
 	pthread_mutex_init(&dios__seg_lock, NULL);
 	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
+	dios__heap_atfork_child();              /* its heap becomes a private copy */
 }
 
 /*
@@ -1034,4 +1084,5 @@ __attribute__((constructor)) static void dios_conn_init(void)
 {
 	adopt_inherited_fd();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	dios__heap_start();                     /* glibc's heap or the DIOS heap (dios_malloc.c) */
 }

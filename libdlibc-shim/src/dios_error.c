@@ -13,7 +13,10 @@ const char *dios_strerror(int err)
 		err = -err;                 /* be lenient: accept errno as well as -errno */
 	switch (-err) {
 	case 0:                 return "success";
+	case DIOS_EPERM:        return "the daemon may not start the task as its owner";
+	case DIOS_ESRCH:        return "the target task has exited";
 	case DIOS_E2BIG:        return "count or size above its maximum";
+	case DIOS_ENOEXEC:      return "not an executable with a DIOS brand";
 	case DIOS_ENOENT:       return "name not found";
 	case DIOS_EIO:          return "durable storage failed";
 	case DIOS_EBADF:        return "not a reference this task holds";
@@ -21,6 +24,7 @@ const char *dios_strerror(int err)
 	case DIOS_ENOMEM:       return "out of memory or per-task limit reached";
 	case DIOS_EACCES:       return "reference lacks the permission";
 	case DIOS_EFAULT:       return "buffer not issued by this shim or already released";
+	case DIOS_EBUSY:        return "FIFO end bound to another reference, or a buffer is out";
 	case DIOS_EEXIST:       return "name already bound";
 	case DIOS_EINVAL:       return "invalid argument";
 	case DIOS_ENOSPC:       return "out of space";

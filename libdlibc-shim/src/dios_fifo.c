@@ -24,10 +24,11 @@
  * what it acquired before the next acquire, the writer commits (or not) and
  * releases.  A FIFO buffer record keeps its acquired length in seg_id.
  *
- * The table of ends maps a reference id to its end; open addressing, mmap'ed,
- * under dios__fifo_lock.  Spinning happens with the lock released.
+ * The table of ends maps a reference id to its end; open addressing, in the
+ * shim's own memory (dios_meta.c), under dios__fifo_lock.  Spinning happens with the lock released.
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -92,14 +93,14 @@ static int insert(const struct fifo_end *e)
 {
 	if ((count + 1) * 2 > cap) {
 		size_t ncap = cap ? cap * 2 : FIFO_TABLE_MIN;
-		void *p = mmap(NULL, ncap * sizeof *table, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
+		void *p = dios__meta_alloc(ncap * sizeof *table);
+		if (!p)
 			return -ENOMEM;
 		for (size_t i = 0; i < cap; i++)
 			if (table[i].ref_id)
 				place(p, ncap, &table[i]);
 		if (table)
-			munmap(table, cap * sizeof *table);
+			dios__meta_free(table, cap * sizeof *table);
 		table = p;
 		cap = ncap;
 	}
@@ -458,8 +459,7 @@ int dios__fifo_end(struct dios_req *q, const struct dios_cqe *c)
 		uint64_t size = 0;
 		int w = (c->val[5] & D_SEG_WRITE) != 0;
 		rc = (role == D_FIFO_END_WRITER && !w) || !(c->val[5] & D_SEG_RING) ? -EPROTO
-			: dios__seg_get_fifo(c->val[0], c->val[1], w, (c->flags & D_CQE_F_SEGMENT) != 0,
-					     &ctl, &data, &size);
+			: dios__seg_get_fifo(c->val[0], c->val[1], w, &ctl, &data, &size);
 		struct dios_fifo_ctl *k = ctl;
 		if (rc == 0 && (size != c->val[3] || k->magic != DIOS_FIFO_MAGIC || k->capacity != size))
 			rc = -EPROTO;

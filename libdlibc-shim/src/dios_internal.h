@@ -237,15 +237,16 @@ static inline uint64_t dios__ref_id(const dios_ref_t *r)
 /* segment cache (dios_seg.c)                                                */
 /* ------------------------------------------------------------------------ */
 /*
- * Find the mapping for an acquire's segment.  need_msg: the CQE carried
- * D_CQE_F_SEGMENT, so SEGMENT messages are read from the socket until one for
- * seg_id (writable if want_write) arrives.  Returns 0 with *addr and *size set, or
- * -EPROTO (segment not there), -errno of a failed mmap, -ENOTCONN (socket
- * gone; the connection is then marked dead).
+ * Find the mapping for an acquire's segment: from the cache, else by reading
+ * SEGMENT messages from the socket until the one for seg_id (writable if
+ * want_write) arrives.  Not only when this CQE carries D_CQE_F_SEGMENT: the
+ * message flagged on another thread's completion may still be queued.
+ * Returns 0 with *addr and *size set, or -EPROTO (segment not there), -errno
+ * of a failed mmap, -ENOTCONN (socket gone; the connection is then marked dead).
  */
-int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size);
+int dios__seg_get(uint64_t seg_id, int want_write, void **addr, uint64_t *size);
 /* Map a FIFO's segments (D_CQE_F_FIFO): control read-write, data twice back to back. */
-int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable, int need_msg,
+int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable,
 		       void **ctl, void **data, uint64_t *data_size);
 /* D_CQE_F_UNMAP: munmap both protections of seg_id. */
 void dios__seg_unmap(uint64_t seg_id);

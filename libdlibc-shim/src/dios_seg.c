@@ -4,7 +4,7 @@
  *
  * Cache: open addressing with linear probing and backward-shift deletion,
  * keyed by (segment id, writable), value (address, size).  The table is
- * mmap'ed (no malloc), starts at 256 slots and doubles at 50% load, so
+ * the shim's own memory (dios_meta.c; no malloc), starts at 256 slots and doubles at 50% load, so
  * thousands of segments cost O(1) per lookup.
  *
  * Callers hold dios__seg_lock (taken by dios__seg_get and friends); changes
@@ -13,6 +13,7 @@
  * write as one contiguous buffer.
  */
 #include "dios_internal.h"
+#include "dios_heap.h"
 
 #include <string.h>
 #include <sys/mman.h>
@@ -76,16 +77,15 @@ static void seg_place(struct seg_slot *t, size_t c, const struct seg_slot *e)
 static int seg_grow(void)
 {
 	size_t ncap = cap ? cap * 2 : SEG_TABLE_MIN;
-	void *p = mmap(NULL, ncap * sizeof(struct seg_slot), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	void *p = dios__meta_alloc(ncap * sizeof(struct seg_slot));
+	if (!p)
 		return -ENOMEM;
 	struct seg_slot *nt = p;
 	for (size_t i = 0; i < cap; i++)
 		if (table[i].used)
 			seg_place(nt, ncap, &table[i]);
 	if (table)
-		munmap(table, cap * sizeof(struct seg_slot));
+		dios__meta_free(table, cap * sizeof(struct seg_slot));
 	table = nt;
 	cap = ncap;
 	return 0;
@@ -233,9 +233,14 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	else if (!ring)
 		a = mmap(NULL, (size_t)m.size, prot, MAP_SHARED, fd, 0);
 	else {
-		/* reserve twice the size, then map the segment into both halves */
+		/*
+		 * reserve twice the size, then map the segment into both halves.  The
+		 * reservation maps the segment's own fd (the part past its end is never
+		 * touched: both halves are replaced), not anonymous memory, which a
+		 * Pure DIOS task's heap lock denies.
+		 */
 		size_t sz = (size_t)m.size;
-		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 		if (a != MAP_FAILED &&
 		    (mmap(a, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
 		     mmap((char *)a + sz, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)) {
@@ -257,7 +262,7 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	return 1;
 }
 
-static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int want_ring,
+static int seg_get_locked(uint64_t seg_id, int want_write, int want_ring,
 			  void **addr, uint64_t *size)
 {
 	/*
@@ -267,7 +272,14 @@ static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int wan
 	 * cached mapping is never stale.)
 	 */
 	struct seg_slot *s = seg_find(seg_id, want_write ? 1 : 0);
-	if (!s && need_msg) {
+	/*
+	 * Not cached, even when this completion carries no D_CQE_F_SEGMENT: two
+	 * threads' first acquires of one object get one SEGMENT message, flagged on
+	 * the first completion, and the second completion may be decoded before the
+	 * first thread has read that message.  The daemon sent it before publishing
+	 * either completion, so it is queued on the socket: read it here.
+	 */
+	if (!s) {
 		/* read SEGMENT messages until the one for this segment (writable if needed) arrives */
 		for (;;) {
 			struct dios_msg_segment m;
@@ -294,24 +306,24 @@ static int seg_get_locked(uint64_t seg_id, int want_write, int need_msg, int wan
 	return 0;
 }
 
-int dios__seg_get(uint64_t seg_id, int want_write, int need_msg, void **addr, uint64_t *size)
+int dios__seg_get(uint64_t seg_id, int want_write, void **addr, uint64_t *size)
 {
 	pthread_mutex_lock(&dios__seg_lock);
-	int rc = seg_get_locked(seg_id, want_write, need_msg, 0, addr, size);
+	int rc = seg_get_locked(seg_id, want_write, 0, addr, size);
 	pthread_mutex_unlock(&dios__seg_lock);
 	return rc;
 }
 
-int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable, int need_msg,
+int dios__seg_get_fifo(uint64_t ctl_id, uint64_t data_id, int data_writable,
 		       void **ctl, void **data, uint64_t *data_size)
 {
 	uint64_t csize;
 	pthread_mutex_lock(&dios__seg_lock);
-	int rc = seg_get_locked(ctl_id, 1, need_msg, 0, ctl, &csize);
+	int rc = seg_get_locked(ctl_id, 1, 0, ctl, &csize);
 	if (rc == 0 && csize < DIOS_FIFO_CTL_SIZE)
 		rc = -EPROTO;
 	if (rc == 0)
-		rc = seg_get_locked(data_id, data_writable, need_msg, 1, data, data_size);
+		rc = seg_get_locked(data_id, data_writable, 1, data, data_size);
 	pthread_mutex_unlock(&dios__seg_lock);
 	return rc;
 }

@@ -35,6 +35,7 @@ const char *dt_errname(long long v)
 	case -EINTR: return "-EINTR";
 	case -EIO: return "-EIO";
 	case -E2BIG: return "-E2BIG";
+	case -ENOEXEC: return "-ENOEXEC";
 	case -EBADF: return "-EBADF";
 	case -EAGAIN: return "-EAGAIN";
 	case -ENOMEM: return "-ENOMEM";
@@ -210,6 +211,8 @@ pid_t dt_start_daemon_in(const char *dir)
 
 	g_owner = getpid();
 	pid_t parent = getpid();
+	struct stat logst;
+	off_t log_from = stat(g_log, &logst) == 0 ? logst.st_size : 0; /* a restart appends */
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -261,6 +264,32 @@ pid_t dt_start_daemon_in(const char *dir)
 		if (dt_now_ns() - t0 > 30ull * 1000000000ull)
 			dt_fail(__FILE__, __LINE__, "daemon did not accept on %s within 30 s (last connect: %s)",
 				g_sock, strerror(-last));
+		usleep(20000);
+	}
+	/*
+	 * The socket accepts (into the listen backlog) before the daemon serves:
+	 * it first runs its JIT warm-up.  Wait for "serving tasks" in this start's
+	 * part of the log, so a test's first call never races a slow start-up on a
+	 * loaded machine (the shim gives a registration 10 s, then -ENOTCONN).
+	 */
+	for (;;) {
+		static char buf[65536];
+		int fd = open(g_log, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? pread(fd, buf, sizeof buf - 1, log_from) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			if (strstr(buf, DT_SERVING_LINE))
+				break;
+		}
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			g_daemon = 0;
+			dt_print_log_tail();
+			dt_fail(__FILE__, __LINE__, "daemon %s exited during start-up, before serving tasks", diosd);
+		}
+		if (dt_now_ns() - t0 > 90ull * 1000000000ull)
+			dt_fail(__FILE__, __LINE__, "daemon did not log \"%s\" within 90 s of its start", DT_SERVING_LINE);
 		usleep(20000);
 	}
 	if (setenv("DIOS_SOCKET", g_sock, 1) != 0)
@@ -638,4 +667,91 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
 	}
 	int st = dt_wait_child(pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+}
+
+/* ---- the admin socket: figures the daemon keeps (docs/PROTOCOL.md, section 12) ---- */
+
+int dt_admin(const char *request, char *out, size_t cap)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	/* a program the test started inherits the daemon's socket in the environment */
+	const char *sock = dt_socket_path()[0] ? dt_socket_path() : getenv(DIOS_ENV_SOCKET);
+	CHECK(sock != NULL);
+	int n = snprintf(sa.sun_path, sizeof sa.sun_path, "%s" DIOS_ADMIN_SUFFIX, sock);
+	CHECK(n > 0 && (size_t)n < sizeof sa.sun_path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(s >= 0);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0)
+		dt_fail(__FILE__, __LINE__, "connect %s: %s", sa.sun_path, strerror(errno));
+	char line[256];
+	n = snprintf(line, sizeof line, "%s\n", request);
+	CHECK(n > 0 && (size_t)n < sizeof line);
+	CHECK(write(s, line, (size_t)n) == n);
+	size_t len = 0;
+	for (;;) {
+		CHECK(len + 1 < cap);
+		ssize_t r = read(s, out + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		CHECK(r >= 0);
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		out[len] = '\0';
+		if (strstr(out, "\nend\t") || strncmp(out, "error\t", 6) == 0)
+			break;
+	}
+	out[len] = '\0';
+	close(s);
+	return strncmp(out, "ok\n", 3) == 0 ? 0 : -1;
+}
+
+long long dt_admin_status(const char *key)
+{
+	static char buf[1 << 16];
+	CHECK_EQ(dt_admin("status", buf, sizeof buf), 0);
+	char want[128];
+	snprintf(want, sizeof want, "\nrow\t%s\t", key);
+	const char *p = strstr(buf, want);
+	if (!p)
+		dt_fail(__FILE__, __LINE__, "admin status has no row %s:\n%s", key, buf);
+	return strtoll(p + strlen(want), NULL, 10);
+}
+
+long long dt_admin_task(pid_t pid, const char *column)
+{
+	static char buf[1 << 20];
+	CHECK_EQ(dt_admin("tasks", buf, sizeof buf), 0);
+	/* the column's index in the "columns" line, then the row whose pid matches */
+	const char *cols = strstr(buf, "columns\t");
+	CHECK(cols != NULL);
+	int want = -1, pidcol = -1, i = 0;
+	const char *f = cols + 8;
+	while (*f && *f != '\n') {
+		size_t n = strcspn(f, "\t\n");
+		if (n == strlen(column) && strncmp(f, column, n) == 0)
+			want = i;
+		if (n == 3 && strncmp(f, "pid", 3) == 0)
+			pidcol = i;
+		i++;
+		f += n;
+		if (*f == '\t')
+			f++;
+	}
+	if (want < 0 || pidcol < 0)
+		dt_fail(__FILE__, __LINE__, "admin tasks has no column %s (or pid):\n%s", column, buf);
+	for (const char *row = strstr(buf, "\nrow\t"); row; row = strstr(row + 1, "\nrow\t")) {
+		long long v[32];
+		int k = 0;
+		const char *q = row + 5;
+		while (k < 32 && *q && *q != '\n') {
+			v[k++] = strtoll(q, NULL, 10);
+			q += strcspn(q, "\t\n");
+			if (*q == '\t')
+				q++;
+		}
+		if (k > want && k > pidcol && v[pidcol] == pid)
+			return v[want];
+	}
+	return -1;
 }

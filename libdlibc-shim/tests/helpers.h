@@ -58,6 +58,8 @@ const char *dt_fmt(long long v, char *buf);
  * takes the daemon down with it.
  */
 pid_t dt_start_daemon(void);
+/* What diosd prints once it serves tasks (after its start-up warm-up); dt_start_daemon* wait for it. */
+#define DT_SERVING_LINE "diosd: serving tasks"
 /* Extra daemon flags for the next dt_start_daemon*(): a NULL-terminated array, at most 16. */
 extern const char *const *dt_daemon_args;
 /* Same, in an existing directory (used to restart on the same socket path). */
@@ -146,5 +148,15 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
 /* CHECK that a child exited with status 0 (prints how it ended otherwise). */
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);
+
+/*
+ * The daemon's admin socket (<socket>.admin): send one request line, read the
+ * answer into out (NUL-terminated).  0 for an "ok" answer, -1 for an error one.
+ */
+int dt_admin(const char *request, char *out, size_t cap);
+/* The value of a row of `status` (fails the test if there is none). */
+long long dt_admin_status(const char *key);
+/* The numeric column of the `tasks` row of a process, or -1 if it is not listed. */
+long long dt_admin_task(pid_t pid, const char *column);
 
 #endif /* DT_HELPERS_H */

@@ -6,8 +6,8 @@
 # DIOSD defaults to <repo>/dist/bin/diosd.  Each test starts its own daemon on
 # a temp socket.  Exit status of a test: 0 pass, 77 skip, anything else fail;
 # each runs under `timeout 120` (t_crash_daemon, a hundred daemon starts: 1500;
-# DIOS_LONG=1, the long reliability runs: 7200).  Ends with "N passed, N failed,
-# N skipped".
+# DIOS_LONG=1, the long reliability runs: 7200; TEST_TIMEOUT=SECONDS overrides).
+# Ends with "N passed, N failed, N skipped".
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,6 +59,7 @@ for t in "${tests[@]}"; do
 	limit=120
 	[ "$name" = t_crash_daemon ] && limit=1500
 	[ -n "${DIOS_LONG:-}" ] && [ "${DIOS_LONG}" != 0 ] && limit=7200
+	[ -n "${TEST_TIMEOUT:-}" ] && limit=$TEST_TIMEOUT
 	start=$(date +%s.%N)
 	timeout -k 5 $limit "$t" >"$out" 2>&1
 	rc=$?

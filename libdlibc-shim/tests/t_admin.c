@@ -145,7 +145,7 @@ int main(void)
 	char shm_text[DIOS_NAME_STRLEN], fifo_text[DIOS_NAME_STRLEN];
 	dios_nametostr(&shm_name, shm_text);
 	dios_nametostr(&fifo_name, fifo_text);
-	char b1[32], b2[32], b3[32], b4[32];
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
 
 	TOOL(&r, "status");
 	CHECK_RUN(r.status == 0, "status", &r);
@@ -181,7 +181,8 @@ int main(void)
 	TOOL(&r, "tasks");
 	CHECK_RUN(r.status == 0, "tasks", &r);
 	CHECK_RUN(ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), num(b2, (unsigned long long)getuid()),
-		      num(b3, 4), num(b4, 0), "0", NULL, exe), "tasks: this task, its 4 references and its executable", &r);
+		      num(b3, 4), num(b4, 0), num(b5, small), "0", NULL, exe),
+		  "tasks: this task, its 4 references, its private memory object's bytes, and its executable", &r);
 
 	TOOL(&r, "--raw", "names");
 	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);

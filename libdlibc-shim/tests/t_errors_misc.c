@@ -8,7 +8,11 @@ int main(void)
 	alarm(60);
 
 	/* the ABI spells out Linux's numbers */
+	CHECK_EQ(DIOS_EPERM, EPERM);
+	CHECK_EQ(DIOS_ESRCH, ESRCH);
 	CHECK_EQ(DIOS_E2BIG, E2BIG);
+	CHECK_EQ(DIOS_ENOEXEC, ENOEXEC);
+	CHECK_EQ(DIOS_EBUSY, EBUSY);
 	CHECK_EQ(DIOS_ENOENT, ENOENT);
 	CHECK_EQ(DIOS_EIO, EIO);
 	CHECK_EQ(DIOS_EBADF, EBADF);
@@ -29,9 +33,9 @@ int main(void)
 	CHECK_EQ(DIOS_ESTALE, ESTALE);
 
 	/* dios_strerror: a distinct, non-empty text for each code the API returns */
-	static const int codes[] = { 0, -E2BIG, -ENOENT, -EIO, -EBADF, -EAGAIN, -ENOMEM, -EACCES, -EFAULT, -EEXIST,
-				     -EINVAL, -ENOSPC, -EPIPE, -ENOSYS, -EIDRM, -EPROTO, -EOPNOTSUPP,
-				     -ENOTCONN, -EHOSTDOWN, -ESTALE };
+	static const int codes[] = { 0, -EPERM, -ESRCH, -E2BIG, -ENOEXEC, -ENOENT, -EIO, -EBADF, -EAGAIN, -ENOMEM,
+				     -EACCES, -EFAULT, -EBUSY, -EEXIST, -EINVAL, -ENOSPC, -EPIPE, -ENOSYS, -EIDRM,
+				     -EPROTO, -EOPNOTSUPP, -ENOTCONN, -EHOSTDOWN, -ESTALE };
 	enum { NC = sizeof(codes) / sizeof(codes[0]) };
 	const char *txt[NC];
 	for (int i = 0; i < NC; i++) {
@@ -43,6 +47,10 @@ int main(void)
 				dt_fail(__FILE__, __LINE__, "dios_strerror(%d) == dios_strerror(%d) == \"%s\"",
 					codes[i], codes[j], txt[i]);
 	}
+	/* every code of the ABI has its own text: none is the text of an unknown code */
+	for (int i = 1; i < NC; i++)
+		if (strcmp(txt[i], dios_strerror(-9999)) == 0)
+			dt_fail(__FILE__, __LINE__, "dios_strerror(%d) is the unknown-code text", codes[i]);
 	{
 		const char *u = dios_strerror(-9999);
 		CHECK(u != NULL);

@@ -1,7 +1,7 @@
 /*
  * t_task_limit: diosd --max-tasks-per-user 3.  This task and two children it
  * spawned are three: a third dios_run fails with -EAGAIN and the daemon logs
- * why; a task of the same user connecting by itself is refused (-ENOTCONN);
+ * why; a task of the same user connecting by itself is refused (-EAGAIN);
  * once a child has exited, dios_run works again.
  */
 #include "helpers.h"
@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 	int from, to;
 	pid_t pid = dt_fork_peer(&from, &to);
 	if (pid == 0) {
-		CHECK_EQ(dios_nop(0), -ENOTCONN);   /* refused at registration */
+		CHECK_EQ(dios_nop(0), -EAGAIN);     /* refused at registration: the user's task limit */
+		CHECK_EQ(dios_nop(0), -EAGAIN);     /* asked again, still full: not a dead connection */
 		_exit(0);
 	}
 	CHECK_CHILD_OK(pid);

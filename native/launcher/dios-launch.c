@@ -13,6 +13,9 @@
  * signal actions and the signal mask, switch to the task's uid/gid if asked,
  * check the executable's DIOS brand against --policy, install the Pure DIOS
  * seccomp filter for --policy pure (see docs/PURE_DIOS.md), and execveat(fd 4).
+ * A Pure DIOS task also gets DIOS_PURE=1 (DIOS_PURE=kill with --seccomp-kill)
+ * in its environment: libdlibc then puts its heap on DIOS private memory and
+ * adds the filter that denies brk and anonymous mmap (the heap lock).
  *
  * The status pipe: on success fds 4 and 5 close with the exec (FD_CLOEXEC) and
  * the daemon reads EOF.  On any failure before the exec we write the positive
@@ -47,6 +50,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include <dios/dios_abi.h>
 #include <dios/dios_brand.h>
 
 #define FD_CONTROL 3    /* the task's control socket: must survive the exec */
@@ -245,6 +249,21 @@ static char **copy_vector(char *const *v)
 	return c;
 }
 
+/* A copy of the environment without any DIOS_PURE, with add appended. */
+static char **copy_env(char *const *v, char *add)
+{
+	size_t n = 0, k = 0, plen = strlen(DIOS_ENV_PURE);
+	while (v && v[n])
+		n++;
+	char **c = map_at_random((n + 2) * sizeof *c);
+	for (size_t i = 0; i < n; i++)
+		if (!(strncmp(v[i], DIOS_ENV_PURE, plen) == 0 && v[i][plen] == '='))
+			c[k++] = v[i];
+	c[k++] = add;
+	c[k] = NULL;
+	return c;
+}
+
 struct exec_args {
 	const char *path;       /* "" (AT_EMPTY_PATH: fd 4 itself) */
 	char **argv;
@@ -426,6 +445,18 @@ static void build_filter(struct bpf *b, const struct exec_args *ex, int kill_mod
 		allow_if_all(b, SYS_execveat, w, sizeof w / sizeof w[0]);
 	}
 
+	/*
+	 * adding a filter, which can only narrow this one: libdlibc's heap lock
+	 * (SECCOMP_SET_MODE_FILTER, no flags: no TSYNC, no listener, no log)
+	 */
+	{
+		struct word_eq w[] = {
+			{ ARG_LO(0), SECCOMP_SET_MODE_FILTER }, { ARG_HI(0), 0 },
+			{ ARG_LO(1), 0 }, { ARG_HI(1), 0 },
+		};
+		allow_if_all(b, SYS_seccomp, w, sizeof w / sizeof w[0]);
+	}
+
 	/* resource limits: read our own, set none (prlimit64(0, res, NULL, old)) */
 	{
 		struct word_eq w[] = { { ARG_LO(0), 0 }, { ARG_LO(2), 0 }, { ARG_HI(2), 0 } };
@@ -564,12 +595,14 @@ int main(int argc, char **argv)
 	check_brand(want, policy);
 
 	struct exec_args ex = { "", task_argv, environ };
+	if (want != DIOS_BRAND_PURE)
+		unsetenv(DIOS_ENV_PURE);        /* a Limbo task is not one, whatever it was given */
 	if (want == DIOS_BRAND_PURE) {
 		char *path = map_at_random(1);
 		path[0] = '\0';
 		ex.path = path;
 		ex.argv = copy_vector(task_argv);
-		ex.envp = copy_vector(environ);
+		ex.envp = copy_env(environ, kill_mode ? DIOS_ENV_PURE "=kill" : DIOS_ENV_PURE "=1");
 		install_pure_filter(&ex, kill_mode);
 	}
 	syscall(SYS_execveat, FD_EXE, ex.path, ex.argv, ex.envp, AT_EMPTY_PATH);

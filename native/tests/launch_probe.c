@@ -45,6 +45,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 #ifndef __X32_SYSCALL_BIT
 #define __X32_SYSCALL_BIT 0x40000000
@@ -203,6 +205,9 @@ static int mode_pure(int argc, char **argv)
 	struct sigaction old;
 	expect_ok("SIGINT back to SIG_DFL (ignored in the spawner)",
 		  sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_DFL, "SIGINT ignored");
+	const char *pure = getenv("DIOS_PURE");
+	expect_ok("DIOS_PURE=1 in the environment (libdlibc's heap lock)", pure && strcmp(pure, "1") == 0,
+		  pure ? pure : "unset");
 	errno = 0;
 	expect_ok("fd 4 (the executable) closed", fcntl(4, F_GETFD) < 0 && errno == EBADF, "fd 4 open");
 	errno = 0;
@@ -283,6 +288,18 @@ static int mode_pure(int argc, char **argv)
 	struct rlimit rl = { 1024, 1024 };
 	ENOSYS_CHECK("setrlimit", setrlimit(RLIMIT_NOFILE, &rl));
 	ENOSYS_CHECK("prctl(PR_SET_DUMPABLE)", prctl(PR_SET_DUMPABLE, 1, 0, 0, 0));
+	/* seccomp: adding a plain filter (libdlibc's heap lock), nothing else */
+	struct sock_filter allow_all = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow_all };
+	expect_ok("seccomp(SECCOMP_SET_MODE_FILTER, 0): adding a filter", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0,
+		  strerror(errno));
+	ENOSYS_CHECK("seccomp(SECCOMP_SET_MODE_FILTER, TSYNC)",
+		     syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog));
+	ENOSYS_CHECK("seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)",
+		     syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog));
+	ENOSYS_CHECK("seccomp(SECCOMP_SET_MODE_STRICT)", syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL));
+	uint32_t avail = SECCOMP_RET_ALLOW;
+	ENOSYS_CHECK("seccomp(SECCOMP_GET_ACTION_AVAIL)", syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &avail));
 
 	/* what the C runtime and libdlibc need */
 	expect_ok("getrlimit", getrlimit(RLIMIT_STACK, &rl) == 0, "getrlimit");
@@ -358,6 +375,7 @@ static int mode_limbo(int argc, char **argv)
 	expect_ok("open for writing", fd >= 0 && write(fd, "x", 1) == 1 && close(fd) == 0, path);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	expect_ok("socket", s >= 0, "socket");
+	expect_ok("no DIOS_PURE in a Limbo task's environment", getenv("DIOS_PURE") == NULL, getenv("DIOS_PURE"));
 	if (s >= 0)
 		close(s);
 	printf("%s %d\n", failures ? "FAILURES" : "ALL-PASSED", failures);

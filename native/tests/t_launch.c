@@ -218,7 +218,8 @@ static void run(struct run *r)
 	for (int i = 0; r->argv[i] && n < 63; i++)
 		av[n++] = r->argv[i];
 	av[n] = NULL;
-	char *env[] = { "DIOS_FD=3", "DIOS_TEST_MARK=m4rk", "PATH=/usr/bin:/bin", "LC_ALL=C", NULL };
+	/* DIOS_PURE=stale: the launcher sets it for pure tasks only, whatever it was given */
+	char *env[] = { "DIOS_FD=3", "DIOS_TEST_MARK=m4rk", "PATH=/usr/bin:/bin", "LC_ALL=C", "DIOS_PURE=stale", NULL };
 
 	/* a careless daemon: SIGUSR1 and SIGTERM blocked in the spawning thread
 	 * (SIGINT is ignored in main); the launcher must undo both */

@@ -10,6 +10,24 @@
  *   -EBADF     the reference is not one this task holds (released, or from
  *              another task: reference values mean nothing across tasks).
  *   -EIDRM     the object was zombified (dios_delete with D_DELETE_ZOMBIFY).
+ *   -EAGAIN    (a task's first call) the daemon refused to register it: its
+ *              task limit is reached (see Limits); a later call tries again.
+ *   -ENOMEM    a per-task limit is reached (see Limits).
+ *
+ * Limits.  The daemon enforces these per task and per user; the defaults are
+ * diosd's (docs/ARCHITECTURE.md, "Limits", lists all with their flags):
+ *   references a task holds        4096   diosd --max-refs           -ENOMEM
+ *   buffers acquired, not released 1024   diosd --max-buffers        -ENOMEM
+ *   private memory (PRIVMEM bytes) 8 GiB  diosd --max-task-memory    -ENOMEM (malloc: ENOMEM)
+ *   calls waiting in the daemon      64   diosd --max-parked-calls   -ENOMEM
+ *     (dios_select, dios_wait, console reads and writes, dios_run while it spawns)
+ *   calls in flight         DIOS_CQ_ENTRIES (128): one more waits in the shim for a
+ *                                          call slot; at most 64 of them wait in the
+ *                                          daemon, so a slot comes free
+ *   tasks of one user              2048   diosd --max-tasks-per-user dios_run: -EAGAIN;
+ *                                          registering: -EAGAIN
+ *   tasks in all                   4096   diosd --max-tasks          as above
+ * and the ABI's maxima (dios_abi.h: DIOS_MAX_*, DIOS_RUN_MAX_*): -E2BIG or -EINVAL.
  *
  * The daemon is found through $DIOS_SOCKET, else
  * $XDG_RUNTIME_DIR/dios/diosd.sock (or /tmp/dios-<uid>/diosd.sock without
@@ -151,7 +169,9 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not
  * this task's; private memory delegated), -EBADF, -EINVAL (argc < 1, NULL
  * strings), -E2BIG (over DIOS_RUN_MAX_*), -EAGAIN (this user's task limit,
- * diosd --max-tasks-per-user), -EPERM, -ENOSYS (the daemon has no launcher).
+ * diosd --max-tasks-per-user), -ENOMEM (this task's reference table is full,
+ * or it has --max-parked-calls calls waiting), -EPERM, -ENOSYS (the daemon
+ * has no launcher).
  */
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
 
@@ -196,7 +216,8 @@ int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
  * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
  * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
  * above the maximum), -EBADF (a reference not held), -EAGAIN, -ENOMEM (this
- * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references).
+ * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references,
+ * or it has diosd --max-parked-calls calls waiting already: 64 by default).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
 
@@ -302,6 +323,55 @@ typedef struct dios_daemon_stats {
 int dios_daemon_stats(dios_daemon_stats_t *out);
 /* Human-readable text for a negative return value. */
 const char *dios_strerror(int err);
+
+/* ---- the heap: malloc on DIOS private memory (seed section 3.2) ---------- */
+/*
+ * libdlibc exports malloc, free, calloc, realloc, reallocarray,
+ * aligned_alloc, posix_memalign, memalign, valloc, pvalloc and
+ * malloc_usable_size (unversioned, so they replace glibc's in the whole
+ * program, glibc's own calls included).  Which heap they use is chosen once,
+ * before main, from the environment:
+ *   - Pure DIOS tasks (dios-launch sets DIOS_PURE): the DIOS heap, always,
+ *     and locked: brk and anonymous mmap are then denied by seccomp, so every
+ *     heap byte is a D_OBJ_PRIVMEM byte the daemon counts against the task's
+ *     limit (diosd --max-task-memory; malloc fails with ENOMEM beyond it).
+ *     libdlibc's mmap/mmap64 serve anonymous, non-MAP_FIXED requests from the
+ *     DIOS heap and munmap gives them back (whole mappings only: EINVAL for
+ *     part of one); sbrk and brk fail with ENOMEM.  docs/PURE_DIOS.md.
+ *   - DIOS_HEAP=dios in the environment (DIOS Limbo, legacy and plain
+ *     programs that link libdlibc): the DIOS heap, not locked.
+ *   - otherwise: glibc's heap; the functions pass every call to it.
+ * Small requests (up to 32 KiB) come from per-thread caches and size-class
+ * slabs, medium ones (to DIOS_HEAP_MMAP_THRESHOLD) from page runs; both are
+ * cut from pooled PRIVMEM chunks of DIOS_HEAP_CHUNK_BYTES, so they make no
+ * DIOS call once a chunk is there.  A larger request gets a PRIVMEM object
+ * of its own (create + acquire: two calls; freeing it: one round trip).
+ * Thread-safe.  Each heap object is a reference and an acquired buffer of the
+ * task, so it counts against diosd --max-refs and --max-buffers too.
+ * fork() (outside Pure DIOS): the child gets a private copy of the heap (its
+ * pages are copied once, in the child, while the forking thread waits), and
+ * is a new task with no heap objects of its own yet.
+ */
+#define DIOS_HEAP_CHUNK_BYTES     (4u << 20)    /* pool chunk: one PRIVMEM object */
+#define DIOS_HEAP_MMAP_THRESHOLD  (256u << 10)  /* larger requests: an object of their own */
+#define DIOS_HEAP_MODE_LIBC       1             /* glibc's heap */
+#define DIOS_HEAP_MODE_DIOS       2             /* the DIOS heap */
+
+typedef struct dios_heap_stats {
+	uint32_t mode;              /* DIOS_HEAP_MODE_*, 0 before libdlibc's constructor ran */
+	uint32_t locked;            /* 1: the Pure DIOS lock is on (brk, anonymous mmap denied) */
+	uint64_t objects;           /* PRIVMEM objects the heap holds (chunks, large blocks, kept ones) */
+	uint64_t bytes_held;        /* their sizes: what the daemon counts for this task's heap */
+	uint64_t chunks;            /* pool chunks */
+	uint64_t large;             /* live blocks above DIOS_HEAP_MMAP_THRESHOLD */
+	uint64_t cached_bytes;      /* freed large objects kept for reuse (in bytes_held) */
+	uint64_t daemon_calls;      /* DIOS calls the heap has made (each SQE counts) */
+	uint64_t failures;          /* times the daemon refused memory (-ENOMEM and others) */
+	uint64_t meta_bytes;        /* the shim's own bookkeeping memory (not PRIVMEM) */
+	uint64_t bootstrap_bytes;   /* used of the static arena for allocations made inside heap calls */
+} dios_heap_stats_t;
+/* The calling task's heap figures.  -EINVAL on NULL. */
+int dios_heap_stats(dios_heap_stats_t *out);
 
 /* ---- batched submission (compound calls, io_uring style) ---------------- */
 /*

@@ -413,6 +413,9 @@ struct dios_fifo_ctl {
 #define DIOS_ENV_SPIN_NS        "DIOS_SPIN_NS"    /* shim: ns to spin before futex-waiting (default 20000) */
 #define DIOS_ENV_FD             "DIOS_FD"         /* set by diosd in tasks it spawns: the connected socket's fd */
 #define DIOS_SPAWN_SOCKET_FD    3                 /* ... which is always this fd at the task's start */
+#define DIOS_ENV_PURE           "DIOS_PURE"       /* set by dios-launch in Pure DIOS tasks ("kill" with
+                                                     --seccomp-kill): libdlibc's heap is DIOS memory, locked */
+#define DIOS_ENV_HEAP           "DIOS_HEAP"       /* "dios": libdlibc's malloc takes DIOS memory (opt-in outside Pure DIOS) */
 #define DIOS_RUNTIME_SUBDIR     "dios"            /* under $XDG_RUNTIME_DIR */
 #define DIOS_TMP_DIR_PREFIX     "/tmp/dios-"      /* + decimal uid, without XDG_RUNTIME_DIR */
 #define DIOS_SOCKET_NAME        "diosd.sock"

@@ -198,6 +198,9 @@ pub const D_FIFO_END_WRITER: u32 = 2;
 pub const DIOS_ENV_SOCKET: &str = "DIOS_SOCKET";
 /// Environment variable: nanoseconds the shim spins before futex-waiting.
 pub const DIOS_ENV_SPIN_NS: &str = "DIOS_SPIN_NS";
+/// Environment variable: `dios` makes libdlibc's malloc take DIOS private
+/// memory (Pure DIOS tasks always do); read once, before `main`.
+pub const DIOS_ENV_HEAP: &str = "DIOS_HEAP";
 /// The console's well-known name is `dios_name_from_string` of this.
 pub const DIOS_CONSOLE_NAME_STRING: &str = "dios:console";
 
@@ -308,6 +311,36 @@ pub struct dios_daemon_stats_t {
     pub buffers: u64,
     /// Open memory segments (memfds).
     pub segments: u64,
+}
+
+/// The calling task's heap (libdlibc's malloc; see `dios_heap_stats` in dios.h).
+/// Rust's global allocator is the system malloc, so a Rust program linking
+/// libdlibc allocates from this heap in Pure DIOS tasks and with `DIOS_HEAP=dios`.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct dios_heap_stats_t {
+    /// 1: glibc's heap, 2: the DIOS heap (dios.h's DIOS_HEAP_MODE_*); 0 before libdlibc's constructor.
+    pub mode: u32,
+    /// 1: the Pure DIOS lock is on (brk and anonymous mmap denied).
+    pub locked: u32,
+    /// PRIVMEM objects the heap holds.
+    pub objects: u64,
+    /// Their sizes: what the daemon counts for this task's heap.
+    pub bytes_held: u64,
+    /// Pool chunks.
+    pub chunks: u64,
+    /// Live blocks with an object of their own.
+    pub large: u64,
+    /// Freed large objects kept for reuse.
+    pub cached_bytes: u64,
+    /// DIOS calls the heap has made.
+    pub daemon_calls: u64,
+    /// Times the daemon refused memory.
+    pub failures: u64,
+    /// The shim's own bookkeeping memory.
+    pub meta_bytes: u64,
+    /// Used of the bootstrap arena.
+    pub bootstrap_bytes: u64,
 }
 
 /// One entry of a `dios_batch` submission.
@@ -633,6 +666,8 @@ extern "C" {
     pub fn dios_nop(f: dios_flags_t) -> c_int;
     /// Daemon-wide counts.
     pub fn dios_daemon_stats(out: *mut dios_daemon_stats_t) -> c_int;
+    /// The calling task's heap figures.
+    pub fn dios_heap_stats(out: *mut dios_heap_stats_t) -> c_int;
     /// Static, NUL-terminated text for a negative return value (also accepts +errno).
     pub fn dios_strerror(err: c_int) -> *const c_char;
 

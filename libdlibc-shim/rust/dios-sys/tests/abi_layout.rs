@@ -152,6 +152,7 @@ fn mirrored_strings() -> Vec<(&'static str, &'static str)> {
     vec![
         ("DIOS_ENV_SOCKET", DIOS_ENV_SOCKET),
         ("DIOS_ENV_SPIN_NS", DIOS_ENV_SPIN_NS),
+        ("DIOS_ENV_HEAP", DIOS_ENV_HEAP),
         ("DIOS_CONSOLE_NAME_STRING", DIOS_CONSOLE_NAME_STRING),
     ]
 }
@@ -207,6 +208,7 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_MAX_COPY_REFS",
     "DIOS_DELEGATED_BATCH",
     "DIOS_ENV_FD",
+    "DIOS_ENV_PURE",
     "DIOS_SPAWN_SOCKET_FD",
     "DIOS_ELF_OSABI",
     "DIOS_BRAND_PURE",
@@ -317,6 +319,10 @@ fn public_layouts() -> Vec<Layout> {
             type_ as "type", perms, state, proximity, consistency, pad, size, object_id,
         }),
         layout!(dios_daemon_stats_t { tasks, objects, names, refs, buffers, segments }),
+        layout!(dios_heap_stats_t {
+            mode, locked, objects, bytes_held, chunks, large, cached_bytes, daemon_calls, failures, meta_bytes,
+            bootstrap_bytes,
+        }),
         layout!(dios_call_t {
             opcode, res, flags, type_ as "type", pad, arg, name, ref_ as "ref", len, iov, info,
         }),

@@ -34,10 +34,11 @@ fn every_function_links() {
         ("dios_ref_info", dios_ref_info as *const ()),
         ("dios_nop", dios_nop as *const ()),
         ("dios_daemon_stats", dios_daemon_stats as *const ()),
+        ("dios_heap_stats", dios_heap_stats as *const ()),
         ("dios_strerror", dios_strerror as *const ()),
         ("dios_batch", dios_batch as *const ()),
     ];
-    assert_eq!(fns.len(), 23);
+    assert_eq!(fns.len(), 24);
     for (n, p) in fns {
         assert!(!p.is_null(), "{n}");
     }
@@ -92,4 +93,21 @@ fn strerror_texts() {
     assert_eq!(s(-DIOS_ENOTCONN), "daemon not reachable");
     assert_eq!(s(-DIOS_ESTALE), "data read was overwritten meanwhile");
     assert_eq!(s(i32::MIN), "unknown error");
+}
+
+/// Without DIOS_HEAP (and not Pure DIOS) libdlibc's malloc passes every call
+/// to glibc: Rust's allocations work and the DIOS heap holds nothing.
+#[test]
+fn heap_is_glibcs_by_default() {
+    if std::env::var_os(DIOS_ENV_HEAP).is_some() || std::env::var_os("DIOS_PURE").is_some() {
+        return; // the heap was chosen otherwise before main
+    }
+    let v: Vec<String> = (0..10_000).map(|i| format!("block {i}")).collect();
+    assert_eq!(v[9_999], "block 9999");
+    let mut s = dios_heap_stats_t::default();
+    assert_eq!(unsafe { dios_heap_stats(&mut s) }, 0);
+    assert_eq!(s.mode, 1, "DIOS_HEAP_MODE_LIBC");
+    assert_eq!(s.locked, 0);
+    assert_eq!((s.objects, s.bytes_held, s.daemon_calls), (0, 0, 0));
+    assert_eq!(unsafe { dios_heap_stats(std::ptr::null_mut()) }, -22, "-EINVAL");
 }

@@ -2,27 +2,53 @@ package org.dios.client;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * DIOS from Java: the calls of dios.h through FFM into libdlibc, so Java,
- * C and Rust share one implementation of the protocol. Thread-safe: the
- * shim serialises calls.
+ * DIOS from Java: the calls of dios.h through FFM into libdlibc, so Java, C and Rust share one
+ * implementation of the protocol. Every method may throw {@link DiosException} (the call's name
+ * and errno). Thread-safe: the shim takes calls from many threads at once.
  */
 public final class Dios {
     private Dios() {}
 
     public static final int D_OBJ_PRIVMEM = 1;
     public static final int D_OBJ_SHMEM = 2;
+    /** Shared-memory stream, one writer end, one reader end: {@link #createFifo}. */
+    public static final int D_OBJ_FIFO = 3;
     /** Durable byte object: size 0 = empty; a write may reach past the end and its commit grows it. */
     public static final int D_OBJ_BLOB = 4;
+    public static final int D_OBJ_CONSOLE = 5;
+    public static final int D_OBJ_TASK = 6;
+    public static final int D_OBJ_GROUP = 7;
+    public static final int D_OBJ_EXE = 8;
+    /** Any call: EAGAIN instead of waiting. */
+    public static final long D_NONBLOCK = 1L;
     public static final long D_CREATE_NAME_GIVEN = 1L << 8;
     public static final long D_LOOKUP_READONLY = 1L << 12;
+    public static final long D_COPY_READONLY = 1L << 12;
     public static final long D_DELETE_ZOMBIFY = 1L << 16;
+    public static final long D_RUN_SECCOMP_KILL = 1L << 20;
     public static final int D_PERM_READ = 1, D_PERM_WRITE = 2, D_PERM_DELETE = 4;
+    public static final int D_REF_STATE_NAMED = 1, D_REF_STATE_ZOMBIE = 2, D_REF_STATE_READABLE = 4,
+            D_REF_STATE_WRITABLE = 8;
+    /** dios_create(D_OBJ_FIFO) with no capacity. */
+    public static final long DIOS_FIFO_DEFAULT_CAPACITY = 256 * 1024;
+    /** Most references one dios_select takes. */
+    public static final int DIOS_MAX_SELECT_REFS = 4096;
+
+    /** Where libdlibc was loaded from (see the class comment of the loader, and README). */
+    public static String library() {
+        return Native.WHERE;
+    }
 
     /** The null call. */
     public static void nop() {
@@ -32,6 +58,8 @@ public final class Dios {
             throw Native.rethrow(t);
         }
     }
+
+    // ---- create, lookup -------------------------------------------------------------------------
 
     /** Creates an anonymous object of size bytes: D_OBJ_SHMEM, D_OBJ_PRIVMEM or D_OBJ_BLOB (a scratch file). */
     public static Ref createAnonymous(int type, long size) {
@@ -43,14 +71,39 @@ public final class Dios {
         return create(type, size, null, true);
     }
 
-    /** Creates an object bound to the given name; a named blob is durable (it survives daemon restarts). */
+    /** Creates an object bound to the given name (EEXIST if bound); a named blob is durable. */
     public static Ref createNamed(int type, long size, Name name) {
         return create(type, size, name, true);
     }
 
+    /**
+     * An anonymous FIFO of the default capacity. One reference is one end (the first acquire
+     * decides which): an anonymous FIFO suits a peer it is delegated to ({@link #run}); within
+     * one process use {@link #createNamedFifo} and a lookup, or {@link Channel#pair()}.
+     */
+    public static Ref createFifo() {
+        return create(D_OBJ_FIFO, 0, null, false);
+    }
+
+    /** An anonymous FIFO of capacity bytes (0: the default; rounded up to 4 KiB). */
+    public static Ref createFifo(long capacity) {
+        return create(D_OBJ_FIFO, capacity, null, false);
+    }
+
+    /** A FIFO under a fresh random name (capacity 0: the default); {@link #lookup} gives the other end. */
+    public static Ref createNamedFifo(long capacity) {
+        return create(D_OBJ_FIFO, capacity, null, true);
+    }
+
+    /** A FIFO bound to the given name (capacity 0: the default). */
+    public static Ref createNamedFifo(long capacity, Name name) {
+        return create(D_OBJ_FIFO, capacity, name, true);
+    }
+
     private static Ref create(int type, long size, Name given, boolean named) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment sz = a.allocateFrom(JAVA_LONG, size);
+            // a FIFO's capacity 0 means the default: no argument at all
+            MemorySegment sz = type == D_OBJ_FIFO && size == 0 ? MemorySegment.NULL : a.allocateFrom(JAVA_LONG, size);
             MemorySegment name = named ? (given != null ? given.copyTo(a) : a.allocate(32)) : MemorySegment.NULL;
             MemorySegment out = a.allocate(ADDRESS);
             long flags = given != null ? D_CREATE_NAME_GIVEN : 0;
@@ -74,6 +127,141 @@ public final class Dios {
             throw Native.rethrow(t);
         }
     }
+
+    /** A reference to the console (D_OBJ_CONSOLE), by its well-known name: streams write to the terminal. */
+    public static Ref console() {
+        return lookup(Name.fromString("dios:console"), false);
+    }
+
+    // ---- select ---------------------------------------------------------------------------------
+
+    /**
+     * Waits until one of refs is ready and returns it (the same Ref object): a FIFO reader end with
+     * data or end of stream, a writer end with space or no reader, a task that has ended; memory
+     * objects are always ready. The first ready one in order wins. Parked in the daemon: other
+     * threads' calls go on meanwhile.
+     */
+    public static Ref select(Ref... refs) {
+        return select(0, refs);
+    }
+
+    /** As {@link #select(Ref...)}. */
+    public static Ref select(Collection<Ref> refs) {
+        return select(0, refs.toArray(Ref[]::new));
+    }
+
+    /** The first ready reference, or null at once if none is (D_NONBLOCK). */
+    public static Ref selectNow(Ref... refs) {
+        try {
+            return select(D_NONBLOCK, refs);
+        } catch (DiosException e) {
+            if (e.errno() == Errno.EAGAIN) return null;
+            throw e;
+        }
+    }
+
+    private static Ref select(long flags, Ref[] refs) {
+        if (refs.length == 0) throw new DiosException("dios_select", Errno.EINVAL);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arr = a.allocate(ADDRESS, refs.length);
+            for (int i = 0; i < refs.length; i++) {
+                if (refs[i].isClosed()) throw new DiosException("dios_select", Errno.EBADF);
+                arr.setAtIndex(ADDRESS, i, refs[i].handle());
+            }
+            MemorySegment ready = a.allocate(ADDRESS);
+            Native.check("dios_select", (int) Native.SELECT.invokeExact(flags, arr, (long) refs.length, ready));
+            long r = ready.get(ADDRESS, 0).address();
+            for (Ref ref : refs) if (ref.handle().address() == r) return ref;
+            throw new DiosException("dios_select", Errno.EPROTO);   // the shim returned a reference we did not give
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    // ---- tasks ----------------------------------------------------------------------------------
+
+    /** The executable object of a program file (dios_exe): what {@link #run} starts. */
+    public static Ref exe(String path) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            Native.check("dios_exe", (int) Native.EXE.invokeExact(a.allocateFrom(path), out));
+            return new Ref(out.get(ADDRESS, 0), null);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * Spawns a task (dios_run): the executable object exe with argv (argv[0] included), holding
+     * the delegate references (it takes them with dios_delegated, in this order), in this task's
+     * groups. Only DIOS-branded programs run (`dios brand`): ENOEXEC otherwise. flags: 0 or
+     * {@link #D_RUN_SECCOMP_KILL}.
+     */
+    public static Task run(Ref exe, List<String> argv, List<Ref> delegate, long flags) {
+        if (argv.isEmpty()) throw new DiosException("dios_run", Errno.EINVAL);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = a.allocate(ADDRESS, argv.size() + 1L);
+            for (int i = 0; i < argv.size(); i++) args.setAtIndex(ADDRESS, i, a.allocateFrom(argv.get(i)));
+            args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
+            MemorySegment refs = delegate.isEmpty() ? MemorySegment.NULL : a.allocate(ADDRESS, delegate.size());
+            for (int i = 0; i < delegate.size(); i++) refs.setAtIndex(ADDRESS, i, delegate.get(i).handle());
+            // dios_task_spec_t: int argc, char **argv, refs, ref_count, groups, group_count (48 bytes)
+            MemorySegment spec = a.allocate(48, 8);
+            spec.set(JAVA_INT, 0, argv.size());
+            spec.set(ADDRESS, 8, args);
+            spec.set(ADDRESS, 16, refs);
+            spec.set(JAVA_LONG, 24, delegate.size());
+            spec.set(ADDRESS, 32, MemorySegment.NULL);
+            spec.set(JAVA_LONG, 40, 0L);
+            MemorySegment out = a.allocate(ADDRESS);
+            Native.check("dios_run", (int) Native.RUN.invokeExact(flags, exe.handle(), spec, out));
+            return new Task(new Ref(out.get(ADDRESS, 0), null));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Spawns the program at path with arguments args (argv[0] is path): dios_exe, then dios_run. */
+    public static Task spawn(String path, String... args) {
+        List<String> argv = new ArrayList<>(args.length + 1);
+        argv.add(path);
+        argv.addAll(Arrays.asList(args));
+        try (Ref exe = exe(path)) {
+            return run(exe, argv, List.of(), 0);
+        }
+    }
+
+    /** Delegates refs to a task (dios_copy), read-only if asked. All or nothing. */
+    public static void copy(Task target, boolean readOnly, Ref... refs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arr = a.allocate(ADDRESS, Math.max(1, refs.length));
+            for (int i = 0; i < refs.length; i++) arr.setAtIndex(ADDRESS, i, refs[i].handle());
+            Native.check("dios_copy", (int) Native.COPY.invokeExact(readOnly ? D_COPY_READONLY : 0L, arr,
+                    (long) refs.length, target.ref().handle()));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** The references delegated to this task (by its parent's dios_run, then dios_copy), in order; empty if none. */
+    public static List<Ref> delegated() {
+        List<Ref> all = new ArrayList<>();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment arr = a.allocate(ADDRESS, 64);
+            MemorySegment count = a.allocate(JAVA_LONG);
+            for (;;) {
+                count.set(JAVA_LONG, 0, 64L);
+                Native.check("dios_delegated", (int) Native.DELEGATED.invokeExact(0L, arr, count));
+                long n = count.get(JAVA_LONG, 0);
+                for (int i = 0; i < n; i++) all.add(new Ref(arr.getAtIndex(ADDRESS, i), null));
+                if (n < 64) return all;
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    // ---- diagnostics ----------------------------------------------------------------------------
 
     /** Daemon-wide counts: tasks, objects, names, refs, buffers, segments. */
     public static long[] daemonStats() {

@@ -1,22 +1,33 @@
 package org.dios.client;
 
-/** A DIOS call failed: carries the call's name and the (positive) errno it returned. */
+/**
+ * A DIOS call failed. Carries the call's name ({@code "dios_lookup"}) and the positive errno it
+ * returned ({@link Errno#ENOENT}); the message reads {@code "dios_lookup: ENOENT (No such file or
+ * directory)"}. Unchecked: every call of the API may throw it. The stream and {@link Channel}
+ * adapters wrap it in a {@link DiosIOException}, as {@code java.io} expects.
+ */
 public final class DiosException extends RuntimeException {
     private final String call;
     private final int errno;
 
-    DiosException(String call, int negErrno, String text) {
-        super(call + ": " + text + " (errno " + (-negErrno) + ")");
+    public DiosException(String call, int errno) {
+        super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")");
         this.call = call;
-        this.errno = -negErrno;
+        this.errno = errno;
     }
 
+    /** The libdlibc call that failed, e.g. "dios_acquire_write". */
     public String call() {
         return call;
     }
 
-    /** Positive errno, e.g. 2 for ENOENT. */
+    /** Positive errno, e.g. {@link Errno#ENOENT} (2). */
     public int errno() {
         return errno;
+    }
+
+    /** Symbolic name of {@link #errno()}, e.g. "ENOENT". */
+    public String errnoName() {
+        return Errno.name(errno);
     }
 }

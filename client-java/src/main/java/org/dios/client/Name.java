@@ -25,6 +25,15 @@ public final class Name {
         }
     }
 
+    /** 256 random bits (SecureRandom): a name nobody has bound, e.g. to create under or to probe with. */
+    public static Name random() {
+        byte[] b = new byte[32];
+        RANDOM.nextBytes(b);
+        return new Name(b);
+    }
+
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     /** Parses the text form; throws DiosException (EINVAL) if it is not one. */
     public static Name parse(String text) {
         try (Arena a = Arena.ofConfined()) {
@@ -49,6 +58,7 @@ public final class Name {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment dst = a.allocate(44);
             MemorySegment r = (MemorySegment) Native.NAMETOSTR.invokeExact(copyTo(a), dst);
+            if (r.equals(MemorySegment.NULL)) throw new IllegalStateException("dios_nametostr failed");
             return dst.getString(0);
         } catch (Throwable t) {
             throw Native.rethrow(t);

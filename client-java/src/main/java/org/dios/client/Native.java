@@ -6,70 +6,172 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * Downcall handles into libdlibc. The library is found, in order, at
- * {@code -Ddios.lib=PATH}, {@code $DIOS_LIB}, {@code lib/libdlibc.so} of the
- * dist/ tree this jar sits in, then the system's library path.
+ * Downcall handles into libdlibc, and where the library was found.
+ *
+ * <p>Search order (the first that applies wins):
+ * <ol>
+ * <li>{@code -Ddios.library=PATH} (or the older spelling {@code -Ddios.lib}): that file, or an error;
+ * <li>{@code $DIOS_LIB}: that file, or an error;
+ * <li>the {@code dist/} tree this jar was staged in:
+ *     {@code dist/share/dios/java/dios-client.jar -> dist/lib/libdlibc.so};
+ * <li>{@code System.loadLibrary("dlibc")}: {@code -Djava.library.path};
+ * <li>the dynamic linker's own search ({@code LD_LIBRARY_PATH}, {@code ld.so.cache}) for
+ *     {@code libdlibc.so.1} and {@code libdlibc.so};
+ * <li>the standard library directories ({@code /usr/local/lib}, {@code /usr/lib}, their
+ *     multiarch subdirectories, {@code /lib}).
+ * </ol>
+ * A path given explicitly (1, 2) that does not exist is an error at once, never a
+ * silent fall-through to another copy of the library.
  */
 final class Native {
     private Native() {}
 
-    static final SymbolLookup LIB = load();
     private static final Linker LINKER = Linker.nativeLinker();
+    /** Where libdlibc was loaded from (a path, or how the system found it). */
+    static final String WHERE;
+    static final SymbolLookup LIB;
 
-    private static SymbolLookup load() {
-        List<String> tried = new ArrayList<>();
-        List<Path> candidates = new ArrayList<>();
-        String prop = System.getProperty("dios.lib");
-        if (prop != null) candidates.add(Path.of(prop));
-        String env = System.getenv("DIOS_LIB");
-        if (env != null) candidates.add(Path.of(env));
-        try {
-            Path jar = Path.of(Native.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            // dist/share/dios/java/dios-client.jar -> dist/lib/libdlibc.so
-            Path dist = jar.getParent() == null ? null : jar.getParent().getParent();
-            if (dist != null && dist.getParent() != null && dist.getParent().getParent() != null) {
-                candidates.add(dist.getParent().getParent().resolve("lib").resolve("libdlibc.so"));
-            }
-        } catch (URISyntaxException | SecurityException | NullPointerException ignored) {
-            // no code source location: fall through to the system path
+    static {
+        String[] where = new String[1];
+        LIB = load(where);
+        WHERE = where[0];
+    }
+
+    /** Where a jar staged in dist/ finds the library: dist/share/dios/java/X.jar -> dist/lib/libdlibc.so. */
+    static Path distLibrary(Path jar) {
+        Path java = jar.toAbsolutePath().getParent();            // dist/share/dios/java
+        Path dios = java == null ? null : java.getParent();
+        Path share = dios == null ? null : dios.getParent();
+        Path dist = share == null ? null : share.getParent();
+        if (dist == null || !java.getFileName().toString().equals("java") || !dios.getFileName().toString().equals("dios")
+                || !share.getFileName().toString().equals("share")) {
+            return null;                                          // not staged in a dist/ (or install) tree
         }
-        for (Path p : candidates) {
-            tried.add(p.toString());
-            if (Files.isRegularFile(p)) return SymbolLookup.libraryLookup(p, Arena.global());
+        return dist.resolve("lib").resolve("libdlibc.so");
+    }
+
+    private static Path ownJar() {
+        try {
+            var src = Native.class.getProtectionDomain().getCodeSource();
+            if (src == null || src.getLocation() == null) return null;
+            Path p = Path.of(src.getLocation().toURI());
+            return Files.isRegularFile(p) ? p : null;             // a directory (target/classes): no dist/ tree
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    private static SymbolLookup load(String[] where) {
+        List<String> tried = new ArrayList<>();
+        for (String prop : new String[] {"dios.library", "dios.lib"}) {
+            String v = System.getProperty(prop);
+            if (v != null && !v.isEmpty()) return explicit(Path.of(v), "-D" + prop, where);
+        }
+        String env = System.getenv("DIOS_LIB");
+        if (env != null && !env.isEmpty()) return explicit(Path.of(env), "$DIOS_LIB", where);
+
+        Path jar = ownJar();
+        Path dist = jar == null ? null : distLibrary(jar);
+        if (dist != null) {
+            tried.add(dist + " (next to " + jar.getFileName() + " in its dist/ tree)");
+            if (Files.isRegularFile(dist)) {
+                where[0] = dist.toString();
+                return SymbolLookup.libraryLookup(dist, Arena.global());
+            }
+        } else {
+            tried.add("no dist/ tree: " + (jar == null ? "the classes are not in a jar" : jar + " is not in a share/dios/java directory"));
+        }
+
+        tried.add("System.loadLibrary(\"dlibc\") (java.library.path=" + System.getProperty("java.library.path") + ")");
+        try {
+            System.loadLibrary("dlibc");
+            SymbolLookup l = SymbolLookup.loaderLookup();
+            if (l.find("dios_nop").isPresent()) {
+                where[0] = "System.loadLibrary(\"dlibc\") from java.library.path";
+                return l;
+            }
+        } catch (UnsatisfiedLinkError | SecurityException notThere) {
+            // next
         }
         for (String name : new String[] {"libdlibc.so.1", "libdlibc.so"}) {
-            tried.add(name + " (system library path)");
+            tried.add(name + " (dynamic linker search: LD_LIBRARY_PATH, ld.so.cache)");
             try {
-                return SymbolLookup.libraryLookup(name, Arena.global());
+                SymbolLookup l = SymbolLookup.libraryLookup(name, Arena.global());
+                where[0] = name + " via the dynamic linker";
+                return l;
             } catch (IllegalArgumentException notFound) {
                 // next
             }
         }
-        throw new UnsatisfiedLinkError("libdlibc.so not found; tried " + String.join(", ", tried)
-                + ". Build it (make dist) and pass -Ddios.lib=/path/to/dist/lib/libdlibc.so or set DIOS_LIB.");
+        for (String dir : new String[] {"/usr/local/lib", "/usr/local/lib64", "/usr/lib", "/usr/lib64",
+                "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib", "/lib64"}) {
+            Path p = Path.of(dir, "libdlibc.so");
+            tried.add(p.toString());
+            if (Files.isRegularFile(p)) {
+                where[0] = p.toString();
+                return SymbolLookup.libraryLookup(p, Arena.global());
+            }
+        }
+        throw new UnsatisfiedLinkError("dios-client: libdlibc.so not found. Looked in, in order:\n  - "
+                + String.join("\n  - ", tried)
+                + "\nWhat to do: build and stage it (`make dist` in the diosd checkout gives dist/lib/libdlibc.so),"
+                + " then run with -Ddios.library=/path/to/dist/lib/libdlibc.so, or set DIOS_LIB to that path,"
+                + " or use the jar staged at dist/share/dios/java/dios-client.jar (it finds dist/lib by itself),"
+                + " or install the library (make install) into a standard library directory.");
+    }
+
+    private static SymbolLookup explicit(Path p, String how, String[] where) {
+        if (!Files.isRegularFile(p)) {
+            throw new UnsatisfiedLinkError("dios-client: " + how + " names " + p + ", which is not a file."
+                    + " Point it at libdlibc.so (after `make dist`: dist/lib/libdlibc.so), or unset it to let the"
+                    + " client search dist/ and the system library path.");
+        }
+        try {
+            SymbolLookup l = SymbolLookup.libraryLookup(p, Arena.global());
+            where[0] = p + " (" + how + ")";
+            return l;
+        } catch (IllegalArgumentException e) {
+            throw new UnsatisfiedLinkError("dios-client: " + how + " names " + p + ", which could not be loaded"
+                    + " as a shared library: " + e.getMessage());
+        }
     }
 
     static MethodHandle fn(String name, FunctionDescriptor fd) {
         return LINKER.downcallHandle(LIB.find(name).orElseThrow(
-                () -> new UnsatisfiedLinkError("libdlibc has no " + name + ": is it older than this jar?")), fd);
+                () -> new UnsatisfiedLinkError("libdlibc (" + WHERE + ") has no " + name
+                        + ": it is older than this jar; rebuild it (make dist)")), fd);
     }
 
+    /** A C library function, or empty when this libc does not have it (e.g. strerrorname_np before glibc 2.32). */
+    static Optional<MethodHandle> libc(String name, FunctionDescriptor fd) {
+        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, fd));
+    }
+
+    // Calls that may wait a long time (a FIFO acquire, select, wait, run) must not be critical:
+    // these are ordinary downcalls.  The short ones could use Linker.Option.critical, but the
+    // shim may block briefly on its mutexes, so none is marked critical.
     static final MethodHandle NOP = fn("dios_nop", FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
     static final MethodHandle CREATE = fn("dios_create",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG));
     static final MethodHandle LOOKUP = fn("dios_lookup", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle COPY = fn("dios_copy", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
+    static final MethodHandle DELEGATED = fn("dios_delegated", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
     static final MethodHandle DELETE = fn("dios_delete", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
+    static final MethodHandle RUN = fn("dios_run", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle EXE = fn("dios_exe", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle WAIT = fn("dios_wait", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
+    static final MethodHandle SELECT = fn("dios_select", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
     static final MethodHandle ACQUIRE_READ = fn("dios_acquire_read",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
     static final MethodHandle COMMIT_READ = fn("dios_commit_read", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
@@ -85,6 +187,8 @@ final class Native {
     static final MethodHandle STRERROR = fn("dios_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
     static final MethodHandle STATS = fn("dios_daemon_stats", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     static final MethodHandle REF_INFO = fn("dios_ref_info", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+    static final MethodHandle SELF = fn("dios_self", FunctionDescriptor.of(ADDRESS));
+    static final MethodHandle SELF_EXE = fn("dios_self_exe", FunctionDescriptor.of(ADDRESS));
 
     static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) return r;
@@ -92,16 +196,9 @@ final class Native {
         return new IllegalStateException(t);
     }
 
+    /** rc, or a DiosException naming call and the errno when rc is negative. */
     static int check(String call, int rc) {
-        if (rc < 0) {
-            String text;
-            try {
-                text = ((MemorySegment) STRERROR.invokeExact(rc)).reinterpret(256).getString(0);
-            } catch (Throwable t) {
-                text = "error";
-            }
-            throw new DiosException(call, rc, text);
-        }
+        if (rc < 0) throw new DiosException(call, -rc);
         return rc;
     }
 }

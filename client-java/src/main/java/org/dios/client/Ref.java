@@ -2,18 +2,44 @@ package org.dios.client;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * A reference this process holds. {@link #close()} deletes it (dios_delete);
- * the object is freed when its last reference anywhere goes.
+ * A reference this process holds. {@link #close()} deletes it (dios_delete); the object is
+ * freed when its last reference anywhere goes. Thread-safe.
+ *
+ * <p><b>Closing.</b> After {@code close()} every call through the reference fails with
+ * {@link Errno#EBADF}, as in C, and every {@link Buffer} acquired through it is released: its
+ * segment throws {@code IllegalStateException} from then on. A thread that is inside a call on
+ * the reference (a FIFO acquire waiting for data, a {@link #withRead} callback, a stream's copy)
+ * keeps the reference alive until it returns, and the last one out performs the dios_delete: a
+ * close never unmaps memory that another thread is reading, and never waits for one.
+ *
+ * <p><b>Zero-copy access.</b> {@link #acquireRead}/{@link #acquireWrite} give a {@link Buffer}
+ * whose segment is the object's mapped memory, usable from any thread until released.
+ * {@link #withRead}/{@link #withWrite} run a callback over the mapped memory and release at once:
+ * cheaper (the segment is confined to the calling thread), the way to go in loops.
  */
 public final class Ref implements AutoCloseable {
-    private MemorySegment handle;
+    private static final long CLOSED = 1L << 62;   // no new users; delete when the last one leaves
+    private static final long ZOMBIFY = 1L << 61;  // the delete is a zombify
+    private static final long DELETED = 1L << 60;  // dios_delete has returned
+    private static final long USERS = 0xffff_ffffL;
+
+    private final MemorySegment handle;
     private final Name name;
+    /** CLOSED | ZOMBIFY | DELETED | count of threads inside a call on this reference. */
+    private final AtomicLong state = new AtomicLong();
+    /** Public buffers not yet released: close releases them. */
+    private final Set<Buffer> buffers = ConcurrentHashMap.newKeySet();
 
     Ref(MemorySegment handle, Name name) {
         this.handle = handle;
@@ -26,82 +52,274 @@ public final class Ref implements AutoCloseable {
     }
 
     MemorySegment handle() {
-        if (handle == null) throw new IllegalStateException("reference already closed");
         return handle;
+    }
+
+    /** True once {@link #close()} or {@link #zombify()} was called. */
+    public boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    // ---- users: threads inside a call (see the class comment) ---------------------------------
+
+    /** Threads inside a call on this reference now (for tests). */
+    int users() {
+        return (int) (state.get() & USERS);
+    }
+
+    /**
+     * Counts the caller in, or returns false when the reference is closed and deleted (the caller
+     * then makes its call anyway: the shim answers EBADF for a deleted reference, like C's). Throws
+     * EBADF itself while a close waits for the last user, so nothing new starts then.
+     */
+    boolean enter(String call) {
+        for (;;) {
+            long s = state.get();
+            if ((s & DELETED) != 0) return false;
+            if ((s & CLOSED) != 0) throw new DiosException(call, Errno.EBADF);
+            if (state.compareAndSet(s, s + 1)) return true;
+        }
+    }
+
+    /** The caller leaves; the last one out of a closed reference deletes it. */
+    void exit() {
+        long s = state.decrementAndGet();
+        if ((s & USERS) == 0 && (s & CLOSED) != 0) {
+            int rc = delete((s & ZOMBIFY) != 0);
+            if (rc < 0 && rc != -Errno.EBADF) {
+                // a deferred delete has nobody to tell; the reference is gone either way
+                System.getLogger("org.dios.client").log(System.Logger.Level.DEBUG,
+                        "deferred dios_delete failed: " + Errno.name(-rc));
+            }
+        }
+    }
+
+    private int delete(boolean zombify) {
+        int rc;
+        try {
+            rc = (int) Native.DELETE.invokeExact(zombify ? Dios.D_DELETE_ZOMBIFY : 0L, handle);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        state.getAndUpdate(x -> x | DELETED);
+        return rc;
+    }
+
+    /** Releases this reference (dios_delete): see the class comment. A second close does nothing. */
+    @Override
+    public void close() {
+        close(0);
+    }
+
+    /**
+     * Kills the object for every holder (D_DELETE_ZOMBIFY; needs D_PERM_DELETE) and releases this
+     * reference. The way a named blob, which outlives all its references, is deleted. Without
+     * D_PERM_DELETE it throws EACCES and the reference stays open.
+     */
+    public void zombify() {
+        if ((perms() & Dios.D_PERM_DELETE) == 0) throw new DiosException("dios_delete", Errno.EACCES);
+        close(ZOMBIFY);
+    }
+
+    private void close(long flags) {
+        long s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) return;
+        } while (!state.compareAndSet(s, (s | CLOSED | flags) + 1));   // the closer is a user too
+        try {
+            for (Buffer b : buffers) b.invalidate();
+            buffers.clear();
+        } finally {
+            long left = state.decrementAndGet();
+            if ((left & USERS) == 0) {
+                // nobody else inside: delete now, and report its failure
+                int rc = delete((left & ZOMBIFY) != 0);
+                Native.check("dios_delete", rc);
+            }
+        }
+    }
+
+    // ---- attributes -----------------------------------------------------------------------------
+
+    /** dios_ref_info: {type, perms, state, size} (type at 0, perms 4, state 8, size 24 in 40 bytes). */
+    private long[] info() {
+        boolean counted = enter("dios_ref_info");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(40, 8);
+            Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle, out));
+            return new long[] {out.get(JAVA_INT, 0), out.get(JAVA_INT, 4), out.get(JAVA_INT, 8), out.get(JAVA_LONG, 24)};
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        } finally {
+            if (counted) exit();
+        }
     }
 
     /** Object type (D_OBJ_*), from dios_ref_info. */
     public int type() {
-        return (int) info(0, JAVA_INT);
+        return (int) info()[0];
     }
 
     /** D_PERM_* bits, from dios_ref_info. */
     public int perms() {
-        return (int) info(4, JAVA_INT);
+        return (int) info()[1];
     }
 
-    /** Object size in bytes, from dios_ref_info. */
+    /** D_REF_STATE_* bits (named, zombie, readable, writable), from dios_ref_info. */
+    public int state() {
+        return (int) info()[2];
+    }
+
+    /** Size in bytes (memory objects, a blob's committed size), a FIFO's capacity, a task's pid. */
     public long size() {
-        return info(24, JAVA_LONG);
+        return info()[3];
     }
 
-    /** One field of dios_ref_info_t (type at 0, perms at 4, size at 24; 40 bytes in all). */
-    private long info(long offset, java.lang.foreign.ValueLayout layout) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(40, 8);
-            Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle(), out));
-            return layout == JAVA_INT ? out.get(JAVA_INT, offset) : out.get(JAVA_LONG, offset);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+    // ---- buffers --------------------------------------------------------------------------------
+
+    /** Maps the object (or takes a FIFO's committed bytes) for reading, zero-copy. len 0 = all. */
+    public Buffer acquireRead(long len) {
+        return acquire(len, false, 0);
+    }
+
+    /** Maps the object (or a FIFO's free space) for writing, zero-copy. len 0 = all. */
+    public Buffer acquireWrite(long len) {
+        return acquire(len, true, 0);
+    }
+
+    /** As {@link #acquireRead(long)}; with {@link Dios#D_NONBLOCK} EAGAIN instead of waiting. */
+    public Buffer acquireRead(long len, long flags) {
+        return acquire(len, false, flags);
+    }
+
+    /** As {@link #acquireWrite(long)}; with {@link Dios#D_NONBLOCK} EAGAIN instead of waiting. */
+    public Buffer acquireWrite(long len, long flags) {
+        return acquire(len, true, flags);
+    }
+
+    private Buffer acquire(long len, boolean write, long flags) {
+        String call = write ? "dios_acquire_write" : "dios_acquire_read";
+        boolean counted = enter(call);
+        try {
+            MemorySegment iov = acquireIov(call, write, len, flags);
+            Buffer b = new Buffer(this, iov, write);
+            buffers.add(b);
+            if (isClosed()) {
+                // closed while we waited: release it here (the delete waits for us), report EBADF
+                buffers.remove(b);
+                b.invalidate();
+                releaseIov(write, iov);
+                throw new DiosException(call, Errno.EBADF);
+            }
+            return b;
+        } finally {
+            if (counted) exit();
         }
     }
 
-    /** Maps the object for reading (zero-copy). len 0 = whole object. */
-    public Buffer acquireRead(long len) {
-        return acquire(len, false);
+    void forget(Buffer b) {
+        buffers.remove(b);
     }
 
-    /** Maps the object for writing (zero-copy). len 0 = whole object. */
-    public Buffer acquireWrite(long len) {
-        return acquire(len, true);
-    }
-
-    private Buffer acquire(long len, boolean write) {
+    /** The shim's iovec {buf, len} of a fresh acquire. */
+    MemorySegment acquireIov(String call, boolean write, long len, long flags) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ADDRESS);
-            int rc = write ? (int) Native.ACQUIRE_WRITE.invokeExact(0L, handle(), len, out)
-                    : (int) Native.ACQUIRE_READ.invokeExact(0L, handle(), len, out);
-            Native.check(write ? "dios_acquire_write" : "dios_acquire_read", rc);
-            MemorySegment iov = out.get(ADDRESS, 0).reinterpret(16);
-            return new Buffer(this, iov, write);
+            int rc = write ? (int) Native.ACQUIRE_WRITE.invokeExact(flags, handle, len, out)
+                    : (int) Native.ACQUIRE_READ.invokeExact(flags, handle, len, out);
+            Native.check(call, rc);
+            return out.get(ADDRESS, 0).reinterpret(16);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
     }
 
-    @Override
-    public void close() {
-        delete(0L);
+    int releaseIov(boolean write, MemorySegment iov) {
+        try {
+            return write ? (int) Native.RELEASE_WRITE.invokeExact(0L, handle, iov)
+                    : (int) Native.RELEASE_READ.invokeExact(0L, handle, iov);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    int commitWriteIov(long len, MemorySegment iov) {
+        try {
+            return (int) Native.COMMIT_WRITE.invokeExact(0L, handle, len, iov);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
     }
 
     /**
-     * Kills the object for every holder (D_DELETE_ZOMBIFY; needs D_PERM_DELETE) and
-     * releases this reference. The way a named blob, which outlives all its
-     * references, is deleted.
+     * Reads in place: acquires up to len bytes (0 = all; a FIFO waits for at least one), runs f
+     * over them and releases. The segment is confined to this thread and dead once f returns.
+     * At a FIFO's end of stream: DiosException EPIPE.
      */
-    public void zombify() {
-        delete(Dios.D_DELETE_ZOMBIFY);
+    public <T> T withRead(long len, Function<MemorySegment, T> f) {
+        boolean counted = enter("dios_acquire_read");
+        try {
+            MemorySegment iov = acquireIov("dios_acquire_read", false, len, 0);
+            T r;
+            try (Arena a = Arena.ofConfined()) {
+                r = f.apply(MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(iov.get(JAVA_LONG, 8), a, null));
+            } finally {
+                releaseIov(false, iov);
+            }
+            return r;
+        } finally {
+            if (counted) exit();
+        }
     }
 
-    private void delete(long flags) {
-        if (handle == null) return;
-        int rc;
+    /**
+     * Writes in place: acquires len bytes (0 = all the object, or all a FIFO's free space), runs f
+     * over them, commits the first n bytes, n being what f returns (0 commits nothing), and
+     * releases. The segment is confined to this thread and dead once f returns. Returns n.
+     */
+    public long withWrite(long len, ToLongFunction<MemorySegment> f) {
+        boolean counted = enter("dios_acquire_write");
         try {
-            rc = (int) Native.DELETE.invokeExact(flags, handle);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            MemorySegment iov = acquireIov("dios_acquire_write", true, len, 0);
+            try {
+                long n;
+                try (Arena a = Arena.ofConfined()) {
+                    n = f.applyAsLong(MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(iov.get(JAVA_LONG, 8), a, null));
+                }
+                if (n > 0) Native.check("dios_commit_write", commitWriteIov(n, iov));
+                return n;
+            } finally {
+                releaseIov(true, iov);
+            }
+        } finally {
+            if (counted) exit();
         }
-        if (rc != -13) handle = null; // -EACCES (zombify without D_PERM_DELETE) releases nothing
-        Native.check("dios_delete", rc);
+    }
+
+    // ---- FIFO streams ---------------------------------------------------------------------------
+
+    /**
+     * This FIFO reference as an InputStream, binding it as the reader end now. Closing the stream
+     * closes this reference. read() returns -1 at end of stream: the writer end is gone and all
+     * was read. The console ({@link Dios#console()}) reads what is typed. Other objects:
+     * IllegalArgumentException.
+     */
+    public FifoInputStream inputStream() {
+        return new FifoInputStream(this);
+    }
+
+    /**
+     * This FIFO reference as an OutputStream, binding it as the writer end now. Closing the stream
+     * closes this reference: the reader then sees end of stream. The console ({@link
+     * Dios#console()}) writes to the task's terminal, or the daemon's log without one.
+     */
+    public FifoOutputStream outputStream() {
+        return new FifoOutputStream(this);
+    }
+
+    @Override
+    public String toString() {
+        return "Ref[" + (name != null ? name : "anonymous") + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -3,51 +3,14 @@ package org.dios.client;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.File;
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The Java client against a real daemon: names, zero-copy buffers, errors with their errno. */
+@ExtendWith(Daemon.class)
 class DiosClientTest {
-    private static Process daemon;
-
-    @BeforeAll
-    static void startDaemon() throws IOException, InterruptedException {
-        Path sock = Path.of(System.getenv("DIOS_SOCKET"));
-        Files.createDirectories(sock.getParent());
-        Files.deleteIfExists(sock);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String cp = System.getProperty("diosd.classes") + File.pathSeparator
-                + Files.readString(Path.of(System.getProperty("diosd.classpath.file"))).strip();
-        List<String> cmd = new ArrayList<>(List.of(java));
-        cmd.addAll(List.of(System.getProperty("diosd.jvm.flags").trim().split("\\s+")));
-        cmd.addAll(List.of("-cp", cp, "org.dios.diosd.Main", "--socket", sock.toString()));
-        daemon = new ProcessBuilder(cmd)
-                .redirectErrorStream(true).redirectOutput(sock.getParent().resolve("diosd.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(sock)) {
-            assertTrue(daemon.isAlive(), "diosd exited early; see " + sock.getParent().resolve("diosd.log"));
-            assertTrue(System.nanoTime() < deadline, "diosd did not listen within 30 s");
-            Thread.sleep(50);
-        }
-    }
-
-    @AfterAll
-    static void stopDaemon() throws InterruptedException {
-        daemon.destroy(); // SIGTERM: clean shutdown
-        assertTrue(daemon.waitFor(10, TimeUnit.SECONDS), "diosd did not stop on SIGTERM");
-        assertFalse(Files.exists(Path.of(System.getenv("DIOS_SOCKET"))), "socket removed at shutdown");
-    }
-
     @Test
     void bytesWrittenThroughOneReferenceAreReadThroughAnother() {
         Name name = Name.fromString("java-test/" + System.nanoTime());

@@ -165,6 +165,8 @@ public final class Abi {
     public static final String DIOS_ENV_SOCKET = "DIOS_SOCKET";
     public static final String DIOS_ENV_SPIN_NS = "DIOS_SPIN_NS";
     public static final String DIOS_ENV_FD = "DIOS_FD";
+    public static final String DIOS_ENV_PURE = "DIOS_PURE";
+    public static final String DIOS_ENV_HEAP = "DIOS_HEAP";
     public static final int DIOS_SPAWN_SOCKET_FD = 3;
     public static final String DIOS_RUNTIME_SUBDIR = "dios";
     public static final String DIOS_TMP_DIR_PREFIX = "/tmp/dios-";

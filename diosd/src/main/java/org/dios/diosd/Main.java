@@ -62,6 +62,12 @@ public final class Main {
                                     of this installation, or $DIOSD_LAUNCHER)
               --max-refs N          references per task at most (default 4096)
               --max-buffers N       outstanding buffers per task at most (default 1024)
+              --max-task-memory SIZE
+                                    private memory (PRIVMEM objects: a task's heap) one task may hold,
+                                    in bytes or with a K, M, G or T suffix (default 8G); beyond it
+                                    dios_create fails with -ENOMEM (malloc with ENOMEM)
+              --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
+                                    console reads and writes, dios_run; default 64, at most 127)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
@@ -120,12 +126,14 @@ public final class Main {
         int socketMode = 0600;
         DriverConductor.Config d = DriverConductor.Config.defaults();
         int maxTasks = d.maxTasks(), maxRefs = d.maxRefs(), maxBuffers = d.maxBuffers(), perUser = d.maxTasksPerUser();
+        int maxParked = d.maxParked();
         String launcher = null;
         long spin = d.spinNanos(), yield = d.yieldNanos();
         int warmup = d.warmupCycles();
         InetSocketAddress metrics = null;
         boolean allowNonLoopback = false;
         boolean dumpable = false;
+        long maxTaskMemory = d.maxTaskMemory();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -149,6 +157,8 @@ public final class Main {
                 case "--dumpable" -> dumpable = true;
                 case "--max-refs" -> maxRefs = (int) number(args, ++i, a, 16, 1 << 20);
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--max-task-memory" -> maxTaskMemory = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
+                case "--max-parked-calls" -> maxParked = (int) number(args, ++i, a, 1, DriverConductor.Config.MAX_MAX_PARKED);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
@@ -184,7 +194,7 @@ public final class Main {
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable);
     }
 
     /**
@@ -280,6 +290,35 @@ public final class Main {
         }
     }
 
+    /** A byte count: digits with an optional K, M, G or T (powers of 1024), within min..max. */
+    static long bytes(String[] args, int i, String flag, long min, long max) throws StartupException {
+        String v = value(args, i, flag);
+        int shift = 0;
+        String digits = v;
+        if (!v.isEmpty()) {
+            switch (Character.toUpperCase(v.charAt(v.length() - 1))) {
+                case 'K' -> shift = 10;
+                case 'M' -> shift = 20;
+                case 'G' -> shift = 30;
+                case 'T' -> shift = 40;
+                default -> shift = 0;
+            }
+            if (shift != 0) digits = v.substring(0, v.length() - 1);
+        }
+        long n;
+        try {
+            n = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw new StartupException(flag + ": '" + v + "' is not a size (bytes, or a number with K, M, G or T)", 2);
+        }
+        if (n < 0 || (shift > 0 && n > (Long.MAX_VALUE >> shift))) {
+            throw new StartupException(flag + ": '" + v + "' is outside " + min + ".." + max + " bytes", 2);
+        }
+        n <<= shift;
+        if (n < min || n > max) throw new StartupException(flag + ": " + v + " (" + n + " bytes) is outside " + min + ".." + max, 2);
+        return n;
+    }
+
     /** Creates dir (0700) if missing; refuses a directory someone else owns or a symlink. */
     static void ensurePrivateDir(Path dir, String what) throws StartupException {
         try {
@@ -305,6 +344,32 @@ public final class Main {
             }
         } catch (IOException e) {
             throw new StartupException("cannot prepare " + what + " " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
+    /**
+     * An existing socket directory must be ours (or root's), and if others
+     * may write to it, sticky (like /tmp): else whoever made it could replace
+     * the socket with their own and receive every task's connection, stdio
+     * and terminal. (A /tmp/dios-UID made in advance by another user is
+     * exactly that.)
+     */
+    static void checkSocketDir(Path dir) throws StartupException {
+        try {
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid");
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode");
+            int me = LibC.getuid();
+            if (owner != me && owner != 0) {
+                throw new StartupException("socket directory " + dir + " belongs to uid " + owner + ", not to us (uid " + me
+                        + ") or root: its owner could replace the socket; choose another path", 1);
+            }
+            if ((mode & 0022) != 0 && (mode & 01000) == 0) {
+                throw new StartupException("socket directory " + dir + " is writable by others (mode 0"
+                        + Integer.toOctalString(mode & 07777) + ") and not sticky: anyone could replace the socket;"
+                        + " choose a private directory", 1);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot check socket directory " + dir + ": " + e.getMessage(), 1);
         }
     }
 
@@ -382,6 +447,7 @@ public final class Main {
         }
         Path sockDir = sock.getParent();
         if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
+        else checkSocketDir(sockDir);
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
         // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
@@ -487,6 +553,9 @@ public final class Main {
             // READY=1 only once tasks are served at full speed (after the JIT warm-up);
             // until then connections wait in the listen backlog.
             if (conductor.awaitServing()) {
+                // Scripts and tests wait for this line before a first call that must not race the warm-up.
+                System.out.println("diosd: serving tasks");
+                System.out.flush();
                 // Scrapes wait in the backlog until now: the warm-up's calls are never seen.
                 if (metrics != null) metrics.start(conductor, VERSION);
                 synchronized (NOTIFY_LOCK) {

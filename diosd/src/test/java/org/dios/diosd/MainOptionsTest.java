@@ -58,12 +58,43 @@ class MainOptionsTest {
     }
 
     @Test
+    void limitsHaveTheirDocumentedDefaultsAndRanges() throws Exception {
+        var c = parse().config();
+        assertEquals(4096, c.maxRefs());
+        assertEquals(1024, c.maxBuffers());
+        assertEquals(64, c.maxParked(), "half the CQ");
+        assertEquals(2048, c.maxTasksPerUser());
+        assertEquals(4096, c.maxTasks());
+        assertEquals(2, parse("--max-parked-calls", "2").config().maxParked());
+        assertEquals(127, parse("--max-parked-calls", "127").config().maxParked());
+        for (String bad : new String[] {"0", "128", "-1", "x"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--max-parked-calls", bad), bad);
+            assertEquals(2, e.exitCode, bad);
+        }
+    }
+
+    @Test
     void metricsAddressMustBeHostColonPort() {
         for (String bad : new String[] {"9469", ":9469", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:65536", "127.0.0.1:-1",
                 "::1:9469", "[::1:9469", "[]:9469", "example.org:9469", "[localhost]:9469"}) {
             Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--metrics", bad), bad);
             assertEquals(2, e.exitCode, bad);
             assertTrue(e.getMessage().startsWith("--metrics"), e.getMessage());
+        }
+    }
+
+    @Test
+    void maxTaskMemoryTakesBytesOrASuffixAndDefaultsToEightGib() throws Exception {
+        assertEquals(8L << 30, parse().config().maxTaskMemory());
+        assertEquals(1L << 30, parse("--max-task-memory", "1G").config().maxTaskMemory());
+        assertEquals(64L << 20, parse("--max-task-memory", "64m").config().maxTaskMemory());
+        assertEquals(512L << 10, parse("--max-task-memory", "512K").config().maxTaskMemory());
+        assertEquals(2L << 40, parse("--max-task-memory", "2T").config().maxTaskMemory());
+        assertEquals(123456789L, parse("--max-task-memory", "123456789").config().maxTaskMemory());
+        for (String bad : new String[] {"", "G", "1.5G", "-1", "0", "4095", "1P", "x", "99999999999T"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse("--max-task-memory", bad), bad);
+            assertEquals(2, e.exitCode);
+            assertTrue(e.getMessage().startsWith("--max-task-memory: "), e.getMessage());
         }
     }
 }

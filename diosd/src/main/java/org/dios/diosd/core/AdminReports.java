@@ -141,6 +141,7 @@ public final class AdminReports {
         t.row("references", s.references);
         t.row("buffers", s.buffers);
         t.row("segments", s.segments);
+        t.row("privmem_bytes", s.privmemBytes);
         t.row("parked_calls", s.parkedCalls);
         t.row("calls", s.totalCalls());
         t.row("tasks_registered", s.registrations);
@@ -159,10 +160,11 @@ public final class AdminReports {
         List<TaskSession> all = new ArrayList<>();
         for (TaskSession s : sessions) if (s != null && !s.dead && !s.quiet) all.add(s);
         all.sort((a, b) -> Long.compare(a.taskId, b.taskId));
-        Table t = new Table("task", "pid", "uid", "refs", "buffers", "parked", "state", "exe");
+        Table t = new Table("task", "pid", "uid", "refs", "buffers", "privmem", "parked", "state", "exe");
         for (int i = 0; i < all.size() && i < limit; i++) {
             TaskSession s = all.get(i);
-            t.row(s.taskId, s.pid, s.uid, s.refs.size(), s.buffers.size(), s.parked.size(), s.active ? "active" : "dormant", s.exe);
+            t.row(s.taskId, s.pid, s.uid, s.refs.size(), s.buffers.size(), s.privmemBytes, s.parked.size(),
+                    s.active ? "active" : "dormant", s.exe);
         }
         return t.end(all.size());
     }

@@ -44,6 +44,24 @@ public final class CallDispatcher {
     /** dispatch() result of a call parked for later (no completion now). */
     static final int PARKED = Integer.MIN_VALUE;
 
+    /** Calls one task may have parked at once (--max-parked-calls); a call that would park beyond gets -ENOMEM. */
+    int maxParked = DriverConductor.Config.DEFAULT_MAX_PARKED;
+
+    /**
+     * True if s may park one more call. Otherwise the caller answers -ENOMEM
+     * (a per-task limit, like references and buffers), and the daemon says
+     * so once per task.
+     */
+    boolean mayPark(TaskSession s) {
+        if (s.parked.size() < maxParked) return true;
+        if (!s.warnedParked) {
+            s.warnedParked = true;
+            Log.warn(s + ": a call that must wait was refused with -ENOMEM: " + s.parked.size()
+                    + " calls wait already (--max-parked-calls " + maxParked + ")");
+        }
+        return false;
+    }
+
     private final ObjectManager objects;
     private final Stats stats;
     private final CallStats perCall;
@@ -61,6 +79,14 @@ public final class CallDispatcher {
                   boolean seccompKill);
     }
     TaskSpawner tasks = (p, u, e, a, r, g, k) -> -DIOS_ENOSYS;
+    /** PRIVMEM bytes one task may hold (diosd --max-task-memory); creates beyond it fail with -ENOMEM. */
+    private long maxTaskMemory = DriverConductor.Config.DEFAULT_MAX_TASK_MEMORY;
+
+    /** Sets the per-task PRIVMEM limit, in bytes. */
+    public void maxTaskMemory(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("max task memory must be positive: " + bytes);
+        maxTaskMemory = bytes;
+    }
 
     /** The conductor watches a task's terminal while console calls wait on it. */
     public interface TtyWatcher {
@@ -99,11 +125,16 @@ public final class CallDispatcher {
         userData = r.get(JAVA_LONG, sqeOff + SqeDescriptor.USER_DATA_OFFSET);
         java.util.Arrays.fill(val, 0);
         cqeFlags = 0;
+        // Decided from this entry alone, first: a NO_CQE notify never gets a completion,
+        // whatever else is wrong with it (the shim does not wait for one, and a stray
+        // completion would make it drop its connection).
+        int sqeFlags = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
+        noCqe = opcode == D_OP_NOTIFY && sqeFlags == D_SQE_NO_CQE;
         int res;
         if (!reservedZero(r, sqeOff)) {
             res = -DIOS_EINVAL;
         } else {
-            res = dispatch(s, r, sqeOff, opcode);
+            res = dispatch(s, r, sqeOff, opcode, sqeFlags);
         }
         stats.calls++;
         int slot = CallStats.slot(opcode);
@@ -137,15 +168,13 @@ public final class CallDispatcher {
 
     private boolean noCqe;
 
-    private int dispatch(TaskSession s, MemorySegment r, long off, int opcode) {
+    private int dispatch(TaskSession s, MemorySegment r, long off, int opcode, int sqeFlags) {
         long flags = r.get(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET);
-        int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
-        noCqe = opcode == D_OP_NOTIFY && sqeFlags == D_SQE_NO_CQE;
-        if (opcode == D_OP_NOTIFY && sqeFlags != 0 && !noCqe) return -DIOS_EINVAL;
+        if (opcode == D_OP_NOTIFY && sqeFlags != 0 && sqeFlags != D_SQE_NO_CQE) return -DIOS_EINVAL;
         if ((sqeFlags & D_SQE_NO_CQE) != 0 && opcode != D_OP_NOTIFY) return -DIOS_EINVAL;
         return switch (opcode) {
             case D_OP_NOP -> (flags & ~D_NONBLOCK) != 0 ? -DIOS_EINVAL : 0;
-            case D_OP_CREATE -> create(s, r, off, flags);
+            case D_OP_CREATE -> create(s, r, off, flags, sqeFlags);
             case D_OP_LOOKUP -> lookup(s, r, off, flags);
             case D_OP_DELETE -> delete(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_ACQUIRE_READ, D_OP_ACQUIRE_WRITE -> acquire(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET),
@@ -158,7 +187,7 @@ public final class CallDispatcher {
                     r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
             case D_OP_REF_INFO -> refInfo(s, r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET), flags);
             case D_OP_STATS -> daemonStats(flags);
-            case D_OP_RUN -> run(s, r, off, flags);
+            case D_OP_RUN -> run(s, r, off, flags, sqeFlags);
             case D_OP_COPY -> copy(s, r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET), r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET),
                     r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET), flags);
             case D_OP_DELEGATED -> delegated(s, r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), flags);
@@ -168,9 +197,8 @@ public final class CallDispatcher {
 
     // ---- create / lookup / delete ------------------------------------------------
 
-    private int create(TaskSession s, MemorySegment r, long off, long flags) {
+    private int create(TaskSession s, MemorySegment r, long off, long flags, int sqeFlags) {
         if ((flags & ~D_FLAGS_CREATE_MASK) != 0) return -DIOS_EINVAL;
-        int sqeFlags = r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff;
         int type = r.get(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET);
         if (type == D_OBJ_EXE) {
             if (sqeFlags != D_SQE_ARGS || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0) return -DIOS_EINVAL;
@@ -211,7 +239,11 @@ public final class CallDispatcher {
             case D_OBJ_PRIVMEM, D_OBJ_SHMEM -> {
                 if (!hasArg || arg <= 0 || arg > DIOS_MAX_OBJECT_SIZE) return -DIOS_EINVAL;
                 if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
-                o = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
+                // A task's private memory (its heap) is counted against its limit until the object is freed.
+                if (type == D_OBJ_PRIVMEM && arg > maxTaskMemory - s.privmemBytes) return -DIOS_ENOMEM;
+                MemoryObject m = new MemoryObject(objects.newObjectId(), type, s.taskId, arg);
+                if (type == D_OBJ_PRIVMEM) m.charge(s, stats);
+                o = m;
             }
             case D_OBJ_FIFO -> {
                 long cap = FifoObject.capacityFor(hasArg, arg);
@@ -527,6 +559,7 @@ public final class CallDispatcher {
             if (refs[i].object.readyFor(refs[i], s)) return selected(refs, i, val);
         }
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         // Parked selects of one task may hold at most this many registrations: a task
         // that parks 128 selects over 4,096 references each costs memory, not more.
         int registered = 0;
@@ -608,9 +641,9 @@ public final class CallDispatcher {
      * delegated references, the groups, the argv block), then hands the
      * spawn to the conductor, which parks the call until the launcher answers.
      */
-    private int run(TaskSession s, MemorySegment r, long off, long flags) {
+    private int run(TaskSession s, MemorySegment r, long off, long flags, int sqeFlags) {
         if ((flags & ~D_FLAGS_RUN_MASK) != 0) return -DIOS_EINVAL;
-        if ((r.get(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff) != 0) return -DIOS_EINVAL;
+        if (sqeFlags != 0) return -DIOS_EINVAL;
         if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
         Reference exeRef = s.refs.get(r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET));
         if (exeRef == null) return -DIOS_EBADF;
@@ -724,6 +757,7 @@ public final class CallDispatcher {
             return 0;
         }
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, 0, null);
         s.parked.add(pc);
         t.addWaiter(pc, -1);
@@ -793,6 +827,7 @@ public final class CallDispatcher {
         if (n > 0) return consoleBuffer(s, ref, cs, false, n, val);
         if (n != -DIOS_EAGAIN) return (int) n;
         if ((flags & D_NONBLOCK) != 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_ACQUIRE_READ, flags, ref, len, null);
         s.parked.add(pc);
         cs.reads.add(pc);
@@ -831,6 +866,7 @@ public final class CallDispatcher {
         if (done < 0) return (int) done;
         if (done == len) return 0;
         if ((flags & D_NONBLOCK) != 0 && done == 0) return -DIOS_EAGAIN;
+        if (!mayPark(s)) return -DIOS_ENOMEM;
         ParkedCall pc = new ParkedCall(s, userData, D_OP_COMMIT_WRITE, flags, b.ref, len, null);
         s.parked.add(pc);
         cs.pendingWrite = pc;

@@ -22,6 +22,8 @@ public final class DaemonSnapshot {
     public final long references;
     public final long buffers;
     public final long segments;
+    /** Bytes of live PRIVMEM objects over all tasks. */
+    public final long privmemBytes;
     /** Calls the daemon owes a completion (parked), over all tasks. */
     public final long parkedCalls;
     /** Completions written and not yet reaped by their tasks, over all tasks. */
@@ -49,6 +51,7 @@ public final class DaemonSnapshot {
         this.references = s.refs;
         this.buffers = s.buffers;
         this.segments = s.segments;
+        this.privmemBytes = s.privmemBytes;
         this.parkedCalls = parkedCalls;
         this.completionsUnreaped = completionsUnreaped;
         this.wakeups = s.wakeups;

@@ -37,21 +37,46 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
-                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser) {
+                         long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser,
+                         long maxTaskMemory, int maxParked) {
+        /** Default of --max-task-memory: PRIVMEM bytes one task may hold. */
+        public static final long DEFAULT_MAX_TASK_MEMORY = 8L << 30;
+        /**
+         * Calls one task may have waiting in the daemon (selects, dios_wait, console reads and
+         * writes, dios_run while it spawns): half the CQ, so a full SQ's worth of calls that
+         * complete at once always finds room, however many wait.
+         */
+        public static final int DEFAULT_MAX_PARKED = (int) (Abi.DIOS_CQ_ENTRIES - Abi.DIOS_SQ_ENTRIES);
+        /** At most this many: one CQ entry always stays for calls that do not wait. */
+        public static final int MAX_MAX_PARKED = (int) Abi.DIOS_CQ_ENTRIES - 1;
+
+        public Config {
+            if (maxParked < 1 || maxParked > MAX_MAX_PARKED) {
+                throw new IllegalArgumentException("maxParked must be 1.." + MAX_MAX_PARKED + ": " + maxParked);
+            }
+        }
+
         public static Config defaults() {
-            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048);
+            return new Config(4096, 4096, 1024, 50_000, 1_000_000, 5_000_000_000L, 20_000, false, 2048,
+                    DEFAULT_MAX_TASK_MEMORY, DEFAULT_MAX_PARKED);
         }
 
         /** The same settings with another number of warm-up cycles. */
         public Config withWarmup(int cycles) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, cycles, timeCalls,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxTaskMemory, maxParked);
         }
 
         /** The same settings, with the service time of every call measured (for the metrics) or not. */
         public Config withTimedCalls(boolean on) {
             return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, on,
-                    maxTasksPerUser);
+                    maxTasksPerUser, maxTaskMemory, maxParked);
+        }
+
+        /** The same settings with another per-task PRIVMEM limit (bytes). */
+        public Config withMaxTaskMemory(long bytes) {
+            return new Config(maxTasks, maxRefs, maxBuffers, spinNanos, yieldNanos, handshakeTimeoutNanos, warmupCycles, timeCalls,
+                    maxTasksPerUser, bytes, maxParked);
         }
     }
 
@@ -147,7 +172,9 @@ public final class DriverConductor implements Runnable {
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
         objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
+        dispatcher.maxParked = config.maxParked();
         dispatcher.ttyWatcher = this::watchTty;
+        dispatcher.maxTaskMemory(config.maxTaskMemory());
         dispatcher.tasks = this::spawn;
         dispatcher.exes = this::exeObject;
     }
@@ -272,15 +299,7 @@ public final class DriverConductor implements Runnable {
                         + (cycles < config.warmupCycles() ? " (stopped at the " + WARMUP_MAX_NANOS / 1_000_000_000
                                 + " s limit)" : ""));
             }
-            BlobStore store = durable.join();
-            if (store != null && running) {
-                store.attach(objects, stats);
-                dispatcher.blobs(store);
-                blobs = store;
-                trace.removeStale(); // the state directory's lock is ours now
-            } else if (store != null) {
-                store.close(); // stopped during start-up
-            }
+            attachDurable(durable.join());
             check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
             serving = running;
             started.countDown();
@@ -295,6 +314,40 @@ public final class DriverConductor implements Runnable {
         }
     }
 
+    /** The durable state (or null: none), attached before the first task is served. */
+    private void attachDurable(BlobStore store) {
+        if (store != null && running) {
+            store.attach(objects, stats);
+            dispatcher.blobs(store);
+            blobs = store;
+            trace.removeStale(); // the state directory's lock is ours now
+        } else if (store != null) {
+            store.close(); // stopped during start-up
+        }
+    }
+
+    /**
+     * For in-process harnesses (the ring fuzz test): serve from the caller's
+     * thread instead of {@link #run()}, with no warm-up. The caller then turns
+     * the loop itself with {@link #doWork()} and ends with {@link #stopInline()}.
+     * The listening socket is in the epoll set since the constructor.
+     */
+    void serveInline(BlobStore store) {
+        attachDurable(store);
+        serving = running;
+    }
+
+    /** Ends an inline conductor: what run() does on its way out. */
+    void stopInline() {
+        running = false;
+        shutdown();
+    }
+
+    /** The objects (conductor thread only): harnesses reach durable blobs through it. */
+    ObjectManager objects() {
+        return objects;
+    }
+
     private void loop() {
         long idleSince = 0;
         while (running) {
@@ -302,7 +355,8 @@ public final class DriverConductor implements Runnable {
             try {
                 work = doWork();
             } catch (RuntimeException e) {
-                Log.error("conductor: unexpected exception (continuing)", e);
+                stats.internalErrors++;
+                Log.error("conductor: internal error: unexpected exception (continuing)", e);
                 work = 1;
             }
             if (work > 0) {
@@ -598,6 +652,7 @@ public final class DriverConductor implements Runnable {
             disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
+            stats.internalErrors++;
             Log.error(s + ": internal error while serving a call", e);
             disconnect(s, "internal error (see previous line)");
             return 1;
@@ -1003,6 +1058,7 @@ public final class DriverConductor implements Runnable {
             return -Abi.DIOS_EAGAIN;
         }
         if (parent.refs.size() >= parent.refs.capacity()) return -Abi.DIOS_ENOMEM;
+        if (!dispatcher.mayPark(parent)) return -Abi.DIOS_ENOMEM; // the call waits while the spawner works
         int[] pair = new int[2];
         if (org.dios.diosd.sys.Spawn.socketpair(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, pair) < 0) {
             return -Abi.DIOS_ENOMEM;

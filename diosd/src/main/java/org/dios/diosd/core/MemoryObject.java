@@ -23,6 +23,8 @@ public final class MemoryObject extends DObject implements SegmentSource {
     private int roFd = -1;
     /** Bumped by every commit_write; commit_read compares against it (-ESTALE). */
     long generation;
+    /** PRIVMEM: the task whose memory limit counts this object until it is freed, or null. */
+    private TaskSession account;
 
     public MemoryObject(long id, int type, long ownerTask, long size) {
         super(id, type, ownerTask);
@@ -48,6 +50,17 @@ public final class MemoryObject extends DObject implements SegmentSource {
     @Override
     public long generation() {
         return generation;
+    }
+
+    /**
+     * Counts this object's size as private memory of task s (PRIVMEM only:
+     * no other task can hold it). Given back when the object is freed: its
+     * last reference deleted, the task gone, or zombified.
+     */
+    void charge(TaskSession s, Stats stats) {
+        account = s;
+        s.privmemBytes += size;
+        stats.privmemBytes += size;
     }
 
     /** Creates the backing memfd if needed. Returns 0 or -errno. */
@@ -109,6 +122,11 @@ public final class MemoryObject extends DObject implements SegmentSource {
 
     @Override
     protected void freeResources(Stats stats) {
+        if (account != null) {
+            account.privmemBytes -= size;
+            stats.privmemBytes -= size;
+            account = null;
+        }
         if (rwFd >= 0) stats.segments--;
         LibC.close(rwFd);
         LibC.close(roFd);

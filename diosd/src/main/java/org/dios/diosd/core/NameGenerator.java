@@ -26,6 +26,11 @@ public final class NameGenerator {
         }
     }
 
+    /** The generator, as the JDK describes it ("Hash_DRBG,SHA-256,256,reseed_only"): for tests and logs. */
+    String describe() {
+        return random.toString();
+    }
+
     public Name next() {
         if (next == BLOCK_NAMES) {
             random.nextBytes(block);

@@ -16,8 +16,16 @@ public final class Stats {
     public long refs;
     public long buffers;
     public long segments;
+    /** Bytes of all live PRIVMEM objects: the tasks' heaps (each task's share is TaskSession.privmemBytes). */
+    public long privmemBytes;
     public long calls;
     public long wakeups;
+    /**
+     * Exceptions the conductor caught that no input should cause (a bug: the
+     * task concerned is disconnected, or the loop goes on). Logged as
+     * "internal error"; the fuzz harness and the hostile-task test fail on any.
+     */
+    public long internalErrors;
     /**
      * Bytes moved through objects the tasks map, by D_OBJ_* type and
      * IO_* kind: bytes handed out by acquire_read/acquire_write and

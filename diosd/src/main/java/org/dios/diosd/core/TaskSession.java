@@ -49,6 +49,10 @@ public final class TaskSession {
     int cachedCqHead;
     boolean active;
     boolean dead;
+    /** Bytes of the PRIVMEM objects this task holds (its heap), against diosd --max-task-memory. */
+    long privmemBytes;
+    /** The daemon logged that this task hit --max-parked-calls (said once per task). */
+    boolean warnedParked;
     /** Calls the daemon owes a completion (each counted against the CQ's room). */
     final java.util.ArrayList<ParkedCall> parked = new java.util.ArrayList<>();
     /** The task's terminal (its own /dev/tty description, non-blocking), or -1. */

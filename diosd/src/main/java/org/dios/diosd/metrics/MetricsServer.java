@@ -173,6 +173,10 @@ public final class MetricsServer {
         gauge("dios.references", "References held by tasks", s -> s.references);
         gauge("dios.buffers", "Buffers acquired and not yet released", s -> s.buffers);
         gauge("dios.segments", "Shared-memory segments (memfds) backing objects", s -> s.segments);
+        Gauge.builder("dios.privmem", this, m -> m.current.privmemBytes)
+                .description("Bytes of private memory objects (the tasks' heaps) over all tasks; each task's share is"
+                        + " limited by --max-task-memory")
+                .baseUnit("bytes").register(registry);
         gauge("dios.parked.calls", "Calls waiting in the daemon for an object to change (FIFO, console, select)",
                 s -> s.parkedCalls);
         gauge("dios.ring.completions.unreaped", "Completions in the tasks' rings that the tasks have not read yet",

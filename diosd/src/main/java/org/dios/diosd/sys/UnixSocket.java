@@ -44,6 +44,11 @@ public final class UnixSocket {
     private static int listen(String path, int type, int backlog, int extraFlags) {
         int fd = LibC.socket(LibC.AF_UNIX, type | extraFlags | LibC.SOCK_CLOEXEC, 0);
         if (fd < 0) return fd;
+        // bind() creates the file with the socket inode's mode less the umask: owner-only from
+        // its first instant, so nobody else can connect before the caller chmods it (to
+        // --socket-mode) and listen()'s backlog never holds a connection the mode would refuse.
+        int m = LibC.fchmod(fd, 0600);
+        if (m < 0) { LibC.close(fd); return m; }
         try (Arena a = Arena.ofConfined()) {
             int r = LibC.bind(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
             if (r < 0) { LibC.close(fd); return r; }

@@ -74,9 +74,9 @@ class AdminReportsTest {
         String s = ask("tasks");
         assertEquals("""
                 ok
-                columns\ttask\tpid\tuid\trefs\tbuffers\tparked\tstate\texe
-                row\t1\t1001\t1000\t1\t0\t0\tdormant\t/test
-                row\t2\t1002\t1000\t0\t0\t0\tdormant\t/test
+                columns\ttask\tpid\tuid\trefs\tbuffers\tprivmem\tparked\tstate\texe
+                row\t1\t1001\t1000\t1\t0\t0\t0\tdormant\t/test
+                row\t2\t1002\t1000\t0\t0\t0\t0\tdormant\t/test
                 end\t2\t2
                 """, s);
     }

@@ -102,6 +102,32 @@ class CallDispatcherTest {
         assertEquals(-DIOS_EINVAL, run(a), "unknown flag");
     }
 
+    /**
+     * Found by RingFuzzTest: whether a NO_CQE notify got a completion
+     * depended on the call before it (a field left over from it), when its
+     * reserved fields were not zero. The shim never waits for one: a stray
+     * completion makes it drop the connection. Now it never gets one.
+     */
+    @Test
+    void notifyWithoutCompletionNeverGetsOneWhateverCameBefore() {
+        sqe(a, D_OP_NOP);
+        assertEquals(0, run(a));
+        int cqTail = a.cqTail;
+        MemorySegment e = sqe(a, D_OP_NOTIFY);
+        e.set(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET, (byte) D_SQE_NO_CQE);
+        e.set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        assertTrue(d.execute(a, SQE));
+        assertEquals(cqTail, a.cqTail, "no completion for a NO_CQE notify with a bad reserved field");
+        e.set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 0L);
+        e.set(JAVA_LONG, SqeDescriptor.REF_OFFSET, 0x1234L);
+        assertTrue(d.execute(a, SQE));
+        assertEquals(cqTail, a.cqTail, "nor for one with a bad reference");
+        // and the call after it is answered as usual
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        assertEquals(-DIOS_EINVAL, run(a));
+        assertEquals(cqTail + 1, a.cqTail);
+    }
+
     @Test
     void createChecksTypeSizeAndFlags() {
         assertTrue(create(a, D_OBJ_SHMEM, 4096, 0, null) > 0);

@@ -33,6 +33,29 @@ class NameTest {
     }
 
     @Test
+    void generatorIsAHashDrbgAt256BitsSeededByTheOs() {
+        String d = new NameGenerator().describe();
+        assertTrue(d.contains("Hash_DRBG") && d.contains("SHA-256") && d.contains(",256,"), d);
+    }
+
+    /** Every bit position of 100,000 names is 1 half the time, within 6 sigma: no bit is predictable. */
+    @Test
+    void everyBitOfANameIsAsLikelyOneAsZero() {
+        NameGenerator g = new NameGenerator();
+        int n = 100_000;
+        int[] ones = new int[256];
+        for (int i = 0; i < n; i++) {
+            byte[] b = g.next().bytes();
+            for (int k = 0; k < 256; k++) ones[k] += (b[k >> 3] >> (k & 7)) & 1;
+        }
+        double sigma = Math.sqrt(n) / 2;
+        for (int k = 0; k < 256; k++) {
+            double z = Math.abs(ones[k] - n / 2.0) / sigma;
+            assertTrue(z < 6, "bit " + k + ": " + ones[k] + " ones in " + n + " (" + z + " sigma)");
+        }
+    }
+
+    @Test
     void generatorGivesDistinctNonZeroNames() {
         NameGenerator g = new NameGenerator();
         HashSet<Name> seen = new HashSet<>();

@@ -106,7 +106,13 @@ class TraceToolTest {
     }
 
     /** A running `dios trace`: its stdout lines and stderr text, collected as they come. */
-    private record Tracing(Process process, List<String> lines, StringBuffer err) {
+    private record Tracing(Process process, List<String> lines, StringBuffer err, Thread outPump, Thread errPump) {
+        /** Once the process has exited: everything it wrote has been collected (the pumps read to EOF). */
+        void drained() throws InterruptedException {
+            outPump.join(TimeUnit.SECONDS.toMillis(30));
+            errPump.join(TimeUnit.SECONDS.toMillis(30));
+        }
+
         String text() {
             synchronized (lines) {
                 return String.join("\n", lines);
@@ -137,9 +143,9 @@ class TraceToolTest {
         processes.add(p);
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         StringBuffer err = new StringBuffer();
-        pump(p.getInputStream(), lines::add);
-        pump(p.getErrorStream(), l -> err.append(l).append('\n'));
-        Tracing t = new Tracing(p, lines, err);
+        Thread outPump = pump(p.getInputStream(), lines::add);
+        Thread errPump = pump(p.getErrorStream(), l -> err.append(l).append('\n'));
+        Tracing t = new Tracing(p, lines, err, outPump, errPump);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!err.toString().contains("tracing the calls")) {
             assertTrue(p.isAlive(), () -> "dios trace exited " + p.exitValue() + ": " + err + "\n" + daemonLog());
@@ -236,6 +242,7 @@ class TraceToolTest {
         assertFalse(reader.isEmpty(), "the reader runs as the tool's child");
         t.process().destroyForcibly(); // SIGKILL
         assertTrue(t.process().waitFor(30, TimeUnit.SECONDS));
+        t.drained();
         for (ProcessHandle h : reader) {
             assertDoesNotThrow(() -> h.onExit().get(30, TimeUnit.SECONDS), "the reader outlived the tool: " + h.info());
         }
@@ -276,6 +283,7 @@ class TraceToolTest {
         daemon.destroy(); // SIGTERM: a clean shutdown closes the tracing connections
         for (Tracing t : List.of(all, one)) {
             assertTrue(t.process().waitFor(30, TimeUnit.SECONDS), "dios trace still runs after the daemon stopped");
+            t.drained(); // its last stderr line may still be in the pipe when it has exited
             assertEquals(1, t.process().exitValue(), t.err().toString());
             assertTrue(t.err().toString().contains("closed the trace connection"), t.err().toString());
         }

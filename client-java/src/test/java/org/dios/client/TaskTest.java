@@ -1,0 +1,71 @@
+package org.dios.client;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Spawning branded programs from Java, collecting their exit status, and a Channel to a C task. */
+@ExtendWith(Daemon.class)
+class TaskTest {
+    @Test
+    void aSpawnedTaskExitsWithItsStatus() throws Exception {
+        String child = TestPrograms.child().toString();
+        try (Task t = Dios.spawn(child, "--child-exit", "7")) {
+            assertTrue(t.pid() > 0, "a real process");
+            int st = t.waitFor();
+            assertTrue(Task.exited(st), "exited normally: " + st);
+            assertEquals(7, Task.exitStatus(st));
+            assertEquals(7, t.exitCode());
+            assertEquals(Integer.valueOf(st), t.poll(), "the status stays");
+            assertSame(t.ref(), Dios.select(t.ref()), "an ended task is ready");
+        }
+    }
+
+    @Test
+    void anUnbrandedProgramIsEnoexec() throws Exception {
+        try (Ref exe = Dios.exe(TestPrograms.unbranded().toString())) {
+            DiosException e = assertThrows(DiosException.class,
+                    () -> Dios.run(exe, List.of("child", "--child-exit", "0"), List.of(), 0));
+            assertEquals(Errno.ENOEXEC, e.errno());
+            assertEquals("dios_run", e.call());
+        }
+        DiosException missing = assertThrows(DiosException.class, () -> Dios.exe("/nonexistent/program"));
+        assertEquals(Errno.ENOENT, missing.errno());
+        assertEquals("dios_exe", missing.call());
+    }
+
+    @Test
+    void aChannelToACTaskOverDelegatedFifos() throws Exception {
+        long[] before = Daemon.stats();
+        Ref toChild = Dios.createFifo(4096), fromChild = Dios.createFifo(4096);
+        Task t;
+        try (Ref exe = Dios.exe(TestPrograms.child().toString())) {
+            t = Dios.run(exe, List.of("child", "--echo"), List.of(toChild, fromChild), 0);
+        }
+        try (Task task = t; Channel c = Channel.of(fromChild, toChild)) {
+            for (long v = -5; v < 2000; v++) {
+                c.sendRaw(new byte[] {'L'});
+                c.send(v);
+                assertEquals(v + 1, c.recvLong(), "the C task reads and writes the same i64");
+            }
+            java.util.Random rnd = new java.util.Random(3);
+            for (int len : new int[] {0, 1, 7, 4095, 4096, 4097, 100_000}) {
+                byte[] b = new byte[len];
+                rnd.nextBytes(b);
+                c.sendRaw(new byte[] {'B'});
+                c.send(b);
+                byte[] back = c.recvBytes();
+                for (int i = 0; i < len; i++) assertEquals(b[len - 1 - i], back[i], "byte " + i + " of " + len);
+                assertEquals(len, back.length);
+            }
+            c.closeSend();                  // end of stream: the child exits 0
+            assertEquals(0, task.exitCode());
+        }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (Daemon.stats()[0] != before[0] && System.nanoTime() < deadline) Thread.sleep(10); // the task deregisters
+        assertArrayEquals(before, Daemon.stats(), "task, FIFOs and references gone");
+    }
+}
