@@ -72,6 +72,11 @@ extern const char *const *dt_daemon_args;
 /* Same, in an existing directory (used to restart on the same socket path). */
 pid_t dt_start_daemon_in(const char *dir);
 /*
+ * Set: the next starts return once the socket accepts, without waiting for
+ * DT_SERVING_LINE (t_crash_daemon kills daemons while they start).
+ */
+extern int dt_start_no_serving_wait;
+/*
  * SIGTERM, wait <= 10 s (then SIGKILL and fail), check it exited cleanly and
  * that the socket file is gone; removes the temp dir.
  */

@@ -806,7 +806,9 @@ int main(int argc, char **argv)
 		long jb = -1, je = -1;
 		int jl_before = journal_lines(&jb, &je);
 		uint64_t t_start = dt_now_ns();
+		dt_start_no_serving_wait = early;       /* an early kill lands while it starts */
 		pid_t dpid = dt_start_daemon_in(g_dir);
+		dt_start_no_serving_wait = 0;
 		starts++;
 		pid_t pids[NWRITERS + 2];
 		int np = 0, want = 0;
