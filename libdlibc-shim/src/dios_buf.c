@@ -45,6 +45,15 @@ static void free_push(struct dios_bufrec *r)
 	free_tail = r;
 }
 
+/*
+ * Records of the newest chunk below fresh_next have been handed out at least
+ * once; the rest have never been touched.  A new chunk is not threaded onto
+ * the free list (that would write every record, 16 pages of page faults for
+ * the first buffer of a short-lived task): alloc takes never-used records
+ * first, then released ones, so a stale pointer still waits as long as it can.
+ */
+static size_t fresh_next;
+
 /* Under dios__book_lock. */
 static int grow(void)
 {
@@ -55,25 +64,35 @@ static int grow(void)
 	void *p = dios__meta_alloc(nrec * sizeof(struct dios_bufrec));
 	if (!p)
 		return -ENOMEM;
-	struct dios_bufrec *base = p;    /* zeroed: magic 0 = free */
-	for (size_t i = 0; i < nrec; i++)
-		free_push(&base[i]);
-	chunks[nchunks].base = base;
+	chunks[nchunks].base = p;    /* zeroed: magic 0 = free */
 	chunks[nchunks].nrec = nrec;
+	fresh_next = 0;
 	/* release: a lookup that sees the new count sees the chunk */
 	__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
 	return 0;
+}
+
+/* Under dios__book_lock: a never-used record of the newest chunk, or NULL. */
+static struct dios_bufrec *take_fresh(void)
+{
+	if (nchunks == 0 || fresh_next == chunks[nchunks - 1].nrec)
+		return NULL;
+	return &chunks[nchunks - 1].base[fresh_next++];
 }
 
 struct dios_bufrec *dios__buf_alloc(void)
 {
 	struct dios_bufrec *r = NULL;
 	pthread_mutex_lock(&dios__book_lock);
-	if (free_head || grow() == 0) {
+	if (!(r = take_fresh()) && free_head) {
 		r = free_head;
 		free_head = r->next_free;
 		if (!free_head)
 			free_tail = NULL;
+	}
+	if (!r && grow() == 0)
+		r = take_fresh();
+	if (r) {
 		memset(r, 0, sizeof *r);
 		r->magic = DIOS_BUF_MAGIC;
 	}
@@ -115,7 +134,7 @@ void dios__buf_forget(void)
 {
 	free_head = free_tail = NULL;
 	for (unsigned c = 0; c < nchunks; c++)
-		for (size_t i = 0; i < chunks[c].nrec; i++) {
+		for (size_t i = 0; i < (c + 1 == nchunks ? fresh_next : chunks[c].nrec); i++) {
 			chunks[c].base[i].magic = 0;
 			free_push(&chunks[c].base[i]);
 		}
