@@ -866,7 +866,9 @@ public final class DriverConductor implements Runnable {
         }
         int gen = ++slotGenerations[slot];
         long taskId = spawned != null ? spawned.taskId : nextTaskId++;
-        String exe = LibC.readlink("/proc/" + cred.pid() + "/exe");
+        // A spawned task runs the executable object its parent named (the spawn opened and
+        // checked it): no /proc walk on the spawn path. Others are named by what they run.
+        String exe = spawned != null && spawned.exe != null ? spawned.exe.path : LibC.readlink("/proc/" + cred.pid() + "/exe");
         long tag = 1 + tagRandom.nextInt(0xffff);
         TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
                 sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
