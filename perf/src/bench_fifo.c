@@ -14,6 +14,9 @@
  *                         fills each message and sums it, in a ring of the
  *                         FIFO's capacity.  What the work itself costs, to
  *                         read both throughputs against.
+ *   shm_<size>_floor      the same work between two processes through a plain
+ *                         shared-memory ring (two counters, spinning, no DIOS):
+ *                         what moving the bytes between two cores allows.
  *   fifo_rtt_8 / pipe_rtt_8
  *                         8-byte ping-pong round trip between two processes
  *                         (two FIFOs / two pipes).
@@ -23,16 +26,21 @@
  *
  * Prints "metric" lines (throughput) and "result" lines (latency, µs).
  *
- *   bench_fifo [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]
+ *   bench_fifo [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work|shm]
+ *              [--capacity BYTES]]
  * --size runs the throughput of that message size only, and no latency part;
- * --only then runs one of the three: a steady load to profile
+ * --only then runs one of the four: a steady load to profile
  * (perf/profile --tool perf bench_fifo --size 64k --only fifo).
+ * --capacity sets the FIFO's capacity, the pipe's size (up to pipe-max-size)
+ * and the rings' size, in place of max(1 MiB, 4 x message): to study capacity.
  */
 #define _GNU_SOURCE
 #include "bench_common.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +57,7 @@ static const struct { uint64_t msg; const char *tag; } SIZES[] = {
 #define NSIZES   (sizeof SIZES / sizeof SIZES[0])
 
 static int quick;
+static uint64_t cap_override;   /* --capacity: FIFO capacity (and pipe size) for every size */
 
 static dios_ref_t *fifo_named(const char *label, int i, uint64_t cap, int create)
 {
@@ -96,6 +105,8 @@ static void reap(pid_t pid)
 /* Room for four messages, and never less than 1 MiB (what a 64 KiB test always had). */
 static uint64_t fifo_capacity(uint64_t msg)
 {
+	if (cap_override)
+		return cap_override;
 	uint64_t c = 4 * msg < CAP_MIN ? CAP_MIN : 4 * msg;
 	return c > DIOS_FIFO_MAX_CAPACITY ? DIOS_FIFO_MAX_CAPACITY : c;
 }
@@ -246,6 +257,65 @@ static double work_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
 	return (double)(msgs * msg) / secs / 1e6;
 }
 
+/*
+ * The hardware's floor for the same work between two processes: a plain ring
+ * in shared memory (MAP_SHARED|MAP_ANONYMOUS, made before the fork), a head
+ * and a tail on their own cache lines, each side spinning on the other's
+ * counter.  No DIOS, no system call, no checks: what moving the bytes from
+ * the writer's core to the reader's allows, to read the FIFO against.
+ */
+struct shm_ring {
+	_Alignas(128) uint64_t tail;    /* bytes written */
+	_Alignas(128) uint64_t head;    /* bytes read */
+	_Alignas(128) char data[];
+};
+
+static void ring_wait(uint64_t *spins)
+{
+	if ((++*spins & 1023) == 0)
+		sched_yield();          /* a busy machine: let the other end run */
+	else
+		__builtin_ia32_pause();
+}
+
+static double shm_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
+{
+	if (cap % msg)
+		die("the shared ring needs a capacity that is a multiple of the message (%llu, %llu)",
+		    (unsigned long long)cap, (unsigned long long)msg);
+	size_t len = sizeof(struct shm_ring) + cap;
+	struct shm_ring *r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		die("mmap of a %llu-byte ring: %s", (unsigned long long)cap, strerror(errno));
+	memset(r->data, 0, cap);   /* fault it in, as a FIFO's pages are after its first lap */
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		uint64_t spins = 0;
+		for (uint64_t m = 0, t = 0; m < msgs; m++, t += msg) {
+			while (t + msg - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) > cap)
+				ring_wait(&spins);
+			memset(r->data + t % cap, (int)(m & 0xff), msg);
+			__atomic_store_n(&r->tail, t + msg, __ATOMIC_RELEASE);
+		}
+		_exit(0);
+	}
+	uint64_t t0 = bench_now_ns(), sink = 0, spins = 0;
+	for (uint64_t m = 0, h = 0; m < msgs; m++, h += msg) {
+		while (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) - h < msg)
+			ring_wait(&spins);
+		sink += sum_bytes(r->data + h % cap, msg);
+		__atomic_store_n(&r->head, h + msg, __ATOMIC_RELEASE);
+	}
+	double secs = (double)(bench_now_ns() - t0) / 1e9;
+	reap(pid);
+	munmap(r, len);
+	if (sink != expected_sum(msg, msgs))
+		die("shared ring: the reader's sum is wrong (%llu-byte messages)", (unsigned long long)msg);
+	return (double)(msgs * msg) / secs / 1e6;
+}
+
 /* ---- latency --------------------------------------------------------------- */
 
 static void fifo_put8(dios_ref_t *w, uint64_t v)
@@ -389,17 +459,29 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			side = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work]]\n", argv[0]);
+		else if (!strcmp(argv[i], "--capacity") && i + 1 < argc) {
+			char *end;
+			cap_override = strtoull(argv[++i], &end, 0);
+			if (*end || cap_override < 4096 || cap_override % 4096 || cap_override > DIOS_FIFO_MAX_CAPACITY) {
+				fprintf(stderr, "bench_fifo: --capacity takes a multiple of 4096 up to %llu\n",
+					(unsigned long long)DIOS_FIFO_MAX_CAPACITY);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "usage: %s [--quick] [--size 4k|16k|64k|256k|1m|4m [--only fifo|pipe|work|shm] [--capacity BYTES]]\n", argv[0]);
 			return 2;
 		}
 	}
-	if (side && (!only || (strcmp(side, "fifo") && strcmp(side, "pipe") && strcmp(side, "work")))) {
-		fprintf(stderr, "bench_fifo: --only takes fifo, pipe or work, and needs --size\n");
+	if (side && (!only || (strcmp(side, "fifo") && strcmp(side, "pipe") && strcmp(side, "work") && strcmp(side, "shm")))) {
+		fprintf(stderr, "bench_fifo: --only takes fifo, pipe, work or shm, and needs --size\n");
+		return 2;
+	}
+	if (cap_override && !only) {
+		fprintf(stderr, "bench_fifo: --capacity needs --size (the report's figures use the default capacities)\n");
 		return 2;
 	}
 	const int run_fifo = !side || !strcmp(side, "fifo"), run_pipe = !side || !strcmp(side, "pipe"),
-		  run_work = !side || !strcmp(side, "work");
+		  run_work = !side || !strcmp(side, "work"), run_shm = !side || !strcmp(side, "shm");
 	if (only) {
 		size_t i = 0;
 		while (i < NSIZES && strcmp(SIZES[i].tag, only))
@@ -422,7 +504,7 @@ int main(int argc, char **argv)
 	int rounds = quick ? 1 : 5;
 	uint64_t bytes = quick ? 16 * MiB : 1024 * MiB;   /* per size, per round, per side */
 	long pmax = pipe_max_size();
-	double f[NSIZES][MAX_ROUNDS], p[NSIZES][MAX_ROUNDS], w[NSIZES][MAX_ROUNDS];
+	double f[NSIZES][MAX_ROUNDS], p[NSIZES][MAX_ROUNDS], w[NSIZES][MAX_ROUNDS], h[NSIZES][MAX_ROUNDS];
 	long psize[NSIZES];
 	if (run_fifo)   /* daemon JIT, page faults */
 		fifo_throughput("tpwarm", 64 * KiB, fifo_capacity(64 * KiB), quick ? 64 : 2048);
@@ -435,7 +517,7 @@ int main(int argc, char **argv)
 			char label[32];
 			snprintf(label, sizeof label, "tp%d-%s", r, SIZES[i].tag);
 			psize[i] = pmax > 0 && (uint64_t)pmax < cap ? pmax : (long)cap;
-			f[i][r] = p[i][r] = w[i][r] = 0;
+			f[i][r] = p[i][r] = w[i][r] = h[i][r] = 0;
 			if ((r + (int)k) % 2 == 0) {
 				if (run_fifo)
 					f[i][r] = fifo_throughput(label, msg, cap, msgs);
@@ -449,8 +531,10 @@ int main(int argc, char **argv)
 			}
 			if (run_work)
 				w[i][r] = work_floor(msg, cap, msgs);
-			fprintf(stderr, "round %d, %s messages: FIFO %.0f MB/s, pipe %.0f MB/s, work alone %.0f MB/s\n", r,
-				SIZES[i].tag, f[i][r], p[i][r], w[i][r]);
+			if (run_shm)
+				h[i][r] = shm_floor(msg, cap, msgs);
+			fprintf(stderr, "round %d, %s messages: FIFO %.0f MB/s, pipe %.0f MB/s, work alone %.0f MB/s, "
+				"shared ring %.0f MB/s\n", r, SIZES[i].tag, f[i][r], p[i][r], w[i][r], h[i][r]);
 		}
 	}
 	for (size_t i = 0; i < NSIZES; i++) {
@@ -459,6 +543,7 @@ int main(int argc, char **argv)
 		qsort(f[i], (size_t)rounds, sizeof f[i][0], cmp_double);
 		qsort(p[i], (size_t)rounds, sizeof p[i][0], cmp_double);
 		qsort(w[i], (size_t)rounds, sizeof w[i][0], cmp_double);
+		qsort(h[i], (size_t)rounds, sizeof h[i][0], cmp_double);
 		if (run_fifo)
 			printf("metric name=fifo_%s_throughput unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
 			       SIZES[i].tag, f[i][rounds / 2], rounds, (unsigned long long)bytes,
@@ -470,6 +555,10 @@ int main(int argc, char **argv)
 		if (run_work)
 			printf("metric name=work_%s_floor unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
 			       SIZES[i].tag, w[i][rounds / 2], rounds, (unsigned long long)bytes,
+			       (unsigned long long)SIZES[i].msg, (unsigned long long)fifo_capacity(SIZES[i].msg));
+		if (run_shm)
+			printf("metric name=shm_%s_floor unit=MB/s value=%.0f rounds=%d bytes=%llu msg=%llu capacity=%llu\n",
+			       SIZES[i].tag, h[i][rounds / 2], rounds, (unsigned long long)bytes,
 			       (unsigned long long)SIZES[i].msg, (unsigned long long)fifo_capacity(SIZES[i].msg));
 	}
 
