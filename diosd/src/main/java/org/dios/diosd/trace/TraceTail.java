@@ -29,6 +29,8 @@ import org.dios.diosd.journal.Journal;
  * <p>It stops (exit 0) when its output is closed (the pipe's reader went) or
  * when the trace directory goes away (tracing stopped, or the daemon shut
  * down); exit 2 for a bad command line, 1 when the queue cannot be read.
+ * Every stop says why on standard error: a trace that ends early must not end
+ * in silence.
  */
 public final class TraceTail {
     private TraceTail() {}
@@ -81,7 +83,7 @@ public final class TraceTail {
             if (from < 0 || !t.moveToIndex(from)) t.toEnd();
             return tail(t, dir, out, task, raw);
         } catch (RuntimeException e) {
-            if (!Files.isDirectory(dir)) return 0; // removed under us: tracing stopped
+            if (!Files.isDirectory(dir)) return stopped(dir + " went away while it was opened (" + e + ")");
             System.err.println("diosd --trace-tail: cannot read the trace in " + dir + ": " + e);
             return 1;
         }
@@ -103,6 +105,12 @@ public final class TraceTail {
             }
         }
         return all;
+    }
+
+    /** A normal stop (exit 0), and why. */
+    private static int stopped(String why) {
+        System.err.println("diosd --trace-tail: stopping: " + why);
+        return 0;
     }
 
     private static int tail(ExcerptTailer t, Path dir, PrintStream out, long task, boolean raw) {
@@ -131,7 +139,7 @@ public final class TraceTail {
                 if (unflushed >= FLUSH_EVERY) {
                     out.flush();
                     unflushed = 0;
-                    if (out.checkError()) return 0; // our reader went away
+                    if (out.checkError()) return stopped("standard output failed (its reader went away)");
                 }
                 continue;
             }
@@ -139,10 +147,10 @@ public final class TraceTail {
                 out.flush();
                 unflushed = 0;
             }
-            if (out.checkError()) return 0;
+            if (out.checkError()) return stopped("standard output failed (its reader went away)");
             long now = System.nanoTime();
             if (now - nextDirCheck >= 0) {
-                if (!Files.isDirectory(dir)) return 0; // tracing stopped, or the daemon went
+                if (!Files.isDirectory(dir)) return stopped(dir + " is gone (tracing stopped, or the daemon went)");
                 nextDirCheck = now + DIR_CHECK_NANOS;
             }
             // Caught up: spin briefly, then sleep a millisecond at a time.
