@@ -18,7 +18,7 @@
  *   nop       a null call every few ms: the daemon answers within a bound.
  * Afterwards: the daemon answers, every count is back at its baseline, each
  * disconnect of the hostile task has a logged reason, and the log holds no
- * internal error.  DIOS_RELIABILITY_LONG=1 runs 20,000,000 entries and streams
+ * internal error.  DIOS_LONG=1 (make check-reliability-long) runs 20,000,000 entries and streams
  * more; DIOS_HOSTILE_ENTRIES=N sets the count.
  */
 #define _GNU_SOURCE
@@ -37,7 +37,7 @@
 
 static int long_mode(void)
 {
-	const char *e = getenv("DIOS_RELIABILITY_LONG");
+	const char *e = getenv("DIOS_LONG");
 	return e && e[0] && strcmp(e, "0") != 0;
 }
 
