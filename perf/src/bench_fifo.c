@@ -41,6 +41,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -270,12 +271,18 @@ struct shm_ring {
 	_Alignas(128) char data[];
 };
 
-static void ring_wait(uint64_t *spins)
+static pid_t ring_reader;       /* the reading process (the writer's parent) */
+
+/* The writer's wait for room: spin, yield now and then, and never outlive the reader. */
+static void writer_wait(uint64_t *spins)
 {
-	if ((++*spins & 1023) == 0)
-		sched_yield();          /* a busy machine: let the other end run */
-	else
+	if ((++*spins & 1023) != 0) {
 		__builtin_ia32_pause();
+		return;
+	}
+	sched_yield();          /* a busy machine: let the other end run */
+	if (getppid() != ring_reader)
+		_exit(1);       /* the reader is gone: never spin on */
 }
 
 static double shm_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
@@ -288,28 +295,42 @@ static double shm_floor(uint64_t msg, uint64_t cap, uint64_t msgs)
 	if (r == MAP_FAILED)
 		die("mmap of a %llu-byte ring: %s", (unsigned long long)cap, strerror(errno));
 	memset(r->data, 0, cap);   /* fault it in, as a FIFO's pages are after its first lap */
+	ring_reader = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork");
 	if (pid == 0) {
 		uint64_t spins = 0;
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		for (uint64_t m = 0, t = 0; m < msgs; m++, t += msg) {
 			while (t + msg - __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) > cap)
-				ring_wait(&spins);
+				writer_wait(&spins);
 			memset(r->data + t % cap, (int)(m & 0xff), msg);
 			__atomic_store_n(&r->tail, t + msg, __ATOMIC_RELEASE);
 		}
 		_exit(0);
 	}
 	uint64_t t0 = bench_now_ns(), sink = 0, spins = 0;
+	int writer_gone = 0, wst = 0;
 	for (uint64_t m = 0, h = 0; m < msgs; m++, h += msg) {
-		while (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) - h < msg)
-			ring_wait(&spins);
+		while (__atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) - h < msg) {
+			if (writer_gone)   /* it ended, and what it wrote is all there is */
+				die("the shared ring's writer ended before it wrote everything (status %#x)", wst);
+			if ((++spins & 1023) != 0) {
+				__builtin_ia32_pause();
+				continue;
+			}
+			sched_yield();
+			writer_gone = waitpid(pid, &wst, WNOHANG) == pid;   /* then one more look at the tail */
+		}
 		sink += sum_bytes(r->data + h % cap, msg);
 		__atomic_store_n(&r->head, h + msg, __ATOMIC_RELEASE);
 	}
 	double secs = (double)(bench_now_ns() - t0) / 1e9;
-	reap(pid);
+	if (!writer_gone)
+		reap(pid);
+	else if (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)
+		die("the shared ring's writer failed (status %#x)", wst);
 	munmap(r, len);
 	if (sink != expected_sum(msg, msgs))
 		die("shared ring: the reader's sum is wrong (%llu-byte messages)", (unsigned long long)msg);
