@@ -87,13 +87,22 @@ class TraceToolTest {
      * $DIOSD for the tool: the daemon's main class in a JVM like the test's
      * (dist/ is staged only after this module's tests).
      */
+    /**
+     * The diosd launcher the tool runs its trace reader with, written once per
+     * test and put in place by a rename: rewriting it on every tool call let a
+     * reader's shell read it truncated (it ran nothing and exited 0, or
+     * exited 127), which looked like `dios trace` ending by itself.
+     */
     private Path launcher() throws IOException {
+        Path p = dir.resolve("diosd-launcher");
+        if (Files.exists(p)) return p;
         StringBuilder sh = new StringBuilder("#!/bin/sh\nexec");
         for (String w : TestJvm.diosdCommand()) sh.append(" '").append(w.replace("'", "'\\''")).append('\'');
         sh.append(" \"$@\"\n");
-        Path p = dir.resolve("diosd-launcher");
-        Files.writeString(p, sh);
-        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+        Path tmp = dir.resolve("diosd-launcher.tmp");
+        Files.writeString(tmp, sh);
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
+        Files.move(tmp, p, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return p;
     }
 
@@ -194,8 +203,14 @@ class TraceToolTest {
     private void await(String what, java.util.concurrent.Callable<Boolean> cond, Tracing t) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!cond.call()) {
-            assertTrue(System.nanoTime() < deadline, () -> what + " within 60 s; trace so far:\n" + t.text()
-                    + "\nstderr: " + t.err() + "\ndaemon:\n" + daemonLog());
+            if (!t.process().isAlive()) { // it will not come: say how the tool ended
+                t.drained();
+                if (cond.call()) break;
+                fail(what + ", but dios trace exited " + t.process().exitValue() + "; trace so far:\n" + t.text()
+                        + "\nstderr: " + t.err() + "\ndaemon:\n" + daemonLog());
+            }
+            assertTrue(System.nanoTime() < deadline, () -> what + " within 60 s (dios trace still runs); trace so far:\n"
+                    + t.text() + "\nstderr: " + t.err() + "\ndaemon:\n" + daemonLog());
             Thread.sleep(20);
         }
     }
