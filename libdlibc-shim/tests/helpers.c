@@ -618,6 +618,30 @@ const char *dt_tool_path(void)
 	return tool;
 }
 
+int dt_class_histogram(pid_t pid, char *out, size_t out_size)
+{
+	char exe[PATH_MAX], jcmd[PATH_MAX + 8], p[32];
+	snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(p, exe, sizeof exe - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	snprintf(jcmd, sizeof jcmd, "%s/jcmd", exe);
+	if (access(jcmd, X_OK) != 0)
+		return -1;
+	snprintf(p, sizeof p, "%d", (int)pid);
+	static char err[4096];
+	const char *argv[] = { jcmd, p, "GC.class_histogram", NULL };
+	int rc = dt_run_capture(argv, NULL, 0, out, out_size, err, sizeof err);
+	if (rc != 0)
+		dt_fail(__FILE__, __LINE__, "%s %s GC.class_histogram: exit %d: %s", jcmd, p, rc, err);
+	return 0;
+}
+
 int dt_run_capture(const char *const *argv, const char *socket, int term_after_ms,
 		   char *out, size_t out_size, char *err, size_t err_size)
 {

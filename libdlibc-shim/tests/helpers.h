@@ -157,6 +157,13 @@ const char *dt_tool_path(void);
  */
 int dt_run_capture(const char *const *argv, const char *socket, int term_after_ms,
 		   char *out, size_t out_size, char *err, size_t err_size);
+/*
+ * The class histogram of a JVM (`jcmd PID GC.class_histogram`, which runs a
+ * full GC first), with the jcmd beside that process's own java.  Returns 0
+ * with the text in out, -1 when there is no such jcmd; fails the test when
+ * jcmd fails.
+ */
+int dt_class_histogram(pid_t pid, char *out, size_t out_size);
 /* CHECK that a child exited with status 0 (prints how it ended otherwise). */
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);

@@ -1008,26 +1008,10 @@ struct histo { int n; char cls[MAXCLS][256]; long count[MAXCLS]; long total_byte
 
 static int class_histogram(pid_t pid, struct histo *h)
 {
-	char exe[PATH_MAX], jcmd[PATH_MAX + 8], pidstr[16];
+	static char out[4 << 20];
 	memset(h, 0, sizeof *h);
-	snprintf(pidstr, sizeof pidstr, "/proc/%d/exe", (int)pid);
-	ssize_t n = readlink(pidstr, exe, sizeof exe - 1);
-	if (n <= 0)
+	if (dt_class_histogram(pid, out, sizeof out) != 0)
 		return -1;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	snprintf(jcmd, sizeof jcmd, "%s/jcmd", exe);
-	if (access(jcmd, X_OK) != 0)
-		return -1;
-	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
-	static char out[4 << 20], err[4096];
-	const char *argv[] = { jcmd, pidstr, "GC.class_histogram", NULL };
-	int rc = dt_run_capture(argv, NULL, 0, out, sizeof out, err, sizeof err);
-	if (rc != 0)
-		dt_fail(__FILE__, __LINE__, "%s %s GC.class_histogram: exit %d: %s", jcmd, pidstr, rc, err);
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
 		long inst, bytes;
 		char cls[256];

@@ -297,24 +297,9 @@ static long rss_kib(pid_t pid)
 /* Live heap bytes after a full GC (jcmd beside the daemon's java), or -1 without jcmd. */
 static long live_heap(pid_t pid)
 {
-	char exe[PATH_MAX], jcmd[PATH_MAX + 8], p[32];
-	snprintf(p, sizeof p, "/proc/%d/exe", (int)pid);
-	ssize_t n = readlink(p, exe, sizeof exe - 1);
-	if (n <= 0)
+	static char out[4 << 20];
+	if (dt_class_histogram(pid, out, sizeof out) != 0)
 		return -1;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	snprintf(jcmd, sizeof jcmd, "%s/jcmd", exe);
-	if (access(jcmd, X_OK) != 0)
-		return -1;
-	snprintf(p, sizeof p, "%d", (int)pid);
-	static char out[4 << 20], err[4096];
-	const char *argv[] = { jcmd, p, "GC.class_histogram", NULL };
-	if (dt_run_capture(argv, NULL, 0, out, sizeof out, err, sizeof err) != 0)
-		dt_fail(__FILE__, __LINE__, "jcmd GC.class_histogram failed: %s", err);
 	char *t = strstr(out, "Total ");
 	long inst, bytes;
 	if (!t || sscanf(t, "Total %ld %ld", &inst, &bytes) != 2)
