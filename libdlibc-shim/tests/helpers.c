@@ -332,12 +332,14 @@ void dt_cleanup_dir(void)
 	}
 }
 
-int dt_kill_daemon(void)
+/* SIGKILL the daemon (with its process group too when group is set) and reap it. */
+static int kill_daemon(const char *who, int group)
 {
 	pid_t d = g_daemon;
 	if (d <= 0)
-		dt_fail(__FILE__, __LINE__, "dt_kill_daemon: no daemon running");
-	kill(-d, SIGKILL);
+		dt_fail(__FILE__, __LINE__, "%s: no daemon running", who);
+	if (group)
+		kill(-d, SIGKILL);
 	kill(d, SIGKILL);
 	int st = 0;
 	while (waitpid(d, &st, 0) < 0) {
@@ -348,19 +350,14 @@ int dt_kill_daemon(void)
 	return st;
 }
 
+int dt_kill_daemon(void)
+{
+	return kill_daemon("dt_kill_daemon", 1);
+}
+
 int dt_kill_daemon_only(void)
 {
-	pid_t d = g_daemon;
-	if (d <= 0)
-		dt_fail(__FILE__, __LINE__, "dt_kill_daemon_only: no daemon running");
-	kill(d, SIGKILL);
-	int st = 0;
-	while (waitpid(d, &st, 0) < 0) {
-		if (errno != EINTR)
-			dt_fail(__FILE__, __LINE__, "waitpid(daemon): %s", strerror(errno));
-	}
-	g_daemon = 0;
-	return st;
+	return kill_daemon("dt_kill_daemon_only", 0);
 }
 
 int dt_signal_daemon_wait(int sig, int timeout_ms)
