@@ -615,6 +615,27 @@ const char *dt_tool_path(void)
 	return tool;
 }
 
+uint64_t dt_stream_fill(uint64_t *p, uint64_t pos, uint64_t len)
+{
+	uint64_t sum = 0, k0 = pos / 8;
+	for (uint64_t i = 0; i < len / 8; i++) {
+		p[i] = dt_stream_word(k0 + i);
+		sum += p[i];
+	}
+	return sum;
+}
+
+uint64_t dt_stream_check(const char *file, int line, const uint64_t *p, uint64_t pos, uint64_t len)
+{
+	uint64_t sum = 0, k0 = pos / 8;
+	for (uint64_t i = 0; i < len / 8; i++) {
+		if (p[i] != dt_stream_word(k0 + i))
+			dt_fail(file, line, "byte %llu of the stream is wrong", (unsigned long long)(pos + 8 * i));
+		sum += p[i];
+	}
+	return sum;
+}
+
 int dt_class_histogram(pid_t pid, char *out, size_t out_size)
 {
 	char exe[PATH_MAX], jcmd[PATH_MAX + 8], p[32];

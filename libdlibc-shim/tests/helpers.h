@@ -164,6 +164,19 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
  * jcmd fails.
  */
 int dt_class_histogram(pid_t pid, char *out, size_t out_size);
+/*
+ * A checked byte stream, as the FIFO tests write it: 8-byte word k of the
+ * stream is dt_stream_word(k).  dt_stream_fill writes words [pos/8, (pos+len)/8)
+ * to p and returns their sum; dt_stream_check fails the test at the first
+ * wrong word of p (the stream's bytes [pos, pos+len)) and returns their sum.
+ */
+static inline uint64_t dt_stream_word(uint64_t k)
+{
+	return k * 0x9E3779B97F4A7C15ull ^ (k >> 7);
+}
+uint64_t dt_stream_fill(uint64_t *p, uint64_t pos, uint64_t len);
+#define DT_STREAM_CHECK(p, pos, len) dt_stream_check(__FILE__, __LINE__, (p), (pos), (len))
+uint64_t dt_stream_check(const char *file, int line, const uint64_t *p, uint64_t pos, uint64_t len);
 /* CHECK that a child exited with status 0 (prints how it ended otherwise). */
 #define CHECK_CHILD_OK(pid) dt_check_child_ok(__FILE__, __LINE__, (pid))
 void dt_check_child_ok(const char *file, int line, pid_t pid);

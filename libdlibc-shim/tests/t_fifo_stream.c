@@ -7,12 +7,6 @@
 #define CAP     (1u << 20)              /* FIFO capacity */
 #define MAXREC  (64u * 1024)
 
-/* word k of the stream */
-static inline uint64_t word(uint64_t k)
-{
-	return k * 0x9E3779B97F4A7C15ull ^ (k >> 7);
-}
-
 static uint64_t next_len(uint64_t *rng)
 {
 	*rng ^= *rng << 13; *rng ^= *rng >> 7; *rng ^= *rng << 17;
@@ -33,11 +27,7 @@ static int writer(const dios_name_t *name, int to_parent)
 		dios_iovec_t *iov = NULL;
 		CHECK_EQ(dios_acquire_write(0, w, len, &iov), 0);   /* blocks while the FIFO is full */
 		CHECK_EQ(iov->len, len);
-		uint64_t *p = iov->buf, k0 = pos / 8;
-		for (uint64_t i = 0; i < len / 8; i++) {
-			p[i] = word(k0 + i);
-			sum += p[i];
-		}
+		sum += dt_stream_fill(iov->buf, pos, len);
 		CHECK_EQ(dios_commit_write(0, w, len, iov), 0);
 		CHECK_EQ(dios_release_write(0, w, iov), 0);
 		pos += len;
@@ -72,14 +62,7 @@ int main(void)
 			break;
 		CHECK_EQ(r, 0);
 		CHECK(iov->len > 0 && iov->len <= CAP && iov->len % 8 == 0);
-		const uint64_t *p = iov->buf;
-		uint64_t k0 = pos / 8;
-		for (uint64_t i = 0; i < iov->len / 8; i++) {
-			if (p[i] != word(k0 + i))
-				dt_fail(__FILE__, __LINE__, "byte %llu of the stream is wrong",
-					(unsigned long long)(pos + 8 * i));
-			sum += p[i];
-		}
+		sum += DT_STREAM_CHECK(iov->buf, pos, iov->len);
 		pos += iov->len;
 		reads++;
 		CHECK_EQ(dios_release_read(0, rd, iov), 0);

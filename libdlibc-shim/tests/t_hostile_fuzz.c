@@ -624,11 +624,6 @@ static int wrong_main(const struct foreign *f, int stop_fd, int report_fd)
 /* Honest work                                                               */
 /* ------------------------------------------------------------------------ */
 
-static inline uint64_t word(uint64_t k)
-{
-	return k * 0x9E3779B97F4A7C15ull ^ (k >> 7);
-}
-
 struct sums { uint64_t bytes, sum; };
 
 static int fifo_writer(const dios_name_t *name, int stop_fd, int report_fd)
@@ -644,11 +639,7 @@ static int fifo_writer(const dios_name_t *name, int stop_fd, int report_fd)
 		uint64_t len = 8 * (1 + rng % (16384 / 8));
 		dios_iovec_t *iov = NULL;
 		CHECK_EQ(dios_acquire_write(0, w, len, &iov), 0);
-		uint64_t *p = iov->buf, k0 = pos / 8;
-		for (uint64_t i = 0; i < len / 8; i++) {
-			p[i] = word(k0 + i);
-			sum += p[i];
-		}
+		sum += dt_stream_fill(iov->buf, pos, len);
 		CHECK_EQ(dios_commit_write(0, w, len, iov), 0);
 		CHECK_EQ(dios_release_write(0, w, iov), 0);
 		pos += len;
@@ -672,13 +663,7 @@ static int fifo_reader(const dios_name_t *name, int report_fd)
 		if (r == -EPIPE)
 			break;
 		CHECK_EQ(r, 0);
-		const uint64_t *p = iov->buf;
-		uint64_t k0 = pos / 8;
-		for (uint64_t i = 0; i < iov->len / 8; i++) {
-			if (p[i] != word(k0 + i))
-				dt_fail(__FILE__, __LINE__, "FIFO byte %llu is wrong", (unsigned long long)(pos + 8 * i));
-			sum += p[i];
-		}
+		sum += DT_STREAM_CHECK(iov->buf, pos, iov->len);
 		pos += iov->len;
 		CHECK_EQ(dios_release_read(0, rd, iov), 0);
 	}
