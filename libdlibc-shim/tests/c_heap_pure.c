@@ -27,19 +27,9 @@
 #include <unistd.h>
 
 #include "heap_strings.h"
+#include "pure_report.h"
 
-static dios_ref_t *out, *in;
-
-static void report(const char *msg)
-{
-	dios_iovec_t *iov = NULL;
-	size_t n = strlen(msg);
-	if (dios_acquire_write(0, out, n, &iov) != 0)
-		_exit(3);
-	memcpy(iov->buf, msg, n);
-	if (dios_commit_write(0, out, n, iov) != 0 || dios_release_write(0, out, iov) != 0)
-		_exit(4);
-}
+static dios_ref_t *in;
 
 static int fail(const char *what)
 {

@@ -26,18 +26,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static dios_ref_t *out;
-
-static void report(const char *msg)
-{
-	dios_iovec_t *iov = NULL;
-	size_t n = strlen(msg);
-	if (dios_acquire_write(0, out, n, &iov) != 0)
-		_exit(3);
-	memcpy(iov->buf, msg, n);
-	if (dios_commit_write(0, out, n, iov) != 0 || dios_release_write(0, out, iov) != 0)
-		_exit(4);
-}
+#include "pure_report.h"
 
 static int denied;
 
