@@ -25,4 +25,29 @@ public final class DiosIOException extends IOException {
     public String call() {
         return getCause().call();
     }
+
+    // The streams' side of the calls they make (FifoInputStream, FifoOutputStream).
+
+    /** Throws for a negative result of call. */
+    static void check(String call, int rc) throws DiosIOException {
+        if (rc < 0) throw new DiosIOException(new DiosException(call, -rc));
+    }
+
+    /** {@link Ref#enter}, failing as an IOException. */
+    static boolean enter(Ref ref, String call) throws DiosIOException {
+        try {
+            return ref.enter(call);
+        } catch (DiosException e) {
+            throw new DiosIOException(e);
+        }
+    }
+
+    /** {@link Ref#close}, failing as an IOException. */
+    static void close(Ref ref) throws DiosIOException {
+        try {
+            ref.close();
+        } catch (DiosException e) {
+            throw new DiosIOException(e);
+        }
+    }
 }

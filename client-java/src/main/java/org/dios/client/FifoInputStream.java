@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
+import static org.dios.client.DiosIOException.check;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -83,7 +84,7 @@ public final class FifoInputStream extends InputStream {
         try {
             if (closed) throw new IOException("stream closed");
             if (eof) return -1;
-            boolean counted = enter("dios_acquire_read");
+            boolean counted = DiosIOException.enter(ref, "dios_acquire_read");
             try {
                 if (pending != null) {
                     // the bytes the binding acquire found: hand them out, release once all are read
@@ -132,22 +133,6 @@ public final class FifoInputStream extends InputStream {
     @Override
     public void close() throws IOException {
         closed = true;
-        try {
-            ref.close();
-        } catch (DiosException e) {
-            throw new DiosIOException(e);
-        }
-    }
-
-    private boolean enter(String call) throws DiosIOException {
-        try {
-            return ref.enter(call);
-        } catch (DiosException e) {
-            throw new DiosIOException(e);
-        }
-    }
-
-    private static void check(String call, int rc) throws DiosIOException {
-        if (rc < 0) throw new DiosIOException(new DiosException(call, -rc));
+        DiosIOException.close(ref);
     }
 }

@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 
+import static org.dios.client.DiosIOException.check;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -82,12 +83,7 @@ public final class FifoOutputStream extends OutputStream {
         lock.lock();
         try {
             if (closed) throw new IOException("stream closed");
-            boolean counted;
-            try {
-                counted = ref.enter("dios_acquire_write");
-            } catch (DiosException e) {
-                throw new DiosIOException(e);
-            }
+            boolean counted = DiosIOException.enter(ref, "dios_acquire_write");
             try {
                 long done = 0;
                 while (done < total) {
@@ -129,14 +125,6 @@ public final class FifoOutputStream extends OutputStream {
     @Override
     public void close() throws IOException {
         closed = true;
-        try {
-            ref.close();
-        } catch (DiosException e) {
-            throw new DiosIOException(e);
-        }
-    }
-
-    private static void check(String call, int rc) throws DiosIOException {
-        if (rc < 0) throw new DiosIOException(new DiosException(call, -rc));
+        DiosIOException.close(ref);
     }
 }
