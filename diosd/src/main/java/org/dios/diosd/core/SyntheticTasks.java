@@ -1,11 +1,15 @@
 package org.dios.diosd.core;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
+import org.dios.abi.SqeDescriptor;
 
 /**
  * Task sessions over private native regions, with no socket, process or
@@ -35,6 +39,15 @@ public final class SyntheticTasks implements AutoCloseable {
     /** The task's region: header, submission ring, completion ring. */
     public static MemorySegment region(TaskSession s) {
         return s.region;
+    }
+
+    /** A zeroed SQE for op, with userData, in s's first SQ slot (where dispatcher tests execute calls). */
+    public static MemorySegment firstSqe(TaskSession s, int op, long userData) {
+        MemorySegment e = s.region.asSlice(Abi.DIOS_REGION_SQ_OFFSET, SqeDescriptor.SIZE);
+        e.fill((byte) 0);
+        e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
+        e.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, userData);
+        return e;
     }
 
     /** Offset in the region of the completion the next call will write. */

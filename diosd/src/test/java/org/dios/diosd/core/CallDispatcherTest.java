@@ -35,11 +35,7 @@ class CallDispatcherTest {
 
     /** A fresh, zeroed SQE for op. */
     private MemorySegment sqe(TaskSession s, int op) {
-        MemorySegment e = s.region.asSlice(SQE, SqeDescriptor.SIZE);
-        e.fill((byte) 0);
-        e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
-        e.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, 0xabcdefL);
-        return e;
+        return SyntheticTasks.firstSqe(s, op, 0xabcdefL);
     }
 
     /** Where the last completion was written (the task's cq_tail before the call). */

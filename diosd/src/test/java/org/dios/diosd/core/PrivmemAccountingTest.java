@@ -36,11 +36,7 @@ class PrivmemAccountingTest {
     }
 
     private MemorySegment sqe(TaskSession s, int op) {
-        MemorySegment e = s.region.asSlice(SQE, SqeDescriptor.SIZE);
-        e.fill((byte) 0);
-        e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
-        e.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, 7L);
-        return e;
+        return SyntheticTasks.firstSqe(s, op, 7L);
     }
 
     private long cqe;
