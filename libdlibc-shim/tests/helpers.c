@@ -636,6 +636,21 @@ uint64_t dt_stream_check(const char *file, int line, const uint64_t *p, uint64_t
 	return sum;
 }
 
+long dt_rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	long v = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 int dt_class_histogram(pid_t pid, char *out, size_t out_size)
 {
 	char exe[PATH_MAX], jcmd[PATH_MAX + 8], p[32];

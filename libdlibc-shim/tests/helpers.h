@@ -164,6 +164,8 @@ int dt_run_capture(const char *const *argv, const char *socket, int term_after_m
  * jcmd fails.
  */
 int dt_class_histogram(pid_t pid, char *out, size_t out_size);
+/* A process's resident set (VmRSS, KiB), or -1. */
+long dt_rss_kib(pid_t pid);
 /*
  * A checked byte stream, as the FIFO tests write it: 8-byte word k of the
  * stream is dt_stream_word(k).  dt_stream_fill writes words [pos/8, (pos+len)/8)

@@ -1053,21 +1053,6 @@ static int histo_diff(const struct histo *a, const struct histo *b)
 	return bad;
 }
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	long v = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static void check_daemon_log_clean(void)
 {
 	char path[600], line[2048];
@@ -1146,7 +1131,7 @@ int main(int argc, char **argv)
 	static struct histo h0, h1;
 	int have_jcmd = class_histogram(dpid, &h0) >= 0;
 	struct census fd0 = fd_census(dpid), map0 = map_census(dpid);
-	long rss0 = rss_kib(dpid);
+	long rss0 = dt_rss_kib(dpid);
 	dt_print_stats("baseline", &base);
 	print_census("baseline fds", &fd0);
 	print_census("baseline memfd maps", &map0);
@@ -1170,7 +1155,7 @@ int main(int argc, char **argv)
 			break;
 		usleep(100000);
 	}
-	long rss1 = rss_kib(dpid);
+	long rss1 = dt_rss_kib(dpid);
 
 	struct peer_res tot = { 0 };
 	for (int p = 0; p < NPEERS; p++) {

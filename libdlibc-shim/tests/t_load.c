@@ -279,21 +279,6 @@ static void task_main(int id)
 	_exit(0);
 }
 
-static long rss_kib(pid_t pid)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "re");
-	long v = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 /* Live heap bytes after a full GC (jcmd beside the daemon's java), or -1 without jcmd. */
 static long live_heap(pid_t pid)
 {
@@ -396,7 +381,7 @@ int main(void)
 		}
 		if (t >= warm_s && ns < MAXS) {
 			rss_t[ns] = t;
-			rss[ns++] = rss_kib(dpid);
+			rss[ns++] = dt_rss_kib(dpid);
 		}
 		int enough = g_long ? (t >= run_s && min_calls >= CALLS) : (t >= run_s || min_calls >= CALLS);
 		if (enough)
