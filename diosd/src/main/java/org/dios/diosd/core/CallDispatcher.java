@@ -65,10 +65,6 @@ public final class CallDispatcher {
     private final ObjectManager objects;
     private final Stats stats;
     private final CallStats perCall;
-    /** CallStats slot of the call {@link #execute} ran last (for the conductor's timing). */
-    int lastSlot;
-    /** Result of the call {@link #execute} ran last, PARKED if it parked (for CallTrace). */
-    int lastRes;
     private long userData;
     /** Terminal interest for the conductor's epoll: set by console calls. */
     TtyWatcher ttyWatcher = s -> { };
@@ -117,9 +113,10 @@ public final class CallDispatcher {
 
     /**
      * Runs the SQE at sqeOff in s's region and writes its completion at the
-     * task's cq_tail. Returns false if the call was parked (no completion yet).
+     * task's cq_tail. Returns the call's result, or {@link #PARKED} if it was
+     * parked (no completion yet).
      */
-    public boolean execute(TaskSession s, long sqeOff) {
+    public int execute(TaskSession s, long sqeOff) {
         MemorySegment r = s.region;
         int opcode = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
         userData = r.get(JAVA_LONG, sqeOff + SqeDescriptor.USER_DATA_OFFSET);
@@ -138,17 +135,15 @@ public final class CallDispatcher {
         }
         stats.calls++;
         int slot = CallStats.slot(opcode);
-        lastSlot = slot;
-        lastRes = res;
         perCall.called(slot);
-        if (res == PARKED) return false;
+        if (res == PARKED) return res;
         if (res < 0) perCall.failed(slot, res);
-        if (opcode == D_OP_NOTIFY && noCqe) return true; // the sender does not wait for it
+        if (opcode == D_OP_NOTIFY && noCqe) return res; // the sender does not wait for it
         s.writeCqe(userData, res, cqeFlags, val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
             Log.debug(s + " " + opName(opcode) + " -> " + res);
         }
-        return true;
+        return res;
     }
 
     /**

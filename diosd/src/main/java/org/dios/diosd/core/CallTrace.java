@@ -136,11 +136,11 @@ final class CallTrace {
             // Resolved before the call: a delete removes the reference it names.
             Reference used = refId != 0 ? s.refs.get(refId) : null;
             long t0 = System.nanoTime();
-            boolean done = dispatcher.execute(s, sqeOff);
+            int res = dispatcher.execute(s, sqeOff);
             long t1 = System.nanoTime();
             s.sqHead++;
-            if (timeCalls) perCall.served(dispatcher.lastSlot, t1 - t0);
-            int res = dispatcher.lastRes;
+            if (timeCalls) perCall.served(CallStats.slot(op), t1 - t0);
+            boolean done = res != CallDispatcher.PARKED;
             int kind = TraceRecord.CALL;
             if (!done) {
                 kind = TraceRecord.PARKED;

@@ -629,10 +629,11 @@ public final class DriverConductor implements Runnable {
                 long t = timedFrom;
                 for (int i = 0; i < n && !s.dead; i++) {
                     long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    int op = s.region.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
                     dispatcher.execute(s, sqeOff);
                     s.sqHead++;
                     long end = System.nanoTime();
-                    perCall.served(dispatcher.lastSlot, end - t);
+                    perCall.served(CallStats.slot(op), end - t);
                     t = end;
                 }
                 timedFrom = t;
