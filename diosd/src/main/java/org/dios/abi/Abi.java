@@ -211,28 +211,4 @@ public final class Abi {
             default -> "E" + e;
         };
     }
-
-    /** Symbolic name of an op code, for logs. */
-    public static String opName(int op) {
-        return switch (op) {
-            case D_OP_NOP -> "nop";
-            case D_OP_CREATE -> "create";
-            case D_OP_LOOKUP -> "lookup";
-            case D_OP_COPY -> "copy";
-            case D_OP_DELETE -> "delete";
-            case D_OP_RUN -> "run";
-            case D_OP_SELECT -> "select";
-            case D_OP_ACQUIRE_READ -> "acquire_read";
-            case D_OP_COMMIT_READ -> "commit_read";
-            case D_OP_RELEASE_READ -> "release_read";
-            case D_OP_ACQUIRE_WRITE -> "acquire_write";
-            case D_OP_COMMIT_WRITE -> "commit_write";
-            case D_OP_RELEASE_WRITE -> "release_write";
-            case D_OP_REF_INFO -> "ref_info";
-            case D_OP_STATS -> "stats";
-            case D_OP_NOTIFY -> "notify";
-            case D_OP_DELEGATED -> "delegated";
-            default -> "op" + op;
-        };
-    }
 }

@@ -69,7 +69,7 @@ public class RingCodecBench {
     public void setup() {
         Stats stats = new Stats();
         ObjectManager objects = new ObjectManager(stats);
-        dispatcher = new CallDispatcher(objects, stats);
+        dispatcher = SyntheticTasks.dispatcher(objects, stats);
         tasks = new SyntheticTasks();
         task = tasks.session(1);
         region = SyntheticTasks.region(task);

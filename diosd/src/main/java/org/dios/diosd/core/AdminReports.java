@@ -136,7 +136,7 @@ public final class AdminReports {
         t.row("uptime", uptime(s.uptimeMillis));
         t.row("tasks", s.tasks);
         t.row("objects", s.objects);
-        for (int type = 1; type < Abi.D_OBJ_LAST; type++) t.row("objects." + DObject.typeName(type), s.objectsOfType(type));
+        for (ObjectType type : ObjectType.all()) t.row("objects." + type.name(), s.objectsOfType(type.code()));
         t.row("names", s.names);
         t.row("references", s.references);
         t.row("buffers", s.buffers);

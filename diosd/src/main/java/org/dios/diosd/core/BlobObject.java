@@ -27,7 +27,7 @@ import org.dios.diosd.sys.LibC;
  * that dies with its last reference and is never journaled or synced: nothing
  * could find it after a restart.
  */
-public final class BlobObject extends DObject implements SegmentSource {
+public final class BlobObject extends MappedObject {
     final BlobStore store;
     final long blobId;
     final String fileName;
@@ -134,7 +134,8 @@ public final class BlobObject extends DObject implements SegmentSource {
         roFd = -1;
     }
 
-    boolean unpin() {
+    @Override
+    public boolean unpin() {
         if (!pinned) return false;
         pinned = false;
         return true;
@@ -145,9 +146,56 @@ public final class BlobObject extends DObject implements SegmentSource {
         store.dispose(this, stats);
     }
 
+    /**
+     * dios_create of a blob: empty (it grows on write) or of the size given;
+     * named blobs are durable and live in the public group.
+     */
+    static DObject create(CreateRequest req) {
+        if (req.hasArg && (req.arg < 0 || req.arg > Abi.DIOS_MAX_OBJECT_SIZE)) return req.fail(-Abi.DIOS_EINVAL);
+        if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
+        ObjectManager objects = req.objects();
+        // Durable names live in the public group: the journal replays them there.
+        if (req.named && req.table != objects.publicTable()) return req.fail(-Abi.DIOS_EOPNOTSUPP);
+        if (req.givenName != null && objects.resolve(req.givenName) != null) return req.fail(-Abi.DIOS_EEXIST);
+        if (req.blobs == null) return req.fail(-Abi.DIOS_EOPNOTSUPP);
+        BlobObject b = req.blobs.create(objects.newObjectId(), req.task.taskId, req.hasArg ? req.arg : 0);
+        return b != null ? b : req.fail(req.blobs.error());
+    }
+
+    /** A named blob is durable: journaled before the call completes, or not created at all. */
     @Override
-    public int readiness() {
-        return Abi.D_REF_STATE_READABLE | Abi.D_REF_STATE_WRITABLE;
+    public int named(Name n) {
+        return store.makeDurable(this, n);
+    }
+
+    /** A durable blob's deletion is journaled before anyone sees it gone. */
+    @Override
+    public int prepareZombify() {
+        return isZombie() ? 0 : store.journalDelete(this);
+    }
+
+    /** A durable blob outlives every reference (and the daemon): its name is what lets anyone delete it. */
+    @Override
+    public int lookupPerms(boolean readOnly) {
+        if (readOnly) return Abi.D_PERM_READ;
+        return Abi.D_PERM_READ | Abi.D_PERM_WRITE | (durable ? Abi.D_PERM_DELETE : 0);
+    }
+
+    /** A read stays within the committed size; a write may reach past it (its commit grows the blob). */
+    @Override
+    long maxAcquire(boolean write) {
+        return write ? Abi.DIOS_MAX_OBJECT_SIZE : size;
+    }
+
+    @Override
+    int ensureMapped(Stats stats, long len) {
+        return store.ensureMapping(this, len);
+    }
+
+    /** Durable before 0. */
+    @Override
+    int commitWrite(long len) {
+        return store.commit(this, len);
     }
 
     @Override

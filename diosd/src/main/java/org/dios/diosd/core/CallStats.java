@@ -86,7 +86,7 @@ public final class CallStats {
 
     /** Name of a slot for labels: the op's name, or "unknown". */
     public static String opLabel(int slot) {
-        return slot == Abi.D_OP_LAST ? "unknown" : Abi.opName(slot);
+        return slot == Abi.D_OP_LAST ? "unknown" : Op.name(slot);
     }
 
     /** Name of an errno slot for labels: "ENOENT" and so on; "other" for slot 0. */

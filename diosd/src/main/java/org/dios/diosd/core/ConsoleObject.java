@@ -146,7 +146,7 @@ public final class ConsoleObject extends DObject {
 
     /** Input ready for the task (or its end): a select on the console completes. */
     @Override
-    boolean readyFor(Reference r, TaskSession task) {
+    public boolean readyFor(Reference r, TaskSession task) {
         if (!r.live || task.ttyFd < 0) return true;
         int ev = LibC.pollNow(task.ttyFd, LibC.POLLIN);
         return ev != 0;
@@ -155,6 +155,139 @@ public final class ConsoleObject extends DObject {
     @Override
     public int readiness() {
         return Abi.D_REF_STATE_WRITABLE;
+    }
+
+    @Override
+    public boolean watchesTerminal() {
+        return true;
+    }
+
+    // ---- the driver: acquire, commit, release ---------------------------------------
+
+    @Override
+    public int acquire(Call c, Reference ref, long len, boolean write) {
+        TaskSession s = c.task;
+        if (len < 0 || len > Abi.DIOS_CONSOLE_BUF_BYTES) return -Abi.DIOS_EINVAL;
+        if (len == 0) len = Abi.DIOS_CONSOLE_BUF_BYTES;
+        if (s.buffers.size() >= s.buffers.capacity()) return -Abi.DIOS_ENOMEM;
+        Session cs = session(s, c.objects);
+        if (cs == null) return -Abi.DIOS_ENOMEM;
+        if (write) {
+            if (cs.writeOut) return -Abi.DIOS_EBUSY;
+            return sent(c, buffer(s, c.stats, ref, cs, true, len, c.val));
+        }
+        if (cs.readOut || !cs.reads.isEmpty()) return -Abi.DIOS_EBUSY;
+        long n = readInput(s, len);
+        if (n > 0) return sent(c, buffer(s, c.stats, ref, cs, false, n, c.val));
+        if (n != -Abi.DIOS_EAGAIN) return (int) n;
+        if (c.nonBlocking()) return -Abi.DIOS_EAGAIN;
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        cs.reads.add(c.park(ref, len));
+        c.watchTerminal();
+        return Call.PARKED;
+    }
+
+    /** buffer()'s answer for the call being served: a segment it sent is flagged in the completion. */
+    private static int sent(Call c, int rc) {
+        if (rc <= 0) return rc;
+        c.cqeFlags |= Abi.D_CQE_F_SEGMENT;
+        return 0;
+    }
+
+    /**
+     * A buffer over the task's console output (input) memfd, [0, len), its
+     * values in v. Returns 1 if its segment was sent now, 0 if the task had
+     * it, or -errno.
+     */
+    private static int buffer(TaskSession s, Stats stats, Reference ref, Session cs, boolean write, long len, long[] v) {
+        int prot = write ? Abi.D_SEG_READ | Abi.D_SEG_WRITE : Abi.D_SEG_READ;
+        long seg = write ? cs.outSeg : cs.inSeg;
+        int sent = s.deliver(write ? cs.outFd : cs.inRoFd, seg, Abi.DIOS_CONSOLE_BUF_BYTES, prot);
+        if (sent < 0) return sent;
+        Buffer b = new Buffer(ref, write, 0, len, 0);
+        long id = s.buffers.add(b);
+        if (id == 0) return -Abi.DIOS_ENOMEM;
+        b.id = id;
+        ref.buffers++;
+        stats.buffers++;
+        if (write) cs.writeOut = true;
+        else cs.readOut = true;
+        v[0] = id;
+        v[1] = seg;
+        v[2] = 0;
+        v[3] = len;
+        v[4] = Abi.DIOS_CONSOLE_BUF_BYTES;
+        v[5] = prot;
+        return sent;
+    }
+
+    /** commit_write writes the output buffer's bytes out (parks while the terminal cannot take them); commit_read: 0. */
+    @Override
+    public int commit(Call c, Buffer b, long len, boolean write) {
+        if (!write) return 0;
+        if (len < 0 || len > b.length) return -Abi.DIOS_EINVAL;
+        TaskSession s = c.task;
+        Session cs = s.console;
+        if (cs.pendingWrite != null) return -Abi.DIOS_EBUSY;
+        long done = writeOutput(s, 0, len);
+        if (done < 0) return (int) done;
+        if (done == len) return 0;
+        if (c.nonBlocking() && done == 0) return -Abi.DIOS_EAGAIN;
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        cs.pendingWrite = c.park(b.ref, len);
+        cs.pendingOff = done;
+        cs.pendingEnd = len;
+        c.watchTerminal();
+        return Call.PARKED;
+    }
+
+    @Override
+    public void released(TaskSession s, Buffer b) {
+        if (s.console == null) return;
+        if (b.write) s.console.writeOut = false;
+        else s.console.readOut = false;
+    }
+
+    /**
+     * The task's terminal became readable or writable (or hung up): finish
+     * a pending console write, serve parked console reads, and wake selects
+     * on the console. Returns true while something still waits on it.
+     */
+    public boolean ttyEvent(TaskSession s, Stats stats, Completer c) {
+        Session cs = s.console;
+        long[] v = new long[org.dios.abi.CqeDescriptor.VAL_COUNT];
+        if (cs != null && cs.pendingWrite != null) {
+            long done = writeOutput(s, cs.pendingOff, cs.pendingEnd);
+            if (done < 0 || done == cs.pendingEnd) {
+                ParkedCall pc = cs.pendingWrite;
+                cs.pendingWrite = null;
+                c.complete(s, pc, done < 0 ? (int) done : 0, 0, v);
+            } else {
+                cs.pendingOff = done;
+            }
+        }
+        while (cs != null && !cs.reads.isEmpty()) {
+            ParkedCall pc = cs.reads.get(0);
+            if (pc.done) {
+                cs.reads.remove(0);
+                continue;
+            }
+            if (!pc.ref.live) {
+                cs.reads.remove(0);
+                c.complete(s, pc, -Abi.DIOS_EBADF, 0, v);
+                continue;
+            }
+            long n = readInput(s, pc.len);
+            if (n == -Abi.DIOS_EAGAIN) break;
+            cs.reads.remove(0);
+            java.util.Arrays.fill(v, 0);
+            int res = n > 0 ? Math.min(0, buffer(s, stats, pc.ref, cs, false, n, v)) : (int) n;
+            c.complete(s, pc, res, 0, v);
+        }
+        wakeWaiters(c);
+        boolean[] selects = {false};
+        forEachLiveWaiter(w -> selects[0] |= w.call().task == s);
+        return selects[0] || (cs != null && (cs.pendingWrite != null || !cs.reads.isEmpty()));
     }
 
     @Override

@@ -11,7 +11,7 @@ import org.dios.abi.Abi;
  * freed when {@link #release()} drops the count to zero. A zombie keeps its
  * metadata but every operation on it fails with -EIDRM.
  */
-public abstract class DObject {
+public abstract class DObject implements ObjectDriver {
     public final long id;
     public final int type;
     /** Task id of the creator. */
@@ -119,24 +119,6 @@ public abstract class DObject {
 
     protected abstract void freeResources(Stats stats);
 
-    /** Bytes of the object's data, for ref_info (0 where it has none). */
-    public long size() {
-        return 0;
-    }
-
-    /** Readiness bits for ref_info (D_REF_STATE_READABLE/WRITABLE). */
-    public int readiness() {
-        return 0;
-    }
-
-    /**
-     * Would the operation r is for (dios_select's question) not block now? Types
-     * that can block override it; anything else is always ready.
-     */
-    boolean readyFor(Reference r, TaskSession task) {
-        return true;
-    }
-
     /** A reference to this object was added (ObjectManager.addReference). */
     void referenceAdded(Reference r) {
     }
@@ -146,16 +128,16 @@ public abstract class DObject {
      * or ended (delta -1: turned into a reference, with d null, or dropped).
      * It counts as a reference would: a FIFO end it could take is not gone.
      */
-    void pendingChanged(int perms, int delta, CallDispatcher d) {
+    void pendingChanged(int perms, int delta, Completer c) {
     }
 
     /** A reference to this object was removed; the object may still be live. */
-    void referenceRemoved(Reference r, CallDispatcher d) {
+    void referenceRemoved(Reference r, Completer c) {
     }
 
     /** The object was zombified; complete what waits on it. */
-    void zombified(CallDispatcher d) {
-        wakeWaiters(d);
+    void zombified(Completer c) {
+        wakeWaiters(c);
     }
 
     /** Registers a parked call (or one select reference) to be re-checked by {@link #wakeWaiters}. */
@@ -173,14 +155,14 @@ public abstract class DObject {
      * Completes every waiter that can complete now; work is proportional to
      * this object's waiters, never to all parked calls.
      */
-    void wakeWaiters(CallDispatcher d) {
+    void wakeWaiters(Completer c) {
         if (waiters == null || waiters.isEmpty()) return;
         java.util.ArrayList<ParkedCall.Wait> ws = waiters;
         waiters = null; // completions may register new waiters meanwhile
         java.util.ArrayList<ParkedCall.Wait> keep = null;
         for (ParkedCall.Wait w : ws) {
             if (w.call().done) continue;
-            if (!d.tryComplete(w)) {
+            if (!w.tryComplete(c)) {
                 if (keep == null) keep = new java.util.ArrayList<>(ws.size());
                 keep.add(w);
             }
@@ -209,22 +191,8 @@ public abstract class DObject {
 
     static final long[] NO_SEGMENTS = new long[0];
 
+    /** The type's name from the type table ("fifo", "shmem" ...). */
     public String typeName() {
-        return typeName(type);
-    }
-
-    /** Lower-case name of a D_OBJ_* type, as listings and metric labels show it. */
-    public static String typeName(int type) {
-        return switch (type) {
-            case Abi.D_OBJ_PRIVMEM -> "privmem";
-            case Abi.D_OBJ_SHMEM -> "shmem";
-            case Abi.D_OBJ_FIFO -> "fifo";
-            case Abi.D_OBJ_BLOB -> "blob";
-            case Abi.D_OBJ_CONSOLE -> "console";
-            case Abi.D_OBJ_TASK -> "task";
-            case Abi.D_OBJ_GROUP -> "group";
-            case Abi.D_OBJ_EXE -> "exe";
-            default -> "type" + type;
-        };
+        return ObjectType.name(type);
     }
 }

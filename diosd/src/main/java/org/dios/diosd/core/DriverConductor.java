@@ -39,21 +39,24 @@ public final class DriverConductor implements Runnable {
     public record Config(int maxTasks, int maxRefs, int maxBuffers, long spinNanos, long yieldNanos,
                          long handshakeTimeoutNanos, int warmupCycles, boolean timeCalls, int maxTasksPerUser,
                          long maxTaskMemory, int maxParked) {
-        /** Default of --max-task-memory: PRIVMEM bytes one task may hold. */
-        public static final long DEFAULT_MAX_TASK_MEMORY = 8L << 30;
-        /**
-         * Calls one task may have waiting in the daemon (selects, dios_wait, console reads and
-         * writes, dios_run while it spawns): half the CQ, so a full SQ's worth of calls that
-         * complete at once always finds room, however many wait.
-         */
-        public static final int DEFAULT_MAX_PARKED = (int) (Abi.DIOS_CQ_ENTRIES - Abi.DIOS_SQ_ENTRIES);
+        /** Default of --max-task-memory (see {@link Limits}). */
+        public static final long DEFAULT_MAX_TASK_MEMORY = Limits.DEFAULT_MAX_TASK_MEMORY;
+        /** Default of --max-parked-calls (see {@link Limits}). */
+        public static final int DEFAULT_MAX_PARKED = Limits.DEFAULT_MAX_PARKED;
         /** At most this many: one CQ entry always stays for calls that do not wait. */
-        public static final int MAX_MAX_PARKED = (int) Abi.DIOS_CQ_ENTRIES - 1;
+        public static final int MAX_MAX_PARKED = Limits.MAX_MAX_PARKED;
 
         public Config {
-            if (maxParked < 1 || maxParked > MAX_MAX_PARKED) {
-                throw new IllegalArgumentException("maxParked must be 1.." + MAX_MAX_PARKED + ": " + maxParked);
-            }
+            limits(maxParked, maxTaskMemory); // checks them
+        }
+
+        private static Limits limits(int maxParked, long maxTaskMemory) {
+            return new Limits(maxParked, maxTaskMemory);
+        }
+
+        /** The per-task limits the dispatcher enforces. */
+        public Limits limits() {
+            return limits(maxParked, maxTaskMemory);
         }
 
         public static Config defaults() {
@@ -97,7 +100,7 @@ public final class DriverConductor implements Runnable {
     private final Epoll epoll;
     private final Stats stats = new Stats();
     private final ObjectManager objects = new ObjectManager(stats);
-    private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
+    private final CallDispatcher dispatcher;
     private final CallStats perCall = stats.perCall;
     private final boolean timeCalls;
     /** dios trace: off unless an admin client asked; then drain hands each pass to it. */
@@ -150,6 +153,7 @@ public final class DriverConductor implements Runnable {
      */
     public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
+        this.dispatcher = new CallDispatcher(objects, stats, config.limits(), this::spawn, this::watchTty);
         this.timeCalls = config.timeCalls();
         this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir());
         this.listenFd = listenFd;
@@ -172,11 +176,6 @@ public final class DriverConductor implements Runnable {
         console = new ConsoleObject(objects.newObjectId());
         objects.adopt(console);
         objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
-        dispatcher.maxParked = config.maxParked();
-        dispatcher.ttyWatcher = this::watchTty;
-        dispatcher.maxTaskMemory(config.maxTaskMemory());
-        dispatcher.tasks = this::spawn;
-        dispatcher.exes = this::exeObject;
     }
 
     /**
@@ -599,7 +598,7 @@ public final class DriverConductor implements Runnable {
             int avail = tail - s.sqHead;
             if (avail == 0) return 0;
             if (avail < 0 || avail > Abi.DIOS_SQ_ENTRIES) {
-                throw new CallDispatcher.Disconnect("corrupt ring: sq_tail " + Integer.toUnsignedString(tail)
+                throw new Disconnect("corrupt ring: sq_tail " + Integer.toUnsignedString(tail)
                         + " is not within " + Abi.DIOS_SQ_ENTRIES + " entries after sq_head " + Integer.toUnsignedString(s.sqHead));
             }
             // cq_head is re-read only when the cached value says the CQ may be too full:
@@ -611,7 +610,7 @@ public final class DriverConductor implements Runnable {
                 int cqHead = s.loadCqHead();
                 int used = s.cqTail - cqHead;
                 if (used < 0 || used > Abi.DIOS_CQ_ENTRIES) {
-                    throw new CallDispatcher.Disconnect("corrupt ring: cq_head " + Integer.toUnsignedString(cqHead)
+                    throw new Disconnect("corrupt ring: cq_head " + Integer.toUnsignedString(cqHead)
                             + " is not within " + Abi.DIOS_CQ_ENTRIES + " entries before cq_tail "
                             + Integer.toUnsignedString(s.cqTail));
                 }
@@ -649,7 +648,7 @@ public final class DriverConductor implements Runnable {
                 perCall.drained(n);
             }
             return n;
-        } catch (CallDispatcher.Disconnect d) {
+        } catch (Disconnect d) {
             disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
@@ -904,7 +903,7 @@ public final class DriverConductor implements Runnable {
             self.ownerUid = cred.uid();
             self.ownerGid = cred.gid();
             countUser(cred.uid(), 1);
-            if (exe != null) s.exeObject = exeObject(exe, taskId);
+            if (exe != null) s.exeObject = ExeObject.forPath(objects, exe, taskId);
         }
         s.defaultGroup = s.publicMember || s.groups.isEmpty() ? null : s.groups.get(0);
         self.session = s;
@@ -1015,18 +1014,6 @@ public final class DriverConductor implements Runnable {
         check(epoll.add(spawnedFd, LibC.EPOLLIN, K_SPAWNED), "epoll add spawner");
         spawner = new Spawner(launcher, spawnedFd);
         spawner.start();
-    }
-
-    /** The executable object for a canonical path: the bound one (a count taken), or a new one. */
-    ExeObject exeObject(String path, long taskId) {
-        Name n = Name.fromString(path);
-        DObject o = objects.resolveWellKnown(n);
-        if (o instanceof ExeObject e && e.tryRetain()) return e;
-        if (o != null) return null; // a well-known name that is not an executable (never: the console's is not a path)
-        ExeObject e = new ExeObject(objects.newObjectId(), taskId, path);
-        objects.adopt(e);
-        objects.bindWellKnown(n, e);
-        return e;
     }
 
     /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */

@@ -62,6 +62,51 @@ public final class FifoObject extends DObject {
         this.ctlSegmentId = ctlSegmentId;
     }
 
+    /** dios_create of a FIFO: its capacity (default, or rounded up to DIOS_FIFO_ALIGN). */
+    static DObject create(CreateRequest req) {
+        long cap = capacityFor(req.hasArg, req.arg);
+        if (cap < 0) return req.fail(-Abi.DIOS_EINVAL);
+        if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
+        long ctlSeg = req.objects().newObjectId();
+        return new FifoObject(req.objects().newObjectId(), ctlSeg, req.task.taskId, cap);
+    }
+
+    /**
+     * Acquire on a FIFO: bind the end, hand over the segments, and answer
+     * D_CQE_F_FIFO ("attached: go on in place"). The data path and its waits
+     * are the shim's; the daemon never holds this call.
+     */
+    @Override
+    public int acquire(Call c, Reference ref, long len, boolean write) {
+        if (len < 0 || (write && len > capacity)) return -Abi.DIOS_EINVAL;
+        int rc = bind(ref, write);
+        if (rc < 0) return rc;
+        rc = ensureBacking(c.stats);
+        if (rc < 0) return rc;
+        int ctlRc = c.deliver(ctlFd, ctlSegmentId, Abi.DIOS_FIFO_CTL_SIZE, Abi.D_SEG_READ | Abi.D_SEG_WRITE);
+        if (ctlRc < 0) return ctlRc;
+        int prot = (write ? Abi.D_SEG_READ | Abi.D_SEG_WRITE : Abi.D_SEG_READ) | Abi.D_SEG_RING;
+        int data = c.deliver(dataFd(write), dataSegmentId(), capacity, prot);
+        if (data < 0) return data;
+        long[] v = c.val;
+        v[0] = ctlSegmentId;
+        v[1] = dataSegmentId();
+        v[2] = write ? Abi.D_FIFO_END_WRITER : Abi.D_FIFO_END_READER;
+        v[3] = capacity;
+        v[4] = Abi.DIOS_FIFO_CTL_SIZE;
+        v[5] = prot;
+        c.cqeFlags |= Abi.D_CQE_F_FIFO;
+        return 0;
+    }
+
+    /** An end moved tail or head in place and saw a D_FIFO_NOTIFY_* bit: re-check the selects waiting on it. */
+    @Override
+    public int notify(Completer c, Reference ref) {
+        if (endOf(ref) == 0) return -Abi.DIOS_EINVAL;
+        wakeWaiters(c);
+        return 0;
+    }
+
     /** Capacity asked for (0 = default), rounded up to DIOS_FIFO_ALIGN; -1 if out of range. */
     static long capacityFor(boolean hasArg, long arg) {
         if (!hasArg) return Abi.DIOS_FIFO_DEFAULT_CAPACITY;
@@ -153,7 +198,8 @@ public final class FifoObject extends DObject {
         return 0;
     }
 
-    int endOf(Reference r) {
+    @Override
+    public int endOf(Reference r) {
         return r == reader ? Abi.D_FIFO_END_READER : r == writer ? Abi.D_FIFO_END_WRITER : 0;
     }
 
@@ -172,14 +218,14 @@ public final class FifoObject extends DObject {
     }
 
     @Override
-    void pendingChanged(int perms, int delta, CallDispatcher d) {
+    void pendingChanged(int perms, int delta, Completer d) {
         if ((perms & Abi.D_PERM_READ) != 0) readRefs += delta;
         if ((perms & Abi.D_PERM_WRITE) != 0) writeRefs += delta;
         if (d != null && updateGone()) wakeWaiters(d);
     }
 
     @Override
-    void referenceRemoved(Reference r, CallDispatcher d) {
+    void referenceRemoved(Reference r, Completer d) {
         if (r.can(Abi.D_PERM_READ)) readRefs--;
         if (r.can(Abi.D_PERM_WRITE)) writeRefs--;
         if (r == reader) reader = null;
@@ -189,7 +235,7 @@ public final class FifoObject extends DObject {
     }
 
     /** Parked calls through a removed reference end at once (-EBADF, or ready for a select). */
-    private void wakeWaitersOn(Reference r, CallDispatcher d) {
+    private void wakeWaitersOn(Reference r, Completer d) {
         boolean[] any = {false};
         forEachLiveWaiter(w -> any[0] |= w.reference() == r);
         if (any[0]) wakeWaiters(d);
@@ -219,7 +265,7 @@ public final class FifoObject extends DObject {
     }
 
     @Override
-    void zombified(CallDispatcher d) {
+    void zombified(Completer d) {
         publishState(); // D_FIFO_ST_ZOMBIE, before the control page is unmapped
         super.zombified(d);
     }
@@ -277,7 +323,7 @@ public final class FifoObject extends DObject {
 
     /** Would r's operation block? A reference that is not an end asks for the end it could take. */
     @Override
-    boolean readyFor(Reference r, TaskSession task) {
+    public boolean readyFor(Reference r, TaskSession task) {
         if (!r.live || isZombie()) return true;
         boolean write = r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
         if (write) return (writerBound && writer != r) || writable(1);

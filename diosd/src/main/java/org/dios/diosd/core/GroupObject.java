@@ -22,6 +22,30 @@ public final class GroupObject extends DObject {
         return names.size();
     }
 
+    /** dios_create of a group: no argument; its creator becomes its first member. */
+    static DObject create(CreateRequest req) {
+        if (req.hasArg) return req.fail(-Abi.DIOS_EINVAL);
+        if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
+        if (req.task.groups.size() >= Abi.DIOS_RUN_MAX_GROUPS) return req.fail(-Abi.DIOS_ENOMEM);
+        return new GroupObject(req.objects().newObjectId(), req.task.taskId);
+    }
+
+    /** Its creator is its first member. */
+    @Override
+    public void created(TaskSession creator) {
+        if (tryRetain()) creator.groups.add(this);
+    }
+
+    @Override
+    public java.util.HashMap<Name, DObject> scopedNames() {
+        return names;
+    }
+
+    @Override
+    public GroupObject asGroup() {
+        return this;
+    }
+
     @Override
     protected void freeResources(Stats stats) {
         // ObjectManager unbinds the names (it keeps the count of bindings).

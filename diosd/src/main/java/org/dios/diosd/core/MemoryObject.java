@@ -17,7 +17,7 @@ import org.dios.diosd.sys.LibC;
  * writing through /proc/self/fd unless it owns the inode (see
  * docs/ARCHITECTURE.md, "Read-only references").
  */
-public final class MemoryObject extends DObject implements SegmentSource {
+public final class MemoryObject extends MappedObject {
     private final long size;
     private int rwFd = -1;
     private int roFd = -1;
@@ -134,8 +134,44 @@ public final class MemoryObject extends DObject implements SegmentSource {
         roFd = -1;
     }
 
+    /** dios_create of PRIVMEM or SHMEM: size bytes (made at the first acquire); PRIVMEM counts against --max-task-memory. */
+    static DObject create(CreateRequest req) {
+        long arg = req.arg;
+        if (!req.hasArg || arg <= 0 || arg > Abi.DIOS_MAX_OBJECT_SIZE) return req.fail(-Abi.DIOS_EINVAL);
+        if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
+        TaskSession s = req.task;
+        boolean priv = req.type == Abi.D_OBJ_PRIVMEM;
+        // A task's private memory (its heap) is counted against its limit until the object is freed.
+        if (priv && arg > req.call.limits.maxTaskMemory() - s.privmemBytes) return req.fail(-Abi.DIOS_ENOMEM);
+        MemoryObject m = new MemoryObject(req.objects().newObjectId(), req.type, s.taskId, arg);
+        if (priv) m.charge(s, req.call.stats);
+        return m;
+    }
+
+    /** PRIVMEM: only the task that made it may hold it. */
     @Override
-    public int readiness() {
-        return Abi.D_REF_STATE_READABLE | Abi.D_REF_STATE_WRITABLE;
+    public boolean privateTo(TaskSession s) {
+        return type == Abi.D_OBJ_PRIVMEM && ownerTask != s.taskId;
+    }
+
+    @Override
+    public boolean delegable() {
+        return type != Abi.D_OBJ_PRIVMEM;
+    }
+
+    @Override
+    long maxAcquire(boolean write) {
+        return size;
+    }
+
+    @Override
+    int ensureMapped(Stats stats, long len) {
+        return ensureBacking(stats);
+    }
+
+    @Override
+    int commitWrite(long len) {
+        generation++;
+        return 0;
     }
 }

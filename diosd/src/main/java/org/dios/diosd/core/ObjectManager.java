@@ -34,7 +34,7 @@ public final class ObjectManager {
     private final DObject[] first = new DObject[Abi.D_OBJ_LAST];
     private final DObject[] last = new DObject[Abi.D_OBJ_LAST];
     /** Completes parked calls when an object's state changes (set by the dispatcher). */
-    CallDispatcher waker;
+    Completer waker;
 
     public ObjectManager(Stats stats) {
         this.stats = stats;
@@ -116,13 +116,14 @@ public final class ObjectManager {
     }
 
     /** A group died: its names no longer resolve (their objects live on, unnamed). */
-    void unbindAll(GroupObject g) {
-        for (DObject o : g.names.values()) {
+    private void unbindAll(DObject group) {
+        HashMap<Name, DObject> names = group.scopedNames();
+        for (DObject o : names.values()) {
             o.name = null;
             o.table = null;
             stats.names--;
         }
-        g.names.clear();
+        names.clear();
     }
 
     /** Registers a newly made object (count 1, for the reference the caller adds next). */
@@ -172,7 +173,7 @@ public final class ObjectManager {
         java.util.ArrayList<HashMap<Name, DObject>> tables = new java.util.ArrayList<>();
         tables.add(names);
         tables.add(wellKnown);
-        for (DObject g = first[Abi.D_OBJ_GROUP]; g != null; g = g.nextLive) tables.add(((GroupObject) g).names);
+        for (DObject g = first[Abi.D_OBJ_GROUP]; g != null; g = g.nextLive) tables.add(g.scopedNames());
         for (HashMap<Name, DObject> t : tables) {
             for (var e : t.entrySet()) {
                 if (out.size() >= limit) return out;
@@ -242,7 +243,7 @@ public final class ObjectManager {
     private void dropCount(DObject o) {
         if (o.release()) {
             unbind(o);
-            if (o instanceof GroupObject g) unbindAll(g);
+            if (o.scopedNames() != null) unbindAll(o);
             o.free(stats);
             stats.objects--;
             unlist(o);
@@ -255,10 +256,10 @@ public final class ObjectManager {
         o.markZombie();
         if (waker != null) o.zombified(waker);
         unbind(o);
-        if (o instanceof GroupObject g) unbindAll(g);
+        if (o.scopedNames() != null) unbindAll(o);
         o.free(stats);
         // A durable blob's name held a count (its pin): unbound now, so that count goes too.
-        if (o instanceof BlobObject b && b.unpin()) dropCount(o);
+        if (o.unpin()) dropCount(o);
     }
 
     /** Gives back one count of o taken without a reference (group membership, pending delegations). */
@@ -272,10 +273,5 @@ public final class ObjectManager {
         s.refs.forEach(all::add);
         for (Reference r : all) removeReference(s, r);
         s.delivered.clear();
-    }
-
-    /** True if a task other than the owner may not hold this object. */
-    public static boolean isPrivateTo(DObject o, TaskSession s) {
-        return o.type == Abi.D_OBJ_PRIVMEM && o.ownerTask != s.taskId;
     }
 }

@@ -36,6 +36,16 @@ public final class SyntheticTasks implements AutoCloseable {
                 maxRefs, 1024, 0x100 + taskId, "/test");
     }
 
+    /** A dispatcher with the default limits that starts no tasks (dios_run: -ENOSYS) and watches no terminal. */
+    public static CallDispatcher dispatcher(ObjectManager objects, Stats stats) {
+        return dispatcher(objects, stats, Limits.defaults());
+    }
+
+    /** The same with other limits. */
+    public static CallDispatcher dispatcher(ObjectManager objects, Stats stats, Limits limits) {
+        return new CallDispatcher(objects, stats, limits, (p, u, e, a, r, g, k) -> -Abi.DIOS_ENOSYS, s -> { });
+    }
+
     /** The task's region: header, submission ring, completion ring. */
     public static MemorySegment region(TaskSession s) {
         return s.region;

@@ -67,7 +67,7 @@ public final class TaskObject extends DObject {
     }
 
     /** The task is gone: reading its reference yields status; a dios_select on it is ready. */
-    void exited(int status, CallDispatcher d) {
+    void exited(int status, Completer d) {
         if (exited) return;
         exited = true;
         this.status = status;
@@ -75,8 +75,67 @@ public final class TaskObject extends DObject {
     }
 
     @Override
-    boolean readyFor(Reference r, TaskSession task) {
+    public boolean readyFor(Reference r, TaskSession task) {
         return exited || !r.live;
+    }
+
+    /** Reading a task reference: its exit status once it has ended (else it waits, or -EAGAIN). */
+    @Override
+    public int acquire(Call c, Reference ref, long len, boolean write) {
+        if (write) return -Abi.DIOS_EOPNOTSUPP;
+        if (exited) {
+            exitVals(c.val);
+            c.cqeFlags |= Abi.D_CQE_F_INLINE;
+            return 0;
+        }
+        if (c.nonBlocking()) return -Abi.DIOS_EAGAIN;
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        addWaiter(c.park(ref, 0), -1);
+        return Call.PARKED;
+    }
+
+    /** A dios_wait parked on this task: answered once it has exited. */
+    @Override
+    public boolean resume(ParkedCall pc, Completer c) {
+        if (pc.op != Abi.D_OP_ACQUIRE_READ || !exited) return false;
+        long[] v = new long[org.dios.abi.CqeDescriptor.VAL_COUNT];
+        exitVals(v);
+        c.complete(pc.task, pc, 0, Abi.D_CQE_F_INLINE, v);
+        return true;
+    }
+
+    private void exitVals(long[] v) {
+        v[0] = status;
+        v[1] = pid;
+        v[2] = taskId;
+    }
+
+    /**
+     * dios_copy to this task: the references land in its table (or, before
+     * it has registered, wait here) and in its inbox, in order, where
+     * dios_delegated takes them. All or nothing. The target reference needs
+     * write permission; a task that has ended (or never ran) is -ESRCH.
+     */
+    @Override
+    public int delegateFrom(Call c, Reference target, long base, int count, boolean readOnly) {
+        if (!target.can(Abi.D_PERM_WRITE)) return -Abi.DIOS_EACCES;
+        if (exited || isZombie() || (session == null && pending == null)) return -Abi.DIOS_ESRCH;
+        Reference[] refs = new Reference[count];
+        int rc = c.delegableRefs(base, refs);
+        if (rc < 0) return rc;
+        TaskSession ts = session;
+        if (ts != null && ts.refs.size() + count > ts.refs.capacity()) return -Abi.DIOS_ENOMEM;
+        for (Reference d : refs) {
+            int perms = readOnly ? d.perms & Abi.D_PERM_READ : d.perms;
+            if (!d.object.tryRetain()) continue; // cannot happen: the caller holds it
+            if (ts != null) {
+                long id = c.objects.addReference(ts, d.object, perms);
+                if (id != 0) ts.inbox.add(id);
+            } else {
+                addPending(d.object, perms);
+            }
+        }
+        return 0;
     }
 
     /** ref_info's size of a task: its process id (0 before its process started). */

@@ -9,7 +9,10 @@ import java.util.HashMap;
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
+import org.dios.abi.SegmentMessageDescriptor;
+import org.dios.diosd.Log;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
 
 /**
  * Everything the daemon knows about one registered task: its fds, its mapped
@@ -162,6 +165,55 @@ public final class TaskSession {
         INT.setVolatile(region, (long) RegionHeaderDescriptor.DAEMON_STATE_OFFSET, org.dios.abi.Abi.D_DSTATE_SHUTDOWN);
         LibC.futexWakeAll(regionAddress + RegionHeaderDescriptor.CQ_TAIL_OFFSET);
     }
+
+    /**
+     * True if this task may park one more call (limit: --max-parked-calls).
+     * Otherwise the caller answers -ENOMEM (a per-task limit, like references
+     * and buffers), and the daemon says so once per task.
+     */
+    boolean mayPark(int limit) {
+        if (parked.size() < limit) return true;
+        if (!warnedParked) {
+            warnedParked = true;
+            Log.warn(this + ": a call that must wait was refused with -ENOMEM: " + parked.size()
+                    + " calls wait already (--max-parked-calls " + limit + ")");
+        }
+        return false;
+    }
+
+    /** The task has segment segId with write (or read) protection already. */
+    boolean hasSegment(long segId, boolean writable) {
+        Integer sent = delivered.get(segId);
+        return sent != null && (sent & (writable ? 2 : 1)) != 0;
+    }
+
+    /**
+     * Sends a SEGMENT message (fd of size bytes, D_SEG_* prot) unless this task
+     * has segId with this protection already. Returns 1 if sent, 0 if the
+     * task had it, or -errno; throws {@link Disconnect} if the control socket
+     * cannot take it.
+     */
+    int deliver(int fd, long segId, long size, int prot) {
+        boolean writable = (prot & Abi.D_SEG_WRITE) != 0;
+        Integer sent = delivered.get(segId);
+        if (sent != null && (sent & (writable ? 2 : 1)) != 0) return 0;
+        if (fd < 0) return -Abi.DIOS_ENOMEM;
+        SEGMENT_MESSAGE.set(ValueLayout.JAVA_INT, SegmentMessageDescriptor.MAGIC_OFFSET, Abi.DIOS_MSG_SEGMENT);
+        SEGMENT_MESSAGE.set(ValueLayout.JAVA_INT, SegmentMessageDescriptor.PROT_OFFSET, prot);
+        SEGMENT_MESSAGE.set(ValueLayout.JAVA_LONG, SegmentMessageDescriptor.SEG_ID_OFFSET, segId);
+        SEGMENT_MESSAGE.set(ValueLayout.JAVA_LONG, SegmentMessageDescriptor.SIZE_OFFSET, size);
+        SEGMENT_MESSAGE.set(ValueLayout.JAVA_LONG, SegmentMessageDescriptor.RSVD_OFFSET, 0L);
+        long n = UnixSocket.sendWithFds(sock, SEGMENT_MESSAGE, fd);
+        if (n == -LibC.EAGAIN) {
+            throw new Disconnect("control socket full: the task does not read its segment messages");
+        }
+        if (n != SegmentMessageDescriptor.SIZE) throw new Disconnect("cannot send segment: " + LibC.strerror((int) -n));
+        delivered.put(segId, (sent == null ? 0 : sent) | (writable ? 2 : 1));
+        return 1;
+    }
+
+    /** The SEGMENT message being sent (conductor thread only). */
+    private static final MemorySegment SEGMENT_MESSAGE = Arena.global().allocate(SegmentMessageDescriptor.SIZE, 8);
 
     /** Counts one more reference of this task to o. */
     void hold(DObject o) {

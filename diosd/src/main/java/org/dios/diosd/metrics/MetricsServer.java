@@ -27,6 +27,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.dios.abi.Abi;
 import org.dios.diosd.Log;
 import org.dios.diosd.core.CallStats;
+import org.dios.diosd.core.ObjectType;
 import org.dios.diosd.core.DaemonSnapshot;
 import org.dios.diosd.core.DriverConductor;
 import org.dios.diosd.core.Stats;
@@ -55,11 +56,6 @@ public final class MetricsServer {
     /** How long a scrape waits for the conductor's snapshot. */
     static final long SNAPSHOT_TIMEOUT_MS = 1000;
     private static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-    /** Object types with a dios_objects series (D_OBJ_NONE is no type). */
-    private static final int[] TYPES = {Abi.D_OBJ_PRIVMEM, Abi.D_OBJ_SHMEM, Abi.D_OBJ_FIFO, Abi.D_OBJ_BLOB,
-        Abi.D_OBJ_CONSOLE, Abi.D_OBJ_TASK, Abi.D_OBJ_GROUP, Abi.D_OBJ_EXE};
-    /** Types whose acquire/commit bytes the dispatcher counts (blob: the blob driver's hook). */
-    private static final int[] IO_TYPES = {Abi.D_OBJ_PRIVMEM, Abi.D_OBJ_SHMEM, Abi.D_OBJ_BLOB};
     private static final String[] IO_OPS = {"acquire_read", "acquire_write", "commit_read", "commit_write"};
 
     static {
@@ -163,9 +159,10 @@ public final class MetricsServer {
                 .description("The daemon's version and DIOS ABI version (always 1)")
                 .register(registry);
         gauge("dios.tasks", "Registered tasks", s -> s.tasks);
-        for (int t : TYPES) {
+        for (ObjectType type : ObjectType.all()) { // every row of the type table has a series
+            int t = type.code();
             Gauge.builder("dios.objects", this, m -> m.current.objectsOfType(t))
-                    .tag("type", typeName(t))
+                    .tag("type", type.name())
                     .description("Live objects by type (a zombie counts until its last reference goes)")
                     .register(registry);
         }
@@ -190,12 +187,14 @@ public final class MetricsServer {
                     .description("Calls taken from the tasks' submission rings, by op")
                     .register(registry);
         }
-        for (int t : IO_TYPES) {
+        for (ObjectType type : ObjectType.all()) {
+            if (!type.ioCounted()) continue; // the types whose drivers count acquire/commit bytes
+            int t = type.code();
             for (int k = 0; k < IO_OPS.length; k++) {
                 int kind = k;
                 FunctionCounter.builder("dios.io", this, m -> m.current.ioBytes(t, kind))
                         .baseUnit("bytes")
-                        .tags("type", typeName(t), "op", IO_OPS[k])
+                        .tags("type", type.name(), "op", IO_OPS[k])
                         .description("Bytes handed out by acquire and published by commit, by object type; "
                                 + "for FIFOs the bytes written (the writers' tails, a hint)")
                         .register(registry);
@@ -238,10 +237,6 @@ public final class MetricsServer {
                         .register(registry);
             }
         }
-    }
-
-    private static String typeName(int type) {
-        return org.dios.diosd.core.DObject.typeName(type);
     }
 
     // ---- HTTP -----------------------------------------------------------------------

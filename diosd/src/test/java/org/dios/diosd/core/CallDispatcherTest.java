@@ -23,7 +23,7 @@ class CallDispatcherTest {
 
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
-    private final CallDispatcher d = new CallDispatcher(om, stats);
+    private final CallDispatcher d = SyntheticTasks.dispatcher(om, stats);
     private final SyntheticTasks tasks = new SyntheticTasks();
     private final TaskSession a = tasks.session(1);
     private final TaskSession b = tasks.session(2);
@@ -245,7 +245,7 @@ class CallDispatcherTest {
             MemorySegment e = sqe(a, op);
             e.set(JAVA_LONG, SqeDescriptor.REF_OFFSET, ra);
             e.set(JAVA_LONG, SqeDescriptor.BUF_OFFSET, 0x777);
-            assertEquals(-DIOS_EINVAL, run(a), "buffer never acquired: " + opName(op));
+            assertEquals(-DIOS_EINVAL, run(a), "buffer never acquired: " + Op.name(op));
         }
     }
 

@@ -30,7 +30,7 @@ class CallTraceTest {
 
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
-    private final CallDispatcher d = new CallDispatcher(om, stats);
+    private final CallDispatcher d = SyntheticTasks.dispatcher(om, stats);
     private final SyntheticTasks tasks = new SyntheticTasks();
     private final TaskSession a = tasks.session(3);
     private int tail;

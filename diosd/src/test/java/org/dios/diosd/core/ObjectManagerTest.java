@@ -108,9 +108,9 @@ class ObjectManagerTest {
         TaskSession a = tasks.session(1);
         TaskSession b = tasks.session(2);
         MemoryObject p = new MemoryObject(om.newObjectId(), Abi.D_OBJ_PRIVMEM, a.taskId, 64);
-        assertFalse(ObjectManager.isPrivateTo(p, a));
-        assertTrue(ObjectManager.isPrivateTo(p, b));
-        assertFalse(ObjectManager.isPrivateTo(shmem(a), b));
+        assertFalse(p.privateTo(a));
+        assertTrue(p.privateTo(b));
+        assertFalse(shmem(a).privateTo(b));
     }
 
     @Test

@@ -25,7 +25,7 @@ class PrivmemAccountingTest {
 
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
-    private final CallDispatcher d = new CallDispatcher(om, stats);
+    private CallDispatcher d = SyntheticTasks.dispatcher(om, stats);
     private final SyntheticTasks tasks = new SyntheticTasks();
     private final TaskSession a = tasks.session(1);
     private final TaskSession b = tasks.session(2);
@@ -66,7 +66,7 @@ class PrivmemAccountingTest {
 
     @Test
     void privateMemoryIsCountedPerTaskAndLimited() {
-        d.maxTaskMemory(10 * MIB);
+        d = SyntheticTasks.dispatcher(om, stats, new Limits(Limits.DEFAULT_MAX_PARKED, 10 * MIB));
         long r1 = create(a, D_OBJ_PRIVMEM, 4 * MIB);
         long r2 = create(a, D_OBJ_PRIVMEM, 4 * MIB);
         assertTrue(r1 > 0 && r2 > 0);
@@ -94,7 +94,7 @@ class PrivmemAccountingTest {
 
     @Test
     void aZombifiedObjectIsGivenBackOnce() {
-        d.maxTaskMemory(8 * MIB);
+        d = SyntheticTasks.dispatcher(om, stats, new Limits(Limits.DEFAULT_MAX_PARKED, 8 * MIB));
         long r = create(a, D_OBJ_PRIVMEM, 8 * MIB);
         assertEquals(8 * MIB, a.privmemBytes);
         assertEquals(0, delete(a, r, D_DELETE_ZOMBIFY));
@@ -126,8 +126,8 @@ class PrivmemAccountingTest {
         assertEquals(-DIOS_ENOMEM, r, "64 GiB is above the default 8 GiB");
         assertTrue(create(a, D_OBJ_PRIVMEM, 8L << 30) > 0);
         assertEquals(-DIOS_ENOMEM, create(a, D_OBJ_PRIVMEM, 1));
-        assertThrows(IllegalArgumentException.class, () -> d.maxTaskMemory(0));
-        assertThrows(IllegalArgumentException.class, () -> d.maxTaskMemory(-1));
+        assertThrows(IllegalArgumentException.class, () -> new Limits(Limits.DEFAULT_MAX_PARKED, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Limits(Limits.DEFAULT_MAX_PARKED, -1));
     }
 
     @Test
