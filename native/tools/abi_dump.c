@@ -10,9 +10,17 @@
  *   name.<label>.hex=...         its SHA-256 (64 hex digits, from libdlibc),
  *   name.<label>=...             and the 43-character text form of that name
  *
- * The lists of structs, fields and constants are generated from the header at
- * build time (tools/abi_gen.sh -> build/abi_list.inc), so nothing added to the
- * header can be forgotten here.  Exits 1, with a message on stderr, if a
+ * and the same of the public API header dios.h (its own structs and macros),
+ * for the clients that lay its structs out by hand (client-java, dios-sys):
+ *
+ *   api.sizeof.<struct>=N               every struct dios.h defines
+ *   api.offsetof.<struct>.<field>=N     every field of them
+ *   api.fieldsize.<struct>.<field>=N    and its size
+ *   api.const.<NAME>=N, api.str.<NAME>=text   its D_/DIOS_ macros
+ *
+ * The lists of structs, fields and constants are generated from the headers at
+ * build time (tools/abi_gen.sh -> build/abi_list.inc, tools/abi_gen.sh --api ->
+ * build/abi_api_list.inc), so nothing added to a header can be forgotten here.  Exits 1, with a message on stderr, if a
  * DIOS_E* code differs from <errno.h> or a struct has a gap the header does
  * not spell out as padding.
  */
@@ -78,6 +86,38 @@ static const struct { const char *name; size_t size; } structs[] = {
 #include "abi_list.inc"
 };
 
+/* dios.h: no padding check (its structs hold pointers, and the compiler pads them) */
+#define API_STRUCT(s) { #s, sizeof(struct s) },
+#define API_FIELD(s, f)
+#define API_NUM(x)
+#define API_STR(x)
+static const struct { const char *name; size_t size; } api_structs[] = {
+#include "abi_api_list.inc"
+};
+#undef API_STRUCT
+#define API_STRUCT(s)
+#undef API_FIELD
+#define API_FIELD(s, f) { #s, #f, offsetof(struct s, f), sizeof(((struct s *)0)->f), sizeof(struct s) },
+static const struct field api_fields[] = {
+#include "abi_api_list.inc"
+};
+#undef API_FIELD
+#define API_FIELD(s, f)
+#undef API_NUM
+#define API_NUM(x) { #x, (unsigned long long)(x) },
+static const struct num api_nums[] = {
+	{ NULL, 0 },	/* (so the array is never empty) */
+#include "abi_api_list.inc"
+};
+#undef API_NUM
+#define API_NUM(x)
+#undef API_STR
+#define API_STR(x) { #x, x },
+static const struct { const char *name, *v; } api_strs[] = {
+	{ NULL, NULL },
+#include "abi_api_list.inc"
+};
+
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct { const char *label, *input; } names[] = {
@@ -109,6 +149,17 @@ int main(void)
 		printf("const.%s=%llu\n", nums[i].name, nums[i].v);
 	for (size_t i = 0; i < N(strs); i++)
 		printf("str.%s=%s\n", strs[i].name, strs[i].v);
+
+	for (size_t i = 0; i < N(api_structs); i++)
+		printf("api.sizeof.%s=%zu\n", api_structs[i].name, api_structs[i].size);
+	for (size_t i = 0; i < N(api_fields); i++) {
+		printf("api.offsetof.%s.%s=%zu\n", api_fields[i].st, api_fields[i].name, api_fields[i].off);
+		printf("api.fieldsize.%s.%s=%zu\n", api_fields[i].st, api_fields[i].name, api_fields[i].size);
+	}
+	for (size_t i = 1; i < N(api_nums); i++)
+		printf("api.const.%s=%llu\n", api_nums[i].name, api_nums[i].v);
+	for (size_t i = 1; i < N(api_strs); i++)
+		printf("api.str.%s=%s\n", api_strs[i].name, api_strs[i].v);
 
 	for (size_t i = 0; i < N(names); i++) {
 		dios_name_t n;

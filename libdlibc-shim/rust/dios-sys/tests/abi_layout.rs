@@ -1,12 +1,15 @@
 //! Holds dios-sys to the C headers without a daemon:
-//!  * the six ring/message structs of dios_abi.h: size and every field offset
+//!  * the ring/message structs of dios_abi.h: size and every field offset
 //!    against native/build/abi_dump (`$DIOS_ABI_DUMP` overrides the path);
 //!  * every constant dios-sys defines against abi_dump's `const.`/`str.` line
-//!    of the same name, and every constant abi_dump prints is either mirrored
-//!    or listed in NOT_MIRRORED below (so a constant added to the header
-//!    forces a decision here);
-//!  * the public dios.h structs, which abi_dump does not cover, against a
-//!    small C program compiled with gcc (`$CC` overrides) right here.
+//!    (dios_abi.h) or `api.const.`/`api.str.` line (dios.h) of the same name,
+//!    and every constant abi_dump prints is either mirrored or listed in
+//!    NOT_MIRRORED below (so a constant added to a header forces a decision
+//!    here);
+//!  * the public dios.h structs both ways against abi_dump's `api.` lines:
+//!    the same structs, the same fields, offsets and sizes;
+//!  * and their alignment, with the scalar typedefs, against a small C
+//!    program compiled with gcc (`$CC` overrides) right here.
 
 mod common;
 
@@ -32,7 +35,12 @@ macro_rules! cname {
     };
 }
 
-/// (struct name, size, align, [(C field name, offset)]) of a Rust struct.
+/// The size of the field a projection closure reaches.
+fn field_size<T, F>(_: fn(&T) -> &F) -> usize {
+    size_of::<F>()
+}
+
+/// (struct name, size, align, [(C field name, offset)], [field size]) of a Rust struct.
 macro_rules! layout {
     ($st:ident { $($f:ident $(as $c:literal)?),* $(,)? }) => {
         Layout {
@@ -40,6 +48,7 @@ macro_rules! layout {
             size: size_of::<$st>(),
             align: align_of::<$st>(),
             fields: vec![$((cname!($f $($c)?), offset_of!($st, $f))),*],
+            field_sizes: vec![$(field_size(|s: &$st| &s.$f)),*],
         }
     };
 }
@@ -49,6 +58,7 @@ struct Layout {
     size: usize,
     align: usize,
     fields: Vec<(&'static str, usize)>,
+    field_sizes: Vec<usize>,
 }
 
 fn ring_layouts() -> Vec<Layout> {
@@ -231,21 +241,37 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_RPC_SUFFIX",
     // the operator's socket: the dios tool's, never a task's
     "DIOS_ADMIN_SUFFIX",
+    // dios.h: libdlibc's own heap tuning, and dios_heap_stats_t.mode's values
+    // (documented on that field)
+    "DIOS_HEAP_CHUNK_BYTES",
+    "DIOS_HEAP_MMAP_THRESHOLD",
+    "DIOS_HEAP_MODE_LIBC",
+    "DIOS_HEAP_MODE_DIOS",
 ];
+
+/// A numeric constant of either header: `const.` (dios_abi.h) or `api.const.` (dios.h).
+fn c_num(name: &str) -> Option<u128> {
+    common::num(&format!("const.{name}")).or_else(|| common::num(&format!("api.const.{name}")))
+}
+
+/// A string constant of either header.
+fn c_str(name: &str) -> Option<&'static String> {
+    let facts = common::abi_dump();
+    facts.get(&format!("str.{name}")).or_else(|| facts.get(&format!("api.str.{name}")))
+}
 
 #[test]
 fn constants_match_abi_dump() {
-    let facts = common::abi_dump();
     let mut errs = Vec::new();
     for (name, v) in mirrored() {
-        match common::num(&format!("const.{name}")) {
+        match c_num(name) {
             None => errs.push(format!("{name}: defined in dios-sys but abi_dump prints no const.{name}")),
             Some(c) if c as i128 != v => errs.push(format!("{name}: C {c}, Rust {v}")),
             Some(_) => {}
         }
     }
     for (name, v) in mirrored_strings() {
-        match facts.get(&format!("str.{name}")) {
+        match c_str(name) {
             None => errs.push(format!("{name}: defined in dios-sys but abi_dump prints no str.{name}")),
             Some(c) if c != v => errs.push(format!("{name}: C {c:?}, Rust {v:?}")),
             Some(_) => {}
@@ -265,12 +291,14 @@ fn every_constant_is_mirrored_or_listed() {
     let skipped: BTreeSet<&str> = NOT_MIRRORED.iter().copied().collect();
     let c_consts: BTreeSet<&str> = facts
         .keys()
-        .filter_map(|k| k.strip_prefix("const.").or_else(|| k.strip_prefix("str.")))
+        .filter_map(|k| {
+            ["const.", "str.", "api.const.", "api.str."].iter().find_map(|p| k.strip_prefix(p))
+        })
         .collect();
     let mut errs = Vec::new();
     for c in &c_consts {
         if !mine.contains(c) && !skipped.contains(c) {
-            errs.push(format!("{c}: new in dios_abi.h: mirror it in dios-sys or add it to NOT_MIRRORED"));
+            errs.push(format!("{c}: new in dios_abi.h or dios.h: mirror it in dios-sys or add it to NOT_MIRRORED"));
         }
     }
     for c in &skipped {
@@ -384,6 +412,65 @@ fn c_public_facts() -> BTreeMap<String, u128> {
             (k.to_string(), v.parse().unwrap())
         })
         .collect()
+}
+
+/// Every struct dios.h defines is mirrored, with the same fields at the same
+/// offsets and of the same sizes, and dios-sys has no field C lacks.
+#[test]
+fn public_structs_match_abi_dump_both_ways() {
+    let facts = common::abi_dump();
+    let mut errs = Vec::new();
+    let layouts = public_layouts();
+    // dios-sys names a struct by its typedef (dios_ref_info_t), abi_dump by its tag
+    let tag = |l: &Layout| l.name.strip_suffix("_t").unwrap_or(l.name).to_string();
+
+    let c_structs: BTreeSet<&str> = facts.keys().filter_map(|k| k.strip_prefix("api.sizeof.")).collect();
+    let rust_structs: BTreeSet<String> = layouts.iter().map(tag).collect();
+    for st in &c_structs {
+        if !rust_structs.contains(*st) {
+            errs.push(format!("struct {st}: in dios.h, not in dios-sys"));
+        }
+    }
+    for st in &rust_structs {
+        if !c_structs.contains(st.as_str()) {
+            errs.push(format!("struct {st}: in dios-sys, not in dios.h"));
+        }
+    }
+
+    for l in &layouts {
+        let st = tag(l);
+        if !c_structs.contains(st.as_str()) {
+            continue;
+        }
+        match common::num(&format!("api.sizeof.{st}")) {
+            Some(c) if c == l.size as u128 => {}
+            c => errs.push(format!("sizeof {st}: C {c:?}, Rust {}", l.size)),
+        }
+        let prefix = format!("api.offsetof.{st}.");
+        let c_fields: BTreeSet<&str> = facts.keys().filter_map(|k| k.strip_prefix(prefix.as_str())).collect();
+        let rust_fields: BTreeSet<&str> = l.fields.iter().map(|f| f.0).collect();
+        for missing in c_fields.difference(&rust_fields) {
+            errs.push(format!("{st}.{missing}: in C, not in dios-sys"));
+        }
+        for extra in rust_fields.difference(&c_fields) {
+            errs.push(format!("{st}.{extra}: in dios-sys, not in C"));
+        }
+        for &(f, off) in &l.fields {
+            if let Some(c) = common::num(&format!("{prefix}{f}")) {
+                if c != off as u128 {
+                    errs.push(format!("offsetof {st}.{f}: C {c}, Rust {off}"));
+                }
+            }
+        }
+        for (&(f, _), &size) in l.fields.iter().zip(&l.field_sizes) {
+            if let Some(c) = common::num(&format!("api.fieldsize.{st}.{f}")) {
+                if c != size as u128 {
+                    errs.push(format!("sizeof {st}.{f}: C {c}, Rust {size}"));
+                }
+            }
+        }
+    }
+    assert!(errs.is_empty(), "public struct mismatches with dios.h:\n  {}", errs.join("\n  "));
 }
 
 #[test]

@@ -27,7 +27,8 @@ public final class Buffer implements AutoCloseable {
         this.ref = ref;
         this.iov = iov;
         this.write = write;
-        this.data = MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(iov.get(JAVA_LONG, 8), arena, null);
+        this.data = MemorySegment.ofAddress(iov.get(JAVA_LONG, Layouts.IOVEC_BUF))
+                .reinterpret(iov.get(JAVA_LONG, Layouts.IOVEC_LEN), arena, null);
     }
 
     /** The mapped bytes. Buffers of read-only references are mapped PROT_READ: writing them faults. */

@@ -44,6 +44,8 @@ public final class Dios {
     public static final long DIOS_FIFO_DEFAULT_CAPACITY = 256 * 1024;
     /** Most references one dios_select takes. */
     public static final int DIOS_MAX_SELECT_REFS = 4096;
+    /** The console's well-known name is the deterministic name of this string. */
+    static final String DIOS_CONSOLE_NAME_STRING = "dios:console";
 
     /** Where libdlibc was loaded from (see the class comment of the loader, and README). */
     public static String library() {
@@ -104,7 +106,7 @@ public final class Dios {
         try (Arena a = Arena.ofConfined()) {
             // a FIFO's capacity 0 means the default: no argument at all
             MemorySegment sz = type == D_OBJ_FIFO && size == 0 ? MemorySegment.NULL : a.allocateFrom(JAVA_LONG, size);
-            MemorySegment name = named ? (given != null ? given.copyTo(a) : a.allocate(32)) : MemorySegment.NULL;
+            MemorySegment name = named ? (given != null ? given.copyTo(a) : a.allocate(Layouts.NAME)) : MemorySegment.NULL;
             MemorySegment out = a.allocate(ADDRESS);
             long flags = given != null ? D_CREATE_NAME_GIVEN : 0;
             Native.check("dios_create", (int) Native.CREATE.invokeExact(flags, type, sz, name, out, 0L));
@@ -130,7 +132,7 @@ public final class Dios {
 
     /** A reference to the console (D_OBJ_CONSOLE), by its well-known name: streams write to the terminal. */
     public static Ref console() {
-        return lookup(Name.fromString("dios:console"), false);
+        return lookup(Name.fromString(DIOS_CONSOLE_NAME_STRING), false);
     }
 
     // ---- select ---------------------------------------------------------------------------------
@@ -205,14 +207,13 @@ public final class Dios {
             args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
             MemorySegment refs = delegate.isEmpty() ? MemorySegment.NULL : a.allocate(ADDRESS, delegate.size());
             for (int i = 0; i < delegate.size(); i++) refs.setAtIndex(ADDRESS, i, delegate.get(i).handle());
-            // dios_task_spec_t: int argc, char **argv, refs, ref_count, groups, group_count (48 bytes)
-            MemorySegment spec = a.allocate(48, 8);
-            spec.set(JAVA_INT, 0, argv.size());
-            spec.set(ADDRESS, 8, args);
-            spec.set(ADDRESS, 16, refs);
-            spec.set(JAVA_LONG, 24, delegate.size());
-            spec.set(ADDRESS, 32, MemorySegment.NULL);
-            spec.set(JAVA_LONG, 40, 0L);
+            MemorySegment spec = a.allocate(Layouts.TASK_SPEC);
+            spec.set(JAVA_INT, Layouts.TASK_SPEC_ARGC, argv.size());
+            spec.set(ADDRESS, Layouts.TASK_SPEC_ARGV, args);
+            spec.set(ADDRESS, Layouts.TASK_SPEC_REFS, refs);
+            spec.set(JAVA_LONG, Layouts.TASK_SPEC_REF_COUNT, delegate.size());
+            spec.set(ADDRESS, Layouts.TASK_SPEC_GROUPS, MemorySegment.NULL);
+            spec.set(JAVA_LONG, Layouts.TASK_SPEC_GROUP_COUNT, 0L);
             MemorySegment out = a.allocate(ADDRESS);
             Native.check("dios_run", (int) Native.RUN.invokeExact(flags, exe.handle(), spec, out));
             return new Task(new Ref(out.get(ADDRESS, 0), null));
@@ -266,7 +267,7 @@ public final class Dios {
     /** Daemon-wide counts: tasks, objects, names, refs, buffers, segments. */
     public static long[] daemonStats() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(48, 8);
+            MemorySegment out = a.allocate(Layouts.DAEMON_STATS);
             Native.check("dios_daemon_stats", (int) Native.STATS.invokeExact(out));
             return out.toArray(JAVA_LONG);
         } catch (Throwable t) {

@@ -36,7 +36,7 @@ public final class FifoInputStream extends InputStream {
     private MemorySegment pending;      // guarded by lock
     private long pendingPos;            // guarded by lock
     private final int maxRead;
-    static final int CONSOLE_BUF_BYTES = 65536;
+    static final int DIOS_CONSOLE_BUF_BYTES = 65536;
 
     /**
      * Binds ref as the FIFO's reader end at once (a non-blocking acquire), so that closing the
@@ -47,7 +47,7 @@ public final class FifoInputStream extends InputStream {
         this.ref = ref;
         int type = ref.type();
         if (type == Dios.D_OBJ_CONSOLE) {
-            maxRead = CONSOLE_BUF_BYTES;                // what was typed, at most a console buffer at a time
+            maxRead = DIOS_CONSOLE_BUF_BYTES;              // what was typed, at most a console buffer at a time
             return;
         }
         if (type != Dios.D_OBJ_FIFO) throw new IllegalArgumentException("not a FIFO or the console: type " + type);
@@ -55,7 +55,7 @@ public final class FifoInputStream extends InputStream {
         boolean counted = ref.enter("dios_acquire_read");
         try {
             int rc = (int) Native.ACQUIRE_READ.invokeExact(Dios.D_NONBLOCK, ref.handle(), 0L, out);
-            if (rc == 0) pending = out.get(ADDRESS, 0).reinterpret(16);
+            if (rc == 0) pending = out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
             else if (rc == -Errno.EPIPE) eof = true;
             else if (rc != -Errno.EAGAIN) Native.check("dios_acquire_read", rc);
         } catch (Throwable t) {
@@ -88,12 +88,12 @@ public final class FifoInputStream extends InputStream {
             try {
                 if (pending != null) {
                     // the bytes the binding acquire found: hand them out, release once all are read
-                    long avail = pending.get(JAVA_LONG, 8) - pendingPos;
+                    long avail = pending.get(JAVA_LONG, Layouts.IOVEC_LEN) - pendingPos;
                     int n = (int) Math.min(avail, len);
-                    MemorySegment.copy(MemorySegment.ofAddress(pending.get(JAVA_LONG, 0) + pendingPos).reinterpret(n),
-                            JAVA_BYTE, 0, b, off, n);
+                    MemorySegment.copy(MemorySegment.ofAddress(pending.get(JAVA_LONG, Layouts.IOVEC_BUF) + pendingPos)
+                            .reinterpret(n), JAVA_BYTE, 0, b, off, n);
                     pendingPos += n;
-                    if (pendingPos == pending.get(JAVA_LONG, 8)) {
+                    if (pendingPos == pending.get(JAVA_LONG, Layouts.IOVEC_LEN)) {
                         MemorySegment iov = pending;
                         pending = null;
                         check("dios_release_read", (int) Native.RELEASE_READ.invokeExact(0L, ref.handle(), iov));
@@ -106,9 +106,10 @@ public final class FifoInputStream extends InputStream {
                     return -1;
                 }
                 check("dios_acquire_read", rc);
-                MemorySegment iov = out.get(ADDRESS, 0).reinterpret(16);
-                int n = (int) iov.get(JAVA_LONG, 8);     // <= len
-                MemorySegment.copy(MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(n), JAVA_BYTE, 0, b, off, n);
+                MemorySegment iov = out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
+                int n = (int) iov.get(JAVA_LONG, Layouts.IOVEC_LEN);     // <= len
+                MemorySegment.copy(MemorySegment.ofAddress(iov.get(JAVA_LONG, Layouts.IOVEC_BUF)).reinterpret(n),
+                        JAVA_BYTE, 0, b, off, n);
                 check("dios_release_read", (int) Native.RELEASE_READ.invokeExact(0L, ref.handle(), iov));
                 return n;
             } catch (IOException | RuntimeException | Error e) {

@@ -47,7 +47,7 @@ public final class FifoOutputStream extends OutputStream {
         try {
             int rc = (int) Native.ACQUIRE_WRITE.invokeExact(Dios.D_NONBLOCK, ref.handle(), 1L, out);
             if (rc == 0) Native.check("dios_release_write", (int) Native.RELEASE_WRITE.invokeExact(0L, ref.handle(),
-                    out.get(ADDRESS, 0).reinterpret(16)));
+                    out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize())));
             else if (rc != -Errno.EAGAIN && rc != -Errno.EPIPE) Native.check("dios_acquire_write", rc);
         } catch (Throwable t) {
             throw Native.rethrow(t);
@@ -90,9 +90,9 @@ public final class FifoOutputStream extends OutputStream {
                     // len 0: all the free space there is (at least one byte), waiting for some;
                     // the console: an output buffer (64 KiB)
                     check("dios_acquire_write", (int) Native.ACQUIRE_WRITE.invokeExact(0L, ref.handle(), 0L, out));
-                    MemorySegment iov = out.get(ADDRESS, 0).reinterpret(16);
-                    long n = Math.min(iov.get(JAVA_LONG, 8), total - done);
-                    MemorySegment dst = MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(n);
+                    MemorySegment iov = out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
+                    long n = Math.min(iov.get(JAVA_LONG, Layouts.IOVEC_LEN), total - done);
+                    MemorySegment dst = MemorySegment.ofAddress(iov.get(JAVA_LONG, Layouts.IOVEC_BUF)).reinterpret(n);
                     long at = 0;
                     if (done < headLen) {                       // the rest of the head first
                         int h = (int) Math.min(headLen - done, n);

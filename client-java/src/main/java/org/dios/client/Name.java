@@ -8,6 +8,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /** A 256-bit DIOS name. {@link #toString()} is the 43-character text form of dios_nametostr. */
 public final class Name {
+    /** Bytes of a name (dios_abi.h; AbiMirrorTest holds both to it). */
+    static final int DIOS_NAME_BYTES = 32;
+    /** Bytes of its text form, NUL included. */
+    static final int DIOS_NAME_STRLEN = 44;
+
     private final byte[] raw;
 
     Name(byte[] raw) {
@@ -17,7 +22,7 @@ public final class Name {
     /** The deterministic name of s: SHA-256, computed by libdlibc (dios_name_from_string). */
     public static Name fromString(String s) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(32);
+            MemorySegment out = a.allocate(Layouts.NAME);
             Native.check("dios_name_from_string", (int) Native.NAME_FROM_STRING.invokeExact(a.allocateFrom(s), out));
             return new Name(out.toArray(JAVA_BYTE));
         } catch (Throwable t) {
@@ -27,7 +32,7 @@ public final class Name {
 
     /** 256 random bits (SecureRandom): a name nobody has bound, e.g. to create under or to probe with. */
     public static Name random() {
-        byte[] b = new byte[32];
+        byte[] b = new byte[DIOS_NAME_BYTES];
         RANDOM.nextBytes(b);
         return new Name(b);
     }
@@ -37,7 +42,7 @@ public final class Name {
     /** Parses the text form; throws DiosException (EINVAL) if it is not one. */
     public static Name parse(String text) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(32);
+            MemorySegment out = a.allocate(Layouts.NAME);
             Native.check("dios_strtoname", (int) Native.STRTONAME.invokeExact(a.allocateFrom(text), out));
             return new Name(out.toArray(JAVA_BYTE));
         } catch (Throwable t) {
@@ -56,7 +61,7 @@ public final class Name {
     @Override
     public String toString() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment dst = a.allocate(44);
+            MemorySegment dst = a.allocate(DIOS_NAME_STRLEN);
             MemorySegment r = (MemorySegment) Native.NAMETOSTR.invokeExact(copyTo(a), dst);
             if (r.equals(MemorySegment.NULL)) throw new IllegalStateException("dios_nametostr failed");
             return dst.getString(0);

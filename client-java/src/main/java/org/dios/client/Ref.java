@@ -142,13 +142,14 @@ public final class Ref implements AutoCloseable {
 
     // ---- attributes -----------------------------------------------------------------------------
 
-    /** dios_ref_info: {type, perms, state, size} (type at 0, perms 4, state 8, size 24 in 40 bytes). */
+    /** dios_ref_info: {type, perms, state, size}. */
     private long[] info() {
         boolean counted = enter("dios_ref_info");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(40, 8);
+            MemorySegment out = a.allocate(Layouts.REF_INFO);
             Native.check("dios_ref_info", (int) Native.REF_INFO.invokeExact(handle, out));
-            return new long[] {out.get(JAVA_INT, 0), out.get(JAVA_INT, 4), out.get(JAVA_INT, 8), out.get(JAVA_LONG, 24)};
+            return new long[] {out.get(JAVA_INT, Layouts.REF_INFO_TYPE), out.get(JAVA_INT, Layouts.REF_INFO_PERMS),
+                    out.get(JAVA_INT, Layouts.REF_INFO_STATE), out.get(JAVA_LONG, Layouts.REF_INFO_SIZE)};
         } catch (Throwable t) {
             throw Native.rethrow(t);
         } finally {
@@ -229,7 +230,7 @@ public final class Ref implements AutoCloseable {
             int rc = write ? (int) Native.ACQUIRE_WRITE.invokeExact(flags, handle, len, out)
                     : (int) Native.ACQUIRE_READ.invokeExact(flags, handle, len, out);
             Native.check(call, rc);
-            return out.get(ADDRESS, 0).reinterpret(16);
+            return out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -263,7 +264,8 @@ public final class Ref implements AutoCloseable {
             MemorySegment iov = acquireIov("dios_acquire_read", false, len, 0);
             T r;
             try (Arena a = Arena.ofConfined()) {
-                r = f.apply(MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(iov.get(JAVA_LONG, 8), a, null));
+                r = f.apply(MemorySegment.ofAddress(iov.get(JAVA_LONG, Layouts.IOVEC_BUF))
+                        .reinterpret(iov.get(JAVA_LONG, Layouts.IOVEC_LEN), a, null));
             } finally {
                 releaseIov(false, iov);
             }
@@ -285,7 +287,8 @@ public final class Ref implements AutoCloseable {
             try {
                 long n;
                 try (Arena a = Arena.ofConfined()) {
-                    n = f.applyAsLong(MemorySegment.ofAddress(iov.get(JAVA_LONG, 0)).reinterpret(iov.get(JAVA_LONG, 8), a, null));
+                    n = f.applyAsLong(MemorySegment.ofAddress(iov.get(JAVA_LONG, Layouts.IOVEC_BUF))
+                        .reinterpret(iov.get(JAVA_LONG, Layouts.IOVEC_LEN), a, null));
                 }
                 if (n > 0) Native.check("dios_commit_write", commitWriteIov(n, iov));
                 return n;

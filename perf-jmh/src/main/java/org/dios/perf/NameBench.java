@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
+import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.core.Name;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -41,8 +42,8 @@ public class NameBench {
         a = Name.fromString("perf-jmh name");
         b = new Name(a.w0(), a.w1(), a.w2(), a.w3());
         arena = Arena.ofConfined();
-        sqe = arena.allocate(128, 64);
-        a.write(sqe, 64);
+        sqe = arena.allocate(SqeDescriptor.SIZE, 64);   // one SQE, cache-line aligned as in the ring
+        a.write(sqe, SqeDescriptor.NAME_OFFSET);
         text = "/usr/local/bin/some-dios-executable";
     }
 
@@ -64,7 +65,7 @@ public class NameBench {
     /** Name.read at an SQE's name offset: four unaligned long loads and a record. */
     @Benchmark
     public Name readFromSegment() {
-        return Name.read(sqe, 64);
+        return Name.read(sqe, SqeDescriptor.NAME_OFFSET);
     }
 
     /** D_NAME_DETERMINISTIC_STRING: SHA-256 of the UTF-8 bytes. */
