@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Values of dios_abi.h that the daemon's side restates outside {@link Abi}'s constants (which
- * {@link AbiLayoutTest} holds): the name tables of {@link Abi} and the systemd unit's socket path.
+ * {@link AbiLayoutTest} holds): the errno name table of {@link Abi} (op names: OpTableTest) and the systemd unit's socket path.
  * Each test reports every mismatch at once.
  */
 class AbiRestatedTest {
@@ -30,24 +30,6 @@ class AbiRestatedTest {
         return out;
     }
 
-    /** Every D_OP_* but the sentinel has its own name in Abi.opName: "D_OP_ACQUIRE_READ" is "acquire_read". */
-    @Test
-    void everyOpHasItsName() throws IllegalAccessException {
-        List<String> problems = new ArrayList<>();
-        List<Field> ops = constants("D_OP_");
-        for (Field f : ops) {
-            if (f.getName().equals("D_OP_LAST")) continue;
-            String want = f.getName().substring("D_OP_".length()).toLowerCase();
-            String got = Abi.opName(f.getInt(null));
-            if (!want.equals(got)) problems.add("Abi.opName(" + f.getName() + " = " + f.getInt(null) + ") is \"" + got + "\", not \"" + want + "\"");
-        }
-        String last = Abi.opName(Abi.D_OP_LAST);
-        if (!last.equals("op" + Abi.D_OP_LAST)) problems.add("Abi.opName(D_OP_LAST) is \"" + last + "\": D_OP_LAST is no op");
-        assertTrue(ops.size() >= 17, "found only " + ops.size() + " D_OP_* in Abi");
-        assertTrue(problems.isEmpty(), problems.size() + " op name(s) wrong:\n  " + String.join("\n  ", problems));
-    }
-
-    /** Every DIOS_E* has its name in Abi.errnoName: DIOS_ENOENT is "ENOENT". */
     @Test
     void everyErrorCodeHasItsName() throws IllegalAccessException {
         List<String> problems = new ArrayList<>();
