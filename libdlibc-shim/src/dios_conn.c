@@ -68,7 +68,7 @@ static void say(const char *fmt, ...)
 static void release_resources(void)
 {
 	if (g_dios.hdr)
-		munmap(g_dios.hdr, DIOS_REGION_SIZE);
+		dios__sys_munmap(g_dios.hdr, DIOS_REGION_SIZE);
 	if (g_dios.sock >= 0)
 		close(g_dios.sock);
 	if (g_dios.doorbell >= 0)
@@ -318,7 +318,7 @@ static int do_connect(void)
 	struct stat st;
 	if (fstat(fds[0], &st) != 0 || st.st_size < (off_t)DIOS_REGION_SIZE)
 		goto fail;      /* mapping past the end would SIGBUS on access */
-	region = mmap(NULL, DIOS_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	region = dios__sys_mmap(NULL, DIOS_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (region == MAP_FAILED)
 		goto fail;
 	close(fds[0]);
@@ -360,7 +360,7 @@ static int do_connect(void)
 
 fail:
 	if (region != MAP_FAILED)
-		munmap(region, DIOS_REGION_SIZE);
+		dios__sys_munmap(region, DIOS_REGION_SIZE);
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

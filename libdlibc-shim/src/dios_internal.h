@@ -28,6 +28,9 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #pragma GCC visibility push(default)
 #include <dios/dios.h>
@@ -87,6 +90,26 @@ static inline void dios__cpu_relax(void)
 #else
 	__asm__ __volatile__("" ::: "memory");
 #endif
+}
+
+/* ------------------------------------------------------------------------ */
+/* the kernel's mmap and munmap                                              */
+/* ------------------------------------------------------------------------ */
+/*
+ * libdlibc exports mmap and munmap of its own, for the program (dios_malloc.c:
+ * a locked Pure DIOS task's anonymous memory comes from the heap).  The shim's
+ * own mappings (the region, segments, its bookkeeping) are never the heap's
+ * business: they go to the kernel with these.
+ */
+static inline void *dios__sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return r == -1 ? MAP_FAILED : (void *)r;
+}
+
+static inline int dios__sys_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
 }
 
 /* ------------------------------------------------------------------------ */

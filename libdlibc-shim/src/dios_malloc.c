@@ -154,17 +154,11 @@ void dios__heap_start(void)
 
 /* ---- the memory calls glibc would send to the locked kernel ---------------------------- */
 
-static void *raw_mmap(void *a, size_t len, int prot, int flags, int fd, off_t off)
-{
-	long r = syscall(SYS_mmap, a, len, prot, flags, fd, off);
-	return r == -1 ? MAP_FAILED : (void *)r;
-}
-
 EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	if (!__atomic_load_n(&dios__heap_locked, __ATOMIC_RELAXED) || !(flags & MAP_ANONYMOUS) ||
 	    (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		return raw_mmap(addr, len, prot, flags, fd, off);
+		return dios__sys_mmap(addr, len, prot, flags, fd, off);
 	/* anonymous memory in a locked Pure DIOS task: a zeroed, page-aligned block of the heap */
 	if (len == 0 || len > SIZE_MAX - PAGE) {
 		errno = len ? ENOMEM : EINVAL;
@@ -210,7 +204,7 @@ EXPORT int munmap(void *addr, size_t len)
 			return -1;
 		}
 	}
-	return (int)syscall(SYS_munmap, addr, len);
+	return dios__sys_munmap(addr, len);
 }
 
 EXPORT void *sbrk(intptr_t inc)
