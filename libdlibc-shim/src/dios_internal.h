@@ -96,7 +96,7 @@ static inline void dios__cpu_relax(void)
 /* the kernel's mmap and munmap                                              */
 /* ------------------------------------------------------------------------ */
 /*
- * libdlibc exports mmap and munmap of its own, for the program (dios_malloc.c:
+ * libdlibc exports mmap and munmap of its own, for the program (dios_heap.c:
  * a locked Pure DIOS task's anonymous memory comes from the heap).  The shim's
  * own mappings (the region, segments, its bookkeeping) are never the heap's
  * business: they go to the kernel with these.
