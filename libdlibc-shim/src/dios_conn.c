@@ -41,13 +41,6 @@ static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
 /* A task diosd spawned: the connected socket it inherited (DIOS_FD), until the first call uses it. */
 static int inherited_fd = -1;
 
-uint64_t dios__now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* One line to stderr without stdio (no malloc inside the shim). */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
