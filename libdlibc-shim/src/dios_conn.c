@@ -1,9 +1,8 @@
 /*
  * dios_conn.c - registration with diosd, the submission/completion rings, and
- * fork handling (PROTOCOL.md sections 1-3 and 9).
+ * what a fork child drops (PROTOCOL.md sections 1-3 and 9).
  */
 #include "dios_internal.h"
-#include "dios_heap.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -1003,32 +1002,14 @@ const dios_name_t *dios_self_exe(void)
 	return n;
 }
 
-/* ---- fork (section 8) ---------------------------------------------------- */
+/* ---- fork (section 9) and start-up: called from dios_fork.c ------------- */
 
 /*
- * Lock order at fork: the heap's locks first (a thread making a heap chunk
- * holds them while its DIOS call takes dios__book_lock), then
- * dios__book_lock, then the shim's own memory (taken under both).
+ * The child is a new task: drop the parent's connection and the ring's
+ * bookkeeping (the locks are made new by dios_fork.c).
  */
-static void atfork_prepare(void)
+void dios__conn_atfork_child(void)
 {
-	dios__heap_atfork_prepare();
-	/* Not g_dios.lock: a call may wait (a parked read) and fork must not wait for it. */
-	pthread_mutex_lock(&dios__book_lock);
-	dios__meta_atfork_prepare();
-}
-
-static void atfork_parent(void)
-{
-	dios__meta_atfork_parent();
-	pthread_mutex_unlock(&dios__book_lock);
-	dios__heap_atfork_parent();
-}
-
-/* The child is a new task: drop the parent's connection, buffers and mappings' bookkeeping. */
-static void atfork_child(void)
-{
-	dios__meta_atfork_child();
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
@@ -1041,14 +1022,6 @@ static void atfork_child(void)
 	g_dios.args_bits = 0;
 	memset(g_dios.slot_bits, 0, sizeof g_dios.slot_bits);
 	memset(&self_exe_copy, 0, sizeof self_exe_copy);
-	dios__fifo_reset();                     /* the child holds none of the parent's FIFO ends */
-	dios__seg_forget();                     /* mappings stay mapped; just forget them */
-	dios__buf_forget();                     /* the child holds none of the parent's buffers */
-	pthread_mutex_init(&g_dios.lock, NULL); /* may have been held by a parent thread mid-call */
-	pthread_mutex_init(&g_dios.reap_lock, NULL);
-	pthread_mutex_init(&dios__seg_lock, NULL);
-	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
-	dios__heap_atfork_child();              /* its heap becomes a private copy */
 }
 
 /*
@@ -1058,7 +1031,7 @@ static void atfork_child(void)
  * variable removed (a child it forks or execs connects by itself, through
  * DIOS_SOCKET, which diosd also set).
  */
-static void adopt_inherited_fd(void)
+void dios__conn_adopt_inherited_fd(void)
 {
 	const char *e = getenv(DIOS_ENV_FD);
 	if (!e)
@@ -1071,11 +1044,4 @@ static void adopt_inherited_fd(void)
 		inherited_fd = (int)fd;
 	}
 	unsetenv(DIOS_ENV_FD);
-}
-
-__attribute__((constructor)) static void dios_conn_init(void)
-{
-	adopt_inherited_fd();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	dios__heap_start();                     /* glibc's heap or the DIOS heap (dios_malloc.c) */
 }

@@ -168,6 +168,10 @@ extern pthread_mutex_t dios__seg_lock;
  */
 void dios__mark_dead(void);
 
+/* For dios_fork.c: start-up takes the connection a spawning diosd left in DIOS_FD; a fork child drops the parent's. */
+void dios__conn_adopt_inherited_fd(void);
+void dios__conn_atfork_child(void);
+
 /* ------------------------------------------------------------------------ */
 /* requests: one per call; single calls and dios_batch share them           */
 /* ------------------------------------------------------------------------ */
