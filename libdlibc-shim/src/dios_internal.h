@@ -114,7 +114,7 @@ static inline int dios__sys_munmap(void *addr, size_t len)
 }
 
 /* ------------------------------------------------------------------------ */
-/* connection (dios_conn.c)                                                  */
+/* connection (dios_conn.c) and the ring's state (dios_ring.c)              */
 /* ------------------------------------------------------------------------ */
 enum dios_conn_state {
 	DIOS_ST_IDLE = 0,   /* not connected yet (or connect failed: retried next call) */
@@ -167,6 +167,35 @@ extern pthread_mutex_t dios__seg_lock;
  * call is in flight (another thread may still be reading them).
  */
 void dios__mark_dead(void);
+
+/*
+ * Under g_dios.lock: connect if needed (release what a dead connection left
+ * once nothing is in flight).  0 when the ring is usable, else -ENOTCONN or
+ * -EAGAIN (the daemon's task limit: the next call tries again).
+ */
+int dios__conn_ensure_locked(void);
+/* Is the daemon gone (shutdown announced, socket hung up)?  Marks nothing: the caller does. */
+int dios__conn_gone(void);
+
+/*
+ * Submission runs under g_dios.lock, and a call may wait for its completion
+ * for long.  Cancellation is held off for the whole call: poll, recvmsg,
+ * nanosleep and futex waits are cancellation points, and a thread cancelled
+ * there would leave a lock held or a call slot in flight forever.
+ */
+static inline int dios__call_lock(void)
+{
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	pthread_mutex_lock(&g_dios.lock);
+	return old;
+}
+
+static inline void dios__call_unlock(int old)
+{
+	pthread_mutex_unlock(&g_dios.lock);
+	pthread_setcancelstate(old, NULL);
+}
 
 /* For dios_fork.c: start-up takes the connection a spawning diosd left in DIOS_FD; a fork child drops the parent's. */
 void dios__conn_adopt_inherited_fd(void);
@@ -248,7 +277,7 @@ int dios__inline_begin(struct dios_req *q);
 void dios__write_args(struct dios_req *q, void *dst);
 
 /*
- * dios_conn.c: run n requests as one ring publication.  Encodes each (an
+ * dios_ring.c: run n requests as one ring publication.  Encodes each (an
  * encode error is that entry's res and it is not submitted), connects if
  * needed, submits the rest with one sq_tail store, reaps and decodes in order.
  * Returns 0, or -ENOTCONN if the daemon is unreachable or went away (entries
