@@ -268,7 +268,7 @@ void dios__wait_begin(void);
 void dios__wait_end(void);
 int dios__daemon_gone(void);
 
-/* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
+/* dios_codec.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
 int dios__encode(struct dios_req *q);
 int dios__decode(struct dios_req *q, const struct dios_cqe *cqe);
 /* COMMIT_READ/RELEASE_READ of an inline buffer (a task's exit status): done in place, returns 1. */

@@ -1,7 +1,7 @@
 /*
  * dios_ring.c - the engine every call goes through: the submission ring, the
  * args area, call slots, and waiting for completions (PROTOCOL.md sections
- * 2 and 3).  Encoding and decoding are the codec's (dios_calls.c); the
+ * 2 and 3).  Encoding and decoding are the codec's (dios_codec.c); the
  * connection under it (dios_conn.c) registers and maps the region.
  */
 #include "dios_internal.h"
