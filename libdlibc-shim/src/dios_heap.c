@@ -241,7 +241,7 @@ static struct {
 };
 
 int dios__heap_mode;                    /* DIOS_HEAP_MODE_*: chosen once by dios__heap_start */
-int dios__heap_locked;                  /* the Pure DIOS lock is installed (dios_heaplock.c) */
+int dios__heap_locked;                  /* the Pure DIOS lock is installed (dios_malloc.c) */
 
 static pthread_key_t tc_key;
 static uint64_t tc_secret;              /* marks objects in a thread cache (double-free check) */
