@@ -2,7 +2,7 @@
  * dios_batch.c - compound calls: n entries published with one sq_tail store
  * and at most one doorbell write, reaped in order.  Each entry is turned into
  * the same request a single call builds and goes through the same encode and
- * decode (dios_calls.c) and the same engine (dios__exec).
+ * decode (dios_codec.c) and the same engine (dios__exec, dios_ring.c).
  */
 #include "dios_internal.h"
 

@@ -1,9 +1,9 @@
 /*
- * dios_conn.c - registration with diosd, the submission/completion rings, and
- * fork handling (PROTOCOL.md sections 1-3 and 9).
+ * dios_conn.c - registration with diosd, the mapped region and the daemon's
+ * liveness, the connection's locks, and what a fork child drops (PROTOCOL.md
+ * sections 1 and 9).  The rings themselves are dios_ring.c's.
  */
 #include "dios_internal.h"
-#include "dios_heap.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,9 +22,6 @@
 #include <linux/futex.h>
 
 #define SPIN_NS_DEFAULT     20000ull
-#define SPIN_STEP_NS        1000ull            /* adaptive spin: growth step */
-#define SPIN_FLOOR_NS       500ull             /* adaptive spin: never below (keeps learning) */
-#define FUTEX_TIMEOUT_NS    100000000L     /* 100 ms: the bound on noticing a dead daemon */
 #define WELCOME_TIMEOUT_MS  10000          /* registration answer */
 
 struct dios_conn g_dios = {
@@ -35,18 +32,10 @@ struct dios_conn g_dios = {
 	.doorbell = -1,
 };
 pthread_mutex_t dios__book_lock = PTHREAD_MUTEX_INITIALIZER;
-#define now_ns dios__now_ns
 
 static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
 /* A task diosd spawned: the connected socket it inherited (DIOS_FD), until the first call uses it. */
 static int inherited_fd = -1;
-
-uint64_t dios__now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* One line to stderr without stdio (no malloc inside the shim). */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,7 +57,7 @@ static void say(const char *fmt, ...)
 static void release_resources(void)
 {
 	if (g_dios.hdr)
-		munmap(g_dios.hdr, DIOS_REGION_SIZE);
+		dios__sys_munmap(g_dios.hdr, DIOS_REGION_SIZE);
 	if (g_dios.sock >= 0)
 		close(g_dios.sock);
 	if (g_dios.doorbell >= 0)
@@ -83,28 +72,8 @@ static void release_resources(void)
 
 void dios__mark_dead(void)
 {
-	/* the fds and the region stay until no call is in flight: see ensure_conn_locked */
+	/* the fds and the region stay until no call is in flight: see dios__conn_ensure_locked */
 	__atomic_store_n(&g_dios.state, DIOS_ST_DEAD, __ATOMIC_RELEASE);
-}
-
-/*
- * Submission runs under g_dios.lock, and a call may wait for its completion
- * for long.  Cancellation is held off for the whole call: poll, recvmsg,
- * nanosleep and futex waits are cancellation points, and a thread cancelled
- * there would leave a lock held or a call slot in flight forever.
- */
-static int call_lock(void)
-{
-	int old;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-	pthread_mutex_lock(&g_dios.lock);
-	return old;
-}
-
-static void call_unlock(int old)
-{
-	pthread_mutex_unlock(&g_dios.lock);
-	pthread_setcancelstate(old, NULL);
 }
 
 /* ---- registration (section 1) -------------------------------------------- */
@@ -318,7 +287,7 @@ static int do_connect(void)
 	struct stat st;
 	if (fstat(fds[0], &st) != 0 || st.st_size < (off_t)DIOS_REGION_SIZE)
 		goto fail;      /* mapping past the end would SIGBUS on access */
-	region = mmap(NULL, DIOS_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	region = dios__sys_mmap(NULL, DIOS_REGION_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	if (region == MAP_FAILED)
 		goto fail;
 	close(fds[0]);
@@ -360,7 +329,7 @@ static int do_connect(void)
 
 fail:
 	if (region != MAP_FAILED)
-		munmap(region, DIOS_REGION_SIZE);
+		dios__sys_munmap(region, DIOS_REGION_SIZE);
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -389,8 +358,12 @@ static int ensure_conn(void)
 	return 0;
 }
 
-/* Is the daemon gone?  Shutdown flag in the region, or the socket hung up. */
-static int daemon_gone(void)
+/*
+ * Is the daemon gone?  Shutdown flag in the region, or the socket hung up.
+ * For the ring's waits (under g_dios.lock or as the reaper, connection UP
+ * when they began); the caller marks the connection dead.
+ */
+int dios__conn_gone(void)
 {
 	/* acquire: the daemon's shutdown announcement */
 	if (dios__load_acquire(&g_dios.hdr->daemon_state) & D_DSTATE_SHUTDOWN)
@@ -412,7 +385,7 @@ int dios__daemon_gone(void)
 {
 	if (__atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE) != DIOS_ST_UP)
 		return 1;
-	if (daemon_gone()) {
+	if (dios__conn_gone()) {
 		dios__mark_dead();
 		return 1;
 	}
@@ -429,440 +402,8 @@ void dios__wait_end(void)
 	__atomic_fetch_sub(&g_dios.inflight, 1, __ATOMIC_ACQ_REL);
 }
 
-/* ---- submission (section 2) ---------------------------------------------- */
-
-/*
- * Wait until k more SQEs fit (under g_dios.lock).  The daemon consumes
- * entries as fast as it can, even those of calls it parks, so this rarely
- * waits.  sq_head is only read when the cached value says the ring may be
- * full: the daemon writes it on every call, so reading it costs a cache miss.
- */
-static int sq_reserve(uint32_t k)
-{
-	if (g_dios.sq_tail - g_dios.sq_head_cache + k <= DIOS_SQ_ENTRIES)
-		return 0;
-	for (;;) {
-		/* acquire: the daemon has finished reading the slots before sq_head */
-		g_dios.sq_head_cache = dios__load_acquire(&g_dios.hdr->sq_head);
-		uint32_t used = g_dios.sq_tail - g_dios.sq_head_cache;
-		if (used > DIOS_SQ_ENTRIES) {
-			dios__mark_dead();                      /* sq_head ran past our tail */
-			return -ENOTCONN;
-		}
-		if (used + k <= DIOS_SQ_ENTRIES)
-			return 0;
-		if (daemon_gone()) {
-			dios__mark_dead();
-			return -ENOTCONN;
-		}
-		struct timespec ts = { 0, 50000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
-static void ring_doorbell_if_asleep(void)
-{
-	/* Dekker pair with the daemon's store of D_SQ_NEED_WAKEUP + fence + re-read of sq_tail */
-	dios__fence_seq_cst();
-	if (dios__load_relaxed(&g_dios.hdr->sq_flags) & D_SQ_NEED_WAKEUP) {
-		uint64_t one = 1;
-		ssize_t n;
-		do
-			n = write(g_dios.doorbell, &one, sizeof one);
-		while (n < 0 && errno == EINTR);
-	}
-}
-
-/*
- * The args area (section 2.2): k contiguous DIOS_ARGS_CHUNK chunks for an
- * array a call passes by offset, under g_dios.lock.  A chunk is free again
- * once the daemon's sq_head has passed the entry that used it (the daemon
- * copies the array while it consumes the entry).  Returns the chunk index, or
- * -ENOTCONN.
- */
-static int args_alloc(unsigned k)
-{
-	for (;;) {
-		for (int pass = 0; pass < 2; pass++) {
-			for (unsigned i = 0; i + k <= DIOS_ARGS_CHUNKS; i++) {
-				uint64_t want = (k == 64 ? ~0ull : ((1ull << k) - 1)) << i;
-				if (!(g_dios.args_bits & want)) {
-					g_dios.args_bits |= want;
-					return (int)i;
-				}
-			}
-			/* reclaim the chunks of entries the daemon has consumed */
-			/* acquire: the daemon has finished reading them */
-			uint32_t head = dios__load_acquire(&g_dios.hdr->sq_head);
-			for (unsigned i = 0; i < DIOS_ARGS_CHUNKS; i++)
-				if ((g_dios.args_bits >> i & 1) && (int32_t)(head - g_dios.args_sqidx[i]) > 0)
-					g_dios.args_bits &= ~(1ull << i);
-		}
-		if (daemon_gone()) {
-			dios__mark_dead();
-			return -ENOTCONN;
-		}
-		struct timespec ts = { 0, 50000 };
-		nanosleep(&ts, NULL);
-	}
-}
-
-/* ---- call slots ---------------------------------------------------------- */
-
-struct dios_slot dios__slots[DIOS_SLOTS];
-
-static uint64_t slot_ud(uint32_t i)
-{
-	return (uint64_t)dios__slots[i].gen << 8 | i;
-}
-
-/* A free slot (state WAITING, new generation), or -1 if all are in flight. */
-static int slot_alloc(void)
-{
-	for (unsigned w = 0; w < DIOS_SLOTS / 64; w++) {
-		uint64_t bits = __atomic_load_n(&g_dios.slot_bits[w], __ATOMIC_RELAXED);
-		while (~bits) {
-			unsigned b = (unsigned)__builtin_ctzll(~bits);
-			if (__atomic_compare_exchange_n(&g_dios.slot_bits[w], &bits, bits | (1ull << b), 0,
-							__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-				uint32_t i = w * 64 + b;
-				dios__slots[i].gen++;
-				__atomic_store_n(&dios__slots[i].state, DIOS_SLOT_WAITING, __ATOMIC_RELAXED);
-				__atomic_fetch_add(&g_dios.inflight, 1, __ATOMIC_RELAXED);
-				return (int)i;
-			}
-		}
-	}
-	return -1;
-}
-
-static void slot_free(uint32_t i)
-{
-	__atomic_fetch_sub(&g_dios.inflight, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_and(&g_dios.slot_bits[i / 64], ~(1ull << (i % 64)), __ATOMIC_RELEASE);
-}
-
-static int slot_in_use(uint32_t i)
-{
-	return (__atomic_load_n(&g_dios.slot_bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
-}
-
-static long futex_private(uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
-{
-	return syscall(SYS_futex, addr, op | FUTEX_PRIVATE_FLAG, val, ts, NULL, 0);
-}
-
-/* Hand a completion to its slot and wake the slot's thread. */
-static void slot_complete(uint32_t i, const struct dios_cqe *c, int wake)
-{
-	dios__slots[i].cqe = *c;
-	/* release: the CQE copy before the state the waiter reads with acquire */
-	__atomic_store_n(&dios__slots[i].state, DIOS_SLOT_DONE, __ATOMIC_RELEASE);
-	if (wake)
-		futex_private(&dios__slots[i].state, FUTEX_WAKE, INT32_MAX, NULL);
-}
-
-/* The connection is dead: every call in flight completes with -ENOTCONN. */
-static void fail_inflight(int self)
-{
-	for (uint32_t i = 0; i < DIOS_SLOTS; i++) {
-		if (!slot_in_use(i) || __atomic_load_n(&dios__slots[i].state, __ATOMIC_ACQUIRE) == DIOS_SLOT_DONE)
-			continue;
-		struct dios_cqe c = { .user_data = slot_ud(i), .res = -ENOTCONN };
-		slot_complete(i, &c, (int)i != self);
-	}
-}
-
-/* ---- completion (section 3) ---------------------------------------------- */
-
-static long futex_wait(uint32_t *addr, uint32_t expected)
-{
-	struct timespec ts = { 0, FUTEX_TIMEOUT_NS };
-	/* FUTEX_WAIT (0), not the private variant: the word is shared with the daemon */
-	return syscall(SYS_futex, addr, FUTEX_WAIT, expected, &ts, NULL, 0);
-}
-
-static int conn_state(void)
-{
-	return __atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE);
-}
-
-static void spin_adapt(uint64_t waited_ns);
-static int cq_sleep(struct dios_region_header *h, uint32_t head);
-
-/* Wait until the CQE at cq_head is published (reaper).  0, or -ENOTCONN (connection marked dead). */
-static int cq_wait(void)
-{
-	struct dios_region_header *h = g_dios.hdr;
-	uint32_t head = g_dios.cq_head;
-
-	/* acquire: the CQE contents before the daemon's release store of cq_tail */
-	if (dios__load_acquire(&h->cq_tail) != head)
-		return 0;
-	/*
-	 * Adaptive spin: the budget grows while completions arrive within the
-	 * spin window and shrinks when they do not.  Back-to-back calls to an
-	 * awake daemon keep the full DIOS_SPIN_NS; many tasks sharing few cores,
-	 * calls to a parked daemon, or reads that wait for a FIFO's writer stop
-	 * spinning and no longer steal the CPU others need.
-	 */
-	uint64_t t0 = now_ns();
-	if (g_dios.spin_budget) {
-		for (unsigned i = 1;; i++) {
-			dios__cpu_relax();
-			/* acquire: as above */
-			if (dios__load_acquire(&h->cq_tail) != head) {
-				spin_adapt(now_ns() - t0);
-				return 0;
-			}
-			if ((i & 15) == 0) {
-				/* acquire: the daemon's shutdown announcement */
-				if (dios__load_acquire(&h->daemon_state) & D_DSTATE_SHUTDOWN) {
-					dios__mark_dead();
-					return -ENOTCONN;
-				}
-				if (conn_state() != DIOS_ST_UP)
-					return -ENOTCONN;
-				if (now_ns() - t0 >= g_dios.spin_budget)
-					break;
-			}
-		}
-	}
-	int rc = cq_sleep(h, head);
-	if (rc == 0)
-		spin_adapt(now_ns() - t0);
-	return rc;
-}
-
-/* Learn from how long a completion took: could a spin of spin_ns have caught it? */
-static void spin_adapt(uint64_t waited_ns)
-{
-	if (waited_ns < g_dios.spin_ns) {
-		uint64_t b = g_dios.spin_budget * 2 + SPIN_STEP_NS;
-		g_dios.spin_budget = b < g_dios.spin_ns ? b : g_dios.spin_ns;
-	} else {
-		g_dios.spin_budget /= 2;
-		if (g_dios.spin_budget < SPIN_FLOOR_NS && g_dios.spin_ns)
-			g_dios.spin_budget = SPIN_FLOOR_NS < g_dios.spin_ns ? SPIN_FLOOR_NS : g_dios.spin_ns;
-	}
-}
-
-/* Sleep on the futex until the CQE at head is published.  0, or -ENOTCONN. */
-static int cq_sleep(struct dios_region_header *h, uint32_t head)
-{
-	for (;;) {
-		/* a futex waiter is not woken when the daemon dies: check before every sleep */
-		if (conn_state() != DIOS_ST_UP)
-			return -ENOTCONN;
-		if (daemon_gone()) {
-			dios__mark_dead();
-			return -ENOTCONN;
-		}
-		/* seq_cst: our waiter count is visible before we re-check cq_tail (daemon: store tail, fence, read waiters) */
-		dios__fetch_add_seq_cst(&h->cq_waiters, 1);
-		/* acquire: as above */
-		if (dios__load_acquire(&h->cq_tail) == head)
-			futex_wait(&h->cq_tail, head);      /* 0, EAGAIN, EINTR, ETIMEDOUT: all re-check */
-		/* seq_cst: we are no longer sleeping */
-		dios__fetch_sub_seq_cst(&h->cq_waiters, 1);
-		/* acquire: as above */
-		if (dios__load_acquire(&h->cq_tail) != head)
-			return 0;
-	}
-}
-
-/*
- * Reap every published CQE and hand each to its slot (reaper only).  Returns
- * how many, or -ENOTCONN if a completion names no call in flight (the
- * connection is then dead).
- */
-static int cq_drain(int self)
-{
-	struct dios_region_header *h = g_dios.hdr;
-	uint32_t head = g_dios.cq_head;
-	/* acquire: the CQE contents before the daemon's release store of cq_tail */
-	uint32_t tail = dios__load_acquire(&h->cq_tail);
-	if (tail - head > DIOS_CQ_ENTRIES) {
-		dios__mark_dead();                              /* corrupt cq_tail */
-		return -ENOTCONN;
-	}
-	int n = 0;
-	for (; head != tail; head++, n++) {
-		struct dios_cqe c = g_dios.cq[head & (DIOS_CQ_ENTRIES - 1)];
-		uint32_t i = (uint32_t)(c.user_data & 0xff);
-		if (i >= DIOS_SLOTS || !slot_in_use(i) || c.user_data != slot_ud(i) ||
-		    __atomic_load_n(&dios__slots[i].state, __ATOMIC_ACQUIRE) == DIOS_SLOT_DONE) {
-			g_dios.cq_head = head + 1;
-			dios__store_release(&h->cq_head, head + 1);
-			dios__mark_dead();                      /* a completion for no call of ours */
-			return -ENOTCONN;
-		}
-		slot_complete(i, &c, (int)i != self);
-	}
-	g_dios.cq_head = head;
-	/* release: we have finished reading the slots; the daemon may reuse them */
-	dios__store_release(&h->cq_head, head);
-	return n;
-}
-
-/* Reaper: reap until slot self is done.  Returns with it done (maybe with -ENOTCONN). */
-static void reap_until(uint32_t self)
-{
-	while (__atomic_load_n(&dios__slots[self].state, __ATOMIC_ACQUIRE) != DIOS_SLOT_DONE) {
-		int rc = conn_state() == DIOS_ST_UP ? cq_drain((int)self) : -ENOTCONN;
-		if (rc > 0)
-			continue;
-		if (rc == 0)
-			rc = cq_wait();
-		if (rc < 0) {
-			fail_inflight((int)self);
-			return;
-		}
-	}
-}
-
-/*
- * After reaping: if other calls are still waiting, ask one of their threads
- * to reap.  The reaper's own slot is still allocated here, so a lone call
- * (the common case) sees inflight == 1 and skips the scan.
- */
-static void hand_off(uint32_t self)
-{
-	if (__atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) <= 1)
-		return;
-	for (uint32_t i = 0; i < DIOS_SLOTS; i++) {
-		if (i == self || !slot_in_use(i))
-			continue;
-		uint32_t expect = DIOS_SLOT_WAITING;
-		if (__atomic_compare_exchange_n(&dios__slots[i].state, &expect, DIOS_SLOT_TAKEOVER, 0,
-						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-			futex_private(&dios__slots[i].state, FUTEX_WAKE, INT32_MAX, NULL);
-			return;
-		}
-	}
-}
-
-/*
- * Wait for slot i's completion.  Whoever holds reap_lock reaps for everyone;
- * the others sleep on their own slot until their completion is handed to
- * them or they are asked to take over.  A sleeper also wakes every 100 ms
- * and tries to reap, so no handover can be lost for long.
- */
-static void wait_slot(uint32_t i)
-{
-	uint32_t *st = &dios__slots[i].state;
-	for (;;) {
-		uint32_t s = __atomic_load_n(st, __ATOMIC_ACQUIRE);
-		if (s == DIOS_SLOT_DONE)
-			return;
-		if (s == DIOS_SLOT_TAKEOVER) {
-			uint32_t expect = DIOS_SLOT_TAKEOVER;
-			__atomic_compare_exchange_n(st, &expect, DIOS_SLOT_WAITING, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-		}
-		if (pthread_mutex_trylock(&g_dios.reap_lock) == 0) {
-			reap_until(i);
-			hand_off(i);
-			pthread_mutex_unlock(&g_dios.reap_lock);
-			return;
-		}
-		struct timespec ts = { 0, FUTEX_TIMEOUT_NS };
-		futex_private(st, FUTEX_WAIT, DIOS_SLOT_WAITING, &ts);
-	}
-}
-
-/* ---- the engine shared by single calls and dios_batch -------------------- */
-
-/* Write an entry's arguments (arrays, a path, a task spec) into the args area (under lock).  0 or -ENOTCONN. */
-static int place_args(struct dios_req *q, uint32_t sq_index)
-{
-	unsigned k = (unsigned)((q->args_len + DIOS_ARGS_CHUNK - 1) / DIOS_ARGS_CHUNK);
-	int c = args_alloc(k);
-	if (c < 0)
-		return c;
-	dios__write_args(q, (char *)g_dios.hdr + DIOS_REGION_ARGS_OFFSET + (size_t)c * DIOS_ARGS_CHUNK);
-	for (unsigned j = 0; j < k; j++)
-		g_dios.args_sqidx[c + j] = sq_index;
-	q->sqe.buf = (uint64_t)c * DIOS_ARGS_CHUNK;
-	return 0;
-}
-
-/*
- * Submit the entries marked submitted with one sq_tail store (under lock):
- * each gets a call slot first.  0 or -ENOTCONN (entries then unsent, no slot).
- */
-static int submit(struct dios_req *q, unsigned n)
-{
-	uint32_t k = 0;
-	for (unsigned i = 0; i < n; i++)
-		k += q[i].submitted ? 1 : 0;
-	if (k == 0)
-		return 0;
-	/* slots: at most DIOS_CQ_ENTRIES calls in flight; wait for others to finish */
-	unsigned got = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (!q[i].submitted || q[i].fifo == DIOS__FIFO_NOTIFY)
-			continue;               /* a notify gets no completion: no slot */
-		int sl;
-		while ((sl = slot_alloc()) < 0) {
-			pthread_mutex_unlock(&g_dios.lock);
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-			pthread_mutex_lock(&g_dios.lock);
-			if (g_dios.state != DIOS_ST_UP)
-				break;
-		}
-		if (sl < 0 || g_dios.state != DIOS_ST_UP) {
-			if (sl >= 0)
-				slot_free((uint32_t)sl);
-			for (unsigned j = 0; j < i; j++)
-				if (q[j].submitted && q[j].fifo != DIOS__FIFO_NOTIFY)
-					slot_free(q[j].slot);
-			return -ENOTCONN;
-		}
-		q[i].slot = (uint32_t)sl;
-		got++;
-	}
-	int rc = sq_reserve(k);
-	uint32_t tail = g_dios.sq_tail;
-	for (unsigned i = 0; rc == 0 && i < n; i++) {
-		if (!q[i].submitted)
-			continue;
-		if (q[i].args_len)
-			rc = place_args(&q[i], tail);
-		if (q[i].fifo == DIOS__FIFO_NOTIFY)
-			q[i].sqe.sqe_flags = D_SQE_NO_CQE;
-		else
-			q[i].sqe.user_data = slot_ud(q[i].slot);
-		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
-		tail++;
-	}
-	if (rc) {
-		for (unsigned i = 0; i < n; i++)
-			if (q[i].submitted && q[i].fifo != DIOS__FIFO_NOTIFY)
-				slot_free(q[i].slot);
-		return rc;
-	}
-	g_dios.sq_tail = tail;
-	/* release: the daemon sees the new SQEs only after they are complete; one store for all */
-	dios__store_release(&g_dios.hdr->sq_tail, tail);
-	ring_doorbell_if_asleep();
-	return 0;
-}
-
-/* Wait for every submitted entry and take its completion (slots freed). */
-static void collect(struct dios_req *q, unsigned n, struct dios_cqe *out)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (!q[i].submitted || q[i].fifo == DIOS__FIFO_NOTIFY)
-			continue;
-		wait_slot(q[i].slot);
-		out[i] = dios__slots[q[i].slot].cqe;
-		slot_free(q[i].slot);
-	}
-}
-
 /* Under lock: connect if needed; release what a dead connection left once nothing is in flight. */
-static int ensure_conn_locked(void)
+int dios__conn_ensure_locked(void)
 {
 	if (g_dios.state == DIOS_ST_DEAD && g_dios.held &&
 	    __atomic_load_n(&g_dios.inflight, __ATOMIC_RELAXED) == 0 &&
@@ -873,169 +414,36 @@ static int ensure_conn_locked(void)
 	return ensure_conn();
 }
 
-/*
- * Acquires whose completion could not be turned into a usable buffer (segment
- * missing, mapping failed, slab exhausted) hold a buffer in the daemon that
- * nobody could release: give those back, ignoring the results.
- */
-static void undo(struct dios_req *q, unsigned n)
-{
-	struct dios_req u[8];                   /* rare path: small batches keep the stack small */
-	struct dios_cqe c[8];
-	unsigned i = 0;
-	while (i < n) {
-		unsigned k = 0;
-		for (; i < n && k < 8; i++) {
-			if (!q[i].undo)
-				continue;
-			memset(&u[k], 0, sizeof u[k]);
-			u[k].sqe.opcode = q[i].op == D_OP_ACQUIRE_READ ? D_OP_RELEASE_READ : D_OP_RELEASE_WRITE;
-			u[k].sqe.ref = dios__ref_id(q[i].ref);
-			u[k].sqe.buf = q[i].undo_buf;
-			u[k].op = D_OP_NOP;
-			u[k].submitted = 1;
-			k++;
-		}
-		if (k == 0)
-			return;
-		int cs = call_lock();
-		int rc = ensure_conn_locked();
-		if (rc == 0)
-			rc = submit(u, k);
-		call_unlock(cs);
-		if (rc)
-			return;
-		collect(u, k, c);
-	}
-}
-
-/*
- * One round: encode (or complete in place through the FIFO layer), submit
- * what needs the daemon, wait, decode.  Sets *again for entries that must
- * run another round (a FIFO end was attached or became ready).
- */
-static int exec_round(struct dios_req *q, unsigned n, int *again)
-{
-	struct dios_cqe cqe[DIOS_SQ_ENTRIES];
-	unsigned nsub = 0;
-	int rc = 0;
-	*again = 0;
-	for (unsigned i = 0; i < n; i++) {
-		q[i].submitted = 0;
-		if (q[i].res != DIOS__PENDING)
-			continue;
-		q[i].fifo = DIOS__FIFO_NONE;
-		if (dios__inline_begin(&q[i]))
-			continue;                       /* a task's status buffer: done in place */
-		if (dios__fifo_begin(&q[i]))
-			continue;                       /* done in place */
-		if (q[i].fifo == DIOS__FIFO_NONE) {
-			q[i].res = dios__encode(&q[i]);
-			if (q[i].res != 0)
-				continue;
-		}
-		q[i].submitted = 1;
-		nsub++;
-	}
-	if (nsub == 0)
-		return 0;
-	int cs = call_lock();
-	rc = ensure_conn_locked();
-	if (rc == 0)
-		rc = submit(q, n);
-	call_unlock(cs);
-	if (rc) {
-		for (unsigned i = 0; i < n; i++)
-			if (q[i].submitted)
-				q[i].res = q[i].fifo == DIOS__FIFO_NOTIFY ? q[i].res : rc == -EAGAIN ? -EAGAIN : -ENOTCONN;
-		return rc;
-	}
-	collect(q, n, cqe);
-	for (unsigned i = 0; i < n; i++) {
-		if (!q[i].submitted)
-			continue;
-		if (q[i].fifo == DIOS__FIFO_NOTIFY)
-			continue;                       /* done in place; the wake-up's result does not matter */
-		if (cqe[i].res == 0 && (cqe[i].flags & D_CQE_F_FIFO)) {
-			int r = dios__fifo_end(&q[i], &cqe[i]);
-			if (r == 1) {
-				q[i].res = DIOS__PENDING;
-				*again = 1;
-			} else {
-				q[i].res = r;
-			}
-			continue;
-		}
-		q[i].res = dios__decode(&q[i], &cqe[i]);
-	}
-	undo(q, n);
-	return conn_state() == DIOS_ST_UP ? 0 : -ENOTCONN;
-}
-
-int dios__exec(struct dios_req *q, unsigned n)
-{
-	int rc, again;
-	for (unsigned i = 0; i < n; i++) {
-		q[i].res = DIOS__PENDING;
-		q[i].wait_t0 = 0;
-	}
-	do
-		rc = exec_round(q, n, &again);
-	while (again);
-	for (unsigned i = 0; i < n; i++)
-		if (q[i].res == DIOS__PENDING)
-			q[i].res = -ENOTCONN;
-	return rc;
-}
-
 /* ---- task identity -------------------------------------------------------- */
 
 dios_ref_t *dios_self(void)
 {
 	dios_ref_t *r = NULL;
-	int cs = call_lock();
-	if (ensure_conn_locked() == 0)
+	int cs = dios__call_lock();
+	if (dios__conn_ensure_locked() == 0)
 		r = dios__ref(g_dios.self_ref);
-	call_unlock(cs);
+	dios__call_unlock(cs);
 	return r;
 }
 
 const dios_name_t *dios_self_exe(void)
 {
 	const dios_name_t *n = NULL;
-	int cs = call_lock();
-	if (ensure_conn_locked() == 0)
+	int cs = dios__call_lock();
+	if (dios__conn_ensure_locked() == 0)
 		n = &self_exe_copy;
-	call_unlock(cs);
+	dios__call_unlock(cs);
 	return n;
 }
 
-/* ---- fork (section 8) ---------------------------------------------------- */
+/* ---- fork (section 9) and start-up: called from dios_fork.c ------------- */
 
 /*
- * Lock order at fork: the heap's locks first (a thread making a heap chunk
- * holds them while its DIOS call takes dios__book_lock), then
- * dios__book_lock, then the shim's own memory (taken under both).
+ * The child is a new task: drop the parent's connection and the ring's
+ * bookkeeping (the locks are made new by dios_fork.c).
  */
-static void atfork_prepare(void)
+void dios__conn_atfork_child(void)
 {
-	dios__heap_atfork_prepare();
-	/* Not g_dios.lock: a call may wait (a parked read) and fork must not wait for it. */
-	pthread_mutex_lock(&dios__book_lock);
-	dios__meta_atfork_prepare();
-}
-
-static void atfork_parent(void)
-{
-	dios__meta_atfork_parent();
-	pthread_mutex_unlock(&dios__book_lock);
-	dios__heap_atfork_parent();
-}
-
-/* The child is a new task: drop the parent's connection, buffers and mappings' bookkeeping. */
-static void atfork_child(void)
-{
-	dios__meta_atfork_child();
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
@@ -1048,14 +456,6 @@ static void atfork_child(void)
 	g_dios.args_bits = 0;
 	memset(g_dios.slot_bits, 0, sizeof g_dios.slot_bits);
 	memset(&self_exe_copy, 0, sizeof self_exe_copy);
-	dios__fifo_reset();                     /* the child holds none of the parent's FIFO ends */
-	dios__seg_forget();                     /* mappings stay mapped; just forget them */
-	dios__buf_forget();                     /* the child holds none of the parent's buffers */
-	pthread_mutex_init(&g_dios.lock, NULL); /* may have been held by a parent thread mid-call */
-	pthread_mutex_init(&g_dios.reap_lock, NULL);
-	pthread_mutex_init(&dios__seg_lock, NULL);
-	pthread_mutex_init(&dios__book_lock, NULL); /* was taken by atfork_prepare */
-	dios__heap_atfork_child();              /* its heap becomes a private copy */
 }
 
 /*
@@ -1065,7 +465,7 @@ static void atfork_child(void)
  * variable removed (a child it forks or execs connects by itself, through
  * DIOS_SOCKET, which diosd also set).
  */
-static void adopt_inherited_fd(void)
+void dios__conn_adopt_inherited_fd(void)
 {
 	const char *e = getenv(DIOS_ENV_FD);
 	if (!e)
@@ -1078,11 +478,4 @@ static void adopt_inherited_fd(void)
 		inherited_fd = (int)fd;
 	}
 	unsetenv(DIOS_ENV_FD);
-}
-
-__attribute__((constructor)) static void dios_conn_init(void)
-{
-	adopt_inherited_fd();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	dios__heap_start();                     /* glibc's heap or the DIOS heap (dios_malloc.c) */
 }

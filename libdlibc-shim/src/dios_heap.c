@@ -241,7 +241,7 @@ static struct {
 };
 
 int dios__heap_mode;                    /* DIOS_HEAP_MODE_*: chosen once by dios__heap_start */
-int dios__heap_locked;                  /* the Pure DIOS lock is installed (dios_heaplock.c) */
+int dios__heap_locked;                  /* the Pure DIOS lock is installed (dios_malloc.c) */
 
 static pthread_key_t tc_key;
 static uint64_t tc_secret;              /* marks objects in a thread cache (double-free check) */
@@ -1585,4 +1585,64 @@ EXPORT size_t malloc_usable_size(void *p)
 			return n;
 	}
 	return dios__libc_usable ? dios__libc_usable(p) : 0;
+}
+
+/* ---- mmap and munmap, which glibc would send to the locked kernel --------------------------- */
+/*
+ * In a locked Pure DIOS task (dios_malloc.c) anonymous memory is the heap's:
+ * mmap serves it from here and munmap gives it back.  Everything else goes
+ * to the kernel as before.
+ */
+
+EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (!__atomic_load_n(&dios__heap_locked, __ATOMIC_RELAXED) || !(flags & MAP_ANONYMOUS) ||
+	    (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
+		return dios__sys_mmap(addr, len, prot, flags, fd, off);
+	/* anonymous memory in a locked Pure DIOS task: a zeroed, page-aligned block of the heap */
+	if (len == 0 || len > SIZE_MAX - PAGE) {
+		errno = len ? ENOMEM : EINVAL;
+		return MAP_FAILED;
+	}
+	size_t n = (len + PAGE - 1) & ~(size_t)(PAGE - 1);
+	void *p = dios__heap_alloc(n, PAGE, DIOS__HEAP_MAPPED | DIOS__HEAP_ZERO);
+	if (!p) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	if (prot != (PROT_READ | PROT_WRITE) && mprotect(p, n, prot) != 0) {
+		int e = errno;
+		dios__heap_free(p);
+		errno = e;
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+EXPORT int munmap(void *addr, size_t len)
+{
+	if (__atomic_load_n(&dios__heap_locked, __ATOMIC_RELAXED)) {
+		size_t have = dios__heap_mapped_len(addr);
+		if (have) {
+			if (((len + PAGE - 1) & ~(size_t)(PAGE - 1)) != have) {
+				errno = EINVAL;         /* part of a heap-served mapping: not supported */
+				return -1;
+			}
+			if (mprotect(addr, have, PROT_READ | PROT_WRITE) != 0)
+				return -1;
+			dios__heap_free(addr);
+			return 0;
+		}
+		/* never unmap the heap's pages under it */
+		if (len && (dios__heap_owns(addr) || dios__heap_owns((char *)addr + len - 1))) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return dios__sys_munmap(addr, len);
 }

@@ -28,6 +28,10 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #pragma GCC visibility push(default)
 #include <dios/dios.h>
@@ -90,7 +94,27 @@ static inline void dios__cpu_relax(void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* connection (dios_conn.c)                                                  */
+/* the kernel's mmap and munmap                                              */
+/* ------------------------------------------------------------------------ */
+/*
+ * libdlibc exports mmap and munmap of its own, for the program (dios_heap.c:
+ * a locked Pure DIOS task's anonymous memory comes from the heap).  The shim's
+ * own mappings (the region, segments, its bookkeeping) are never the heap's
+ * business: they go to the kernel with these.
+ */
+static inline void *dios__sys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	long r = syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+	return r == -1 ? MAP_FAILED : (void *)r;
+}
+
+static inline int dios__sys_munmap(void *addr, size_t len)
+{
+	return (int)syscall(SYS_munmap, addr, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* connection (dios_conn.c) and the ring's state (dios_ring.c)              */
 /* ------------------------------------------------------------------------ */
 enum dios_conn_state {
 	DIOS_ST_IDLE = 0,   /* not connected yet (or connect failed: retried next call) */
@@ -143,6 +167,39 @@ extern pthread_mutex_t dios__seg_lock;
  * call is in flight (another thread may still be reading them).
  */
 void dios__mark_dead(void);
+
+/*
+ * Under g_dios.lock: connect if needed (release what a dead connection left
+ * once nothing is in flight).  0 when the ring is usable, else -ENOTCONN or
+ * -EAGAIN (the daemon's task limit: the next call tries again).
+ */
+int dios__conn_ensure_locked(void);
+/* Is the daemon gone (shutdown announced, socket hung up)?  Marks nothing: the caller does. */
+int dios__conn_gone(void);
+
+/*
+ * Submission runs under g_dios.lock, and a call may wait for its completion
+ * for long.  Cancellation is held off for the whole call: poll, recvmsg,
+ * nanosleep and futex waits are cancellation points, and a thread cancelled
+ * there would leave a lock held or a call slot in flight forever.
+ */
+static inline int dios__call_lock(void)
+{
+	int old;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	pthread_mutex_lock(&g_dios.lock);
+	return old;
+}
+
+static inline void dios__call_unlock(int old)
+{
+	pthread_mutex_unlock(&g_dios.lock);
+	pthread_setcancelstate(old, NULL);
+}
+
+/* For dios_fork.c: start-up takes the connection a spawning diosd left in DIOS_FD; a fork child drops the parent's. */
+void dios__conn_adopt_inherited_fd(void);
+void dios__conn_atfork_child(void);
 
 /* ------------------------------------------------------------------------ */
 /* requests: one per call; single calls and dios_batch share them           */
@@ -199,13 +256,19 @@ int dios__fifo_end(struct dios_req *q, const struct dios_cqe *cqe);
 void dios__fifo_forget(uint64_t ref_id);
 /* fork child: no ends. */
 void dios__fifo_reset(void);
-uint64_t dios__now_ns(void);
+/* CLOCK_MONOTONIC in ns; inline, for the spin loops of the ring and the FIFO ends. */
+static inline uint64_t dios__now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 /* Waits outside the ring: count the caller in flight; is the daemon gone (marks the connection dead)? */
 void dios__wait_begin(void);
 void dios__wait_end(void);
 int dios__daemon_gone(void);
 
-/* dios_calls.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
+/* dios_codec.c: per-op encode (argument checks + SQE) and decode (CQE -> outputs). */
 int dios__encode(struct dios_req *q);
 int dios__decode(struct dios_req *q, const struct dios_cqe *cqe);
 /* COMMIT_READ/RELEASE_READ of an inline buffer (a task's exit status): done in place, returns 1. */
@@ -214,7 +277,7 @@ int dios__inline_begin(struct dios_req *q);
 void dios__write_args(struct dios_req *q, void *dst);
 
 /*
- * dios_conn.c: run n requests as one ring publication.  Encodes each (an
+ * dios_ring.c: run n requests as one ring publication.  Encodes each (an
  * encode error is that entry's res and it is not submitted), connects if
  * needed, submits the rest with one sq_tail store, reaps and decodes in order.
  * Returns 0, or -ENOTCONN if the daemon is unreachable or went away (entries

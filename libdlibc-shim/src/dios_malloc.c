@@ -33,6 +33,8 @@
  *                    any other range that starts or ends in the heap's pages;
  *   sbrk, brk        fail with ENOMEM (glibc's would take the kernel's
  *                    ENOSYS for a new break and hand out unmapped memory).
+ * mmap, mmap64 and munmap are the heap's, beside malloc (dios_heap.c); sbrk
+ * and brk are below.
  */
 #include "dios_internal.h"
 #include "dios_heap.h"
@@ -152,66 +154,7 @@ void dios__heap_start(void)
 	__atomic_store_n(&dios__heap_mode, DIOS_HEAP_MODE_DIOS, __ATOMIC_RELEASE);
 }
 
-/* ---- the memory calls glibc would send to the locked kernel ---------------------------- */
-
-static void *raw_mmap(void *a, size_t len, int prot, int flags, int fd, off_t off)
-{
-	long r = syscall(SYS_mmap, a, len, prot, flags, fd, off);
-	return r == -1 ? MAP_FAILED : (void *)r;
-}
-
-EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	if (!__atomic_load_n(&dios__heap_locked, __ATOMIC_RELAXED) || !(flags & MAP_ANONYMOUS) ||
-	    (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		return raw_mmap(addr, len, prot, flags, fd, off);
-	/* anonymous memory in a locked Pure DIOS task: a zeroed, page-aligned block of the heap */
-	if (len == 0 || len > SIZE_MAX - PAGE) {
-		errno = len ? ENOMEM : EINVAL;
-		return MAP_FAILED;
-	}
-	size_t n = (len + PAGE - 1) & ~(size_t)(PAGE - 1);
-	void *p = dios__heap_alloc(n, PAGE, DIOS__HEAP_MAPPED | DIOS__HEAP_ZERO);
-	if (!p) {
-		errno = ENOMEM;
-		return MAP_FAILED;
-	}
-	if (prot != (PROT_READ | PROT_WRITE) && mprotect(p, n, prot) != 0) {
-		int e = errno;
-		dios__heap_free(p);
-		errno = e;
-		return MAP_FAILED;
-	}
-	return p;
-}
-
-EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return mmap(addr, len, prot, flags, fd, off);
-}
-
-EXPORT int munmap(void *addr, size_t len)
-{
-	if (__atomic_load_n(&dios__heap_locked, __ATOMIC_RELAXED)) {
-		size_t have = dios__heap_mapped_len(addr);
-		if (have) {
-			if (((len + PAGE - 1) & ~(size_t)(PAGE - 1)) != have) {
-				errno = EINVAL;         /* part of a heap-served mapping: not supported */
-				return -1;
-			}
-			if (mprotect(addr, have, PROT_READ | PROT_WRITE) != 0)
-				return -1;
-			dios__heap_free(addr);
-			return 0;
-		}
-		/* never unmap the heap's pages under it */
-		if (len && (dios__heap_owns(addr) || dios__heap_owns((char *)addr + len - 1))) {
-			errno = EINVAL;
-			return -1;
-		}
-	}
-	return (int)syscall(SYS_munmap, addr, len);
-}
+/* ---- brk, which glibc would send to the locked kernel ----------------------------------- */
 
 EXPORT void *sbrk(intptr_t inc)
 {

@@ -22,7 +22,6 @@
 
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define META_RESERVE   (4ull << 30)     /* address space only: PROT_NONE, MAP_NORESERVE */
@@ -37,19 +36,12 @@ static char *meta_committed;            /* end of the usable (PROT_READ|PROT_WRI
 static void *meta_free[META_CLASSES];   /* freed blocks of 64 << i bytes; the link is the first word */
 static uint64_t meta_used;              /* bytes handed out and not freed, for dios_heap_stats */
 
-/* The raw syscall: libdlibc's own mmap symbol is the heap's (dios_malloc.c). */
-static void *raw_mmap(void *a, size_t len, int prot, int flags)
-{
-	long r = syscall(SYS_mmap, a, len, prot, flags, -1, 0);
-	return r < 0 && r > -4096 ? MAP_FAILED : (void *)r;
-}
-
 /* Under meta_lock: reserve the range.  0 or -ENOMEM. */
 static int reserve(void)
 {
 	if (meta_base)
 		return 0;
-	void *p = raw_mmap(NULL, META_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+	void *p = dios__sys_mmap(NULL, META_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	meta_base = meta_bump = meta_committed = p;

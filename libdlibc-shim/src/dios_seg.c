@@ -122,7 +122,7 @@ static int seg_insert(uint64_t seg_id, uint32_t w, void *addr, uint64_t size, in
 	pthread_mutex_lock(&dios__book_lock);
 	struct seg_slot *s = seg_find(seg_id, w);
 	if (s) {
-		munmap(s->addr, map_len(s));
+		dios__sys_munmap(s->addr, map_len(s));
 		s->addr = addr;
 		s->size = size;
 		s->ring = (uint16_t)ring;
@@ -145,7 +145,7 @@ void dios__seg_unmap(uint64_t seg_id)
 	for (uint32_t w = 0; w <= 1; w++) {
 		struct seg_slot *s = seg_find(seg_id, w);
 		if (s) {
-			munmap(s->addr, map_len(s));
+			dios__sys_munmap(s->addr, map_len(s));
 			seg_remove_slot(s);
 		}
 	}
@@ -231,7 +231,7 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	    (ring && (m.size > DIOS_FIFO_MAX_CAPACITY || m.size % DIOS_FIFO_ALIGN)))
 		errno = EINVAL;
 	else if (!ring)
-		a = mmap(NULL, (size_t)m.size, prot, MAP_SHARED, fd, 0);
+		a = dios__sys_mmap(NULL, (size_t)m.size, prot, MAP_SHARED, fd, 0);
 	else {
 		/*
 		 * reserve twice the size, then map the segment into both halves.  The
@@ -240,12 +240,12 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 		 * Pure DIOS task's heap lock denies.
 		 */
 		size_t sz = (size_t)m.size;
-		a = mmap(NULL, 2 * sz, PROT_NONE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+		a = dios__sys_mmap(NULL, 2 * sz, PROT_NONE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 		if (a != MAP_FAILED &&
-		    (mmap(a, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
-		     mmap((char *)a + sz, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)) {
+		    (dios__sys_mmap(a, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+		     dios__sys_mmap((char *)a + sz, sz, prot, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED)) {
 			int e = errno;
-			munmap(a, 2 * sz);
+			dios__sys_munmap(a, 2 * sz);
 			errno = e;
 			a = MAP_FAILED;
 		}
@@ -258,7 +258,7 @@ static int seg_recv_one(struct dios_msg_segment *got, int *map_err)
 	}
 	*map_err = seg_insert(m.seg_id, (m.prot & D_SEG_WRITE) ? 1 : 0, a, m.size, ring);
 	if (*map_err)
-		munmap(a, (size_t)m.size * (ring ? 2 : 1));
+		dios__sys_munmap(a, (size_t)m.size * (ring ? 2 : 1));
 	return 1;
 }
 

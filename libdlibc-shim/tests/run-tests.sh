@@ -4,7 +4,8 @@
 #   DIOSD=<launcher> run-tests.sh [t_name ...]
 #
 # DIOSD defaults to <repo>/dist/bin/diosd.  Each test starts its own daemon on
-# a temp socket.  Exit status of a test: 0 pass, 77 skip, anything else fail;
+# a temp socket.  The scripts t_*.sh beside the tests run with them (no
+# daemon: t_layers.sh checks the shim's layering on its objects).  Exit status of a test: 0 pass, 77 skip, anything else fail;
 # each runs under `timeout 120` (t_crash_daemon, a hundred daemon starts: 1500;
 # DIOS_LONG=1, the long reliability runs: 7200; TEST_TIMEOUT=SECONDS overrides).
 # Ends with "N passed, N failed, N skipped".
@@ -32,10 +33,14 @@ fi
 
 if [ $# -gt 0 ]; then
 	tests=()
-	for t in "$@"; do tests+=("$BIN/$(basename "$t" .c)"); done
+	for t in "$@"; do
+		n=$(basename "$t" .c)
+		n=${n%.sh}
+		if [ -f "$HERE/$n.sh" ]; then tests+=("$HERE/$n.sh"); else tests+=("$BIN/$n"); fi
+	done
 else
 	shopt -s nullglob
-	tests=("$BIN"/t_*)
+	tests=("$HERE"/t_*.sh "$BIN"/t_*)
 	shopt -u nullglob
 fi
 if [ ${#tests[@]} -eq 0 ]; then
@@ -50,7 +55,7 @@ out=$(mktemp /tmp/dios-run-tests.XXXXXX)
 trap 'rm -f "$out"' EXIT
 
 for t in "${tests[@]}"; do
-	name=$(basename "$t")
+	name=$(basename "$t" .sh)
 	if [ ! -x "$t" ]; then
 		echo "FAIL $name (not built)"
 		failed=$((failed + 1)); failed_names+=("$name")
