@@ -121,7 +121,7 @@ public class RingCodecBench {
     /** Runs the SQE at off; returns where its completion was written. */
     private long call(long off) {
         long cqe = SyntheticTasks.nextCqeOffset(task);
-        if (!dispatcher.execute(task, off)) throw new IllegalStateException("call parked");
+        if (dispatcher.execute(task, off) == CallDispatcher.PARKED) throw new IllegalStateException("call parked");
         return cqe;
     }
 

@@ -42,7 +42,7 @@ public final class CallDispatcher {
     static final int MAX_SELECT_REGISTRATIONS = 4 * DIOS_MAX_SELECT_REFS;
 
     /** dispatch() result of a call parked for later (no completion now). */
-    static final int PARKED = Integer.MIN_VALUE;
+    public static final int PARKED = Integer.MIN_VALUE;
 
     /** Calls one task may have parked at once (--max-parked-calls); a call that would park beyond gets -ENOMEM. */
     int maxParked = DriverConductor.Config.DEFAULT_MAX_PARKED;
