@@ -126,7 +126,7 @@ final class CallTrace {
     void drain(TaskSession s, int n, boolean timeCalls) {
         boolean shown = !s.quiet; // the start-up warm-up's synthetic task is nobody's
         for (int i = 0; i < n && !s.dead; i++) {
-            long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+            long sqeOff = RingSlots.sqeOffset(s.sqHead);
             MemorySegment r = s.region;
             // What the trace shows is read here as well as by the dispatcher: a task that rewrites
             // its SQE meanwhile misleads only its own trace.

@@ -426,9 +426,9 @@ public final class DriverConductor implements Runnable {
             // Each cycle creates a named object, looks up the previous cycle's by name,
             // and releases references of earlier cycles, so every path runs and nothing piles up.
             int tail = s.sqHead;
-            long cqBase = s.cqTail;
+            int cqBase = s.cqTail;
             for (int k = 0; k < 8; k++) {
-                long off = Abi.DIOS_REGION_SQ_OFFSET + (long) (tail & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                long off = RingSlots.sqeOffset(tail);
                 region.asSlice(off, SqeDescriptor.SIZE).fill((byte) 0);
                 int op = switch (k) {
                     case 1 -> Abi.D_OP_CREATE;
@@ -462,8 +462,8 @@ public final class DriverConductor implements Runnable {
                 s.active = false;
             }
             handleEvents(epoll.poll(0));
-            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
-            long lookupCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 3) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+            long createCqe = RingSlots.cqeOffset(cqBase + 1);
+            long lookupCqe = RingSlots.cqeOffset(cqBase + 3);
             lastRef = region.get(JAVA_LONG, createCqe + CqeDescriptor.VAL_OFFSET);
             lastName = Name.read(region, createCqe + CqeDescriptor.VAL_OFFSET + 8); // val[1..4]
             lastLookupRef = region.get(JAVA_LONG, lookupCqe + CqeDescriptor.VAL_OFFSET);
@@ -628,7 +628,7 @@ public final class DriverConductor implements Runnable {
                 // whatever the conductor did since (publishing another task's completions).
                 long t = timedFrom;
                 for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    long sqeOff = RingSlots.sqeOffset(s.sqHead);
                     int op = s.region.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
                     dispatcher.execute(s, sqeOff);
                     s.sqHead++;
@@ -639,7 +639,7 @@ public final class DriverConductor implements Runnable {
                 timedFrom = t;
             } else {
                 for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+                    long sqeOff = RingSlots.sqeOffset(s.sqHead);
                     dispatcher.execute(s, sqeOff);
                     s.sqHead++;
                 }

@@ -42,7 +42,7 @@ class CallTraceTest {
 
     /** The next SQE of s's ring, zeroed, with op set (published by drain's n). */
     private MemorySegment next(TaskSession s, int op) {
-        long off = DIOS_REGION_SQ_OFFSET + (long) (tail++ & (DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+        long off = RingSlots.sqeOffset(tail++);
         MemorySegment e = s.region.asSlice(off, SqeDescriptor.SIZE);
         e.fill((byte) 0);
         e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
@@ -50,7 +50,7 @@ class CallTraceTest {
     }
 
     private long cqeVal(TaskSession s, int back, int i) {
-        long off = DIOS_REGION_CQ_OFFSET + (long) ((s.cqTail - back) & (DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        long off = RingSlots.cqeOffset(s.cqTail - back);
         return s.region.get(JAVA_LONG, off + CqeDescriptor.VAL_OFFSET + 8L * i);
     }
 
