@@ -82,7 +82,6 @@ public final class DriverConductor implements Runnable {
 
     private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
             K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10, K_SPAWNED = 11, K_CHILD = 12;
-    private static final int DRAIN_CAP = 64;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
     private final Config config;
@@ -99,11 +98,11 @@ public final class DriverConductor implements Runnable {
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher = new CallDispatcher(objects, stats);
     private final CallStats perCall = stats.perCall;
-    private final boolean timeCalls;
-    /** dios trace: off unless an admin client asked; then drain hands each pass to it. */
+    /** dios trace: off unless an admin client asked; then each call of a drain goes through it. */
     private final CallTrace trace;
-    /** Where the next timed call's service time starts (see drain). */
-    private long timedFrom;
+    /** --metrics: times every call (null: calls are not timed). */
+    private final CallTimer timer;
+    private final RingDrain ring;
     private final ConsoleObject console;
     private final ArrayList<TaskSession> slots = new ArrayList<>();
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
@@ -150,8 +149,9 @@ public final class DriverConductor implements Runnable {
      */
     public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
-        this.timeCalls = config.timeCalls();
-        this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir());
+        this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir(), config.timeCalls());
+        this.timer = config.timeCalls() ? new CallTimer(perCall) : null;
+        this.ring = new RingDrain(dispatcher, perCall, trace, timer);
         this.listenFd = listenFd;
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
@@ -480,11 +480,11 @@ public final class DriverConductor implements Runnable {
     int doWork() {
         int work = 0;
         long now = System.nanoTime();
-        timedFrom = now;
+        if (timer != null) timer.startAt(now);
         if (now - nextEpollCheck >= 0 || active.isEmpty()) {
             work += handleEvents(epoll.poll(0));
             nextEpollCheck = now + EPOLL_CHECK_NANOS;
-            if (timeCalls) timedFrom = System.nanoTime(); // not the epoll check: the calls' own time
+            if (timer != null) timer.startAt(System.nanoTime()); // not the epoll check: the calls' own time
         }
         for (int i = 0; i < active.size(); i++) {
             TaskSession s = active.get(i);
@@ -525,7 +525,7 @@ public final class DriverConductor implements Runnable {
         boolean deadlines = !pending.isEmpty() || (admin != null && admin.hasClients());
         int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
-        if (timeCalls) timedFrom = System.nanoTime(); // a doorbell's calls are timed from the wake-up
+        if (timer != null) timer.startAt(System.nanoTime()); // a doorbell's calls are timed from the wake-up
         handleEvents(n);
         return true;
     }
@@ -591,64 +591,11 @@ public final class DriverConductor implements Runnable {
         }
     }
 
-    /** Serves up to DRAIN_CAP submissions of s. Returns how many. */
+    /** Serves up to RingDrain.CAP submissions of s. Returns how many. */
     private int drain(TaskSession s) {
         if (s.dead) return 0;
         try {
-            int tail = s.loadSqTail();
-            int avail = tail - s.sqHead;
-            if (avail == 0) return 0;
-            if (avail < 0 || avail > Abi.DIOS_SQ_ENTRIES) {
-                throw new CallDispatcher.Disconnect("corrupt ring: sq_tail " + Integer.toUnsignedString(tail)
-                        + " is not within " + Abi.DIOS_SQ_ENTRIES + " entries after sq_head " + Integer.toUnsignedString(s.sqHead));
-            }
-            // cq_head is re-read only when the cached value says the CQ may be too full:
-            // in the common case its cache line stays where the task wrote it. Parked
-            // calls count as used: each is owed a completion, so the CQ never overflows.
-            int parked = s.parked.size();
-            int room = Abi.DIOS_CQ_ENTRIES - (s.cqTail - s.cachedCqHead) - parked;
-            if (room < Math.min(avail, DRAIN_CAP)) {
-                int cqHead = s.loadCqHead();
-                int used = s.cqTail - cqHead;
-                if (used < 0 || used > Abi.DIOS_CQ_ENTRIES) {
-                    throw new CallDispatcher.Disconnect("corrupt ring: cq_head " + Integer.toUnsignedString(cqHead)
-                            + " is not within " + Abi.DIOS_CQ_ENTRIES + " entries before cq_tail "
-                            + Integer.toUnsignedString(s.cqTail));
-                }
-                s.cachedCqHead = cqHead;
-                room = Abi.DIOS_CQ_ENTRIES - used - parked;
-            }
-            int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
-            if (trace.on) {
-                trace.drain(s, n, timeCalls); // the same loop, each call timed and recorded
-            } else if (timeCalls) {
-                // One clock read per call (about 40 ns on this VM): a call is timed from the end of
-                // the call before it, or for the first of a pass from the pass's start (doWork's
-                // clock read, or the wake-up), so its time includes finding it in the ring and
-                // whatever the conductor did since (publishing another task's completions).
-                long t = timedFrom;
-                for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = RingSlots.sqeOffset(s.sqHead);
-                    int op = s.region.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
-                    dispatcher.execute(s, sqeOff);
-                    s.sqHead++;
-                    long end = System.nanoTime();
-                    perCall.served(CallStats.slot(op), end - t);
-                    t = end;
-                }
-                timedFrom = t;
-            } else {
-                for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = RingSlots.sqeOffset(s.sqHead);
-                    dispatcher.execute(s, sqeOff);
-                    s.sqHead++;
-                }
-            }
-            if (n > 0) {
-                s.publish();
-                perCall.drained(n);
-            }
-            return n;
+            return ring.drain(s);
         } catch (CallDispatcher.Disconnect d) {
             disconnect(s, d.getMessage());
             return 1;
