@@ -2,22 +2,17 @@ package org.dios.diosd.core;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.concurrent.CountDownLatch;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
-import org.dios.abi.HelloMessageDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
-import org.dios.abi.WelcomeMessageDescriptor;
 import org.dios.diosd.Log;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -80,12 +75,15 @@ public final class DriverConductor implements Runnable {
         }
     }
 
-    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
-            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10, K_SPAWNED = 11, K_CHILD = 12;
+    /**
+     * Epoll kinds: the low byte of the event data says whose event it is. The loop's own
+     * are these; TaskRegistry has 1 and 3-7 (listen, pending handshakes, sessions), and
+     * the dios_run ones are 11 and 12.
+     */
+    private static final int K_STOP = 2, K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10, K_SPAWNED = 11, K_CHILD = 12;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
     private final Config config;
-    private final int listenFd;
     private final int stopFd;
     /** Rung by other threads that queued a snapshot request (in the epoll set, so a parked conductor wakes). */
     private final int requestFd;
@@ -104,19 +102,14 @@ public final class DriverConductor implements Runnable {
     private final CallTimer timer;
     private final RingDrain ring;
     private final ConsoleObject console;
-    private final ArrayList<TaskSession> slots = new ArrayList<>();
-    private final ArrayList<Integer> freeSlots = new ArrayList<>();
-    private final int[] slotGenerations = new int[1 << 20];
+    /** Tasks polled every iteration (the others are dormant: only their doorbell wakes them). */
     private final ArrayList<TaskSession> active = new ArrayList<>();
-    private final HashMap<Integer, Long> pending = new HashMap<>(); // fd -> handshake deadline
-    private final SecureRandom tagRandom = new SecureRandom();
+    private final TaskRegistry registry;
     private final MemorySegment scratch = arena.allocate(64, 8);
-    private final MemorySegment welcome = arena.allocate(WelcomeMessageDescriptor.SIZE, 8);
     private volatile boolean running = true;
     /** The durable store, opened by Main while the warm-up runs; null: none (no blobs). */
     private final java.util.concurrent.CompletableFuture<BlobStore> durable = new java.util.concurrent.CompletableFuture<>();
     private BlobStore blobs;
-    private long nextTaskId = 1;
     private long nextEpollCheck;
     private long nextHousekeeping;
 
@@ -126,15 +119,8 @@ public final class DriverConductor implements Runnable {
     private int spawnedFd = -1;
     /** The daemon's socket path, which spawned tasks get as DIOS_SOCKET (for tasks they fork). */
     private String socketPath;
-    /** Daemon ends of spawned tasks' socket pairs that have not registered yet. */
-    private final HashMap<Integer, TaskObject> spawnedBySock = new HashMap<>();
-    private final HashMap<TaskObject, Integer> sockOfSpawned = new HashMap<>();
     /** pidfds of spawned tasks still running. */
     private final HashMap<Integer, TaskObject> childByPidfd = new HashMap<>();
-    /** Tasks per uid: registered ones and spawned ones from dios_run until they exit. */
-    private final HashMap<Integer, int[]> tasksPerUid = new HashMap<>();
-    /** Spawned tasks whose process runs (registered or not), for the global limit. */
-    private int spawnedRunning;
 
     /** The operator's socket, or null (tests that run a conductor without one). */
     private final AdminEndpoint admin;
@@ -152,41 +138,30 @@ public final class DriverConductor implements Runnable {
         this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir(), config.timeCalls());
         this.timer = config.timeCalls() ? new CallTimer(perCall) : null;
         this.ring = new RingDrain(dispatcher, perCall, trace, timer);
-        this.listenFd = listenFd;
+        // The console: one object under its well-known name, held by the daemon itself.
+        console = new ConsoleObject(objects.newObjectId());
+        objects.adopt(console);
+        objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
         this.requestFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (requestFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(requestFd));
-        check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
+        this.registry = new TaskRegistry(config, listenFd, epoll, arena, stats, objects, dispatcher, console, active);
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
         check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
         if (adminFd >= 0) {
             check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
             admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena, trace,
-                    request -> AdminReports.answer(request, info, snapshot(), slots, objects, trace.state()));
+                    request -> AdminReports.answer(request, info, snapshot(), registry.slots(), objects, trace.state()));
         } else {
             admin = null;
         }
-        // The console: one object under its well-known name, held by the daemon itself.
-        console = new ConsoleObject(objects.newObjectId());
-        objects.adopt(console);
-        objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         dispatcher.maxParked = config.maxParked();
-        dispatcher.ttyWatcher = this::watchTty;
+        dispatcher.ttyWatcher = registry::watchTty;
         dispatcher.maxTaskMemory(config.maxTaskMemory());
         dispatcher.tasks = this::spawn;
-        dispatcher.exes = this::exeObject;
-    }
-
-    /**
-     * Console calls wait on a task's terminal: watch it in epoll (edge
-     * triggered, so input nobody asked for never keeps the daemon awake).
-     */
-    private void watchTty(TaskSession s) {
-        if (s.ttyWatched || s.ttyFd < 0) return;
-        int ev = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
-        if (epoll.add(s.ttyFd, ev, sessionData(K_TTY, s)) == 0) s.ttyWatched = true;
+        dispatcher.exes = registry::exeObject;
     }
 
     private static void check(int rc, String what) {
@@ -245,14 +220,14 @@ public final class DriverConductor implements Runnable {
     /** The counts now (conductor thread only). O(tasks + FIFOs). */
     DaemonSnapshot snapshot() {
         long parked = 0, unreaped = 0;
-        for (TaskSession s : slots) {
+        for (TaskSession s : registry.slots()) {
             if (s == null || s.dead) continue;
             parked += s.parked.size();
             int used = s.cqTail - s.loadCqHead(); // the task's cq_head: clamp what it claims
             if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
         }
         long now = System.nanoTime();
-        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, nextTaskId - 1, parked, unreaped,
+        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, registry.tasksStarted(), parked, unreaped,
                 objects.fifoBytesWritten());
     }
 
@@ -289,7 +264,7 @@ public final class DriverConductor implements Runnable {
         try {
             // No task is served before the durable state is attached (durable names must resolve
             // from the first call): connections wait in the listen backlog until then.
-            check(epoll.remove(listenFd), "epoll remove listen");
+            registry.stopAccepting();
             long t0 = System.nanoTime();
             int cycles = warmUp(config.warmupCycles(), t0 + WARMUP_MAX_NANOS);
             perCall.reset(); // the warm-up's calls were nobody's
@@ -300,7 +275,7 @@ public final class DriverConductor implements Runnable {
                                 + " s limit)" : ""));
             }
             attachDurable(durable.join());
-            check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
+            registry.startAccepting();
             serving = running;
             started.countDown();
             loop();
@@ -405,15 +380,9 @@ public final class DriverConductor implements Runnable {
         if (doorbell < 0) return 0;
         Arena warmArena = Arena.ofConfined();
         MemorySegment region = warmArena.allocate(Abi.DIOS_REGION_SIZE, 4096);
-        int slot = slots.size();
-        slots.add(null);
-        TaskSession s = new TaskSession(0, slot, ++slotGenerations[slot], 0, 0, 0, -1, doorbell, -1, warmArena,
-                region, config.maxRefs(), config.maxBuffers(), 1, "(warm-up)");
-        slots.set(slot, s);
-        stats.tasks++;
-        s.quiet = true;
-        if (epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0) {
-            disconnect(s, "warm-up");
+        TaskSession s = registry.synthetic(doorbell, warmArena, region);
+        if (epoll.add(doorbell, LibC.EPOLLIN, TaskRegistry.sessionData(TaskRegistry.K_DOORBELL, s)) < 0) {
+            registry.disconnect(s, "warm-up");
             return 0;
         }
         MemorySegment one = warmArena.allocate(JAVA_LONG);
@@ -472,7 +441,7 @@ public final class DriverConductor implements Runnable {
             s.requestWakeup();
         }
         epoll.remove(doorbell);
-        disconnect(s, "warm-up done");
+        registry.disconnect(s, "warm-up done");
         return done;
     }
 
@@ -500,7 +469,7 @@ public final class DriverConductor implements Runnable {
             }
         }
         if (now - nextHousekeeping >= 0) {
-            expireHandshakes(now);
+            registry.expireHandshakes(now);
             if (admin != null) admin.expire(now);
             nextHousekeeping = now + 100_000_000L;
         }
@@ -522,7 +491,7 @@ public final class DriverConductor implements Runnable {
         }
         if (!active.isEmpty()) return false;
         // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
-        boolean deadlines = !pending.isEmpty() || (admin != null && admin.hasClients());
+        boolean deadlines = registry.hasPending() || (admin != null && admin.hasClients());
         int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
         if (timer != null) timer.startAt(System.nanoTime()); // a doorbell's calls are timed from the wake-up
@@ -536,17 +505,21 @@ public final class DriverConductor implements Runnable {
             int mask = epoll.eventMask(i);
             int kind = (int) (data & 0xff);
             switch (kind) {
-                case K_LISTEN -> acceptAll();
+                case TaskRegistry.K_LISTEN -> registry.acceptAll();
                 case K_STOP -> running = false;
                 case K_REQUEST -> serveRequests();
                 case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
                 case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
-                case K_PENDING -> handshake((int) (data >>> 8), mask);
+                case TaskRegistry.K_PENDING -> registry.handshake((int) (data >>> 8), mask);
                 case K_SPAWNED -> spawnsDone();
                 case K_CHILD -> childExited((int) (data >>> 8));
-                case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
-                    TaskSession s = sessionFor(data);
-                    if (s != null) sessionEvent(s, kind, mask);
+                case TaskRegistry.K_DOORBELL -> {
+                    TaskSession s = registry.sessionFor(data);
+                    if (s != null) wake(s);
+                }
+                case TaskRegistry.K_SOCKET, TaskRegistry.K_PIDFD, TaskRegistry.K_TTY -> {
+                    TaskSession s = registry.sessionFor(data);
+                    if (s != null) registry.sessionEvent(s, kind, mask);
                 }
                 default -> Log.warn("epoll: unknown event data " + Long.toHexString(data));
             }
@@ -554,41 +527,16 @@ public final class DriverConductor implements Runnable {
         return n;
     }
 
-    private TaskSession sessionFor(long data) {
-        int slot = (int) ((data >>> 8) & 0xffffff);
-        int gen = (int) (data >>> 32);
-        if (slot >= slots.size()) return null;
-        TaskSession s = slots.get(slot);
-        return s != null && s.generation == gen && !s.dead ? s : null;
-    }
-
-    private static long sessionData(int kind, TaskSession s) {
-        return kind | ((long) s.slot << 8) | ((long) s.generation << 32);
-    }
-
-    private void sessionEvent(TaskSession s, int kind, int mask) {
-        switch (kind) {
-            case K_DOORBELL -> {
-                LibC.read(s.doorbell, scratch, 8); // reset the eventfd counter
-                if (!s.active) {
-                    s.clearWakeup();
-                    s.active = true;
-                    s.lastWorkNanos = System.nanoTime();
-                    active.add(s);
-                }
-                drain(s);
-            }
-            case K_PIDFD -> disconnect(s, "exited");
-            case K_TTY -> dispatcher.ttyEvent(s, console);
-            case K_SOCKET -> {
-                if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP | LibC.EPOLLERR)) != 0) {
-                    disconnect(s, "closed its connection");
-                } else {
-                    disconnect(s, "protocol violation: sent data after registration");
-                }
-            }
-            default -> { }
+    /** A dormant task rang its doorbell: it is polled again, and served now. */
+    private void wake(TaskSession s) {
+        LibC.read(s.doorbell, scratch, 8); // reset the eventfd counter
+        if (!s.active) {
+            s.clearWakeup();
+            s.active = true;
+            s.lastWorkNanos = System.nanoTime();
+            active.add(s);
         }
+        drain(s);
     }
 
     /** Serves up to RingDrain.CAP submissions of s. Returns how many. */
@@ -597,354 +545,13 @@ public final class DriverConductor implements Runnable {
         try {
             return ring.drain(s);
         } catch (CallDispatcher.Disconnect d) {
-            disconnect(s, d.getMessage());
+            registry.disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
             stats.internalErrors++;
             Log.error(s + ": internal error while serving a call", e);
-            disconnect(s, "internal error (see previous line)");
+            registry.disconnect(s, "internal error (see previous line)");
             return 1;
-        }
-    }
-
-    // ---- registration ---------------------------------------------------------------
-
-    private void acceptAll() {
-        while (true) {
-            int fd = LibC.accept4(listenFd, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
-            if (fd == -LibC.EAGAIN) return;
-            if (fd < 0) {
-                Log.warn("accept: " + LibC.strerror(fd));
-                return;
-            }
-            if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
-                LibC.close(fd);
-                continue;
-            }
-            pending.put(fd, System.nanoTime() + config.handshakeTimeoutNanos());
-        }
-    }
-
-    private void expireHandshakes(long now) {
-        for (Iterator<java.util.Map.Entry<Integer, Long>> it = pending.entrySet().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            if (now - e.getValue() > 0) {
-                Log.warn("connection fd " + e.getKey() + " sent no hello in time; closed");
-                epoll.remove(e.getKey());
-                LibC.close(e.getKey());
-                it.remove();
-            }
-        }
-    }
-
-    private void dropPending(int fd) {
-        pending.remove(fd);
-        TaskObject t = spawnedBySock.remove(fd);
-        if (t != null) sockOfSpawned.remove(t); // its process still runs; K_CHILD ends it
-        epoll.remove(fd);
-        LibC.close(fd);
-    }
-
-    private void handshake(int fd, int mask) {
-        TaskObject spawned = spawnedBySock.get(fd);
-        if (spawned == null && !pending.containsKey(fd)) return;
-        int[] fds = new int[4];
-        boolean[] trunc = new boolean[1];
-        long n = UnixSocket.recvWithFds(fd, scratch.asSlice(0, 64), fds, trunc);
-        if (n == -LibC.EAGAIN) {
-            if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP)) != 0) dropPending(fd);
-            return;
-        }
-        if (n <= 0) { // closed without a word: a liveness probe (another diosd checking the socket)
-            closeAll(fds);
-            dropPending(fd);
-            return;
-        }
-        // A spawned task's socket pair was made by the daemon: SO_PEERCRED would name the daemon.
-        UnixSocket.PeerCred cred = spawned != null ? new UnixSocket.PeerCred(spawned.pid, spawned.ownerUid, spawned.ownerGid)
-                : UnixSocket.peerCred(fd);
-        long helloFlags = scratch.get(JAVA_LONG, HelloMessageDescriptor.FLAGS_OFFSET);
-        boolean wantsTty = (helloFlags & Abi.D_HELLO_F_TTY) != 0;
-        boolean wantsStdio = (helloFlags & Abi.D_HELLO_F_STDIO) != 0;
-        int nfds = 0;
-        while (nfds < fds.length && fds[nfds] >= 0) nfds++;
-        if (n != HelloMessageDescriptor.SIZE || cred == null || trunc[0]
-                || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO
-                || (helloFlags & ~(long) (Abi.D_HELLO_F_TTY | Abi.D_HELLO_F_STDIO)) != 0
-                || nfds != (wantsTty ? 1 : 0) + (wantsStdio ? 3 : 0)) {
-            Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello ("
-                    + n + " bytes, flags 0x" + Long.toHexString(helloFlags) + ", " + nfds + " fds" + (trunc[0] ? ", truncated" : "")
-                    + "); closed");
-            closeAll(fds);
-            dropPending(fd);
-            return;
-        }
-        int tty = wantsTty ? fds[0] : -1;
-        if (spawned != null && spawned.ttyFd >= 0) {
-            // The parent's terminal is its console unless it brought its own (a Pure task cannot open one).
-            if (tty < 0) tty = spawned.ttyFd;
-            else LibC.close(spawned.ttyFd);
-            spawned.ttyFd = -1;
-        }
-        int[] stdio = {-1, -1, -1};
-        if (wantsStdio) System.arraycopy(fds, wantsTty ? 1 : 0, stdio, 0, 3);
-        if (tty >= 0 && !isTerminal(tty)) {
-            Log.warn("pid " + cred.pid() + " passed an fd that is not a terminal as its console; ignored");
-            LibC.close(tty);
-            tty = -1;
-        }
-        int version = scratch.get(JAVA_INT, HelloMessageDescriptor.ABI_VERSION_OFFSET);
-        if (version != Abi.DIOS_ABI_VERSION) {
-            Log.warn("pid " + cred.pid() + " speaks DIOS ABI " + version + ", this daemon speaks "
-                    + Abi.DIOS_ABI_VERSION + "; refused");
-            sendWelcome(fd, -Abi.DIOS_EPROTO, 0);
-            LibC.close(tty);
-            closeAll(stdio);
-            dropPending(fd);
-            return;
-        }
-        if (spawned == null) {
-            String full = stats.tasks - registeredSpawned() + spawnedRunning >= config.maxTasks() ? "--max-tasks"
-                    : userTasks(cred.uid()) >= config.maxTasksPerUser() ? "--max-tasks-per-user" : null;
-            if (full != null) {
-                Log.warn("pid " + cred.pid() + " refused: too many tasks (" + full + ")");
-                sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
-                LibC.close(tty);
-                closeAll(stdio);
-                dropPending(fd);
-                return;
-            }
-        }
-        pending.remove(fd);
-        if (spawned != null) {
-            spawnedBySock.remove(fd);
-            sockOfSpawned.remove(spawned);
-        }
-        register(fd, cred, tty, stdio, spawned);
-    }
-
-    private static void closeAll(int[] fds) {
-        for (int fd : fds) LibC.close(fd);
-    }
-
-    private int userTasks(int uid) {
-        int[] c = tasksPerUid.get(uid);
-        return c == null ? 0 : c[0];
-    }
-
-    private void countUser(int uid, int delta) {
-        int[] c = tasksPerUid.computeIfAbsent(uid, k -> new int[1]);
-        c[0] += delta;
-        if (c[0] <= 0) tasksPerUid.remove(uid);
-    }
-
-    /** Sessions of spawned tasks (counted in spawnedRunning already). */
-    private int registeredSpawned;
-
-    private int registeredSpawned() {
-        return registeredSpawned;
-    }
-
-    /** A terminal device (by its /dev path): the only console fd we accept. It is made non-blocking. */
-    private static boolean isTerminal(int fd) {
-        String target = LibC.readlink("/proc/self/fd/" + fd);
-        if (target == null || !(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console"))) {
-            return false;
-        }
-        int fl = LibC.fcntl(fd, LibC.F_GETFL, 0);
-        return fl >= 0 && LibC.fcntl(fd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) == 0;
-    }
-
-    private long sendWelcome(int fd, int status, long taskId, int... fds) {
-        welcome.fill((byte) 0);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.MAGIC_OFFSET, Abi.DIOS_MSG_WELCOME);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.STATUS_OFFSET, status);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.REGION_SIZE_OFFSET, status == 0 ? Abi.DIOS_REGION_SIZE : 0);
-        welcome.set(JAVA_LONG, WelcomeMessageDescriptor.TASK_ID_OFFSET, taskId);
-        return UnixSocket.sendWithFds(fd, welcome, fds);
-    }
-
-    private void register(int sock, UnixSocket.PeerCred cred, int tty, int[] stdio, TaskObject spawned) {
-        // A spawned task's process is watched through the pidfd its spawn opened (K_CHILD).
-        int pidfd = spawned != null ? -1 : UnixSocket.peerPidfd(sock, cred.pid());
-        if (pidfd < 0 && spawned == null) {
-            closeAll(stdio);
-            LibC.close(tty);
-            Log.warn("pid " + cred.pid() + ": no pidfd (" + LibC.strerror(pidfd) + "); refused");
-            epoll.remove(sock);
-            LibC.close(sock);
-            return;
-        }
-        int regionFd;
-        try (Arena a = Arena.ofConfined()) {
-            regionFd = LibC.memfdCreate(a.allocateFrom("dios-task-region"), LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
-        }
-        int doorbell = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
-        long addr = -1;
-        if (regionFd >= 0 && doorbell >= 0
-                && LibC.ftruncate(regionFd, Abi.DIOS_REGION_SIZE) == 0
-                // Sealed: a task's ftruncate must never make the daemon fault (SIGBUS).
-                && LibC.fcntl(regionFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL) == 0) {
-            addr = LibC.mmap(Abi.DIOS_REGION_SIZE, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, regionFd, 0);
-        }
-        if (addr < 0) {
-            Log.error("pid " + cred.pid() + ": cannot set up a task region; refused");
-            sendWelcome(sock, -Abi.DIOS_ENOMEM, 0);
-            LibC.close(tty);
-            closeAll(stdio);
-            LibC.close(regionFd);
-            LibC.close(doorbell);
-            LibC.close(pidfd);
-            epoll.remove(sock);
-            LibC.close(sock);
-            return;
-        }
-        final long mapped = addr;
-        Arena sessionArena = Arena.ofConfined(); // only the conductor thread touches a region
-        MemorySegment region = MemorySegment.ofAddress(addr)
-                .reinterpret(Abi.DIOS_REGION_SIZE, sessionArena, seg -> LibC.munmap(mapped, Abi.DIOS_REGION_SIZE));
-
-        int slot;
-        if (!freeSlots.isEmpty()) {
-            slot = freeSlots.remove(freeSlots.size() - 1);
-        } else {
-            slot = slots.size();
-            slots.add(null);
-        }
-        int gen = ++slotGenerations[slot];
-        long taskId = spawned != null ? spawned.taskId : nextTaskId++;
-        // A spawned task runs the executable object its parent named (the spawn opened and
-        // checked it): no /proc walk on the spawn path. Others are named by what they run.
-        String exe = spawned != null && spawned.exe != null ? spawned.exe.path : LibC.readlink("/proc/" + cred.pid() + "/exe");
-        long tag = 1 + tagRandom.nextInt(0xffff);
-        TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
-                sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
-        s.ttyFd = tty;
-        System.arraycopy(stdio, 0, s.stdio, 0, 3);
-        slots.set(slot, s);
-        stats.tasks++;
-
-        TaskObject self;
-        if (spawned != null) {
-            // Everything its parent chose is waiting in its task object: its groups, its
-            // executable, and the references delegated to it, which get ids now, in order.
-            self = spawned;
-            self.tryRetain();
-            registeredSpawned++;
-            s.publicMember = self.publicMember;
-            if (self.groups != null) s.groups.addAll(self.groups);
-            self.groups = null;
-            s.exeObject = self.exe;
-            self.exe = null;
-            if (self.pending != null) {
-                for (TaskObject.Pending p : self.pending) {
-                    p.object().pendingChanged(p.perms(), -1, null); // a reference from now on
-                    long id = objects.addReference(s, p.object(), p.perms());
-                    if (id != 0) s.inbox.add(id);
-                }
-                self.pending = null;
-            }
-        } else {
-            self = new TaskObject(objects.newObjectId(), taskId, cred.pid());
-            objects.adopt(self);
-            self.ownerUid = cred.uid();
-            self.ownerGid = cred.gid();
-            countUser(cred.uid(), 1);
-            if (exe != null) s.exeObject = exeObject(exe, taskId);
-        }
-        s.defaultGroup = s.publicMember || s.groups.isEmpty() ? null : s.groups.get(0);
-        self.session = s;
-        s.taskObject = self;
-        s.selfRef = objects.addReference(s, self, Abi.D_PERM_READ);
-
-        region.set(JAVA_INT, RegionHeaderDescriptor.MAGIC_OFFSET, (int) Abi.DIOS_REGION_MAGIC);
-        region.set(JAVA_INT, RegionHeaderDescriptor.REGION_SIZE_OFFSET, Abi.DIOS_REGION_SIZE);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_OFFSET_OFFSET, Abi.DIOS_REGION_SQ_OFFSET);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_ENTRIES_OFFSET, Abi.DIOS_SQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQE_SIZE_OFFSET, SqeDescriptor.SIZE);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_OFFSET_OFFSET, Abi.DIOS_REGION_CQ_OFFSET);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_ENTRIES_OFFSET, Abi.DIOS_CQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQE_SIZE_OFFSET, CqeDescriptor.SIZE);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.TASK_ID_OFFSET, taskId);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.SELF_REF_OFFSET, s.selfRef);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.PID_OFFSET, cred.pid());
-        // The executable object's name is SHA-256 of the same path: computed once, at its creation.
-        Name exeName = s.exeObject != null && s.exeObject.name() != null ? s.exeObject.name() : exe != null ? Name.fromString(exe) : null;
-        if (exeName != null) exeName.write(region, RegionHeaderDescriptor.SELF_EXE_OFFSET);
-        // Published last: a reader that sees the version sees everything above.
-        TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
-
-        long sent = sendWelcome(sock, 0, taskId, regionFd, doorbell);
-        LibC.close(regionFd); // the mapping and the task's copy keep it alive
-        if (sent != WelcomeMessageDescriptor.SIZE
-                || epoll.modify(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
-                || epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0
-                || (pidfd >= 0 && epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0)) {
-            disconnect(s, "registration failed");
-            return;
-        }
-        s.active = true;
-        s.lastWorkNanos = System.nanoTime();
-        active.add(s);
-        // A spawned task's start was logged with its spawn: its registration is a detail.
-        String line = s + " registered: uid " + cred.uid() + ", exe " + s.exe + (tty >= 0 ? ", console on its terminal" : "");
-        if (spawned == null) Log.info(line);
-        else if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
-    }
-
-    /** Tears a task down: every reference and buffer released, fds closed, region unmapped. */
-    private void disconnect(TaskSession s, String reason) {
-        if (s.dead) return;
-        s.dead = true;
-        int refs = s.refCount();
-        epoll.remove(s.doorbell);
-        epoll.remove(s.sock);
-        epoll.remove(s.pidfd);
-        // Its parked calls are owed to nobody now; then its references go (ends of FIFOs
-        // it held are gone: their peers see end of stream), and its task object is ready.
-        for (ParkedCall pc : s.parked) pc.done = true;
-        s.parked.clear();
-        objects.releaseAll(s);
-        s.inbox.clear();
-        for (GroupObject g : s.groups) objects.releaseCount(g);
-        s.groups.clear();
-        if (s.exeObject != null) objects.releaseCount(s.exeObject);
-        s.exeObject = null;
-        closeAll(s.stdio);
-        java.util.Arrays.fill(s.stdio, -1);
-        TaskObject t = s.taskObject;
-        if (t != null) {
-            t.session = null;
-            if (t.spawned) {
-                registeredSpawned--; // its exit status comes with K_CHILD (the process may outlive its connection)
-            } else {
-                t.exited(-1, dispatcher);
-                countUser(t.ownerUid, -1);
-            }
-        }
-        if (s.ttyFd >= 0) {
-            if (s.ttyWatched) epoll.remove(s.ttyFd);
-            LibC.close(s.ttyFd);
-            s.ttyFd = -1;
-        }
-        if (s.console != null) s.console.close(stats);
-        LibC.close(s.doorbell);
-        LibC.close(s.sock);
-        LibC.close(s.pidfd);
-        if (s.active) active.remove(s);
-        s.active = false;
-        slots.set(s.slot, null);
-        freeSlots.add(s.slot);
-        stats.tasks--;
-        s.arena.close(); // munmap; any stray access now throws instead of faulting
-        String line = s + " " + reason + "; exe " + s.exe + ", released " + refs + " references";
-        // A spawned task's end is logged once, with its exit status (childExited), unless something went wrong.
-        if (s.quiet) return;
-        if (t != null && t.spawned && reason.equals("closed its connection")) {
-            if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
-        } else {
-            Log.info(line);
         }
     }
 
@@ -962,18 +569,6 @@ public final class DriverConductor implements Runnable {
         check(epoll.add(spawnedFd, LibC.EPOLLIN, K_SPAWNED), "epoll add spawner");
         spawner = new Spawner(launcher, spawnedFd);
         spawner.start();
-    }
-
-    /** The executable object for a canonical path: the bound one (a count taken), or a new one. */
-    ExeObject exeObject(String path, long taskId) {
-        Name n = Name.fromString(path);
-        DObject o = objects.resolveWellKnown(n);
-        if (o instanceof ExeObject e && e.tryRetain()) return e;
-        if (o != null) return null; // a well-known name that is not an executable (never: the console's is not a path)
-        ExeObject e = new ExeObject(objects.newObjectId(), taskId, path);
-        objects.adopt(e);
-        objects.bindWellKnown(n, e);
-        return e;
     }
 
     /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */
@@ -1001,8 +596,7 @@ public final class DriverConductor implements Runnable {
             Log.warn(parent + ": dios_run, but this daemon has no task launcher (dios-launch not found)");
             return -Abi.DIOS_ENOSYS;
         }
-        if (stats.tasks - registeredSpawned + spawnedRunning >= config.maxTasks()
-                || userTasks(parent.uid) >= config.maxTasksPerUser()) {
+        if (registry.atTaskLimit() || registry.atUserLimit(parent.uid)) {
             Log.warn(parent + ": dios_run refused: too many tasks for uid " + parent.uid
                     + " (--max-tasks-per-user " + config.maxTasksPerUser() + ", --max-tasks " + config.maxTasks() + ")");
             return -Abi.DIOS_EAGAIN;
@@ -1022,7 +616,7 @@ public final class DriverConductor implements Runnable {
             else if (i == 0) stdio[i] = LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
             else stdio[i] = LibC.fcntl(2, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10); // the daemon's log
         }
-        long taskId = nextTaskId++;
+        long taskId = registry.newTaskId();
         TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
         objects.adopt(t); // this count stands for the running process: dropped when it exits
         t.spawned = true;
@@ -1045,10 +639,7 @@ public final class DriverConductor implements Runnable {
         ParkedCall pc = new ParkedCall(parent, userData, Abi.D_OP_RUN, 0, null, 0, null);
         parent.parked.add(pc);
         t.runCall = pc;
-        spawnedBySock.put(pair[0], t);
-        sockOfSpawned.put(t, pair[0]);
-        spawnedRunning++;
-        countUser(parent.uid, 1);
+        registry.spawning(t, pair[0]);
         spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(), seccompKill, parent.uid, parent.gid, pair[1], stdio));
         return CallDispatcher.PARKED;
     }
@@ -1066,9 +657,8 @@ public final class DriverConductor implements Runnable {
         t.runCall = null;
         boolean parentWaits = pc != null && !pc.done && !pc.task.dead;
         long[] v = new long[CqeDescriptor.VAL_COUNT];
-        Integer sock = sockOfSpawned.get(t);
         if (j.error < 0) {
-            if (sock != null) dropPending(sock);
+            registry.dropSpawned(t);
             forgetSpawned(t);
             if (parentWaits) {
                 Log.info(pc.task + ": dios_run of " + j.exePath + " failed: " + LibC.strerror(j.error));
@@ -1082,9 +672,7 @@ public final class DriverConductor implements Runnable {
         if (epoll.add(j.pidfd, LibC.EPOLLIN, K_CHILD | ((long) j.pidfd << 8)) < 0) {
             Log.error("epoll: cannot watch task " + t.taskId + " (pid " + j.pid + "); its exit will not be seen");
         }
-        if (sock != null && epoll.add(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) sock << 8)) < 0) {
-            dropPending(sock);
-        }
+        registry.awaitHello(t);
         if (parentWaits) {
             TaskSession parent = pc.task;
             long ref = t.tryRetain() ? objects.addReference(parent, t, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE) : 0;
@@ -1116,8 +704,7 @@ public final class DriverConductor implements Runnable {
         t.exe = null;
         LibC.close(t.ttyFd);
         t.ttyFd = -1;
-        spawnedRunning--;
-        countUser(t.ownerUid, -1);
+        registry.spawnEnded(t);
         objects.releaseCount(t);
     }
 
@@ -1130,10 +717,9 @@ public final class DriverConductor implements Runnable {
         epoll.remove(pidfd);
         LibC.close(pidfd);
         t.pidfd = -1;
-        if (t.session != null && !t.session.dead) disconnect(t.session, "exited (" + describeStatus(status) + ")");
+        if (t.session != null && !t.session.dead) registry.disconnect(t.session, "exited (" + describeStatus(status) + ")");
         else Log.info("task " + t.taskId + " (pid " + t.pid + ") exited (" + describeStatus(status) + ")");
-        Integer sock = sockOfSpawned.get(t);
-        if (sock != null) dropPending(sock); // never registered
+        registry.dropSpawned(t); // never registered
         t.exited(status, dispatcher);
         forgetSpawned(t);
     }
@@ -1150,16 +736,7 @@ public final class DriverConductor implements Runnable {
         if (shutDown) return;
         shutDown = true;
         Log.info("shutting down: " + stats.tasks + " tasks connected");
-        for (TaskSession s : new ArrayList<>(slots)) {
-            if (s != null && !s.dead) {
-                s.announceShutdown();
-                disconnect(s, "disconnected at shutdown");
-            }
-        }
-        for (int fd : pending.keySet()) LibC.close(fd);
-        pending.clear();
-        for (int fd : spawnedBySock.keySet()) LibC.close(fd);
-        spawnedBySock.clear();
+        registry.shutdown();
         for (int fd : childByPidfd.keySet()) LibC.close(fd); // the tasks run on; they see -ENOTCONN
         childByPidfd.clear();
         if (spawner != null) spawner.stop();
