@@ -13,6 +13,7 @@ import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.core.CallDispatcher;
 import org.dios.diosd.core.Name;
 import org.dios.diosd.core.ObjectManager;
+import org.dios.diosd.core.RingSlots;
 import org.dios.diosd.core.Stats;
 import org.dios.diosd.core.SyntheticTasks;
 import org.dios.diosd.core.TaskSession;
@@ -49,21 +50,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-XX:+UseSerialGC"})
 public class RingCodecBench {
-    private static final long SLOT_NOP = sqeOffset(0);
-    private static final long SLOT_LOOKUP = sqeOffset(1);
-    private static final long SLOT_CREATE_ANON = sqeOffset(2);
-    private static final long SLOT_CREATE_NAMED = sqeOffset(3);
-    private static final long SLOT_REF_INFO = sqeOffset(4);
-    private static final long SLOT_DELETE = sqeOffset(5);
+    private static final long SLOT_NOP = RingSlots.sqeOffset(0);
+    private static final long SLOT_LOOKUP = RingSlots.sqeOffset(1);
+    private static final long SLOT_CREATE_ANON = RingSlots.sqeOffset(2);
+    private static final long SLOT_CREATE_NAMED = RingSlots.sqeOffset(3);
+    private static final long SLOT_REF_INFO = RingSlots.sqeOffset(4);
+    private static final long SLOT_DELETE = RingSlots.sqeOffset(5);
 
     private SyntheticTasks tasks;
     private TaskSession task;
     private MemorySegment region;
     private CallDispatcher dispatcher;
-
-    private static long sqeOffset(int slot) {
-        return Abi.DIOS_REGION_SQ_OFFSET + (long) slot * SqeDescriptor.SIZE;
-    }
 
     @Setup
     public void setup() {
@@ -121,7 +118,7 @@ public class RingCodecBench {
     /** Runs the SQE at off; returns where its completion was written. */
     private long call(long off) {
         long cqe = SyntheticTasks.nextCqeOffset(task);
-        if (!dispatcher.execute(task, off)) throw new IllegalStateException("call parked");
+        if (dispatcher.execute(task, off) == CallDispatcher.PARKED) throw new IllegalStateException("call parked");
         return cqe;
     }
 

@@ -16,19 +16,21 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The conductor's side of {@code dios trace}: while at least one admin client
- * traces, {@link DriverConductor} hands each drain to {@link #drain} instead of
- * its own loop, and every call is timed and appended to the {@link Tracer}'s
- * queue. While nobody traces, the call path reads {@link #on} once per drain
- * and nothing else: no clock, no allocation, no queue.
+ * traces, the drain loop ({@link RingDrain}) runs each call through this
+ * hook, and every call is timed and appended to the {@link Tracer}'s queue.
+ * While nobody traces, the call path reads {@link #on} once per drain and
+ * nothing else: no clock, no allocation, no queue.
  *
  * <p>Conductor thread only, like everything it touches.
  */
-final class CallTrace {
-    /** Read by the conductor once per drain: true while some client traces. */
+final class CallTrace implements CallHook {
+    /** Read by the drain loop once per drain: true while some client traces. */
     boolean on;
 
     private final CallDispatcher dispatcher;
     private final CallStats perCall;
+    /** --metrics: a traced call's time goes to the histograms too. */
+    private final boolean timeCalls;
     /** null: this daemon has no state directory (tests), so it cannot trace. */
     private final Tracer tracer;
     private int clients;
@@ -36,9 +38,10 @@ final class CallTrace {
     /** Called when the trace fails (a full disk): the admin endpoint drops the tracing clients. */
     Runnable onFailure = () -> { };
 
-    CallTrace(CallDispatcher dispatcher, CallStats perCall, Path dir) {
+    CallTrace(CallDispatcher dispatcher, CallStats perCall, Path dir, boolean timeCalls) {
         this.dispatcher = dispatcher;
         this.perCall = perCall;
+        this.timeCalls = timeCalls;
         this.tracer = dir == null ? null : new Tracer(dir);
     }
 
@@ -117,50 +120,56 @@ final class CallTrace {
         if (tracer != null && tracer.isOpen()) tracer.close();
     }
 
+    // What before() read of the call about to run, for after().
+    private int op;
+    private long flags, refId, t0;
+    private Reference used;
+
     /**
-     * The conductor's drain loop with a trace entry per call: n submissions of
-     * s run one by one, each timed with two clock reads around the dispatcher
-     * (so the latency is the call's own, not the ring's or the trace's). With
-     * --metrics, the same time goes to the histograms.
+     * Each call of a traced drain is timed with two clock reads around the
+     * dispatcher (so the latency is the call's own, not the ring's or the
+     * trace's) and recorded. With --metrics, the same time goes to the
+     * histograms.
      */
-    void drain(TaskSession s, int n, boolean timeCalls) {
+    @Override
+    public void before(TaskSession s, long sqeOff) {
+        MemorySegment r = s.region;
+        // What the trace shows is read here as well as by the dispatcher: a task that rewrites
+        // its SQE meanwhile misleads only its own trace.
+        op = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
+        flags = r.get(JAVA_LONG, sqeOff + SqeDescriptor.FLAGS_OFFSET);
+        refId = r.get(JAVA_LONG, sqeOff + SqeDescriptor.REF_OFFSET);
+        // Resolved before the call: a delete removes the reference it names.
+        used = refId != 0 ? s.refs.get(refId) : null;
+        t0 = System.nanoTime();
+    }
+
+    @Override
+    public void after(TaskSession s, long sqeOff, int res) {
+        long t1 = System.nanoTime();
         boolean shown = !s.quiet; // the start-up warm-up's synthetic task is nobody's
-        for (int i = 0; i < n && !s.dead; i++) {
-            long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-            MemorySegment r = s.region;
-            // What the trace shows is read here as well as by the dispatcher: a task that rewrites
-            // its SQE meanwhile misleads only its own trace.
-            int op = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
-            long flags = r.get(JAVA_LONG, sqeOff + SqeDescriptor.FLAGS_OFFSET);
-            long refId = r.get(JAVA_LONG, sqeOff + SqeDescriptor.REF_OFFSET);
-            // Resolved before the call: a delete removes the reference it names.
-            Reference used = refId != 0 ? s.refs.get(refId) : null;
-            long t0 = System.nanoTime();
-            int res = dispatcher.execute(s, sqeOff);
-            long t1 = System.nanoTime();
-            s.sqHead++;
-            if (timeCalls) perCall.served(CallStats.slot(op), t1 - t0);
-            boolean done = res != CallDispatcher.PARKED;
-            int kind = TraceRecord.CALL;
-            if (!done) {
-                kind = TraceRecord.PARKED;
-                res = 0;
-                ParkedCall pc = s.parked.isEmpty() ? null : s.parked.getLast(); // parking added it last
-                if (pc != null && shown) {
-                    pc.tracedBy = this;
-                    pc.traceStart = t0;
-                }
+        if (timeCalls) perCall.served(CallStats.slot(op), t1 - t0);
+        boolean done = res != CallDispatcher.PARKED;
+        int kind = TraceRecord.CALL;
+        if (!done) {
+            kind = TraceRecord.PARKED;
+            res = 0;
+            ParkedCall pc = s.parked.isEmpty() ? null : s.parked.getLast(); // parking added it last
+            if (pc != null && shown) {
+                pc.tracedBy = this;
+                pc.traceStart = t0;
             }
-            long ref = refId;
-            DObject o = used == null ? null : used.object;
-            if (res == 0 && done && returnsRef(op)) { // create, lookup, select: the reference it made or chose
-                ref = dispatcher.resultValue(0);
-                Reference made = s.refs.get(ref);
-                o = made == null ? null : made.object;
-            }
-            int type = o != null ? o.type : op == Abi.D_OP_CREATE ? r.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
-            if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
         }
+        long ref = refId;
+        DObject o = used == null ? null : used.object;
+        used = null;
+        if (res == 0 && done && returnsRef(op)) { // create, lookup, select: the reference it made or chose
+            ref = dispatcher.resultValue(0);
+            Reference made = s.refs.get(ref);
+            o = made == null ? null : made.object;
+        }
+        int type = o != null ? o.type : op == Abi.D_OP_CREATE ? s.region.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
+        if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
     }
 
     private static boolean returnsRef(int op) {

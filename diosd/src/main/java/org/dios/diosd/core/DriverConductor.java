@@ -2,25 +2,14 @@ package org.dios.diosd.core;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.concurrent.CountDownLatch;
 
 import org.dios.abi.Abi;
-import org.dios.abi.CqeDescriptor;
-import org.dios.abi.SqeDescriptor;
-import org.dios.abi.HelloMessageDescriptor;
-import org.dios.abi.RegionHeaderDescriptor;
-import org.dios.abi.WelcomeMessageDescriptor;
 import org.dios.diosd.Log;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
@@ -33,6 +22,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * (NEED_WAKEUP set; only its doorbell wakes it). Tasks idle for longer than
  * the yield period go dormant one by one, so 1,000 idle tasks cost the busy
  * daemon nothing per iteration, and an idle daemon sleeps without a timeout.
+ *
+ * <p>The loop routes each epoll event to the part that owns its kind: the
+ * {@link TaskRegistry} (connections, handshakes, sessions), the
+ * {@link TaskLauncher} (dios_run), the {@link AdminEndpoint}, or itself (stop,
+ * snapshot requests, doorbells). A task's ring is served by the {@link RingDrain};
+ * the {@link WarmUp} runs once, before the first task.
  */
 public final class DriverConductor implements Runnable {
     /** Settings, with the defaults documented in docs/ARCHITECTURE.md. */
@@ -47,16 +42,12 @@ public final class DriverConductor implements Runnable {
         public static final int MAX_MAX_PARKED = Limits.MAX_MAX_PARKED;
 
         public Config {
-            limits(maxParked, maxTaskMemory); // checks them
-        }
-
-        private static Limits limits(int maxParked, long maxTaskMemory) {
-            return new Limits(maxParked, maxTaskMemory);
+            new Limits(maxParked, maxTaskMemory); // checks them
         }
 
         /** The per-task limits the dispatcher enforces. */
         public Limits limits() {
-            return limits(maxParked, maxTaskMemory);
+            return new Limits(maxParked, maxTaskMemory);
         }
 
         public static Config defaults() {
@@ -83,13 +74,15 @@ public final class DriverConductor implements Runnable {
         }
     }
 
-    private static final int K_LISTEN = 1, K_STOP = 2, K_PENDING = 3, K_DOORBELL = 4, K_SOCKET = 5, K_PIDFD = 6, K_TTY = 7,
-            K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10, K_SPAWNED = 11, K_CHILD = 12;
-    private static final int DRAIN_CAP = 64;
+    /**
+     * Epoll kinds: the low byte of the event data says whose event it is. The loop's own
+     * are these; TaskRegistry has 1 and 3-7 (listen, pending handshakes, sessions), and
+     * TaskLauncher 11 and 12 (the spawner, spawned tasks' pidfds).
+     */
+    private static final int K_STOP = 2, K_REQUEST = 8, K_ADMIN_LISTEN = 9, K_ADMIN = 10;
     private static final long EPOLL_CHECK_NANOS = 50_000;
 
     private final Config config;
-    private final int listenFd;
     private final int stopFd;
     /** Rung by other threads that queued a snapshot request (in the epoll set, so a parked conductor wakes). */
     private final int requestFd;
@@ -102,43 +95,23 @@ public final class DriverConductor implements Runnable {
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher;
     private final CallStats perCall = stats.perCall;
-    private final boolean timeCalls;
-    /** dios trace: off unless an admin client asked; then drain hands each pass to it. */
+    /** dios trace: off unless an admin client asked; then each call of a drain goes through it. */
     private final CallTrace trace;
-    /** Where the next timed call's service time starts (see drain). */
-    private long timedFrom;
+    /** --metrics: times every call (null: calls are not timed). */
+    private final CallTimer timer;
+    private final RingDrain ring;
     private final ConsoleObject console;
-    private final ArrayList<TaskSession> slots = new ArrayList<>();
-    private final ArrayList<Integer> freeSlots = new ArrayList<>();
-    private final int[] slotGenerations = new int[1 << 20];
+    /** Tasks polled every iteration (the others are dormant: only their doorbell wakes them). */
     private final ArrayList<TaskSession> active = new ArrayList<>();
-    private final HashMap<Integer, Long> pending = new HashMap<>(); // fd -> handshake deadline
-    private final SecureRandom tagRandom = new SecureRandom();
-    private final MemorySegment scratch = arena.allocate(64, 8);
-    private final MemorySegment welcome = arena.allocate(WelcomeMessageDescriptor.SIZE, 8);
+    private final TaskRegistry registry;
+    private final TaskLauncher launcher;
+    private final MemorySegment scratch = arena.allocate(8, 8);
     private volatile boolean running = true;
     /** The durable store, opened by Main while the warm-up runs; null: none (no blobs). */
     private final java.util.concurrent.CompletableFuture<BlobStore> durable = new java.util.concurrent.CompletableFuture<>();
     private BlobStore blobs;
-    private long nextTaskId = 1;
     private long nextEpollCheck;
     private long nextHousekeeping;
-
-    // ---- tasks spawned by dios_run (see spawn, spawnDone, childExited) ----
-    /** Starts processes off this thread; null until {@link #tasks} configures it (then dios_run is -ENOSYS). */
-    private Spawner spawner;
-    private int spawnedFd = -1;
-    /** The daemon's socket path, which spawned tasks get as DIOS_SOCKET (for tasks they fork). */
-    private String socketPath;
-    /** Daemon ends of spawned tasks' socket pairs that have not registered yet. */
-    private final HashMap<Integer, TaskObject> spawnedBySock = new HashMap<>();
-    private final HashMap<TaskObject, Integer> sockOfSpawned = new HashMap<>();
-    /** pidfds of spawned tasks still running. */
-    private final HashMap<Integer, TaskObject> childByPidfd = new HashMap<>();
-    /** Tasks per uid: registered ones and spawned ones from dios_run until they exit. */
-    private final HashMap<Integer, int[]> tasksPerUid = new HashMap<>();
-    /** Spawned tasks whose process runs (registered or not), for the global limit. */
-    private int spawnedRunning;
 
     /** The operator's socket, or null (tests that run a conductor without one). */
     private final AdminEndpoint admin;
@@ -153,39 +126,43 @@ public final class DriverConductor implements Runnable {
      */
     public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
         this.config = config;
+        // The dispatcher starts tasks through the launcher and has terminals watched by the
+        // registry, both made below with the dispatcher (they complete the calls it parks).
         this.dispatcher = new CallDispatcher(objects, stats, config.limits(), this::spawn, this::watchTty);
-        this.timeCalls = config.timeCalls();
-        this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir());
-        this.listenFd = listenFd;
+        this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir(), config.timeCalls());
+        this.timer = config.timeCalls() ? new CallTimer(perCall) : null;
+        this.ring = new RingDrain(dispatcher, perCall, trace, timer);
+        // The console: one object under its well-known name, held by the daemon itself.
+        console = new ConsoleObject(objects.newObjectId());
+        objects.adopt(console);
+        objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
         this.epoll = new Epoll(arena, 256);
         this.stopFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (stopFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(stopFd));
         this.requestFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (requestFd < 0) throw new IllegalStateException("eventfd: " + LibC.strerror(requestFd));
-        check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
+        this.registry = new TaskRegistry(config, listenFd, epoll, arena, stats, objects, dispatcher, console, active);
+        this.launcher = new TaskLauncher(config, epoll, arena, objects, dispatcher, registry);
         check(epoll.add(stopFd, LibC.EPOLLIN, K_STOP), "epoll add stop");
         check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
         if (adminFd >= 0) {
             check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
             admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena, trace,
-                    request -> AdminReports.answer(request, info, snapshot(), slots, objects, trace.state()));
+                    request -> AdminReports.answer(request, info, snapshot(), registry.slots(), objects, trace.state()));
         } else {
             admin = null;
         }
-        // The console: one object under its well-known name, held by the daemon itself.
-        console = new ConsoleObject(objects.newObjectId());
-        objects.adopt(console);
-        objects.bindWellKnown(Name.fromString(Abi.DIOS_CONSOLE_NAME_STRING), console);
     }
 
-    /**
-     * Console calls wait on a task's terminal: watch it in epoll (edge
-     * triggered, so input nobody asked for never keeps the daemon awake).
-     */
+    /** dios_run, after the dispatcher checked it: the launcher's. */
+    private int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
+                      GroupObject[] groups, boolean seccompKill) {
+        return launcher.spawn(parent, userData, exe, argv, refs, groups, seccompKill);
+    }
+
+    /** Console calls wait on a task's terminal: the registry watches it in epoll. */
     private void watchTty(TaskSession s) {
-        if (s.ttyWatched || s.ttyFd < 0) return;
-        int ev = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
-        if (epoll.add(s.ttyFd, ev, sessionData(K_TTY, s)) == 0) s.ttyWatched = true;
+        registry.watchTty(s);
     }
 
     private static void check(int rc, String what) {
@@ -244,14 +221,14 @@ public final class DriverConductor implements Runnable {
     /** The counts now (conductor thread only). O(tasks + FIFOs). */
     DaemonSnapshot snapshot() {
         long parked = 0, unreaped = 0;
-        for (TaskSession s : slots) {
+        for (TaskSession s : registry.slots()) {
             if (s == null || s.dead) continue;
             parked += s.parked.size();
             int used = s.cqTail - s.loadCqHead(); // the task's cq_head: clamp what it claims
             if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
         }
         long now = System.nanoTime();
-        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, nextTaskId - 1, parked, unreaped,
+        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, registry.tasksStarted(), parked, unreaped,
                 objects.fifoBytesWritten());
     }
 
@@ -288,18 +265,11 @@ public final class DriverConductor implements Runnable {
         try {
             // No task is served before the durable state is attached (durable names must resolve
             // from the first call): connections wait in the listen backlog until then.
-            check(epoll.remove(listenFd), "epoll remove listen");
-            long t0 = System.nanoTime();
-            int cycles = warmUp(config.warmupCycles(), t0 + WARMUP_MAX_NANOS);
-            perCall.reset(); // the warm-up's calls were nobody's
-            if (cycles > 0) {
-                Log.info("warmed up the call and wake-up paths: " + cycles + " cycles in "
-                        + (System.nanoTime() - t0) / 1_000_000 + " ms"
-                        + (cycles < config.warmupCycles() ? " (stopped at the " + WARMUP_MAX_NANOS / 1_000_000_000
-                                + " s limit)" : ""));
-            }
+            registry.stopAccepting();
+            new WarmUp(config.warmupCycles(), registry, epoll, active, perCall,
+                    () -> handleEvents(epoll.poll(0)), () -> running).run();
             attachDurable(durable.join());
-            check(epoll.add(listenFd, LibC.EPOLLIN, K_LISTEN), "epoll add listen");
+            registry.startAccepting();
             serving = running;
             started.countDown();
             loop();
@@ -381,109 +351,15 @@ public final class DriverConductor implements Runnable {
         }
     }
 
-    /**
-     * Pre-touches the hot paths before the first task arrives: a synthetic
-     * task (a private region and a real doorbell eventfd, no process) goes
-     * dormant, rings, is woken through epoll, and has NOP, named CREATE,
-     * REF_INFO, LOOKUP and DELETE entries drained from its ring, through the same code as a
-     * real task. Without it the first ~100k calls and every wake-up from idle
-     * run in the interpreter (a wake-up path that runs once per idle period
-     * never gets hot by itself). Returns the cycles run.
-     */
-    /**
-     * The warm-up's time limit. 20,000 cycles take about 0.6 s on an idle
-     * 2-core VM, but 5-10 s when other work shares the cores, and tasks wait
-     * in the backlog meanwhile: a shim gives up on its welcome after 10 s
-     * (-ENOTCONN). The JIT finishes the job under real calls instead.
-     */
-    static final long WARMUP_MAX_NANOS = 2_000_000_000L;
-
-    private int warmUp(int cycles, long deadline) {
-        if (cycles <= 0) return 0;
-        int doorbell = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
-        if (doorbell < 0) return 0;
-        Arena warmArena = Arena.ofConfined();
-        MemorySegment region = warmArena.allocate(Abi.DIOS_REGION_SIZE, 4096);
-        int slot = slots.size();
-        slots.add(null);
-        TaskSession s = new TaskSession(0, slot, ++slotGenerations[slot], 0, 0, 0, -1, doorbell, -1, warmArena,
-                region, config.maxRefs(), config.maxBuffers(), 1, "(warm-up)");
-        slots.set(slot, s);
-        stats.tasks++;
-        s.quiet = true;
-        if (epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0) {
-            disconnect(s, "warm-up");
-            return 0;
-        }
-        MemorySegment one = warmArena.allocate(JAVA_LONG);
-        one.set(JAVA_LONG, 0, 1L);
-        int done = 0;
-        long lastRef = 0, lastLookupRef = 0;
-        Name lastName = null;
-        for (; done < cycles && running && System.nanoTime() - deadline < 0; done++) {
-            // the client side: fill a batch, publish, ring (the daemon asked for wake-ups).
-            // Each cycle creates a named object, looks up the previous cycle's by name,
-            // and releases references of earlier cycles, so every path runs and nothing piles up.
-            int tail = s.sqHead;
-            long cqBase = s.cqTail;
-            for (int k = 0; k < 8; k++) {
-                long off = Abi.DIOS_REGION_SQ_OFFSET + (long) (tail & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                region.asSlice(off, SqeDescriptor.SIZE).fill((byte) 0);
-                int op = switch (k) {
-                    case 1 -> Abi.D_OP_CREATE;
-                    case 2 -> Abi.D_OP_REF_INFO;
-                    case 3 -> Abi.D_OP_LOOKUP;
-                    case 4, 5 -> Abi.D_OP_DELETE;
-                    default -> Abi.D_OP_NOP;
-                };
-                region.set(JAVA_BYTE, off + SqeDescriptor.OPCODE_OFFSET, (byte) op);
-                switch (k) {
-                    case 1 -> {
-                        region.set(JAVA_BYTE, off + SqeDescriptor.SQE_FLAGS_OFFSET, (byte) Abi.D_SQE_ARG);
-                        region.set(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET, Abi.D_OBJ_SHMEM);
-                        region.set(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET, Abi.D_CREATE_NAMED);
-                        region.set(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET, 4096L);
-                    }
-                    case 2, 4 -> region.set(JAVA_LONG, off + SqeDescriptor.REF_OFFSET, lastRef);       // 0 at first: -EBADF
-                    case 3 -> {
-                        region.set(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET, 1L);
-                        if (lastName != null) lastName.write(region, off + SqeDescriptor.NAME_OFFSET); // else the zero name: -ENOENT
-                    }
-                    case 5 -> region.set(JAVA_LONG, off + SqeDescriptor.REF_OFFSET, lastLookupRef);
-                    default -> { }
-                }
-                tail++;
-            }
-            TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.SQ_TAIL_OFFSET, tail);
-            LibC.write(doorbell, one, 8);
-            if (s.active) {
-                active.remove(s);
-                s.active = false;
-            }
-            handleEvents(epoll.poll(0));
-            long createCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 1) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
-            long lookupCqe = Abi.DIOS_REGION_CQ_OFFSET + ((cqBase + 3) & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
-            lastRef = region.get(JAVA_LONG, createCqe + CqeDescriptor.VAL_OFFSET);
-            lastName = Name.read(region, createCqe + CqeDescriptor.VAL_OFFSET + 8); // val[1..4]
-            lastLookupRef = region.get(JAVA_LONG, lookupCqe + CqeDescriptor.VAL_OFFSET);
-            // the client reaps everything
-            TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.CQ_HEAD_OFFSET, s.cqTail);
-            s.requestWakeup();
-        }
-        epoll.remove(doorbell);
-        disconnect(s, "warm-up done");
-        return done;
-    }
-
     /** One duty cycle. Returns the amount of work done (0 = idle). */
     int doWork() {
         int work = 0;
         long now = System.nanoTime();
-        timedFrom = now;
+        if (timer != null) timer.startAt(now);
         if (now - nextEpollCheck >= 0 || active.isEmpty()) {
             work += handleEvents(epoll.poll(0));
             nextEpollCheck = now + EPOLL_CHECK_NANOS;
-            if (timeCalls) timedFrom = System.nanoTime(); // not the epoll check: the calls' own time
+            if (timer != null) timer.startAt(System.nanoTime()); // not the epoll check: the calls' own time
         }
         for (int i = 0; i < active.size(); i++) {
             TaskSession s = active.get(i);
@@ -499,7 +375,7 @@ public final class DriverConductor implements Runnable {
             }
         }
         if (now - nextHousekeeping >= 0) {
-            expireHandshakes(now);
+            registry.expireHandshakes(now);
             if (admin != null) admin.expire(now);
             nextHousekeeping = now + 100_000_000L;
         }
@@ -521,10 +397,10 @@ public final class DriverConductor implements Runnable {
         }
         if (!active.isEmpty()) return false;
         // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
-        boolean deadlines = !pending.isEmpty() || (admin != null && admin.hasClients());
+        boolean deadlines = registry.hasPending() || (admin != null && admin.hasClients());
         int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
-        if (timeCalls) timedFrom = System.nanoTime(); // a doorbell's calls are timed from the wake-up
+        if (timer != null) timer.startAt(System.nanoTime()); // a doorbell's calls are timed from the wake-up
         handleEvents(n);
         return true;
     }
@@ -535,17 +411,21 @@ public final class DriverConductor implements Runnable {
             int mask = epoll.eventMask(i);
             int kind = (int) (data & 0xff);
             switch (kind) {
-                case K_LISTEN -> acceptAll();
+                case TaskRegistry.K_LISTEN -> registry.acceptAll();
                 case K_STOP -> running = false;
                 case K_REQUEST -> serveRequests();
                 case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
                 case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
-                case K_PENDING -> handshake((int) (data >>> 8), mask);
-                case K_SPAWNED -> spawnsDone();
-                case K_CHILD -> childExited((int) (data >>> 8));
-                case K_DOORBELL, K_SOCKET, K_PIDFD, K_TTY -> {
-                    TaskSession s = sessionFor(data);
-                    if (s != null) sessionEvent(s, kind, mask);
+                case TaskRegistry.K_PENDING -> registry.handshake((int) (data >>> 8), mask);
+                case TaskLauncher.K_SPAWNED -> launcher.spawnsDone();
+                case TaskLauncher.K_CHILD -> launcher.childExited((int) (data >>> 8));
+                case TaskRegistry.K_DOORBELL -> {
+                    TaskSession s = registry.sessionFor(data);
+                    if (s != null) wake(s);
+                }
+                case TaskRegistry.K_SOCKET, TaskRegistry.K_PIDFD, TaskRegistry.K_TTY -> {
+                    TaskSession s = registry.sessionFor(data);
+                    if (s != null) registry.sessionEvent(s, kind, mask);
                 }
                 default -> Log.warn("epoll: unknown event data " + Long.toHexString(data));
             }
@@ -553,454 +433,33 @@ public final class DriverConductor implements Runnable {
         return n;
     }
 
-    private TaskSession sessionFor(long data) {
-        int slot = (int) ((data >>> 8) & 0xffffff);
-        int gen = (int) (data >>> 32);
-        if (slot >= slots.size()) return null;
-        TaskSession s = slots.get(slot);
-        return s != null && s.generation == gen && !s.dead ? s : null;
-    }
-
-    private static long sessionData(int kind, TaskSession s) {
-        return kind | ((long) s.slot << 8) | ((long) s.generation << 32);
-    }
-
-    private void sessionEvent(TaskSession s, int kind, int mask) {
-        switch (kind) {
-            case K_DOORBELL -> {
-                LibC.read(s.doorbell, scratch, 8); // reset the eventfd counter
-                if (!s.active) {
-                    s.clearWakeup();
-                    s.active = true;
-                    s.lastWorkNanos = System.nanoTime();
-                    active.add(s);
-                }
-                drain(s);
-            }
-            case K_PIDFD -> disconnect(s, "exited");
-            case K_TTY -> dispatcher.ttyEvent(s, console);
-            case K_SOCKET -> {
-                if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP | LibC.EPOLLERR)) != 0) {
-                    disconnect(s, "closed its connection");
-                } else {
-                    disconnect(s, "protocol violation: sent data after registration");
-                }
-            }
-            default -> { }
+    /** A dormant task rang its doorbell: it is polled again, and served now. */
+    private void wake(TaskSession s) {
+        LibC.read(s.doorbell, scratch, 8); // reset the eventfd counter
+        if (!s.active) {
+            s.clearWakeup();
+            s.active = true;
+            s.lastWorkNanos = System.nanoTime();
+            active.add(s);
         }
+        drain(s);
     }
 
-    /** Serves up to DRAIN_CAP submissions of s. Returns how many. */
+    /** Serves up to RingDrain.CAP submissions of s. Returns how many. */
     private int drain(TaskSession s) {
         if (s.dead) return 0;
         try {
-            int tail = s.loadSqTail();
-            int avail = tail - s.sqHead;
-            if (avail == 0) return 0;
-            if (avail < 0 || avail > Abi.DIOS_SQ_ENTRIES) {
-                throw new Disconnect("corrupt ring: sq_tail " + Integer.toUnsignedString(tail)
-                        + " is not within " + Abi.DIOS_SQ_ENTRIES + " entries after sq_head " + Integer.toUnsignedString(s.sqHead));
-            }
-            // cq_head is re-read only when the cached value says the CQ may be too full:
-            // in the common case its cache line stays where the task wrote it. Parked
-            // calls count as used: each is owed a completion, so the CQ never overflows.
-            int parked = s.parked.size();
-            int room = Abi.DIOS_CQ_ENTRIES - (s.cqTail - s.cachedCqHead) - parked;
-            if (room < Math.min(avail, DRAIN_CAP)) {
-                int cqHead = s.loadCqHead();
-                int used = s.cqTail - cqHead;
-                if (used < 0 || used > Abi.DIOS_CQ_ENTRIES) {
-                    throw new Disconnect("corrupt ring: cq_head " + Integer.toUnsignedString(cqHead)
-                            + " is not within " + Abi.DIOS_CQ_ENTRIES + " entries before cq_tail "
-                            + Integer.toUnsignedString(s.cqTail));
-                }
-                s.cachedCqHead = cqHead;
-                room = Abi.DIOS_CQ_ENTRIES - used - parked;
-            }
-            int n = Math.max(0, Math.min(Math.min(avail, room), DRAIN_CAP));
-            if (trace.on) {
-                trace.drain(s, n, timeCalls); // the same loop, each call timed and recorded
-            } else if (timeCalls) {
-                // One clock read per call (about 40 ns on this VM): a call is timed from the end of
-                // the call before it, or for the first of a pass from the pass's start (doWork's
-                // clock read, or the wake-up), so its time includes finding it in the ring and
-                // whatever the conductor did since (publishing another task's completions).
-                long t = timedFrom;
-                for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                    int op = s.region.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
-                    dispatcher.execute(s, sqeOff);
-                    s.sqHead++;
-                    long end = System.nanoTime();
-                    perCall.served(CallStats.slot(op), end - t);
-                    t = end;
-                }
-                timedFrom = t;
-            } else {
-                for (int i = 0; i < n && !s.dead; i++) {
-                    long sqeOff = Abi.DIOS_REGION_SQ_OFFSET + (long) (s.sqHead & (Abi.DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
-                    dispatcher.execute(s, sqeOff);
-                    s.sqHead++;
-                }
-            }
-            if (n > 0) {
-                s.publish();
-                perCall.drained(n);
-            }
-            return n;
+            return ring.drain(s);
         } catch (Disconnect d) {
-            disconnect(s, d.getMessage());
+            registry.disconnect(s, d.getMessage());
             return 1;
         } catch (RuntimeException e) {
             stats.internalErrors++;
             Log.error(s + ": internal error while serving a call", e);
-            disconnect(s, "internal error (see previous line)");
+            registry.disconnect(s, "internal error (see previous line)");
             return 1;
         }
     }
-
-    // ---- registration ---------------------------------------------------------------
-
-    private void acceptAll() {
-        while (true) {
-            int fd = LibC.accept4(listenFd, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
-            if (fd == -LibC.EAGAIN) return;
-            if (fd < 0) {
-                Log.warn("accept: " + LibC.strerror(fd));
-                return;
-            }
-            if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
-                LibC.close(fd);
-                continue;
-            }
-            pending.put(fd, System.nanoTime() + config.handshakeTimeoutNanos());
-        }
-    }
-
-    private void expireHandshakes(long now) {
-        for (Iterator<java.util.Map.Entry<Integer, Long>> it = pending.entrySet().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            if (now - e.getValue() > 0) {
-                Log.warn("connection fd " + e.getKey() + " sent no hello in time; closed");
-                epoll.remove(e.getKey());
-                LibC.close(e.getKey());
-                it.remove();
-            }
-        }
-    }
-
-    private void dropPending(int fd) {
-        pending.remove(fd);
-        TaskObject t = spawnedBySock.remove(fd);
-        if (t != null) sockOfSpawned.remove(t); // its process still runs; K_CHILD ends it
-        epoll.remove(fd);
-        LibC.close(fd);
-    }
-
-    private void handshake(int fd, int mask) {
-        TaskObject spawned = spawnedBySock.get(fd);
-        if (spawned == null && !pending.containsKey(fd)) return;
-        int[] fds = new int[4];
-        boolean[] trunc = new boolean[1];
-        long n = UnixSocket.recvWithFds(fd, scratch.asSlice(0, 64), fds, trunc);
-        if (n == -LibC.EAGAIN) {
-            if ((mask & (LibC.EPOLLHUP | LibC.EPOLLRDHUP)) != 0) dropPending(fd);
-            return;
-        }
-        if (n <= 0) { // closed without a word: a liveness probe (another diosd checking the socket)
-            closeAll(fds);
-            dropPending(fd);
-            return;
-        }
-        // A spawned task's socket pair was made by the daemon: SO_PEERCRED would name the daemon.
-        UnixSocket.PeerCred cred = spawned != null ? new UnixSocket.PeerCred(spawned.pid, spawned.ownerUid, spawned.ownerGid)
-                : UnixSocket.peerCred(fd);
-        long helloFlags = scratch.get(JAVA_LONG, HelloMessageDescriptor.FLAGS_OFFSET);
-        boolean wantsTty = (helloFlags & Abi.D_HELLO_F_TTY) != 0;
-        boolean wantsStdio = (helloFlags & Abi.D_HELLO_F_STDIO) != 0;
-        int nfds = 0;
-        while (nfds < fds.length && fds[nfds] >= 0) nfds++;
-        if (n != HelloMessageDescriptor.SIZE || cred == null || trunc[0]
-                || scratch.get(JAVA_INT, HelloMessageDescriptor.MAGIC_OFFSET) != Abi.DIOS_MSG_HELLO
-                || (helloFlags & ~(long) (Abi.D_HELLO_F_TTY | Abi.D_HELLO_F_STDIO)) != 0
-                || nfds != (wantsTty ? 1 : 0) + (wantsStdio ? 3 : 0)) {
-            Log.warn("connection " + (cred == null ? "" : "from pid " + cred.pid() + " ") + "sent no valid hello ("
-                    + n + " bytes, flags 0x" + Long.toHexString(helloFlags) + ", " + nfds + " fds" + (trunc[0] ? ", truncated" : "")
-                    + "); closed");
-            closeAll(fds);
-            dropPending(fd);
-            return;
-        }
-        int tty = wantsTty ? fds[0] : -1;
-        if (spawned != null && spawned.ttyFd >= 0) {
-            // The parent's terminal is its console unless it brought its own (a Pure task cannot open one).
-            if (tty < 0) tty = spawned.ttyFd;
-            else LibC.close(spawned.ttyFd);
-            spawned.ttyFd = -1;
-        }
-        int[] stdio = {-1, -1, -1};
-        if (wantsStdio) System.arraycopy(fds, wantsTty ? 1 : 0, stdio, 0, 3);
-        if (tty >= 0 && !isTerminal(tty)) {
-            Log.warn("pid " + cred.pid() + " passed an fd that is not a terminal as its console; ignored");
-            LibC.close(tty);
-            tty = -1;
-        }
-        int version = scratch.get(JAVA_INT, HelloMessageDescriptor.ABI_VERSION_OFFSET);
-        if (version != Abi.DIOS_ABI_VERSION) {
-            Log.warn("pid " + cred.pid() + " speaks DIOS ABI " + version + ", this daemon speaks "
-                    + Abi.DIOS_ABI_VERSION + "; refused");
-            sendWelcome(fd, -Abi.DIOS_EPROTO, 0);
-            LibC.close(tty);
-            closeAll(stdio);
-            dropPending(fd);
-            return;
-        }
-        if (spawned == null) {
-            String full = stats.tasks - registeredSpawned() + spawnedRunning >= config.maxTasks() ? "--max-tasks"
-                    : userTasks(cred.uid()) >= config.maxTasksPerUser() ? "--max-tasks-per-user" : null;
-            if (full != null) {
-                Log.warn("pid " + cred.pid() + " refused: too many tasks (" + full + ")");
-                sendWelcome(fd, -Abi.DIOS_EAGAIN, 0);
-                LibC.close(tty);
-                closeAll(stdio);
-                dropPending(fd);
-                return;
-            }
-        }
-        pending.remove(fd);
-        if (spawned != null) {
-            spawnedBySock.remove(fd);
-            sockOfSpawned.remove(spawned);
-        }
-        register(fd, cred, tty, stdio, spawned);
-    }
-
-    private static void closeAll(int[] fds) {
-        for (int fd : fds) LibC.close(fd);
-    }
-
-    private int userTasks(int uid) {
-        int[] c = tasksPerUid.get(uid);
-        return c == null ? 0 : c[0];
-    }
-
-    private void countUser(int uid, int delta) {
-        int[] c = tasksPerUid.computeIfAbsent(uid, k -> new int[1]);
-        c[0] += delta;
-        if (c[0] <= 0) tasksPerUid.remove(uid);
-    }
-
-    /** Sessions of spawned tasks (counted in spawnedRunning already). */
-    private int registeredSpawned;
-
-    private int registeredSpawned() {
-        return registeredSpawned;
-    }
-
-    /** A terminal device (by its /dev path): the only console fd we accept. It is made non-blocking. */
-    private static boolean isTerminal(int fd) {
-        String target = LibC.readlink("/proc/self/fd/" + fd);
-        if (target == null || !(target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console"))) {
-            return false;
-        }
-        int fl = LibC.fcntl(fd, LibC.F_GETFL, 0);
-        return fl >= 0 && LibC.fcntl(fd, LibC.F_SETFL, fl | LibC.O_NONBLOCK) == 0;
-    }
-
-    private long sendWelcome(int fd, int status, long taskId, int... fds) {
-        welcome.fill((byte) 0);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.MAGIC_OFFSET, Abi.DIOS_MSG_WELCOME);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.STATUS_OFFSET, status);
-        welcome.set(JAVA_INT, WelcomeMessageDescriptor.REGION_SIZE_OFFSET, status == 0 ? Abi.DIOS_REGION_SIZE : 0);
-        welcome.set(JAVA_LONG, WelcomeMessageDescriptor.TASK_ID_OFFSET, taskId);
-        return UnixSocket.sendWithFds(fd, welcome, fds);
-    }
-
-    private void register(int sock, UnixSocket.PeerCred cred, int tty, int[] stdio, TaskObject spawned) {
-        // A spawned task's process is watched through the pidfd its spawn opened (K_CHILD).
-        int pidfd = spawned != null ? -1 : UnixSocket.peerPidfd(sock, cred.pid());
-        if (pidfd < 0 && spawned == null) {
-            closeAll(stdio);
-            LibC.close(tty);
-            Log.warn("pid " + cred.pid() + ": no pidfd (" + LibC.strerror(pidfd) + "); refused");
-            epoll.remove(sock);
-            LibC.close(sock);
-            return;
-        }
-        int regionFd;
-        try (Arena a = Arena.ofConfined()) {
-            regionFd = LibC.memfdCreate(a.allocateFrom("dios-task-region"), LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
-        }
-        int doorbell = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
-        long addr = -1;
-        if (regionFd >= 0 && doorbell >= 0
-                && LibC.ftruncate(regionFd, Abi.DIOS_REGION_SIZE) == 0
-                // Sealed: a task's ftruncate must never make the daemon fault (SIGBUS).
-                && LibC.fcntl(regionFd, LibC.F_ADD_SEALS, LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW | LibC.F_SEAL_SEAL) == 0) {
-            addr = LibC.mmap(Abi.DIOS_REGION_SIZE, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, regionFd, 0);
-        }
-        if (addr < 0) {
-            Log.error("pid " + cred.pid() + ": cannot set up a task region; refused");
-            sendWelcome(sock, -Abi.DIOS_ENOMEM, 0);
-            LibC.close(tty);
-            closeAll(stdio);
-            LibC.close(regionFd);
-            LibC.close(doorbell);
-            LibC.close(pidfd);
-            epoll.remove(sock);
-            LibC.close(sock);
-            return;
-        }
-        final long mapped = addr;
-        Arena sessionArena = Arena.ofConfined(); // only the conductor thread touches a region
-        MemorySegment region = MemorySegment.ofAddress(addr)
-                .reinterpret(Abi.DIOS_REGION_SIZE, sessionArena, seg -> LibC.munmap(mapped, Abi.DIOS_REGION_SIZE));
-
-        int slot;
-        if (!freeSlots.isEmpty()) {
-            slot = freeSlots.remove(freeSlots.size() - 1);
-        } else {
-            slot = slots.size();
-            slots.add(null);
-        }
-        int gen = ++slotGenerations[slot];
-        long taskId = spawned != null ? spawned.taskId : nextTaskId++;
-        // A spawned task runs the executable object its parent named (the spawn opened and
-        // checked it): no /proc walk on the spawn path. Others are named by what they run.
-        String exe = spawned != null && spawned.exe != null ? spawned.exe.path : LibC.readlink("/proc/" + cred.pid() + "/exe");
-        long tag = 1 + tagRandom.nextInt(0xffff);
-        TaskSession s = new TaskSession(taskId, slot, gen, cred.pid(), cred.uid(), cred.gid(), sock, doorbell, pidfd,
-                sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
-        s.ttyFd = tty;
-        System.arraycopy(stdio, 0, s.stdio, 0, 3);
-        slots.set(slot, s);
-        stats.tasks++;
-
-        TaskObject self;
-        if (spawned != null) {
-            // Everything its parent chose is waiting in its task object: its groups, its
-            // executable, and the references delegated to it, which get ids now, in order.
-            self = spawned;
-            self.tryRetain();
-            registeredSpawned++;
-            s.publicMember = self.publicMember;
-            if (self.groups != null) s.groups.addAll(self.groups);
-            self.groups = null;
-            s.exeObject = self.exe;
-            self.exe = null;
-            if (self.pending != null) {
-                for (TaskObject.Pending p : self.pending) {
-                    p.object().pendingChanged(p.perms(), -1, null); // a reference from now on
-                    long id = objects.addReference(s, p.object(), p.perms());
-                    if (id != 0) s.inbox.add(id);
-                }
-                self.pending = null;
-            }
-        } else {
-            self = new TaskObject(objects.newObjectId(), taskId, cred.pid());
-            objects.adopt(self);
-            self.ownerUid = cred.uid();
-            self.ownerGid = cred.gid();
-            countUser(cred.uid(), 1);
-            if (exe != null) s.exeObject = ExeObject.forPath(objects, exe, taskId);
-        }
-        s.defaultGroup = s.publicMember || s.groups.isEmpty() ? null : s.groups.get(0);
-        self.session = s;
-        s.taskObject = self;
-        s.selfRef = objects.addReference(s, self, Abi.D_PERM_READ);
-
-        region.set(JAVA_INT, RegionHeaderDescriptor.MAGIC_OFFSET, (int) Abi.DIOS_REGION_MAGIC);
-        region.set(JAVA_INT, RegionHeaderDescriptor.REGION_SIZE_OFFSET, Abi.DIOS_REGION_SIZE);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_OFFSET_OFFSET, Abi.DIOS_REGION_SQ_OFFSET);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQ_ENTRIES_OFFSET, Abi.DIOS_SQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.SQE_SIZE_OFFSET, SqeDescriptor.SIZE);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_OFFSET_OFFSET, Abi.DIOS_REGION_CQ_OFFSET);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQ_ENTRIES_OFFSET, Abi.DIOS_CQ_ENTRIES);
-        region.set(JAVA_INT, RegionHeaderDescriptor.CQE_SIZE_OFFSET, CqeDescriptor.SIZE);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.TASK_ID_OFFSET, taskId);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.SELF_REF_OFFSET, s.selfRef);
-        region.set(JAVA_LONG, RegionHeaderDescriptor.PID_OFFSET, cred.pid());
-        // The executable object's name is SHA-256 of the same path: computed once, at its creation.
-        Name exeName = s.exeObject != null && s.exeObject.name() != null ? s.exeObject.name() : exe != null ? Name.fromString(exe) : null;
-        if (exeName != null) exeName.write(region, RegionHeaderDescriptor.SELF_EXE_OFFSET);
-        // Published last: a reader that sees the version sees everything above.
-        TaskSession.INT.setRelease(region, (long) RegionHeaderDescriptor.ABI_VERSION_OFFSET, (int) Abi.DIOS_ABI_VERSION);
-
-        long sent = sendWelcome(sock, 0, taskId, regionFd, doorbell);
-        LibC.close(regionFd); // the mapping and the task's copy keep it alive
-        if (sent != WelcomeMessageDescriptor.SIZE
-                || epoll.modify(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
-                || epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0
-                || (pidfd >= 0 && epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0)) {
-            disconnect(s, "registration failed");
-            return;
-        }
-        s.active = true;
-        s.lastWorkNanos = System.nanoTime();
-        active.add(s);
-        // A spawned task's start was logged with its spawn: its registration is a detail.
-        String line = s + " registered: uid " + cred.uid() + ", exe " + s.exe + (tty >= 0 ? ", console on its terminal" : "");
-        if (spawned == null) Log.info(line);
-        else if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
-    }
-
-    /** Tears a task down: every reference and buffer released, fds closed, region unmapped. */
-    private void disconnect(TaskSession s, String reason) {
-        if (s.dead) return;
-        s.dead = true;
-        int refs = s.refCount();
-        epoll.remove(s.doorbell);
-        epoll.remove(s.sock);
-        epoll.remove(s.pidfd);
-        // Its parked calls are owed to nobody now; then its references go (ends of FIFOs
-        // it held are gone: their peers see end of stream), and its task object is ready.
-        for (ParkedCall pc : s.parked) pc.done = true;
-        s.parked.clear();
-        objects.releaseAll(s);
-        s.inbox.clear();
-        for (GroupObject g : s.groups) objects.releaseCount(g);
-        s.groups.clear();
-        if (s.exeObject != null) objects.releaseCount(s.exeObject);
-        s.exeObject = null;
-        closeAll(s.stdio);
-        java.util.Arrays.fill(s.stdio, -1);
-        TaskObject t = s.taskObject;
-        if (t != null) {
-            t.session = null;
-            if (t.spawned) {
-                registeredSpawned--; // its exit status comes with K_CHILD (the process may outlive its connection)
-            } else {
-                t.exited(-1, dispatcher);
-                countUser(t.ownerUid, -1);
-            }
-        }
-        if (s.ttyFd >= 0) {
-            if (s.ttyWatched) epoll.remove(s.ttyFd);
-            LibC.close(s.ttyFd);
-            s.ttyFd = -1;
-        }
-        if (s.console != null) s.console.close(stats);
-        LibC.close(s.doorbell);
-        LibC.close(s.sock);
-        LibC.close(s.pidfd);
-        if (s.active) active.remove(s);
-        s.active = false;
-        slots.set(s.slot, null);
-        freeSlots.add(s.slot);
-        stats.tasks--;
-        s.arena.close(); // munmap; any stray access now throws instead of faulting
-        String line = s + " " + reason + "; exe " + s.exe + ", released " + refs + " references";
-        // A spawned task's end is logged once, with its exit status (childExited), unless something went wrong.
-        if (s.quiet) return;
-        if (t != null && t.spawned && reason.equals("closed its connection")) {
-            if (Log.enabled(Log.Level.DEBUG)) Log.debug(line);
-        } else {
-            Log.info(line);
-        }
-    }
-
-    // ---- tasks spawned by dios_run ---------------------------------------------------
 
     /**
      * Enables dios_run: launcher is the path of dios-launch, socketPath the
@@ -1008,180 +467,7 @@ public final class DriverConductor implements Runnable {
      * fork). Call before {@link #run()}.
      */
     public void tasks(String launcher, String socketPath) {
-        this.socketPath = socketPath;
-        spawnedFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
-        check(spawnedFd, "eventfd");
-        check(epoll.add(spawnedFd, LibC.EPOLLIN, K_SPAWNED), "epoll add spawner");
-        spawner = new Spawner(launcher, spawnedFd);
-        spawner.start();
-    }
-
-    /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */
-    private String[] taskEnv() {
-        ArrayList<String> env = new ArrayList<>();
-        env.add(Abi.DIOS_ENV_FD + "=" + Abi.DIOS_SPAWN_SOCKET_FD);
-        if (socketPath != null) env.add(Abi.DIOS_ENV_SOCKET + "=" + socketPath);
-        for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
-            String v = System.getenv(k);
-            if (v != null) env.add(k + "=" + v);
-        }
-        if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
-        return env.toArray(new String[0]);
-    }
-
-    /**
-     * dios_run, after the dispatcher checked the call: makes the task object
-     * and the socket pair, holds what the parent delegates, and hands the
-     * spawn to the spawner thread. The parent's call is parked until the
-     * launcher answers (spawnsDone). Returns PARKED or -errno.
-     */
-    private int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
-                      GroupObject[] groups, boolean seccompKill) {
-        if (spawner == null) {
-            Log.warn(parent + ": dios_run, but this daemon has no task launcher (dios-launch not found)");
-            return -Abi.DIOS_ENOSYS;
-        }
-        if (stats.tasks - registeredSpawned + spawnedRunning >= config.maxTasks()
-                || userTasks(parent.uid) >= config.maxTasksPerUser()) {
-            Log.warn(parent + ": dios_run refused: too many tasks for uid " + parent.uid
-                    + " (--max-tasks-per-user " + config.maxTasksPerUser() + ", --max-tasks " + config.maxTasks() + ")");
-            return -Abi.DIOS_EAGAIN;
-        }
-        if (parent.refs.size() >= parent.refs.capacity()) return -Abi.DIOS_ENOMEM;
-        if (!dispatcher.mayPark(parent)) return -Abi.DIOS_ENOMEM; // the call waits while the spawner works
-        int[] pair = new int[2];
-        if (org.dios.diosd.sys.Spawn.socketpair(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, pair) < 0) {
-            return -Abi.DIOS_ENOMEM;
-        }
-        int fl = LibC.fcntl(pair[0], LibC.F_GETFL, 0);
-        LibC.fcntl(pair[0], LibC.F_SETFL, fl | LibC.O_NONBLOCK);
-        int[] stdio = new int[3];
-        for (int i = 0; i < 3; i++) {
-            int src = parent.stdio[i];
-            if (src >= 0) stdio[i] = LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
-            else if (i == 0) stdio[i] = LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
-            else stdio[i] = LibC.fcntl(2, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10); // the daemon's log
-        }
-        long taskId = nextTaskId++;
-        TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
-        objects.adopt(t); // this count stands for the running process: dropped when it exits
-        t.spawned = true;
-        t.ownerUid = parent.uid;
-        t.ownerGid = parent.gid;
-        t.pending = new ArrayList<>(refs.length);
-        for (Reference r : refs) {
-            if (r.object.tryRetain()) t.addPending(r.object, r.perms);
-        }
-        t.groups = new ArrayList<>();
-        if (groups == null) {
-            t.publicMember = parent.publicMember;
-            for (GroupObject g : parent.groups) if (g.tryRetain()) t.groups.add(g);
-        } else {
-            t.publicMember = false;
-            for (GroupObject g : groups) if (g.tryRetain()) t.groups.add(g);
-        }
-        if (exe.tryRetain()) t.exe = exe;
-        if (parent.ttyFd >= 0) t.ttyFd = LibC.fcntl(parent.ttyFd, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
-        ParkedCall pc = new ParkedCall(parent, userData, Abi.D_OP_RUN, 0, null, 0, null);
-        parent.parked.add(pc);
-        t.runCall = pc;
-        spawnedBySock.put(pair[0], t);
-        sockOfSpawned.put(t, pair[0]);
-        spawnedRunning++;
-        countUser(parent.uid, 1);
-        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(), seccompKill, parent.uid, parent.gid, pair[1], stdio));
-        return CallDispatcher.PARKED;
-    }
-
-    /** The spawner finished jobs: answer the parents, watch the children. */
-    private void spawnsDone() {
-        LibC.read(spawnedFd, scratch, 8); // reset the eventfd counter
-        Spawner.Job j;
-        while ((j = spawner.poll()) != null) spawnDone(j);
-    }
-
-    private void spawnDone(Spawner.Job j) {
-        TaskObject t = j.task;
-        ParkedCall pc = t.runCall;
-        t.runCall = null;
-        boolean parentWaits = pc != null && !pc.done && !pc.task.dead;
-        long[] v = new long[CqeDescriptor.VAL_COUNT];
-        Integer sock = sockOfSpawned.get(t);
-        if (j.error < 0) {
-            if (sock != null) dropPending(sock);
-            forgetSpawned(t);
-            if (parentWaits) {
-                Log.info(pc.task + ": dios_run of " + j.exePath + " failed: " + LibC.strerror(j.error));
-                dispatcher.complete(pc.task, pc, j.error, 0, v);
-            }
-            return;
-        }
-        t.pid = j.pid;
-        t.pidfd = j.pidfd;
-        childByPidfd.put(j.pidfd, t);
-        if (epoll.add(j.pidfd, LibC.EPOLLIN, K_CHILD | ((long) j.pidfd << 8)) < 0) {
-            Log.error("epoll: cannot watch task " + t.taskId + " (pid " + j.pid + "); its exit will not be seen");
-        }
-        if (sock != null && epoll.add(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) sock << 8)) < 0) {
-            dropPending(sock);
-        }
-        if (parentWaits) {
-            TaskSession parent = pc.task;
-            long ref = t.tryRetain() ? objects.addReference(parent, t, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE) : 0;
-            v[0] = ref;
-            v[1] = j.pid;
-            v[2] = t.taskId;
-            dispatcher.complete(parent, pc, ref == 0 ? -Abi.DIOS_ENOMEM : 0, 0, v);
-            Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned by " + parent + ": " + j.exePath
-                    + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + "; queued "
-                    + (j.startedAt - j.queuedAt) / 1000 + " us, spawn " + (j.doneAt - j.startedAt) / 1000 + " us (posix_spawn " + j.spawnNanos / 1000 + " us), answered "
-                    + (System.nanoTime() - j.doneAt) / 1000 + " us after)");
-        } else {
-            Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned for a task that is gone: " + j.exePath);
-        }
-    }
-
-    /** Gives back what a spawned task held before it registered, and its count for the process. */
-    private void forgetSpawned(TaskObject t) {
-        if (t.pending != null) {
-            for (TaskObject.Pending p : t.pending) {
-                p.object().pendingChanged(p.perms(), -1, dispatcher);
-                objects.releaseCount(p.object());
-            }
-        }
-        t.pending = null;
-        if (t.groups != null) for (GroupObject g : t.groups) objects.releaseCount(g);
-        t.groups = null;
-        if (t.exe != null) objects.releaseCount(t.exe);
-        t.exe = null;
-        LibC.close(t.ttyFd);
-        t.ttyFd = -1;
-        spawnedRunning--;
-        countUser(t.ownerUid, -1);
-        objects.releaseCount(t);
-    }
-
-    /** A spawned task's process ended: its status, then everything it held goes. */
-    private void childExited(int pidfd) {
-        TaskObject t = childByPidfd.remove(pidfd);
-        if (t == null) return;
-        int status = org.dios.diosd.sys.Spawn.reap(pidfd, false);
-        if (status < 0) status = -1;
-        epoll.remove(pidfd);
-        LibC.close(pidfd);
-        t.pidfd = -1;
-        if (t.session != null && !t.session.dead) disconnect(t.session, "exited (" + describeStatus(status) + ")");
-        else Log.info("task " + t.taskId + " (pid " + t.pid + ") exited (" + describeStatus(status) + ")");
-        Integer sock = sockOfSpawned.get(t);
-        if (sock != null) dropPending(sock); // never registered
-        t.exited(status, dispatcher);
-        forgetSpawned(t);
-    }
-
-    static String describeStatus(int st) {
-        if (st < 0) return "status unknown";
-        if ((st & 0x7f) == 0) return "exit " + ((st >> 8) & 0xff);
-        return "killed by signal " + (st & 0x7f) + ((st & 0x80) != 0 ? ", core dumped" : "");
+        this.launcher.enable(launcher, socketPath);
     }
 
     private volatile boolean shutDown;
@@ -1190,19 +476,8 @@ public final class DriverConductor implements Runnable {
         if (shutDown) return;
         shutDown = true;
         Log.info("shutting down: " + stats.tasks + " tasks connected");
-        for (TaskSession s : new ArrayList<>(slots)) {
-            if (s != null && !s.dead) {
-                s.announceShutdown();
-                disconnect(s, "disconnected at shutdown");
-            }
-        }
-        for (int fd : pending.keySet()) LibC.close(fd);
-        pending.clear();
-        for (int fd : spawnedBySock.keySet()) LibC.close(fd);
-        spawnedBySock.clear();
-        for (int fd : childByPidfd.keySet()) LibC.close(fd); // the tasks run on; they see -ENOTCONN
-        childByPidfd.clear();
-        if (spawner != null) spawner.stop();
+        registry.shutdown();
+        launcher.shutdown(); // spawned tasks run on; they see -ENOTCONN
         if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
         if (admin != null) admin.closeAll();
         trace.close();

@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 
 import org.dios.abi.Abi;
-import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 
 /**
@@ -53,7 +52,7 @@ public final class SyntheticTasks implements AutoCloseable {
 
     /** A zeroed SQE for op, with userData, in s's first SQ slot (where dispatcher tests execute calls). */
     public static MemorySegment firstSqe(TaskSession s, int op, long userData) {
-        MemorySegment e = s.region.asSlice(Abi.DIOS_REGION_SQ_OFFSET, SqeDescriptor.SIZE);
+        MemorySegment e = s.region.asSlice(RingSlots.sqeOffset(0), SqeDescriptor.SIZE);
         e.fill((byte) 0);
         e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
         e.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, userData);
@@ -62,7 +61,7 @@ public final class SyntheticTasks implements AutoCloseable {
 
     /** Offset in the region of the completion the next call will write. */
     public static long nextCqeOffset(TaskSession s) {
-        return Abi.DIOS_REGION_CQ_OFFSET + (long) (s.cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        return RingSlots.cqeOffset(s.cqTail);
     }
 
     @Override

@@ -107,7 +107,7 @@ public final class TaskSession {
 
     /** Writes a completion at cq_tail and advances it (published by {@link #publish()}). */
     void writeCqe(long userData, int res, int flags, long[] val) {
-        long off = Abi.DIOS_REGION_CQ_OFFSET + (long) (cqTail & (Abi.DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        long off = RingSlots.cqeOffset(cqTail);
         region.set(ValueLayout.JAVA_LONG, off + CqeDescriptor.USER_DATA_OFFSET, userData);
         region.set(ValueLayout.JAVA_INT, off + CqeDescriptor.RES_OFFSET, res);
         region.set(ValueLayout.JAVA_INT, off + CqeDescriptor.FLAGS_OFFSET, flags);

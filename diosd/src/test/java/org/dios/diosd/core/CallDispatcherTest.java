@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * fds, the acquires, are covered by the C tests against a running daemon.)
  */
 class CallDispatcherTest {
-    private static final long SQE = DIOS_REGION_SQ_OFFSET;
+    private static final long SQE = RingSlots.sqeOffset(0);
 
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.dios.abi.CqeDescriptor;
+import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.trace.TraceRecord;
 import org.dios.diosd.trace.TraceTail;
@@ -40,24 +41,31 @@ class CallTraceTest {
         tasks.close();
     }
 
-    /** The next SQE of s's ring, zeroed, with op set (published by drain's n). */
+    /** The next SQE of s's ring, zeroed, with op set (published by {@link #drain}). */
     private MemorySegment next(TaskSession s, int op) {
-        long off = DIOS_REGION_SQ_OFFSET + (long) (tail++ & (DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+        long off = RingSlots.sqeOffset(tail++);
         MemorySegment e = s.region.asSlice(off, SqeDescriptor.SIZE);
         e.fill((byte) 0);
         e.set(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET, (byte) op);
         return e;
     }
 
+    /** Publishes the SQEs written so far and drains them as the conductor does; returns how many ran. */
+    private int drain(RingDrain ring, TaskSession s) {
+        TaskSession.INT.setRelease(s.region, (long) RegionHeaderDescriptor.SQ_TAIL_OFFSET, tail);
+        return ring.drain(s);
+    }
+
     private long cqeVal(TaskSession s, int back, int i) {
-        long off = DIOS_REGION_CQ_OFFSET + (long) ((s.cqTail - back) & (DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+        long off = RingSlots.cqeOffset(s.cqTail - back);
         return s.region.get(JAVA_LONG, off + CqeDescriptor.VAL_OFFSET + 8L * i);
     }
 
     @Test
     void eachCallIsRecordedWithItsTaskOpObjectResultAndTime() throws Exception {
         Path dir = tmp.resolve("trace");
-        CallTrace trace = new CallTrace(d, stats.perCall, dir);
+        CallTrace trace = new CallTrace(d, stats.perCall, dir, true);
+        RingDrain ring = new RingDrain(d, stats.perCall, trace, null);
         assertFalse(trace.on);
         assertEquals("off", trace.state());
         long from = trace.join();
@@ -72,7 +80,7 @@ class CallTraceTest {
         MemorySegment l = next(a, D_OP_LOOKUP);
         l.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 1L);
         Name.fromString("nobody bound this").write(l, SqeDescriptor.NAME_OFFSET);
-        trace.drain(a, 3, true);
+        assertEquals(3, drain(ring, a));
         long ref = cqeVal(a, 2, 0);
         assertTrue(ref != 0);
         long objectId = a.refs.get(ref).object.id;
@@ -81,9 +89,10 @@ class CallTraceTest {
         MemorySegment bad = next(a, D_OP_CREATE);
         bad.set(JAVA_INT, SqeDescriptor.OBJ_TYPE_OFFSET, D_OBJ_FIFO);
         bad.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, 1L << 40);
-        trace.drain(a, 3, false);
+        assertEquals(3, drain(ring, a));
         assertEquals(6, a.sqHead, "the traced loop consumes the ring like the plain one");
         assertEquals(6, stats.perCall.totalCalls());
+        assertEquals(6, java.util.Arrays.stream(stats.perCall.service).sum(), "with --metrics, each traced call is timed too");
         trace.flush(); // as the conductor does before it sleeps
 
         List<TraceRecord> all = TraceTail.readAll(dir);
@@ -130,7 +139,7 @@ class CallTraceTest {
     @Test
     void theQueueLivesWhileAnyClientTracesAndADaemonWithoutStateCannotTrace() throws Exception {
         Path dir = tmp.resolve("trace");
-        CallTrace trace = new CallTrace(d, stats.perCall, dir);
+        CallTrace trace = new CallTrace(d, stats.perCall, dir, false);
         assertFalse(Files.exists(dir), "nothing before the first client");
         trace.join();
         trace.join();
@@ -144,7 +153,7 @@ class CallTraceTest {
         trace.leave(); // one too many: harmless
         assertEquals("off", trace.state());
 
-        CallTrace none = new CallTrace(d, stats.perCall, null);
+        CallTrace none = new CallTrace(d, stats.perCall, null, false);
         assertFalse(none.available());
         assertThrows(java.io.IOException.class, none::join);
     }

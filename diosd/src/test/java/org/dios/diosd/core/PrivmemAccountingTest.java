@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * task's end, and reported by the admin socket's status and tasks.
  */
 class PrivmemAccountingTest {
-    private static final long SQE = DIOS_REGION_SQ_OFFSET;
+    private static final long SQE = RingSlots.sqeOffset(0);
     private static final long MIB = 1L << 20;
 
     private final Stats stats = new Stats();

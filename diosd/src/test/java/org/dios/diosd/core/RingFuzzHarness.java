@@ -224,7 +224,7 @@ final class RingFuzzHarness implements AutoCloseable {
             long ud = nextUserData++;
             int op = sqe.get(JAVA_BYTE, SqeDescriptor.OPCODE_OFFSET) & 0xff;
             sqe.set(JAVA_LONG, SqeDescriptor.USER_DATA_OFFSET, ud);
-            long off = DIOS_REGION_SQ_OFFSET + (long) (tail & (DIOS_SQ_ENTRIES - 1)) * SqeDescriptor.SIZE;
+            long off = RingSlots.sqeOffset(tail);
             MemorySegment.copy(sqe, 0, region, off, SqeDescriptor.SIZE);
             boolean noCqe = op == D_OP_NOTIFY && (sqe.get(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET) & 0xff) == D_SQE_NO_CQE;
             if (!noCqe) inFlight.put(ud, op);
@@ -251,7 +251,7 @@ final class RingFuzzHarness implements AutoCloseable {
             }
             if (!reaping || avail <= 0 || avail > DIOS_CQ_ENTRIES) return;
             for (int i = cqHead; i != cqTail; i++) {
-                long off = DIOS_REGION_CQ_OFFSET + (long) (i & (DIOS_CQ_ENTRIES - 1)) * CqeDescriptor.SIZE;
+                long off = RingSlots.cqeOffset(i);
                 long ud = region.get(JAVA_LONG, off + CqeDescriptor.USER_DATA_OFFSET);
                 int res = region.get(JAVA_INT, off + CqeDescriptor.RES_OFFSET);
                 if (res > 0 || res < -4095) throw new AssertionError("completion result " + res + " is not 0 or -errno");

@@ -31,7 +31,7 @@ class WarmupLimitTest {
         c.durableState(null);
         Thread t = Thread.ofPlatform().name("test-conductor").start(c);
         try {
-            // a bound on a hang only: the limit is WARMUP_MAX_NANOS (2 s)
+            // a bound on a hang only: the limit is WarmUp.MAX_NANOS (2 s)
             boolean serving = assertTimeoutPreemptively(Duration.ofSeconds(60), c::awaitServing,
                     "the conductor still warms up after 60 s: the warm-up has no time limit");
             assertTrue(serving);
