@@ -61,11 +61,16 @@ public final class CallDispatcher implements Completer {
     public CallDispatcher(ObjectManager objects, Stats stats, Limits limits, TaskSpawner tasks, Call.TtyWatcher tty) {
         this.objects = objects;
         this.stats = stats;
-        this.perCall = stats.perCall;
+        this.perCall = new CallStats();
         this.limits = limits;
         this.tasks = tasks;
         this.call = new Call(objects, stats, limits, tty);
         objects.waker = this;
+    }
+
+    /** Per op: calls, errors by errno, service times; ring drain sizes (the conductor's loop and trace add theirs). */
+    public CallStats callStats() {
+        return perCall;
     }
 
     /** val[i] of the completion {@link #execute} wrote last (for CallTrace). */

@@ -23,7 +23,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>Conductor thread only, like everything it touches.
  */
-final class CallTrace implements CallHook {
+final class CallTrace implements CallHook, CallObserver {
     /** Read by the drain loop once per drain: true while some client traces. */
     boolean on;
 
@@ -177,7 +177,8 @@ final class CallTrace implements CallHook {
     }
 
     /** A parked call that parked while tracing completed (TaskSession.completeParked). */
-    void resumed(TaskSession s, ParkedCall pc, int res, long[] val) {
+    @Override
+    public void resumed(TaskSession s, ParkedCall pc, int res, long[] val) {
         if (!on) return;
         long now = System.nanoTime();
         Reference r = pc.ref;

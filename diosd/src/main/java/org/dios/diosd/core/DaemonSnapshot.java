@@ -40,7 +40,7 @@ public final class DaemonSnapshot {
     private final long[] drains;
     public final long drainedEntries;
 
-    DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, long registrations, long parkedCalls,
+    DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, CallStats c, long registrations, long parkedCalls,
                    long completionsUnreaped, long fifoBytes) {
         this.takenNanos = takenNanos;
         this.uptimeMillis = uptimeMillis;
@@ -58,7 +58,6 @@ public final class DaemonSnapshot {
         this.fifoBytes = fifoBytes;
         this.objectsByType = s.objectsByType.clone();
         this.ioBytes = s.ioBytes.clone();
-        CallStats c = s.perCall;
         this.calls = c.calls.clone();
         this.errors = c.errors.clone();
         this.service = c.service.clone();
@@ -69,7 +68,7 @@ public final class DaemonSnapshot {
 
     /** All zeros: what a reader holds before the conductor's first answer. */
     public static DaemonSnapshot empty() {
-        return new DaemonSnapshot(System.nanoTime(), 0, new Stats(), 0, 0, 0, 0);
+        return new DaemonSnapshot(System.nanoTime(), 0, new Stats(), new CallStats(), 0, 0, 0, 0);
     }
 
     /** Live objects of a D_OBJ_* type. */

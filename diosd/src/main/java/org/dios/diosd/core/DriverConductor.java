@@ -94,7 +94,7 @@ public final class DriverConductor implements Runnable {
     private final Stats stats = new Stats();
     private final ObjectManager objects = new ObjectManager(stats);
     private final CallDispatcher dispatcher;
-    private final CallStats perCall = stats.perCall;
+    private final CallStats perCall;
     /** dios trace: off unless an admin client asked; then each call of a drain goes through it. */
     private final CallTrace trace;
     /** --metrics: times every call (null: calls are not timed). */
@@ -129,6 +129,7 @@ public final class DriverConductor implements Runnable {
         // The dispatcher starts tasks through the launcher and has terminals watched by the
         // registry, both made below with the dispatcher (they complete the calls it parks).
         this.dispatcher = new CallDispatcher(objects, stats, config.limits(), this::spawn, this::watchTty);
+        this.perCall = dispatcher.callStats();
         this.trace = new CallTrace(dispatcher, perCall, info == null ? null : info.traceDir(), config.timeCalls());
         this.timer = config.timeCalls() ? new CallTimer(perCall) : null;
         this.ring = new RingDrain(dispatcher, perCall, trace, timer);
@@ -228,7 +229,7 @@ public final class DriverConductor implements Runnable {
             if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
         }
         long now = System.nanoTime();
-        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, registry.tasksStarted(), parked, unreaped,
+        return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, perCall, registry.tasksStarted(), parked, unreaped,
                 objects.fifoBytesWritten());
     }
 

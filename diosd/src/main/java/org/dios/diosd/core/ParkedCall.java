@@ -26,7 +26,7 @@ final class ParkedCall {
     final Reference[] refs;
     boolean done;
     /** Set when it parked while tracing: its completion is traced too (CallTrace.resumed). */
-    CallTrace tracedBy;
+    CallObserver tracedBy;
     long traceStart;
 
     ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {

@@ -41,7 +41,4 @@ public final class Stats {
     public void io(int type, int kind, long bytes) {
         ioBytes[type * IO_KINDS + kind] += bytes;
     }
-
-    /** Per op: calls, errors by errno, service times; ring drain sizes. */
-    public final CallStats perCall = new CallStats();
 }

@@ -25,7 +25,7 @@ class AdminReportsTest {
     }
 
     private String ask(String request) {
-        DaemonSnapshot snap = new DaemonSnapshot(0, 93_784_500, stats, sessions.size(), 0, 0, 0);
+        DaemonSnapshot snap = new DaemonSnapshot(0, 93_784_500, stats, new CallStats(), sessions.size(), 0, 0, 0);
         return AdminReports.answer(request, info, snap, sessions, om);
     }
 

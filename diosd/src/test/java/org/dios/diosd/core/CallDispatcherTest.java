@@ -336,7 +336,7 @@ class CallDispatcherTest {
     }
 
     private long errors(int op, int errno) {
-        return stats.perCall.errors[op * CallStats.ERRNOS + errno];
+        return d.callStats().errors[op * CallStats.ERRNOS + errno];
     }
 
     @Test
@@ -356,7 +356,7 @@ class CallDispatcherTest {
         sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
         assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
 
-        CallStats c = stats.perCall;
+        CallStats c = d.callStats();
         assertEquals(4, c.calls[D_OP_NOP]);
         assertEquals(1, c.calls[D_OP_CREATE]);
         assertEquals(2, c.calls[D_OP_LOOKUP]);

@@ -64,8 +64,8 @@ class CallTraceTest {
     @Test
     void eachCallIsRecordedWithItsTaskOpObjectResultAndTime() throws Exception {
         Path dir = tmp.resolve("trace");
-        CallTrace trace = new CallTrace(d, stats.perCall, dir, true);
-        RingDrain ring = new RingDrain(d, stats.perCall, trace, null);
+        CallTrace trace = new CallTrace(d, d.callStats(), dir, true);
+        RingDrain ring = new RingDrain(d, d.callStats(), trace, null);
         assertFalse(trace.on);
         assertEquals("off", trace.state());
         long from = trace.join();
@@ -91,8 +91,8 @@ class CallTraceTest {
         bad.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, 1L << 40);
         assertEquals(3, drain(ring, a));
         assertEquals(6, a.sqHead, "the traced loop consumes the ring like the plain one");
-        assertEquals(6, stats.perCall.totalCalls());
-        assertEquals(6, java.util.Arrays.stream(stats.perCall.service).sum(), "with --metrics, each traced call is timed too");
+        assertEquals(6, d.callStats().totalCalls());
+        assertEquals(6, java.util.Arrays.stream(d.callStats().service).sum(), "with --metrics, each traced call is timed too");
         trace.flush(); // as the conductor does before it sleeps
 
         List<TraceRecord> all = TraceTail.readAll(dir);
@@ -139,7 +139,7 @@ class CallTraceTest {
     @Test
     void theQueueLivesWhileAnyClientTracesAndADaemonWithoutStateCannotTrace() throws Exception {
         Path dir = tmp.resolve("trace");
-        CallTrace trace = new CallTrace(d, stats.perCall, dir, false);
+        CallTrace trace = new CallTrace(d, d.callStats(), dir, false);
         assertFalse(Files.exists(dir), "nothing before the first client");
         trace.join();
         trace.join();
@@ -153,7 +153,7 @@ class CallTraceTest {
         trace.leave(); // one too many: harmless
         assertEquals("off", trace.state());
 
-        CallTrace none = new CallTrace(d, stats.perCall, null, false);
+        CallTrace none = new CallTrace(d, d.callStats(), null, false);
         assertFalse(none.available());
         assertThrows(java.io.IOException.class, none::join);
     }

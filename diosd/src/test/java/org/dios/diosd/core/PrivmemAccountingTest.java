@@ -134,7 +134,7 @@ class PrivmemAccountingTest {
     void theAdminSocketShowsEachTasksShareAndTheTotal() {
         assertTrue(create(a, D_OBJ_PRIVMEM, 5 * MIB) > 0);
         assertTrue(create(b, D_OBJ_PRIVMEM, 2 * MIB) > 0);
-        DaemonSnapshot snap = new DaemonSnapshot(System.nanoTime(), 0, stats, 2, 0, 0, 0);
+        DaemonSnapshot snap = new DaemonSnapshot(System.nanoTime(), 0, stats, d.callStats(), 2, 0, 0, 0);
         var info = new AdminReports.Info("test", "/tmp/x.sock", "off", 1, 0, java.time.Instant.now());
         String status = AdminReports.answer("status", info, snap, java.util.List.of(a, b), om);
         assertTrue(status.contains("row\tprivmem_bytes\t" + 7 * MIB + "\n"), status);

@@ -21,7 +21,7 @@ class RingDrainTest {
     private final Stats stats = new Stats();
     private final ObjectManager om = new ObjectManager(stats);
     private final CallDispatcher d = SyntheticTasks.dispatcher(om, stats);
-    private final CallTrace trace = new CallTrace(d, stats.perCall, null, false);
+    private final CallTrace trace = new CallTrace(d, d.callStats(), null, false);
     private final SyntheticTasks tasks = new SyntheticTasks();
     private final TaskSession a = tasks.session(1);
     private int tail;
@@ -46,36 +46,36 @@ class RingDrainTest {
     }
 
     private long timed() {
-        return Arrays.stream(stats.perCall.service).sum();
+        return Arrays.stream(d.callStats().service).sum();
     }
 
     @Test
     void thePlainDrainServesAndPublishesAndTimesNothing() {
-        RingDrain ring = new RingDrain(d, stats.perCall, trace, null);
+        RingDrain ring = new RingDrain(d, d.callStats(), trace, null);
         assertEquals(0, ring.drain(a), "nothing published");
         nops(3);
         assertEquals(3, ring.drain(a));
         assertEquals(3, header(RegionHeaderDescriptor.SQ_HEAD_OFFSET));
         assertEquals(3, header(RegionHeaderDescriptor.CQ_TAIL_OFFSET));
-        assertEquals(3, stats.perCall.totalCalls());
-        assertEquals(3, stats.perCall.drainedEntries);
+        assertEquals(3, d.callStats().totalCalls());
+        assertEquals(3, d.callStats().drainedEntries);
         assertEquals(0, timed(), "no clock without --metrics");
     }
 
     @Test
     void aTimedDrainTimesEachCallTheFirstFromThePassStart() {
-        CallTimer timer = new CallTimer(stats.perCall);
-        RingDrain ring = new RingDrain(d, stats.perCall, trace, timer);
+        CallTimer timer = new CallTimer(d.callStats());
+        RingDrain ring = new RingDrain(d, d.callStats(), trace, timer);
         nops(3);
         timer.startAt(System.nanoTime() - 5_000_000); // the pass started 5 ms ago
         assertEquals(3, ring.drain(a));
         assertEquals(3, timed());
-        assertTrue(stats.perCall.serviceNanos[D_OP_NOP] >= 5_000_000, "the first call's time runs from the pass start");
+        assertTrue(d.callStats().serviceNanos[D_OP_NOP] >= 5_000_000, "the first call's time runs from the pass start");
     }
 
     @Test
     void aTaskThatDoesNotReapGetsNoMoreThanTheCompletionRingHolds() {
-        RingDrain ring = new RingDrain(d, stats.perCall, trace, null);
+        RingDrain ring = new RingDrain(d, d.callStats(), trace, null);
         for (int k = 0; k < DIOS_CQ_ENTRIES / DIOS_SQ_ENTRIES; k++) {
             nops(DIOS_SQ_ENTRIES);
             assertEquals(DIOS_SQ_ENTRIES, ring.drain(a));
@@ -88,7 +88,7 @@ class RingDrainTest {
 
     @Test
     void aCorruptSqTailDisconnects() {
-        RingDrain ring = new RingDrain(d, stats.perCall, trace, null);
+        RingDrain ring = new RingDrain(d, d.callStats(), trace, null);
         TaskSession.INT.setRelease(a.region, (long) RegionHeaderDescriptor.SQ_TAIL_OFFSET, DIOS_SQ_ENTRIES + 1);
         var e = assertThrows(Disconnect.class, () -> ring.drain(a));
         assertTrue(e.getMessage().startsWith("corrupt ring: sq_tail 65"), e.getMessage());
