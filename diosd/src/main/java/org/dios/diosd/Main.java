@@ -1,5 +1,17 @@
 package org.dios.diosd;
 
+import org.dios.abi.Abi;
+import org.dios.diosd.admin.AdminReports;
+import org.dios.diosd.conductor.DriverConductor;
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.metrics.MetricsServer;
+import org.dios.diosd.objects.BlobStore;
+import org.dios.diosd.rpc.SocketRpcService;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.Notify;
+import org.dios.diosd.sys.UnixSocket;
+import org.dios.diosd.trace.TraceTail;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -8,17 +20,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.core.AdminReports;
-import org.dios.diosd.core.BlobStore;
-import org.dios.diosd.core.DriverConductor;
-import org.dios.diosd.journal.Journal;
-import org.dios.diosd.metrics.MetricsServer;
-import org.dios.diosd.rpc.SocketRpcService;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.Notify;
-import org.dios.diosd.sys.UnixSocket;
-import org.dios.diosd.trace.TraceTail;
 
 /**
  * {@code diosd}: starts the daemon in the foreground.

@@ -1,5 +1,6 @@
 package org.dios.abi;
 
+import org.dios.diosd.objects.Name;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 
-import org.dios.diosd.core.Name;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

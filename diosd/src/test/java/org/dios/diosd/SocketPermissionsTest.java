@@ -1,5 +1,7 @@
 package org.dios.diosd;
 
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -7,8 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,11 @@
 package org.dios.diosd;
 
+import org.dios.abi.Abi;
+import org.dios.abi.HelloMessageDescriptor;
+import org.dios.abi.WelcomeMessageDescriptor;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.NotifyListener;
+import org.dios.diosd.sys.UnixSocket;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -16,12 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.dios.abi.Abi;
-import org.dios.abi.HelloMessageDescriptor;
-import org.dios.abi.WelcomeMessageDescriptor;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.NotifyListener;
-import org.dios.diosd.sys.UnixSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -2,7 +2,7 @@ package org.dios.perf;
 
 import java.util.concurrent.TimeUnit;
 
-import org.dios.diosd.core.HandleTable;
+import org.dios.diosd.objects.HandleTable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -4,11 +4,11 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 import org.dios.abi.Abi;
-import org.dios.diosd.core.DObject;
-import org.dios.diosd.core.MemoryObject;
-import org.dios.diosd.core.Name;
-import org.dios.diosd.core.ObjectManager;
-import org.dios.diosd.core.Stats;
+import org.dios.diosd.objects.DObject;
+import org.dios.diosd.objects.MemoryObject;
+import org.dios.diosd.objects.Name;
+import org.dios.diosd.objects.ObjectManager;
+import org.dios.diosd.objects.Stats;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

@@ -1,5 +1,7 @@
 package org.dios.diosd.journal;
 
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,8 +25,6 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
-import org.dios.diosd.Log;
-import org.dios.diosd.sys.LibC;
 
 /**
  * The daemon's durable journal: a Chronicle Queue of {@link JournalRecord}s,

@@ -1,8 +1,8 @@
 package org.dios.diosd.journal;
 
+import org.dios.diosd.log.Log;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.dios.diosd.Log;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.IMarkerFactory;
 import org.slf4j.Logger;

@@ -1,5 +1,12 @@
 package org.dios.diosd.metrics;
 
+import org.dios.abi.Abi;
+import org.dios.diosd.conductor.DriverConductor;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.objects.ObjectType;
+import org.dios.diosd.objects.Stats;
+import org.dios.diosd.ops.CallStats;
+import org.dios.diosd.ops.DaemonSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,13 +31,6 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.Log;
-import org.dios.diosd.core.CallStats;
-import org.dios.diosd.core.ObjectType;
-import org.dios.diosd.core.DaemonSnapshot;
-import org.dios.diosd.core.DriverConductor;
-import org.dios.diosd.core.Stats;
 
 /**
  * The Prometheus endpoint: {@code GET /metrics} on the JDK's HttpServer, in

@@ -1,5 +1,7 @@
 package org.dios.diosd.metrics;
 
+import org.dios.diosd.ops.CallStats;
+import org.dios.diosd.ops.DaemonSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -11,8 +13,6 @@ import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 
-import org.dios.diosd.core.CallStats;
-import org.dios.diosd.core.DaemonSnapshot;
 
 /**
  * The histograms whose buckets the conductor counts itself (plain arrays,

@@ -1,5 +1,6 @@
 package org.dios.diosd.trace;
 
+import org.dios.abi.Abi;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -9,7 +10,6 @@ import java.time.ZoneId;
 
 import net.openhft.chronicle.bytes.Bytes;
 
-import org.dios.abi.Abi;
 
 /**
  * One entry of the trace queue: a call the conductor served, or a marker.
@@ -105,7 +105,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
 
     /** "none" for a call that resolved no object, else the type's name as listings and metrics show it. */
     public static String typeName(int type) {
-        return type == 0 ? "none" : org.dios.diosd.core.ObjectType.name(type);
+        return type == 0 ? "none" : org.dios.diosd.objects.ObjectType.name(type);
     }
 
     /** "0", or the errno's name with its minus sign ("-ENOENT"). */
@@ -140,7 +140,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
 
     /** Tab-separated: every field as a number, except kind, op and type by name, flags and ref in hex. */
     public String raw() {
-        return time + "\t" + task + "\t" + pid + "\t" + kindName(kind) + "\t" + org.dios.diosd.core.Op.name(op) + "\t" + typeName(type)
+        return time + "\t" + task + "\t" + pid + "\t" + kindName(kind) + "\t" + org.dios.diosd.ops.Op.name(op) + "\t" + typeName(type)
                 + "\t0x" + Long.toHexString(flags) + "\t0x" + Long.toHexString(ref) + "\t" + object + "\t" + result
                 + "\t" + latency;
     }
@@ -186,7 +186,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
                 case DROPPED -> b.append(" --- dropped ").append(r.task).append(" calls: the trace was over its budget of ")
                         .append(Tracer.MAX_CYCLE_BYTES >> 20).append(" MiB per ").append(Tracer.CYCLE_MINUTES).append(" minutes");
                 default -> {
-                    b.append(" task ").append(r.task).append(" (pid ").append(r.pid).append(") ").append(org.dios.diosd.core.Op.name(r.op))
+                    b.append(" task ").append(r.task).append(" (pid ").append(r.pid).append(") ").append(org.dios.diosd.ops.Op.name(r.op))
                             .append(" type=").append(typeName(r.type))
                             .append(" flags=0x").append(Long.toHexString(r.flags))
                             .append(" ref=0x").append(Long.toHexString(r.ref))

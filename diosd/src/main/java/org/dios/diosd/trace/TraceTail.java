@@ -1,5 +1,6 @@
 package org.dios.diosd.trace;
 
+import org.dios.diosd.journal.Journal;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -16,7 +17,6 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
-import org.dios.diosd.journal.Journal;
 
 /**
  * {@code diosd --trace-tail DIR [--from INDEX] [--task ID] [--raw]}: the

@@ -1,5 +1,8 @@
 package org.dios.diosd.trace;
 
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -18,9 +21,6 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
 
-import org.dios.diosd.Log;
-import org.dios.diosd.journal.Journal;
-import org.dios.diosd.sys.LibC;
 
 /**
  * The writing end of {@code dios trace}: a Chronicle Queue in

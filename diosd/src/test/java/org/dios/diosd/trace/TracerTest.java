@@ -1,5 +1,6 @@
 package org.dios.diosd.trace;
 
+import org.dios.abi.Abi;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
@@ -13,7 +14,6 @@ import java.util.stream.Stream;
 import net.openhft.chronicle.core.time.SetTimeProvider;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 
-import org.dios.abi.Abi;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

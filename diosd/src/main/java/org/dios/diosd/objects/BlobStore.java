@@ -1,0 +1,478 @@
+package org.dios.diosd.objects;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.journal.JournalRecord;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.stream.Stream;
+
+
+/**
+ * The durable half of the daemon: the state directory's blob files and the
+ * journal of their names and sizes.
+ *
+ * <pre>
+ *   STATE/diosd.lock           held (fcntl lock) while a daemon uses STATE
+ *   STATE/journal/             Chronicle Queue of JournalRecords (CREATE, SIZE, DELETE)
+ *   STATE/blobs/&lt;id&gt;.blob      the data of blob &lt;id&gt; (16 hex digits), mode 0600
+ *   STATE/lost+found/          blob files found without a journal entry after the journal was damaged
+ * </pre>
+ *
+ * <p>{@link #open} runs at start-up, before tasks are served: it replays the
+ * journal into the set of live durable blobs, makes each file's length its
+ * committed size (dropping uncommitted growth, restoring a file shrunk behind
+ * the daemon's back), removes blob files nothing refers to (anonymous blobs of
+ * an earlier run, or blobs whose creation never completed) and, when the
+ * journal was damaged or mostly dead entries, rewrites it from the live set.
+ * {@link #attach} then binds their names on the conductor thread, which does
+ * everything else.
+ */
+public final class BlobStore implements AutoCloseable {
+    /** Smallest file (and mapping) size of a blob that has been acquired. */
+    public static final long MIN_CAPACITY = 64 * 1024;
+    /** A journal with more entries than this, and over twice the live ones, is compacted at start-up. */
+    public static int compactMinEntries = 1024; // tests lower it
+
+    private final Path stateDir;
+    private final Path blobDir;
+    private final Journal journal;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final List<JournalRecord> live;
+    private long nextBlobId;
+    private ObjectManager objects;
+    private Stats stats;
+    private int error;
+
+    private BlobStore(Path stateDir, Path blobDir, Journal journal, FileChannel lockChannel, FileLock lock,
+                      List<JournalRecord> live, long nextBlobId) {
+        this.stateDir = stateDir;
+        this.blobDir = blobDir;
+        this.journal = journal;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.live = live;
+        this.nextBlobId = nextBlobId;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    /** Durable blobs found at start-up. */
+    public int liveAtStart() {
+        return live.size();
+    }
+
+    static String fileName(long blobId) {
+        return String.format("%016x.blob", blobId);
+    }
+
+    private static long idOf(String fileName) {
+        if (fileName.length() != 21 || !fileName.endsWith(".blob")) return -1;
+        try {
+            return Long.parseUnsignedLong(fileName.substring(0, 16), 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** File length for a blob of len bytes: the next power of two, at least MIN_CAPACITY. */
+    static long capacityFor(long len) {
+        if (len <= MIN_CAPACITY) return MIN_CAPACITY;
+        long c = Long.highestOneBit(len);
+        return c == len ? c : c << 1;
+    }
+
+    /**
+     * Opens the state directory: takes its lock, replays and repairs the journal,
+     * reconciles the blob files. Throws when the directory cannot be used at all;
+     * damage is logged and recovered from.
+     */
+    public static BlobStore open(Path stateDir) throws IOException {
+        stateDir = stateDir.toAbsolutePath();
+        FileChannel lc = FileChannel.open(stateDir.resolve("diosd.lock"), java.util.Set.of(StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        FileLock lock;
+        try {
+            lock = lc.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            lc.close();
+            throw new IOException("state directory " + stateDir + " is in use by another diosd");
+        }
+        try {
+            return openLocked(stateDir, lc, lock);
+        } catch (IOException | RuntimeException e) {
+            lock.release();
+            lc.close();
+            throw e;
+        }
+    }
+
+    private static BlobStore openLocked(Path stateDir, FileChannel lc, FileLock lock) throws IOException {
+        Path blobDir = privateDir(stateDir.resolve("blobs"));
+        String fs;
+        try {
+            fs = Files.getFileStore(stateDir).type();
+        } catch (IOException e) {
+            fs = "?"; // only for the notice below
+        }
+        if (fs.equals("tmpfs") || fs.equals("ramfs")) {
+            Log.info("state directory " + stateDir + " is on " + fs + ": blobs survive daemon restarts, not a reboot"
+                    + " (pass --state-dir on a disk file system to keep them)");
+        }
+        Journal journal = Journal.open(stateDir.resolve("journal"));
+        try {
+            return replay(stateDir, blobDir, journal, lc, lock);
+        } catch (IOException | RuntimeException e) {
+            journal.close();
+            throw e;
+        }
+    }
+
+    private static Path privateDir(Path d) throws IOException {
+        if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        return d;
+    }
+
+    private static BlobStore replay(Path stateDir, Path blobDir, Journal journal, FileChannel lc, FileLock lock)
+            throws IOException {
+        Journal.Replay r = journal.replay();
+        List<String> problems = new ArrayList<>(r.problems());
+        boolean journalDamaged = !problems.isEmpty() || journal.broken();
+
+        // Apply the entries in order: what is left is the set of live durable blobs.
+        LinkedHashMap<Long, JournalRecord> live = new LinkedHashMap<>();
+        HashMap<Name, Long> byName = new HashMap<>();
+        long maxId = 0;
+        for (JournalRecord e : r.records()) {
+            maxId = Math.max(maxId, e.blobId);
+            JournalRecord cur = live.get(e.blobId);
+            switch (e.kind) {
+                case JournalRecord.CREATE -> {
+                    Name n = Name.of(e.name());
+                    if (cur != null) {
+                        problems.add("blob " + e.blobId + " is created twice; the second CREATE is ignored");
+                    } else if (byName.containsKey(n)) {
+                        problems.add("blob " + e.blobId + " has the name of blob " + byName.get(n) + "; not restored");
+                    } else if (!e.fileName.equals(fileName(e.blobId))) {
+                        problems.add("blob " + e.blobId + " has file name '" + e.fileName + "'; not restored");
+                    } else {
+                        live.put(e.blobId, e);
+                        byName.put(n, e.blobId);
+                    }
+                }
+                case JournalRecord.SIZE -> {
+                    if (cur == null) problems.add("size change of blob " + e.blobId + ", which does not exist; ignored");
+                    else live.put(e.blobId, cur.withSize(e.size));
+                }
+                case JournalRecord.DELETE -> {
+                    if (cur == null) {
+                        problems.add("deletion of blob " + e.blobId + ", which does not exist; ignored");
+                    } else {
+                        live.remove(e.blobId);
+                        byName.remove(Name.of(cur.name()));
+                    }
+                }
+                default -> throw new IllegalStateException("decoded journal record of kind " + e.kind);
+            }
+        }
+
+        // Each live blob's file: present, and exactly its committed size.
+        for (var it = live.values().iterator(); it.hasNext(); ) {
+            JournalRecord e = it.next();
+            Path f = blobDir.resolve(e.fileName);
+            if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                problems.add("blob " + e.blobId + " (" + e.fileName + ") has lost its data file; its name no longer"
+                        + " resolves");
+                it.remove();
+                continue;
+            }
+            long len = Files.size(f);
+            if (len != e.size) {
+                if (len < e.size) {
+                    problems.add("blob " + e.blobId + " (" + e.fileName + ") was " + len + " bytes, shorter than its"
+                            + " committed " + e.size + "; zero-filled (it was truncated behind the daemon's back)");
+                }
+                // longer: growth that was never committed (the last acquire_write's capacity)
+                try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                    raf.setLength(e.size);
+                }
+            }
+        }
+
+        // Files nothing refers to: anonymous blobs of an earlier run, creations that never
+        // reached the journal.  Removed; kept in lost+found when the journal was damaged.
+        HashSet<String> wanted = new HashSet<>();
+        for (JournalRecord e : live.values()) wanted.add(e.fileName);
+        List<Path> orphans = new ArrayList<>();
+        try (Stream<Path> s = Files.list(blobDir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                maxId = Math.max(maxId, idOf(n));
+                if (!wanted.contains(n) && Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) orphans.add(p);
+            }
+        }
+        if (!orphans.isEmpty()) {
+            if (journalDamaged) {
+                Path lost = privateDir(stateDir.resolve("lost+found"));
+                for (Path p : orphans) {
+                    Path to = lost.resolve(p.getFileName());
+                    for (int i = 1; Files.exists(to, LinkOption.NOFOLLOW_LINKS); i++) {
+                        to = lost.resolve(p.getFileName() + "." + i);
+                    }
+                    Files.move(p, to);
+                }
+                problems.add(orphans.size() + " blob file(s) without a journal entry moved to " + lost
+                        + " (the journal was damaged: they may hold data it lost)");
+            } else {
+                for (Path p : orphans) Files.delete(p);
+                Log.info("journal: removed " + orphans.size() + " blob file(s) no journal entry refers to (anonymous"
+                        + " blobs of the previous run, or creations that did not complete)");
+            }
+        }
+
+        for (String p : problems) Log.warn("journal: " + p);
+        List<JournalRecord> snapshot = new ArrayList<>(live.values());
+        if (!problems.isEmpty()) {
+            String keep = journalDamaged
+                    ? "journal.damaged-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                    : null;
+            journal.rewrite(snapshot, keep);
+            Log.warn("journal: recovered: " + snapshot.size() + " durable blob(s) kept in a fresh journal"
+                    + (keep != null ? "; the damaged one is kept as " + stateDir.resolve(keep) : ""));
+        } else if (r.entries() > compactMinEntries && r.entries() > 2L * snapshot.size()) {
+            journal.rewrite(snapshot, null);
+            Log.info("journal: compacted " + r.entries() + " entries to " + snapshot.size());
+        }
+        Log.info("journal: " + snapshot.size() + " durable blob(s) from " + r.entries() + " entries in "
+                + journal.directory());
+        return new BlobStore(stateDir, blobDir, journal, lc, lock, snapshot, maxId + 1);
+    }
+
+    /**
+     * Conductor thread, before the first task: makes an object of every durable
+     * blob and binds its name. The name table's pin is each one's only count.
+     */
+    public void attach(ObjectManager objects, Stats stats) {
+        this.objects = objects;
+        this.stats = stats;
+        for (JournalRecord e : live) {
+            BlobObject b = new BlobObject(objects.newObjectId(), 0, this, e.blobId, e.fileName, e.createdMillis, e.size);
+            b.capacity = e.size;
+            b.durable = true;
+            b.pinned = true;
+            objects.adopt(b);
+            if (!objects.bind(Name.of(e.name()), b)) {
+                // replay made names unique; a warm-up name colliding with a 256-bit name cannot happen
+                throw new IllegalStateException("name of " + b + " is already bound");
+            }
+        }
+        live.clear();
+    }
+
+    /** -errno of the last failed {@link #create}. */
+    int error() {
+        return error;
+    }
+
+    private static int ioError(long negErrno) {
+        int e = (int) -negErrno;
+        if (e == LibC.ENOSPC || e == LibC.EDQUOT) return -Abi.DIOS_ENOSPC;
+        if (e == Abi.DIOS_ENOMEM || e == 23 /* ENFILE */ || e == 24 /* EMFILE */) return -Abi.DIOS_ENOMEM;
+        return -Abi.DIOS_EIO;
+    }
+
+    /** -ENOSPC when the journal had no room (nothing was written), else -EIO. */
+    private static int journalError(IOException e) {
+        return e instanceof Journal.NoSpace ? -Abi.DIOS_ENOSPC : -Abi.DIOS_EIO;
+    }
+
+    /** A new blob of size zero bytes in a new file; null (and {@link #error()}) on failure. Not yet durable. */
+    BlobObject create(long objectId, long ownerTask, long size) {
+        for (int attempt = 0; attempt < 64; attempt++) {
+            long id = nextBlobId++;
+            String fn = fileName(id);
+            String path = blobDir.resolve(fn).toString();
+            int fd = LibC.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0600);
+            if (fd == -LibC.EEXIST) continue; // left by something else: never reuse it
+            if (fd < 0) {
+                error = ioError(fd);
+                return null;
+            }
+            int rc = size > 0 ? LibC.ftruncate(fd, size) : 0;
+            if (rc < 0) {
+                LibC.close(fd);
+                LibC.unlink(path);
+                error = ioError(rc);
+                return null;
+            }
+            stats.segments++;
+            BlobObject b = new BlobObject(objectId, ownerTask, this, id, fn, System.currentTimeMillis(), size);
+            b.rwFd = fd;
+            b.capacity = size;
+            return b;
+        }
+        error = -Abi.DIOS_EIO;
+        return null;
+    }
+
+    /**
+     * Makes a freshly named blob durable: its file and directory entry are
+     * synced, CREATE is journaled, and the name table pins it. 0 or -errno
+     * (then nothing was journaled and the caller undoes the creation).
+     */
+    int makeDurable(BlobObject b, Name name) {
+        int rc = LibC.fdatasync(b.rwFd);
+        if (rc < 0) return ioError(rc);
+        try {
+            Journal.fsyncDirectory(blobDir);
+            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis));
+        } catch (IOException e) {
+            Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
+            return journalError(e);
+        }
+        b.durable = true;
+        if (!b.tryRetain()) throw new IllegalStateException("pinning " + b + " that is going away");
+        b.pinned = true;
+        return 0;
+    }
+
+    private int ensureOpen(BlobObject b) {
+        if (b.rwFd >= 0) return 0;
+        int fd = LibC.open(blobDir.resolve(b.fileName).toString(), LibC.O_RDWR | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0);
+        if (fd < 0) {
+            Log.error("cannot open the file of " + b + ": " + LibC.strerror(fd));
+            return ioError(fd);
+        }
+        b.rwFd = fd;
+        stats.segments++;
+        return 0;
+    }
+
+    /**
+     * Keeps the file at least b.capacity long. A task holding a write reference
+     * has a read-write fd and may have truncated it; then every other task's
+     * mapping would fault past the new end. The daemon never maps the file, so
+     * it cannot fault itself; it grows the file back (the lost bytes read as zeros).
+     */
+    private int checkLength(BlobObject b, long need) {
+        long actual = LibC.lseek(b.rwFd, 0, LibC.SEEK_END);
+        if (actual < 0) return ioError(actual);
+        if (actual >= need) return 0;
+        if (actual < b.capacity) {
+            Log.warn(b + ": its file shrank to " + actual + " bytes behind the daemon's back (a task holding a write"
+                    + " reference truncated it); grown back to " + need + " bytes, the lost ones read as zeros");
+        }
+        int rc = LibC.ftruncate(b.rwFd, need);
+        return rc < 0 ? ioError(rc) : 0;
+    }
+
+    /**
+     * Before mapping len bytes: the file covers them, growing to the next
+     * capacity (a new mapping generation with a new segment id) when needed.
+     */
+    int ensureMapping(BlobObject b, long len) {
+        int rc = ensureOpen(b);
+        if (rc < 0) return rc;
+        long need = Math.max(b.capacity, capacityFor(Math.max(len, b.size)));
+        rc = checkLength(b, need);
+        if (rc < 0) return rc;
+        if (need != b.capacity || b.segmentId() == 0) {
+            b.capacity = need;
+            b.newSegment(objects.newObjectId());
+        }
+        return 0;
+    }
+
+    /**
+     * commit_write of len bytes from offset 0. For a durable blob the data is
+     * fdatasync'ed, and a larger size journaled, before this returns 0: a
+     * completed commit survives kill -9 of the daemon and a power cut.
+     */
+    int commit(BlobObject b, long len) {
+        int rc = checkLength(b, b.capacity);
+        if (rc < 0) return rc;
+        if (b.durable) {
+            rc = LibC.fdatasync(b.rwFd);
+            if (rc < 0) {
+                Log.error("fdatasync of " + b + ": " + LibC.strerror(rc));
+                return ioError(rc);
+            }
+        }
+        if (len > b.size) {
+            if (b.durable) {
+                try {
+                    journal.append(JournalRecord.size(b.blobId, len));
+                } catch (IOException e) {
+                    Log.error("journal: cannot record the new size of " + b + ": " + e.getMessage());
+                    return journalError(e);
+                }
+            }
+            b.size = len;
+        }
+        b.generation++;
+        return 0;
+    }
+
+    /** Before zombifying a durable blob: journals its deletion. 0 or -EIO (then nothing changes). */
+    public int journalDelete(BlobObject b) {
+        if (!b.durable || b.deletionJournaled) return 0;
+        try {
+            journal.append(JournalRecord.delete(b.blobId, JournalRecord.REASON_ZOMBIFIED));
+        } catch (IOException e) {
+            Log.error("journal: cannot record the deletion of " + b + ": " + e.getMessage());
+            return journalError(e);
+        }
+        b.deletionJournaled = true;
+        return 0;
+    }
+
+    /** The blob is freed: fds closed and the file removed (tasks' mappings keep the pages). */
+    void dispose(BlobObject b, Stats stats) {
+        if (b.rwFd >= 0) stats.segments--;
+        b.closeFds();
+        if (b.durable && !b.deletionJournaled) {
+            // Cannot happen (durable blobs are pinned until zombified, which journals first); if it
+            // did, removing the file would leave the journal naming a lost one.
+            Log.error(b + " freed without a journaled deletion; its file is kept");
+            return;
+        }
+        int rc = LibC.unlink(blobDir.resolve(b.fileName).toString());
+        if (rc < 0 && rc != -LibC.ENOENT) Log.warn("cannot remove the file of " + b + ": " + LibC.strerror(rc));
+    }
+
+    @Override
+    public void close() {
+        journal.close();
+        try {
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            Log.warn("releasing " + stateDir.resolve("diosd.lock") + ": " + e.getMessage());
+        }
+    }
+}

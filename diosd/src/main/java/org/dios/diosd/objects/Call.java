@@ -1,0 +1,125 @@
+package org.dios.diosd.objects;
+
+import org.dios.abi.Abi;
+import org.dios.abi.CqeDescriptor;
+
+/**
+ * The call being served, as the object drivers see it: the task, the op, its
+ * flags, the completion being built (its six values and D_CQE_F_* flags), and
+ * the few services a driver needs (segments to hand over, parking, the
+ * terminal watch, the object manager). One instance per dispatcher, reused
+ * for every call: serving a call allocates nothing here.
+ */
+public final class Call {
+    /** A driver's answer for a call it parked (no completion now). */
+    public static final int PARKED = Integer.MIN_VALUE;
+
+    /** Starts watching a task's terminal while console calls wait on it (the conductor's epoll). */
+    @FunctionalInterface
+    public interface TtyWatcher {
+        void watch(TaskSession s);
+    }
+
+    final ObjectManager objects;
+    final Stats stats;
+    final Limits limits;
+    private final TtyWatcher tty;
+
+    public TaskSession task;
+    public long userData;
+    public int op;
+    public long flags;
+    /** The completion's values; zeroed for every call. */
+    public final long[] val = new long[CqeDescriptor.VAL_COUNT];
+    /** The completion's D_CQE_F_* flags. */
+    public int cqeFlags;
+
+    public Call(ObjectManager objects, Stats stats, Limits limits, TtyWatcher tty) {
+        this.objects = objects;
+        this.stats = stats;
+        this.limits = limits;
+        this.tty = tty;
+    }
+
+    /** Starts a new call of task s. */
+    public void reset(TaskSession s, long userData, int op) {
+        this.task = s;
+        this.userData = userData;
+        this.op = op;
+        this.flags = 0;
+        java.util.Arrays.fill(val, 0);
+        cqeFlags = 0;
+    }
+
+    public boolean nonBlocking() {
+        return (flags & Abi.D_NONBLOCK) != 0;
+    }
+
+    /** True if the task may park one more call; otherwise the driver answers -ENOMEM. */
+    public boolean mayPark() {
+        return task.mayPark(limits.maxParked());
+    }
+
+    /** Parks this call on ref (bytes wanted: len); the caller checked {@link #mayPark()}. */
+    ParkedCall park(Reference ref, long len) {
+        ParkedCall pc = new ParkedCall(task, userData, op, flags, ref, len, null);
+        task.parked.add(pc);
+        return pc;
+    }
+
+    /**
+     * Hands the task segment segId (an fd of size bytes, with D_SEG_* prot)
+     * unless it has it already with that protection. Returns 1 if sent (and
+     * sets D_CQE_F_SEGMENT), 0 if the task had it, or -errno.
+     */
+    int deliver(int fd, long segId, long size, int prot) {
+        int rc = task.deliver(fd, segId, size, prot);
+        if (rc > 0) cqeFlags |= Abi.D_CQE_F_SEGMENT;
+        return rc;
+    }
+
+    /**
+     * Adds a buffer of len bytes over ref (armed at generation) to the task's
+     * table. Returns its id, or 0 if the table is full.
+     */
+    long addBuffer(Reference ref, boolean write, long len, long generation) {
+        Buffer b = new Buffer(ref, write, 0, len, generation);
+        long id = task.buffers.add(b);
+        if (id == 0) return 0;
+        b.id = id;
+        ref.buffers++;
+        stats.buffers++;
+        return id;
+    }
+
+    /** An acquire's answer: buffer id, segment, offset 0, length, the segment's size, D_SEG_* protection. */
+    void bufferVals(long bufferId, long segId, long len, long segSize, int prot) {
+        val[0] = bufferId;
+        val[1] = segId;
+        val[2] = 0;
+        val[3] = len;
+        val[4] = segSize;
+        val[5] = prot;
+    }
+
+    /**
+     * Reads n reference ids at region offset base (the args area) into out:
+     * each must name a live reference of the task to an object that is not
+     * a zombie and may be delegated. 0, or -EBADF / -EIDRM / -EACCES.
+     */
+    public int delegableRefs(long base, Reference[] out) {
+        for (int i = 0; i < out.length; i++) {
+            Reference d = task.refs.get(task.region.get(java.lang.foreign.ValueLayout.JAVA_LONG, base + 8L * i));
+            if (d == null) return -Abi.DIOS_EBADF;
+            if (d.object.isZombie()) return -Abi.DIOS_EIDRM;
+            if (!d.object.delegable()) return -Abi.DIOS_EACCES;
+            out[i] = d;
+        }
+        return 0;
+    }
+
+    /** Console calls wait on the task's terminal: the conductor watches it. */
+    public void watchTerminal() {
+        tty.watch(task);
+    }
+}
