@@ -17,7 +17,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * (see {@link RingFuzzHarness} for the ops and what must hold).
  *
  * <p>{@code mvn test} (CI) runs the committed inputs in
- * {@code src/test/resources/org/dios/diosd/core/RingFuzzTestInputs/ring/}
+ * {@code src/test/resources/org/dios/diosd/conductor/RingFuzzTestInputs/ring/}
  * and a fixed set of pseudo-random ones: deterministic and a few seconds.
  * A campaign: {@code scripts/fuzz-ring SECONDS} (Jazzer's own driver on
  * {@link RingFuzzTarget}), or through JUnit, which adds what it finds to that
