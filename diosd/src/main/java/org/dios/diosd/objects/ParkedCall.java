@@ -7,7 +7,7 @@ import org.dios.abi.CqeDescriptor;
  * A call the daemon answers later: an acquire on an empty (full) FIFO, a
  * console read with no input yet, or a dios_select with nothing ready. Its
  * SQE was consumed; its completion is owed, and the task's CQ has room for it
- * (the conductor counts parked calls against the CQ, see DriverConductor.drain).
+ * (the conductor counts parked calls against the CQ, see RingDrain.drain).
  *
  * <p>A parked call waits on one or more objects (a select on each of its
  * references). Whichever object sees it ready first completes it; the others
