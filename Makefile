@@ -22,6 +22,8 @@ DIST  := $(ROOT)/dist
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
+# The date on the man pages: the last commit's, so a rebuild makes the same pages.
+MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
 .PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd install clean prereqs check-reliability-long
 
@@ -67,12 +69,14 @@ else
 endif
 
 # Stage the install tree from what Maven and make built.  Built in dist.new
-# and swapped in, so a failed stage never leaves half a tree.
+# and swapped in, so a failed stage never leaves half a tree.  The section-3
+# and -7 man pages are made from dios.h's comments (scripts/gen-man3).
 stage: native
 	@test -f $(ROOT)/diosd/target/diosd-$(VERSION).jar || { echo "stage: run mvn package first (no diosd jar)"; exit 1; }
 	rm -rf $(DIST).new
 	install -d $(DIST).new/bin $(DIST).new/lib/pkgconfig $(DIST).new/include/dios \
-	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
+	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios \
+	           $(DIST).new/share/man
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
 	install -m 0755 $(ROOT)/native/build/dios-launch $(DIST).new/libexec/dios/dios-launch
@@ -92,6 +96,8 @@ stage: native
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
 	$(if $(CARGO),for e in $(RUST_EXAMPLES); do \
 		install -m 0755 $(RUST)/target/dist/release/examples/$$e $(DIST).new/share/dios/examples/rust_$$e || exit 1; done)
+	$(ROOT)/scripts/gen-man3 --version $(VERSION) --date $(MAN_DATE) \
+		$(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/share/man >/dev/null
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
