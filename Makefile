@@ -70,7 +70,8 @@ endif
 
 # Stage the install tree from what Maven and make built.  Built in dist.new
 # and swapped in, so a failed stage never leaves half a tree.  The section-3
-# and -7 man pages are made from dios.h's comments (scripts/gen-man3).
+# and -7 man pages are made from dios.h's comments (scripts/gen-man3);
+# dios(1) and diosd(8) are written in man/.
 stage: native
 	@test -f $(ROOT)/diosd/target/diosd-$(VERSION).jar || { echo "stage: run mvn package first (no diosd jar)"; exit 1; }
 	rm -rf $(DIST).new
@@ -98,6 +99,11 @@ stage: native
 		install -m 0755 $(RUST)/target/dist/release/examples/$$e $(DIST).new/share/dios/examples/rust_$$e || exit 1; done)
 	$(ROOT)/scripts/gen-man3 --version $(VERSION) --date $(MAN_DATE) \
 		$(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/share/man >/dev/null
+	install -d $(DIST).new/share/man/man1 $(DIST).new/share/man/man8
+	for p in dios.1 diosd.8; do \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' $(ROOT)/man/$$p \
+			> $(DIST).new/share/man/man$${p##*.}/$$p && chmod 0644 $(DIST).new/share/man/man$${p##*.}/$$p || exit 1; \
+	done
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
