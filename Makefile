@@ -25,7 +25,7 @@ VERSION := 0.1.0-SNAPSHOT
 # The date on the man pages: the last commit's, so a rebuild makes the same pages.
 MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd install clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man install clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -110,7 +110,7 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-rust check-scenarios check-perf
+check-system: check-c check-native check-systemd check-man check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -142,6 +142,10 @@ endif
 # its command line against the daemon, sysusers and tmpfiles in a scratch root.
 check-systemd:
 	$(ROOT)/scripts/check-systemd
+
+# The man pages as man(1) renders them, against dios.h, diosd --help and dios --help.
+check-man:
+	$(ROOT)/scripts/check-man
 
 # dist/ was staged by the same mvn verify that runs this: do not rebuild it.
 check-perf:
