@@ -5,6 +5,7 @@
 #   make test      every test: Java (Surefire), C test programs, perf --quick
 #
 #   make dist      build and stage dist/ (no tests)
+#   make deb       build dist/ and the Debian packages in build/deb
 #   make install PREFIX=/usr/local   copy the dist/ tree there, with the systemd unit,
 #                  sysusers and tmpfiles entries, and /etc/default/diosd
 #                  (DESTDIR=/staging for packaging; SYSCONFDIR=/etc)
@@ -25,7 +26,7 @@ VERSION := 0.1.0-SNAPSHOT
 # The date on the man pages: the last commit's, so a rebuild makes the same pages.
 MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man install clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man install deb clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -181,7 +182,16 @@ install:
 	@echo "installed into $(DESTDIR)$(PREFIX)"
 	@echo "  as a service (root): systemd-sysusers && systemd-tmpfiles --create diosd.conf && systemctl daemon-reload && systemctl enable --now diosd"
 
+# ---- Debian packages -----------------------------------------------------------
+# build/deb/diosd_<version>_<arch>.deb (daemon, tool, libdlibc.so, the unit,
+# sysusers and tmpfiles entries, /etc/default/diosd) and libdlibc-dev_...deb
+# (headers, libdlibc.a, dlibc.pc, section-3 pages), from the tree `make dist`
+# stages: scripts/mkdeb, files in packaging/deb.  DEB_JAVA_DEPENDS= (empty)
+# for machines whose JDK 25 dpkg does not know (a Temurin tarball).
+deb: dist
+	$(ROOT)/scripts/mkdeb $(ROOT)/build/deb
+
 clean:
 	-$(MVN) -q clean
 	-$(MAKE) -C $(ROOT)/libdlibc-shim clean
-	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(RUST)/target $(DIST) $(DIST).new
+	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(RUST)/target $(DIST) $(DIST).new $(ROOT)/build
