@@ -26,7 +26,7 @@ VERSION := 0.1.0-SNAPSHOT
 # The date on the man pages: the last commit's, so a rebuild makes the same pages.
 MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man check-deb install deb clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man check-deb check-java-artifact install deb clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -111,7 +111,7 @@ stage: native
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-man check-deb check-rust check-scenarios check-perf
+check-system: check-c check-native check-systemd check-man check-deb check-java-artifact check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -152,6 +152,10 @@ check-man:
 # (dpkg --root), run, upgraded, removed and purged.  About 30 s; at most 10 min.
 check-deb:
 	timeout 600 $(ROOT)/scripts/check-deb
+
+# The Java client's jar, -sources and -javadoc jars and module name, as `mvn install` ships them.
+check-java-artifact:
+	$(ROOT)/scripts/check-java-artifact
 
 # dist/ was staged by the same mvn verify that runs this: do not rebuild it.
 check-perf:
