@@ -5,6 +5,7 @@
 #   make test      every test: Java (Surefire), C test programs, perf --quick
 #
 #   make dist      build and stage dist/ (no tests)
+#   make deb       build dist/ and the Debian packages in build/deb
 #   make install PREFIX=/usr/local   copy the dist/ tree there, with the systemd unit,
 #                  sysusers and tmpfiles entries, and /etc/default/diosd
 #                  (DESTDIR=/staging for packaging; SYSCONFDIR=/etc)
@@ -22,8 +23,10 @@ DIST  := $(ROOT)/dist
 PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 VERSION := 0.1.0-SNAPSHOT
+# The date on the man pages: the last commit's, so a rebuild makes the same pages.
+MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd install clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man check-deb check-java-artifact install deb clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -67,12 +70,15 @@ else
 endif
 
 # Stage the install tree from what Maven and make built.  Built in dist.new
-# and swapped in, so a failed stage never leaves half a tree.
+# and swapped in, so a failed stage never leaves half a tree.  The section-3
+# and -7 man pages are made from dios.h's comments (scripts/gen-man3);
+# dios(1) and diosd(8) are written in man/.
 stage: native
 	@test -f $(ROOT)/diosd/target/diosd-$(VERSION).jar || { echo "stage: run mvn package first (no diosd jar)"; exit 1; }
 	rm -rf $(DIST).new
 	install -d $(DIST).new/bin $(DIST).new/lib/pkgconfig $(DIST).new/include/dios \
-	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios
+	           $(DIST).new/libexec/dios $(DIST).new/share/dios/java $(DIST).new/share/doc/dios \
+	           $(DIST).new/share/man
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
 	install -m 0755 $(ROOT)/native/build/dios-launch $(DIST).new/libexec/dios/dios-launch
@@ -92,13 +98,20 @@ stage: native
 	$(if $(CARGO),install -m 0755 $(RUST)/target/dist/release/examples/rust_peer $(DIST).new/share/dios/examples/rust_peer)
 	$(if $(CARGO),for e in $(RUST_EXAMPLES); do \
 		install -m 0755 $(RUST)/target/dist/release/examples/$$e $(DIST).new/share/dios/examples/rust_$$e || exit 1; done)
+	$(ROOT)/scripts/gen-man3 --version $(VERSION) --date $(MAN_DATE) \
+		$(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/share/man >/dev/null
+	install -d $(DIST).new/share/man/man1 $(DIST).new/share/man/man8
+	for p in dios.1 diosd.8; do \
+		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' $(ROOT)/man/$$p \
+			> $(DIST).new/share/man/man$${p##*.}/$$p && chmod 0644 $(DIST).new/share/man/man$${p##*.}/$$p || exit 1; \
+	done
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-rust check-scenarios check-perf
+check-system: check-c check-native check-systemd check-man check-deb check-java-artifact check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -130,6 +143,19 @@ endif
 # its command line against the daemon, sysusers and tmpfiles in a scratch root.
 check-systemd:
 	$(ROOT)/scripts/check-systemd
+
+# The man pages as man(1) renders them, against dios.h, diosd --help and dios --help.
+check-man:
+	$(ROOT)/scripts/check-man
+
+# The Debian packages of dist/: lintian, then installed into a scratch root
+# (dpkg --root), run, upgraded, removed and purged.  About 30 s; at most 10 min.
+check-deb:
+	timeout 600 $(ROOT)/scripts/check-deb
+
+# The Java client's jar, -sources and -javadoc jars and module name, as `mvn install` ships them.
+check-java-artifact:
+	$(ROOT)/scripts/check-java-artifact
 
 # dist/ was staged by the same mvn verify that runs this: do not rebuild it.
 check-perf:
@@ -165,7 +191,16 @@ install:
 	@echo "installed into $(DESTDIR)$(PREFIX)"
 	@echo "  as a service (root): systemd-sysusers && systemd-tmpfiles --create diosd.conf && systemctl daemon-reload && systemctl enable --now diosd"
 
+# ---- Debian packages -----------------------------------------------------------
+# build/deb/diosd_<version>_<arch>.deb (daemon, tool, libdlibc.so, the unit,
+# sysusers and tmpfiles entries, /etc/default/diosd) and libdlibc-dev_...deb
+# (headers, libdlibc.a, dlibc.pc, section-3 pages), from the tree `make dist`
+# stages: scripts/mkdeb, files in packaging/deb.  DEB_JAVA_DEPENDS= (empty)
+# for machines whose JDK 25 dpkg does not know (a Temurin tarball).
+deb: dist
+	$(ROOT)/scripts/mkdeb $(ROOT)/build/deb
+
 clean:
 	-$(MVN) -q clean
 	-$(MAKE) -C $(ROOT)/libdlibc-shim clean
-	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(RUST)/target $(DIST) $(DIST).new
+	rm -rf $(ROOT)/native/build $(ROOT)/perf/build $(RUST)/target $(DIST) $(DIST).new $(ROOT)/build
