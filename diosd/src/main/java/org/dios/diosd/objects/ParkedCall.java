@@ -40,7 +40,7 @@ public final class ParkedCall {
     }
 
     /** A select: it waits on every one of its references. */
-    boolean isSelect() {
+    public boolean isSelect() {
         return refs != null;
     }
 

@@ -11,6 +11,7 @@ import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.ops.CallHook;
 import org.dios.diosd.ops.CallStats;
+import org.dios.diosd.ops.Op;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -169,17 +170,14 @@ public final class CallTrace implements CallHook, CallObserver {
         long ref = refId;
         DObject o = used == null ? null : used.object;
         used = null;
-        if (res == 0 && done && returnsRef(op)) { // create, lookup, select: the reference it made or chose
+        Op row = Op.of(op);
+        if (res == 0 && done && row != null && row.returnsRef()) { // create, lookup, select: the reference it made or chose
             ref = dispatcher.resultValue(0);
             Reference made = s.refs.get(ref);
             o = made == null ? null : made.object;
         }
         int type = o != null ? o.type : op == Abi.D_OP_CREATE ? s.region.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
         if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
-    }
-
-    private static boolean returnsRef(int op) {
-        return op == Abi.D_OP_CREATE || op == Abi.D_OP_LOOKUP || op == Abi.D_OP_SELECT;
     }
 
     /** A parked call that parked while tracing completed (TaskSession.completeParked). */
@@ -189,7 +187,7 @@ public final class CallTrace implements CallHook, CallObserver {
         long now = System.nanoTime();
         Reference r = pc.ref;
         long ref = r == null ? 0 : r.id;
-        if (pc.op == Abi.D_OP_SELECT && res == 0) {
+        if (pc.isSelect() && res == 0) {
             ref = val[0];
             r = s.refs.get(ref);
         }
