@@ -1,5 +1,13 @@
 package org.dios.diosd;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Instant;
+
 import org.dios.abi.Abi;
 import org.dios.diosd.admin.AdminReports;
 import org.dios.diosd.conductor.DriverConductor;
@@ -12,13 +20,6 @@ import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
 import org.dios.diosd.sys.UnixSocket;
 import org.dios.diosd.trace.TraceTail;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.Path;
-import java.time.Instant;
 
 
 /**

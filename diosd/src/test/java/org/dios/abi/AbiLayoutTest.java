@@ -1,8 +1,5 @@
 package org.dios.abi;
 
-import org.dios.diosd.objects.Name;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -17,6 +14,10 @@ import java.util.TreeSet;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+
+import org.dios.diosd.objects.Name;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Holds the Java mirror of the ABI to {@code native/include/dios/dios_abi.h}.

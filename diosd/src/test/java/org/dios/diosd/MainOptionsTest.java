@@ -1,8 +1,8 @@
 package org.dios.diosd;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /** Command-line options whose values are checked before the daemon starts. */
 class MainOptionsTest {

@@ -1,16 +1,17 @@
 package org.dios.diosd;
 
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import static org.junit.jupiter.api.Assertions.*;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Who can reach the daemon's sockets: the file is owner-only from the moment

@@ -1,16 +1,5 @@
 package org.dios.diosd;
 
-import org.dios.abi.Abi;
-import org.dios.abi.HelloMessageDescriptor;
-import org.dios.abi.WelcomeMessageDescriptor;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.NotifyListener;
-import org.dios.diosd.sys.UnixSocket;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,6 +14,18 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.abi.Abi;
+import org.dios.abi.HelloMessageDescriptor;
+import org.dios.abi.WelcomeMessageDescriptor;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.NotifyListener;
+import org.dios.diosd.sys.UnixSocket;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The real daemon, started as a child process the way systemd starts a

@@ -2,7 +2,6 @@ package org.dios.perf;
 
 import java.util.concurrent.TimeUnit;
 
-import org.dios.diosd.objects.HandleTable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -14,6 +13,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+
+import org.dios.diosd.objects.HandleTable;
 
 /**
  * A task's reference table: the check every call on a reference pays

@@ -3,12 +3,6 @@ package org.dios.perf;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.objects.DObject;
-import org.dios.diosd.objects.MemoryObject;
-import org.dios.diosd.objects.Name;
-import org.dios.diosd.objects.ObjectManager;
-import org.dios.diosd.objects.Stats;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +14,13 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.objects.DObject;
+import org.dios.diosd.objects.MemoryObject;
+import org.dios.diosd.objects.Name;
+import org.dios.diosd.objects.ObjectManager;
+import org.dios.diosd.objects.Stats;
 
 /**
  * The daemon's name table: {@link ObjectManager#resolve} with 1,000 and

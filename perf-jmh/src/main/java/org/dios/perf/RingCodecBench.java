@@ -1,22 +1,8 @@
 package org.dios.perf;
 
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
 
-import org.dios.abi.Abi;
-import org.dios.abi.CqeDescriptor;
-import org.dios.abi.SqeDescriptor;
-import org.dios.diosd.ops.CallDispatcher;
-import org.dios.diosd.objects.Name;
-import org.dios.diosd.objects.ObjectManager;
-import org.dios.diosd.objects.RingSlots;
-import org.dios.diosd.objects.Stats;
-import org.dios.diosd.objects.SyntheticTasks;
-import org.dios.diosd.objects.TaskSession;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -28,6 +14,21 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+
+import org.dios.abi.Abi;
+import org.dios.abi.CqeDescriptor;
+import org.dios.abi.SqeDescriptor;
+import org.dios.diosd.objects.Name;
+import org.dios.diosd.objects.ObjectManager;
+import org.dios.diosd.objects.RingSlots;
+import org.dios.diosd.objects.Stats;
+import org.dios.diosd.objects.SyntheticTasks;
+import org.dios.diosd.objects.TaskSession;
+import org.dios.diosd.ops.CallDispatcher;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The daemon's ring codec with no transport: {@link CallDispatcher#execute}

@@ -1,8 +1,8 @@
 package org.dios.perf;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Calls every benchmark method a few times outside JMH, with the smallest

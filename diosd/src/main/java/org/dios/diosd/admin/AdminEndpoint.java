@@ -1,10 +1,5 @@
 package org.dios.diosd.admin;
 
-import org.dios.diosd.log.Log;
-import org.dios.diosd.sys.Epoll;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import org.dios.diosd.trace.CallTrace;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +7,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.function.Function;
 
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.Epoll;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+import org.dios.diosd.trace.CallTrace;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 

@@ -1,5 +1,11 @@
 package org.dios.diosd.admin;
 
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 import org.dios.abi.Abi;
 import org.dios.diosd.objects.DObject;
 import org.dios.diosd.objects.Name;
@@ -7,11 +13,6 @@ import org.dios.diosd.objects.ObjectManager;
 import org.dios.diosd.objects.ObjectType;
 import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.DaemonSnapshot;
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 
 
 /**

@@ -1,5 +1,10 @@
 package org.dios.diosd.conductor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.concurrent.CountDownLatch;
+
 import org.dios.abi.Abi;
 import org.dios.diosd.admin.AdminEndpoint;
 import org.dios.diosd.admin.AdminReports;
@@ -24,11 +29,6 @@ import org.dios.diosd.tasks.TaskLauncher;
 import org.dios.diosd.tasks.TaskLimits;
 import org.dios.diosd.tasks.TaskRegistry;
 import org.dios.diosd.trace.CallTrace;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.concurrent.CountDownLatch;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 

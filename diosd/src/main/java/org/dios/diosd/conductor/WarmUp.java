@@ -1,5 +1,10 @@
 package org.dios.diosd.conductor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
@@ -12,11 +17,6 @@ import org.dios.diosd.ops.CallStats;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.tasks.TaskRegistry;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.List;
-import java.util.function.BooleanSupplier;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

@@ -1,7 +1,5 @@
 package org.dios.diosd.journal;
 
-import org.dios.diosd.log.Log;
-import org.dios.diosd.sys.LibC;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,6 +22,9 @@ import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
+
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 
 
 /**

@@ -1,6 +1,5 @@
 package org.dios.diosd.journal;
 
-import org.dios.diosd.log.Log;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.ILoggerFactory;
@@ -14,6 +13,8 @@ import org.slf4j.helpers.MessageFormatter;
 import org.slf4j.helpers.NOPMDCAdapter;
 import org.slf4j.spi.MDCAdapter;
 import org.slf4j.spi.SLF4JServiceProvider;
+
+import org.dios.diosd.log.Log;
 
 /**
  * Routes Chronicle Queue's SLF4J logging into the daemon's own log (one line

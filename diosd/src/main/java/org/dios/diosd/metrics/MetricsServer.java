@@ -1,12 +1,5 @@
 package org.dios.diosd.metrics;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.conductor.DriverConductor;
-import org.dios.diosd.log.Log;
-import org.dios.diosd.objects.ObjectType;
-import org.dios.diosd.objects.Stats;
-import org.dios.diosd.ops.CallStats;
-import org.dios.diosd.ops.DaemonSnapshot;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -19,7 +12,6 @@ import java.util.function.DoubleSupplier;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -30,6 +22,14 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.conductor.DriverConductor;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.objects.ObjectType;
+import org.dios.diosd.objects.Stats;
+import org.dios.diosd.ops.CallStats;
+import org.dios.diosd.ops.DaemonSnapshot;
 
 
 /**

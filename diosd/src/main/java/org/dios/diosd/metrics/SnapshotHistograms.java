@@ -1,7 +1,5 @@
 package org.dios.diosd.metrics;
 
-import org.dios.diosd.ops.CallStats;
-import org.dios.diosd.ops.DaemonSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -12,6 +10,9 @@ import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
+
+import org.dios.diosd.ops.CallStats;
+import org.dios.diosd.ops.DaemonSnapshot;
 
 
 /**

@@ -1,6 +1,5 @@
 package org.dios.diosd.objects;
 
-
 import org.dios.abi.Abi;
 import org.dios.diosd.sys.LibC;
 

@@ -1,10 +1,5 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.journal.Journal;
-import org.dios.diosd.journal.JournalRecord;
-import org.dios.diosd.log.Log;
-import org.dios.diosd.sys.LibC;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
@@ -23,6 +18,12 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.stream.Stream;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.journal.JournalRecord;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 
 
 /**

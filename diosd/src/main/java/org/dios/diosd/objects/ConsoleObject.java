@@ -1,11 +1,12 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.log.Log;
-import org.dios.diosd.sys.LibC;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 
 
 /**

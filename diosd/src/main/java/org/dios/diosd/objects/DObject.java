@@ -1,6 +1,5 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
 
 /**
  * A DIOS object: metadata common to every type plus a reference count.

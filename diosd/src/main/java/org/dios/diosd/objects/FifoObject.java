@@ -1,12 +1,13 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import org.dios.abi.FifoCtlDescriptor;
-import org.dios.diosd.sys.LibC;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+
+import org.dios.abi.Abi;
+import org.dios.abi.FifoCtlDescriptor;
+import org.dios.diosd.sys.LibC;
 
 
 /**

@@ -1,7 +1,8 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
 import java.util.HashMap;
+
+import org.dios.abi.Abi;
 
 
 /**

@@ -1,9 +1,9 @@
 package org.dios.diosd.objects;
 
+import java.lang.foreign.Arena;
+
 import org.dios.abi.Abi;
 import org.dios.diosd.sys.LibC;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 
 /**

@@ -1,9 +1,10 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+
+import org.dios.abi.Abi;
 
 
 /**

@@ -1,5 +1,11 @@
 package org.dios.diosd.objects;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.HashMap;
+
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
@@ -7,11 +13,6 @@ import org.dios.abi.SegmentMessageDescriptor;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.UnixSocket;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.VarHandle;
-import java.util.HashMap;
 
 
 /**

@@ -1,5 +1,8 @@
 package org.dios.diosd.ops;
 
+import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+
 import org.dios.abi.RunArgsDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
@@ -21,9 +24,6 @@ import org.dios.diosd.objects.ParkedCall;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskSession;
-import java.lang.foreign.MemorySegment;
-import java.util.HashMap;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

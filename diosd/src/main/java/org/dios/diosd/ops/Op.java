@@ -1,10 +1,10 @@
 package org.dios.diosd.ops;
 
+import java.lang.foreign.MemorySegment;
+
 import org.dios.abi.Abi;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.objects.Call;
-import java.lang.foreign.MemorySegment;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 

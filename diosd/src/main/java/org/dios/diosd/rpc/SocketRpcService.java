@@ -1,14 +1,14 @@
 package org.dios.diosd.rpc;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.UnixSocket;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

@@ -1,15 +1,15 @@
 package org.dios.diosd.tasks;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.log.Log;
-import org.dios.diosd.objects.TaskObject;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.Spawn;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
+import org.dios.abi.Abi;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.objects.TaskObject;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.Spawn;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

@@ -1,5 +1,10 @@
 package org.dios.diosd.tasks;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.diosd.log.Log;
@@ -13,10 +18,6 @@ import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.HashMap;
 
 
 /**

@@ -1,5 +1,13 @@
 package org.dios.diosd.tasks;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.HelloMessageDescriptor;
@@ -20,14 +28,6 @@ import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.UnixSocket;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.security.SecureRandom;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
-import java.util.List;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;

@@ -1,5 +1,9 @@
 package org.dios.diosd.trace;
 
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
 import org.dios.abi.Abi;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
@@ -12,10 +16,6 @@ import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.ops.CallHook;
 import org.dios.diosd.ops.CallStats;
 import org.dios.diosd.ops.Op;
-import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
-
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;

@@ -1,6 +1,5 @@
 package org.dios.diosd.trace;
 
-import org.dios.abi.Abi;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -9,6 +8,8 @@ import java.time.LocalDateTime;
 import java.time.ZoneId;
 
 import net.openhft.chronicle.bytes.Bytes;
+
+import org.dios.abi.Abi;
 
 
 /**

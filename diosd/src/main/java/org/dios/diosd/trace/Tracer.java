@@ -1,8 +1,5 @@
 package org.dios.diosd.trace;
 
-import org.dios.diosd.journal.Journal;
-import org.dios.diosd.log.Log;
-import org.dios.diosd.sys.LibC;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -20,6 +17,10 @@ import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.wire.DocumentContext;
+
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.log.Log;
+import org.dios.diosd.sys.LibC;
 
 
 /**

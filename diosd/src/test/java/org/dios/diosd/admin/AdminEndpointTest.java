@@ -1,12 +1,5 @@
 package org.dios.diosd.admin;
 
-import org.dios.diosd.conductor.DriverConductor;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +13,14 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.diosd.conductor.DriverConductor;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The admin socket served by a real conductor (in this JVM): answers, and

@@ -1,5 +1,12 @@
 package org.dios.diosd.admin;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import org.dios.abi.Abi;
 import org.dios.diosd.objects.MemoryObject;
 import org.dios.diosd.objects.Name;
@@ -9,14 +16,8 @@ import org.dios.diosd.objects.SyntheticTasks;
 import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallStats;
 import org.dios.diosd.ops.DaemonSnapshot;
+
 import static org.junit.jupiter.api.Assertions.*;
-
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /** The admin socket's answers, built from state the test sets up (no socket). */
 class AdminReportsTest {

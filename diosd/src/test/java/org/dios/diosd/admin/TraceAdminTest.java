@@ -1,15 +1,5 @@
 package org.dios.diosd.admin;
 
-import org.dios.diosd.conductor.DriverConductor;
-import org.dios.diosd.objects.BlobStore;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import org.dios.diosd.trace.TraceRecord;
-import org.dios.diosd.trace.TraceTail;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +12,17 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.diosd.conductor.DriverConductor;
+import org.dios.diosd.objects.BlobStore;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+import org.dios.diosd.trace.TraceRecord;
+import org.dios.diosd.trace.TraceTail;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The admin socket's {@code trace} request on a real conductor (in this

@@ -1,5 +1,10 @@
 package org.dios.diosd.conductor;
 
+import java.util.Arrays;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.objects.Disconnect;
@@ -10,15 +15,11 @@ import org.dios.diosd.objects.SyntheticTasks;
 import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.trace.CallTrace;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.dios.abi.Abi.*;
 import static org.junit.jupiter.api.Assertions.*;
-
-import java.util.Arrays;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /**
  * The drain loop over a synthetic task, as the conductor runs it: what it

@@ -1,5 +1,14 @@
 package org.dios.diosd.conductor;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.HelloMessageDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
@@ -14,19 +23,11 @@ import org.dios.diosd.objects.RingSlots;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.UnixSocket;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.dios.abi.Abi.*;
-
-import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
 
 
 /**

@@ -1,15 +1,14 @@
 package org.dios.diosd.conductor;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.SplittableRandom;
 
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
-import com.code_intelligence.jazzer.junit.FuzzTest;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The ring decoder under a coverage-guided fuzzer (Jazzer): every input is a

@@ -1,17 +1,18 @@
 package org.dios.diosd.conductor;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.ops.DaemonSnapshot;
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.ops.DaemonSnapshot;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /** Other threads get the conductor's counts only through snapshots it takes on its own thread. */
 class SnapshotRequestTest {

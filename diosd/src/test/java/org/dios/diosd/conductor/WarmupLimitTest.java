@@ -1,15 +1,16 @@
 package org.dios.diosd.conductor;
 
-import org.dios.diosd.sys.LibC;
-import org.dios.diosd.sys.UnixSocket;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Tasks wait in the listen backlog while the conductor warms up, and a shim

@@ -1,13 +1,12 @@
 package org.dios.diosd.journal;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.nio.file.Path;
 
 import net.openhft.chronicle.core.analytics.AnalyticsFacade;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Chronicle's analytics module (usage events sent to an analytics host at

@@ -1,10 +1,10 @@
 package org.dios.diosd.log;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.time.LocalTime;
 
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /** The two line formats, and when the journal one is chosen. */
 class LogTest {

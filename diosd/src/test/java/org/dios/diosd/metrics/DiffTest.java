@@ -1,10 +1,10 @@
 package org.dios.diosd.metrics;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 class DiffTest {
     @Test

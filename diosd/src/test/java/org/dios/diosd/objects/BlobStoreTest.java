@@ -1,9 +1,5 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.journal.Journal;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -17,6 +13,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.journal.Journal;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * The durable store across restarts: each "daemon run" opens the state

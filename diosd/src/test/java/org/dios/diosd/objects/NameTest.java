@@ -1,10 +1,10 @@
 package org.dios.diosd.objects;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.util.HashSet;
 
 import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 class NameTest {
 

@@ -1,10 +1,11 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import static org.junit.jupiter.api.Assertions.*;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+
+import org.dios.abi.Abi;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 class ObjectManagerTest {
     private final Stats stats = new Stats();

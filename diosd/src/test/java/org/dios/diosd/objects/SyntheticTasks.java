@@ -1,14 +1,15 @@
 package org.dios.diosd.objects;
 
-import org.dios.abi.Abi;
-import org.dios.abi.SqeDescriptor;
-import org.dios.diosd.ops.CallDispatcher;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+
+import org.dios.abi.Abi;
+import org.dios.abi.SqeDescriptor;
+import org.dios.diosd.ops.CallDispatcher;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 
 /**

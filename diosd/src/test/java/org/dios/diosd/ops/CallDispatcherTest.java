@@ -1,5 +1,10 @@
 package org.dios.diosd.ops;
 
+import java.lang.foreign.MemorySegment;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.objects.BlobStore;
@@ -9,16 +14,12 @@ import org.dios.diosd.objects.RingSlots;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.SyntheticTasks;
 import org.dios.diosd.objects.TaskSession;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.dios.abi.Abi.*;
 import static org.junit.jupiter.api.Assertions.*;
-
-import java.lang.foreign.MemorySegment;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 
 /**
  * Drives the dispatcher through real SQEs in a native region, the way the

@@ -1,9 +1,5 @@
 package org.dios.diosd.ops;
 
-import org.dios.abi.Abi;
-import org.dios.diosd.objects.ObjectType;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -18,6 +14,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
+
+import org.dios.abi.Abi;
+import org.dios.diosd.objects.ObjectType;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * Holds the op table and the type table to the ABI: every D_OP_* and D_OBJ_*

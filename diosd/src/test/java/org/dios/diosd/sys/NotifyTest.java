@@ -1,13 +1,13 @@
 package org.dios.diosd.sys;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /** The sd_notify datagram protocol: address forms, and messages as a listener receives them. */
 class NotifyTest {

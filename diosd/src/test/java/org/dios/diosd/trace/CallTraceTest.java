@@ -1,5 +1,14 @@
 package org.dios.diosd.trace;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.abi.SqeDescriptor;
@@ -11,20 +20,12 @@ import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.SyntheticTasks;
 import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallDispatcher;
+
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.dios.abi.Abi.*;
 import static org.junit.jupiter.api.Assertions.*;
-
-import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The conductor's traced drain loop over synthetic tasks: what each entry

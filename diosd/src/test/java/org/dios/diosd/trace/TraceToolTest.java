@@ -1,8 +1,5 @@
 package org.dios.diosd.trace;
 
-import org.dios.diosd.TestJvm;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +22,10 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.diosd.TestJvm;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /**
  * {@code dios trace} end to end, like strace's own tests: a real daemon, the

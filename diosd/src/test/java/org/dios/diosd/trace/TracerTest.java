@@ -1,8 +1,5 @@
 package org.dios.diosd.trace;
 
-import org.dios.abi.Abi;
-import static org.junit.jupiter.api.Assertions.*;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -13,9 +10,12 @@ import java.util.stream.Stream;
 
 import net.openhft.chronicle.core.time.SetTimeProvider;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import org.dios.abi.Abi;
+
+import static org.junit.jupiter.api.Assertions.*;
 
 /** The trace queue's writer on its own: nothing without a client, exact entries, and its bounds. */
 class TracerTest {
