@@ -44,7 +44,7 @@ public interface ObjectDriver {
     /**
      * acquire_read / acquire_write through ref (checked: live, not a zombie,
      * permitted): fills the completion's values, parks (returns
-     * CallDispatcher.PARKED after {@link Call#park}), or returns -errno.
+     * {@link Call#PARKED} after {@link Call#park}), or returns -errno.
      */
     default int acquire(Call c, Reference ref, long len, boolean write) {
         return -Abi.DIOS_EOPNOTSUPP;
