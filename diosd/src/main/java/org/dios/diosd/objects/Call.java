@@ -78,28 +78,14 @@ public final class Call {
         return rc;
     }
 
-    /**
-     * Adds a buffer of len bytes over ref (armed at generation) to the task's
-     * table. Returns its id, or 0 if the table is full.
-     */
-    long addBuffer(Reference ref, boolean write, long len, long generation) {
-        Buffer b = new Buffer(ref, write, 0, len, generation);
-        long id = task.buffers.add(b);
-        if (id == 0) return 0;
-        b.id = id;
-        ref.buffers++;
-        stats.buffers++;
-        return id;
-    }
-
-    /** An acquire's answer: buffer id, segment, offset 0, length, the segment's size, D_SEG_* protection. */
-    void bufferVals(long bufferId, long segId, long len, long segSize, int prot) {
-        val[0] = bufferId;
-        val[1] = segId;
-        val[2] = 0;
-        val[3] = len;
-        val[4] = segSize;
-        val[5] = prot;
+    /** An acquire's answer in v: buffer id, segment, offset 0, length, the segment's size, D_SEG_* protection. */
+    static void bufferVals(long[] v, long bufferId, long segId, long len, long segSize, int prot) {
+        v[0] = bufferId;
+        v[1] = segId;
+        v[2] = 0;
+        v[3] = len;
+        v[4] = segSize;
+        v[5] = prot;
     }
 
     /**

@@ -205,20 +205,11 @@ public final class ConsoleObject extends DObject {
         long seg = write ? cs.outSeg : cs.inSeg;
         int sent = s.deliver(write ? cs.outFd : cs.inRoFd, seg, Abi.DIOS_CONSOLE_BUF_BYTES, prot);
         if (sent < 0) return sent;
-        Buffer b = new Buffer(ref, write, 0, len, 0);
-        long id = s.buffers.add(b);
+        long id = s.addBuffer(ref, write, len, 0, stats);
         if (id == 0) return -Abi.DIOS_ENOMEM;
-        b.id = id;
-        ref.buffers++;
-        stats.buffers++;
         if (write) cs.writeOut = true;
         else cs.readOut = true;
-        v[0] = id;
-        v[1] = seg;
-        v[2] = 0;
-        v[3] = len;
-        v[4] = Abi.DIOS_CONSOLE_BUF_BYTES;
-        v[5] = prot;
+        Call.bufferVals(v, id, seg, len, Abi.DIOS_CONSOLE_BUF_BYTES, prot);
         return sent;
     }
 

@@ -35,14 +35,15 @@ abstract class MappedObject extends DObject implements SegmentSource {
         // The mapping's protection follows the reference: read-only references get read-only fds.
         boolean writable = ref.can(Abi.D_PERM_WRITE);
         int prot = writable ? Abi.D_SEG_READ | Abi.D_SEG_WRITE : Abi.D_SEG_READ;
+        // Asked first so that fdFor (which may open the read-only fd) runs only for a segment the task lacks.
         if (!s.hasSegment(segmentId(), writable)) {
             rc = c.deliver(fdFor(writable), segmentId(), segmentSize(), prot);
             if (rc < 0) return rc;
         }
-        long id = c.addBuffer(ref, write, len, generation());
+        long id = s.addBuffer(ref, write, len, generation(), c.stats);
         if (id == 0) return -Abi.DIOS_ENOMEM;
         c.stats.io(type, write ? Stats.IO_ACQUIRE_WRITE : Stats.IO_ACQUIRE_READ, len);
-        c.bufferVals(id, segmentId(), len, segmentSize(), prot);
+        Call.bufferVals(c.val, id, segmentId(), len, segmentSize(), prot);
         return 0;
     }
 

@@ -182,6 +182,20 @@ public final class TaskSession {
         return false;
     }
 
+    /**
+     * Adds a buffer of len bytes over ref (armed at generation) to the
+     * buffer table. Returns its id, or 0 if the table is full.
+     */
+    long addBuffer(Reference ref, boolean write, long len, long generation, Stats stats) {
+        Buffer b = new Buffer(ref, write, 0, len, generation);
+        long id = buffers.add(b);
+        if (id == 0) return 0;
+        b.id = id;
+        ref.buffers++;
+        stats.buffers++;
+        return id;
+    }
+
     /** The task has segment segId with write (or read) protection already. */
     boolean hasSegment(long segId, boolean writable) {
         Integer sent = delivered.get(segId);
@@ -196,8 +210,7 @@ public final class TaskSession {
      */
     int deliver(int fd, long segId, long size, int prot) {
         boolean writable = (prot & Abi.D_SEG_WRITE) != 0;
-        Integer sent = delivered.get(segId);
-        if (sent != null && (sent & (writable ? 2 : 1)) != 0) return 0;
+        if (hasSegment(segId, writable)) return 0;
         if (fd < 0) return -Abi.DIOS_ENOMEM;
         SEGMENT_MESSAGE.set(ValueLayout.JAVA_INT, SegmentMessageDescriptor.MAGIC_OFFSET, Abi.DIOS_MSG_SEGMENT);
         SEGMENT_MESSAGE.set(ValueLayout.JAVA_INT, SegmentMessageDescriptor.PROT_OFFSET, prot);
@@ -209,7 +222,7 @@ public final class TaskSession {
             throw new Disconnect("control socket full: the task does not read its segment messages");
         }
         if (n != SegmentMessageDescriptor.SIZE) throw new Disconnect("cannot send segment: " + LibC.strerror((int) -n));
-        delivered.put(segId, (sent == null ? 0 : sent) | (writable ? 2 : 1));
+        delivered.merge(segId, writable ? 2 : 1, (a, b) -> a | b);
         return 1;
     }
 
