@@ -147,6 +147,7 @@ struct dios_conn {
 	uint32_t sq_head_cache;         /* last hdr->sq_head read */
 	uint64_t slot_bits[DIOS_SLOTS / 64]; /* allocated call slots (atomic bit operations) */
 	uint32_t inflight;              /* calls in flight (atomic) */
+	uint32_t slot_claim;            /* slots the longest-waiting submitter needs, under lock (0: none waits) */
 	uint64_t args_bits;             /* args area chunks in use, under lock */
 	uint32_t args_sqidx[DIOS_ARGS_CHUNKS]; /* SQ index of the entry using each chunk */
 	uint64_t spin_ns;               /* DIOS_SPIN_NS, read at connect */

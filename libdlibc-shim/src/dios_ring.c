@@ -130,6 +130,50 @@ static void slot_free(uint32_t i)
 	__atomic_fetch_and(&g_dios.slot_bits[i / 64], ~(1ull << (i % 64)), __ATOMIC_RELEASE);
 }
 
+static unsigned slots_used(void)
+{
+	unsigned used = 0;
+	for (unsigned w = 0; w < DIOS_SLOTS / 64; w++)
+		used += (unsigned)__builtin_popcountll(__atomic_load_n(&g_dios.slot_bits[w], __ATOMIC_ACQUIRE));
+	return used;
+}
+
+/*
+ * Under g_dios.lock: wait until `need` slots are free, holding none while
+ * waiting.  A batch takes all its slots at once: batches that each held part
+ * of the slots and waited for the rest could wait for each other forever.
+ * Slots are only taken under the lock and only freed while waiting here, so
+ * what is seen free stays free until taken.  The first caller that has to wait
+ * claims its count; later callers leave that many free, so a large batch is
+ * not starved by a stream of small calls.  0, or -ENOTCONN once the
+ * connection is down.
+ */
+static int slots_wait(unsigned need)
+{
+	int claimant = 0;
+	for (;;) {
+		unsigned reserve = claimant ? 0 : g_dios.slot_claim;
+		if (slots_used() + need + reserve <= DIOS_SLOTS)
+			break;
+		if (!g_dios.slot_claim) {
+			g_dios.slot_claim = need;
+			claimant = 1;
+		}
+		pthread_mutex_unlock(&g_dios.lock);
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&g_dios.lock);
+		if (g_dios.state != DIOS_ST_UP) {
+			if (claimant)
+				g_dios.slot_claim = 0;
+			return -ENOTCONN;
+		}
+	}
+	if (claimant)
+		g_dios.slot_claim = 0;
+	return 0;
+}
+
 static int slot_in_use(uint32_t i)
 {
 	return (__atomic_load_n(&g_dios.slot_bits[i / 64], __ATOMIC_ACQUIRE) >> (i % 64)) & 1;
@@ -385,32 +429,20 @@ static int submit(struct dios_req *q, unsigned n)
 		k += q[i].submitted ? 1 : 0;
 	if (k == 0)
 		return 0;
-	/* slots: at most DIOS_CQ_ENTRIES calls in flight; wait for others to finish */
-	unsigned got = 0;
+	/* slots: at most DIOS_SLOTS calls in flight; wait for others to finish */
+	unsigned need = 0;
+	for (unsigned i = 0; i < n; i++)
+		need += q[i].submitted && q[i].fifo != DIOS__FIFO_NOTIFY;   /* a notify gets no completion: no slot */
+	int rc = slots_wait(need);
+	if (rc)
+		return rc;
 	for (unsigned i = 0; i < n; i++) {
 		if (!q[i].submitted || q[i].fifo == DIOS__FIFO_NOTIFY)
-			continue;               /* a notify gets no completion: no slot */
-		int sl;
-		while ((sl = slot_alloc()) < 0) {
-			pthread_mutex_unlock(&g_dios.lock);
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-			pthread_mutex_lock(&g_dios.lock);
-			if (g_dios.state != DIOS_ST_UP)
-				break;
-		}
-		if (sl < 0 || g_dios.state != DIOS_ST_UP) {
-			if (sl >= 0)
-				slot_free((uint32_t)sl);
-			for (unsigned j = 0; j < i; j++)
-				if (q[j].submitted && q[j].fifo != DIOS__FIFO_NOTIFY)
-					slot_free(q[j].slot);
-			return -ENOTCONN;
-		}
+			continue;
+		int sl = slot_alloc();          /* cannot fail: slots_wait saw enough free under lock */
 		q[i].slot = (uint32_t)sl;
-		got++;
 	}
-	int rc = sq_reserve(k);
+	rc = sq_reserve(k);
 	uint32_t tail = g_dios.sq_tail;
 	for (unsigned i = 0; rc == 0 && i < n; i++) {
 		if (!q[i].submitted)
