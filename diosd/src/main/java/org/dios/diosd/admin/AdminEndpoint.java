@@ -8,8 +8,10 @@ import java.util.HashMap;
 import java.util.function.Function;
 
 import org.dios.diosd.log.Log;
+import org.dios.diosd.log.LogThrottle;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.ListenPause;
 import org.dios.diosd.sys.UnixSocket;
 import org.dios.diosd.trace.CallTrace;
 
@@ -75,6 +77,10 @@ public final class AdminEndpoint {
     }
 
     private final int listenFd;
+    private final ListenPause listenPause;
+    /** Refusals and failed accepts: one line per 10 s at most, whatever a crowd of peers does. */
+    private final LogThrottle refusedLog = new LogThrottle(Log.Level.INFO, 10_000_000_000L);
+    private final LogThrottle acceptLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
     private final Epoll epoll;
     private final int kind;
     private final int ownUid = LibC.getuid();
@@ -86,22 +92,26 @@ public final class AdminEndpoint {
 
     /**
      * listenFd: a non-blocking listening SOCK_STREAM socket (already in epoll
-     * by the conductor); kind: the epoll data kind of client events (the fd
-     * goes in bits 8 and up); answerer: request line to answer text.
+     * by the conductor, with EPOLLIN and listenKind as its data); kind: the
+     * epoll data kind of client events (the fd goes in bits 8 and up); trace:
+     * what the {@code trace} request turns on, or null (then it is refused);
+     * answerer: request line to answer text.
      */
-    public AdminEndpoint(int listenFd, Epoll epoll, int kind, Arena arena, Function<String, String> answerer) {
-        this(listenFd, epoll, kind, arena, null, answerer);
-    }
-
-    /** trace: what the {@code trace} request turns on, or null (then it is refused). */
-    public AdminEndpoint(int listenFd, Epoll epoll, int kind, Arena arena, CallTrace trace, Function<String, String> answerer) {
+    public AdminEndpoint(int listenFd, int listenKind, Epoll epoll, int kind, Arena arena, CallTrace trace,
+                         Function<String, String> answerer) {
         this.listenFd = listenFd;
+        this.listenPause = new ListenPause(epoll, listenFd, listenKind);
         this.epoll = epoll;
         this.kind = kind;
         this.scratch = arena.allocate(1024); // a request, or a refusal line
         this.answerer = answerer;
         this.trace = trace;
         if (trace != null) trace.onFailure = this::dropTracers;
+    }
+
+    /** True while the listening socket is out of epoll (descriptors ran out): the loop must come back for it. */
+    public boolean acceptPaused() {
+        return listenPause.paused();
     }
 
     /** Clients with a deadline (tracing clients have none): the conductor must wake up for them. */
@@ -115,13 +125,15 @@ public final class AdminEndpoint {
             int fd = LibC.accept4(listenFd, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
             if (fd == -LibC.EAGAIN) return;
             if (fd < 0) {
-                Log.warn("admin: accept: " + LibC.strerror(fd));
+                if (ListenPause.exhausted(fd)) listenPause.pause(now);
+                acceptLog.log("admin: accept: " + LibC.strerror(fd)
+                        + (listenPause.paused() ? "; accepting again in " + ListenPause.PAUSE_NANOS / 1_000_000 + " ms" : ""), now);
                 return;
             }
             UnixSocket.PeerCred cred = UnixSocket.peerCred(fd);
             if (cred == null || (cred.uid() != ownUid && cred.uid() != 0)) {
                 String who = cred == null ? "a peer without credentials" : "uid " + cred.uid() + " (pid " + cred.pid() + ")";
-                Log.info("admin: refused " + who + ": only uid " + ownUid + " and root may use the admin socket");
+                refusedLog.log("admin: refused " + who + ": only uid " + ownUid + " and root may use the admin socket", now);
                 refuse(fd, AdminReports.error("EACCES", "permission denied: " + who + " may not use the admin socket;"
                         + " only the daemon's user (uid " + ownUid + ") and root may"));
                 continue;
@@ -307,6 +319,7 @@ public final class AdminEndpoint {
 
     /** Drops clients past their deadline (a request not sent, an answer not read). */
     public void expire(long now) {
+        listenPause.resumeIfDue(now);
         ArrayList<Client> late = null;
         for (Client c : clients.values()) {
             if (!c.streaming && now - c.deadline > 0) {

@@ -173,7 +173,7 @@ public final class DriverConductor implements Runnable {
         check(epoll.add(requestFd, LibC.EPOLLIN, K_REQUEST), "epoll add request");
         if (adminFd >= 0) {
             check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
-            admin = new AdminEndpoint(adminFd, epoll, K_ADMIN, arena, trace,
+            admin = new AdminEndpoint(adminFd, K_ADMIN_LISTEN, epoll, K_ADMIN, arena, trace,
                     request -> AdminReports.answer(request, info, snapshot(), registry.slots(), objects, trace.state()));
         } else {
             admin = null;
@@ -402,6 +402,7 @@ public final class DriverConductor implements Runnable {
         }
         if (now - nextHousekeeping >= 0) {
             registry.expireHandshakes(now);
+            registry.resumeAccepting(now);
             if (admin != null) admin.expire(now);
             nextHousekeeping = now + 100_000_000L;
         }
@@ -423,7 +424,8 @@ public final class DriverConductor implements Runnable {
         }
         if (!active.isEmpty()) return false;
         // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
-        boolean deadlines = registry.hasPending() || (admin != null && admin.hasClients());
+        boolean deadlines = registry.hasPending() || registry.acceptPaused()
+                || (admin != null && (admin.hasClients() || admin.acceptPaused()));
         int n = epoll.poll(deadlines ? 100 : -1);
         stats.wakeups++;
         if (timer != null) timer.startAt(System.nanoTime()); // a doorbell's calls are timed from the wake-up

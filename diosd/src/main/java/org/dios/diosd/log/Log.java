@@ -94,7 +94,7 @@ public final class Log {
         return time.format(TIME) + " " + l.name().toLowerCase() + " diosd: " + msg;
     }
 
-    private static void log(Level l, String msg) {
+    static void log(Level l, String msg) {
         if (enabled(l)) {
             System.err.println(line(format, l, LocalTime.now(), msg));
         }

@@ -97,6 +97,10 @@ public final class LibC {
 
     public static final int EINTR = 4;
     public static final int EAGAIN = 11;
+    public static final int ENOMEM = 12;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
+    public static final int ENOBUFS = 105;
     public static final int EPIPE = 32;
     public static final int ECONNRESET = 104;
     public static final int ENOENT = 2;

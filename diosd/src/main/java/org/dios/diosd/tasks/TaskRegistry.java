@@ -15,6 +15,7 @@ import org.dios.abi.RegionHeaderDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.abi.WelcomeMessageDescriptor;
 import org.dios.diosd.log.Log;
+import org.dios.diosd.log.LogThrottle;
 import org.dios.diosd.objects.ConsoleObject;
 import org.dios.diosd.objects.ExeObject;
 import org.dios.diosd.objects.GroupObject;
@@ -27,6 +28,7 @@ import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.CallDispatcher;
 import org.dios.diosd.sys.Epoll;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.ListenPause;
 import org.dios.diosd.sys.UnixSocket;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -61,6 +63,9 @@ public final class TaskRegistry {
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
     private final int[] slotGenerations = new int[1 << 20];
     private final HashMap<Integer, Long> pending = new HashMap<>(); // fd -> handshake deadline
+    private final ListenPause listenPause;
+    private final LogThrottle acceptLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
+    private final LogThrottle silentLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
     /** Daemon ends of spawned tasks' socket pairs that have not registered yet. */
     private final HashMap<Integer, TaskObject> spawnedBySock = new HashMap<>();
     private final HashMap<TaskObject, Integer> sockOfSpawned = new HashMap<>();
@@ -91,6 +96,7 @@ public final class TaskRegistry {
         this.active = active;
         this.scratch = arena.allocate(64, 8);
         this.welcome = arena.allocate(WelcomeMessageDescriptor.SIZE, 8);
+        this.listenPause = new ListenPause(epoll, listenFd, K_LISTEN);
         startAccepting();
     }
 
@@ -248,7 +254,14 @@ public final class TaskRegistry {
             int fd = LibC.accept4(listenFd, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
             if (fd == -LibC.EAGAIN) return;
             if (fd < 0) {
-                Log.warn("accept: " + LibC.strerror(fd));
+                long now = System.nanoTime();
+                if (ListenPause.exhausted(fd)) {
+                    listenPause.pause(now);
+                    acceptLog.log("accept: " + LibC.strerror(fd) + ": new tasks wait in the socket's backlog;"
+                            + " accepting again in " + ListenPause.PAUSE_NANOS / 1_000_000 + " ms", now);
+                } else {
+                    acceptLog.log("accept: " + LibC.strerror(fd), now);
+                }
                 return;
             }
             if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
@@ -259,11 +272,26 @@ public final class TaskRegistry {
         }
     }
 
+    /** True while the listening socket is out of epoll (descriptors ran out): the loop must come back for it. */
+    public boolean acceptPaused() {
+        return listenPause.paused();
+    }
+
+    /** Watches the listening socket again once its pause is over (housekeeping). */
+    public void resumeAccepting(long now) {
+        listenPause.resumeIfDue(now);
+    }
+
+    /** Times accepting paused because descriptors ran out. */
+    public long acceptPauses() {
+        return listenPause.pauses();
+    }
+
     public void expireHandshakes(long now) {
         for (Iterator<java.util.Map.Entry<Integer, Long>> it = pending.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             if (now - e.getValue() > 0) {
-                Log.warn("connection fd " + e.getKey() + " sent no hello in time; closed");
+                silentLog.log("connection fd " + e.getKey() + " sent no hello in time; closed", now);
                 epoll.remove(e.getKey());
                 LibC.close(e.getKey());
                 it.remove();
