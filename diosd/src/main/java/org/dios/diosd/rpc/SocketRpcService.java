@@ -2,12 +2,15 @@ package org.dios.diosd.rpc;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
 
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
+import org.dios.diosd.log.LogThrottle;
 import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.ListenPause;
 import org.dios.diosd.sys.UnixSocket;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -20,19 +23,39 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * it (a platform thread per connection, blocking in read). Each request packet
  * is a struct dios_sqe and each reply a struct dios_cqe. Only D_OP_NOP is
  * served; any other op gets -EOPNOTSUPP. Nothing here touches daemon state.
+ *
+ * <p>A thread per connection must not become a way to exhaust the daemon: at
+ * most {@link #MAX_CONNECTIONS} connections are served at once, at most
+ * {@link #MAX_PER_UID} per user (others are closed at once), and a connection
+ * silent for {@link #IDLE_MILLIS} is closed. Running out of descriptors pauses
+ * accepting instead of ending it; such events are logged once per 10 s.
  */
 public final class SocketRpcService implements Runnable {
+    static final int MAX_CONNECTIONS = 512;
+    static final int MAX_PER_UID = 128; // perf/bench_scale runs 64 callers of one user
+    static final long IDLE_MILLIS = 10_000;
+
     private final String path;
     private final int listenFd;
+    private final long idleMillis;
     private volatile boolean running = true;
+    private final HashMap<Integer, Integer> perUid = new HashMap<>(); // under this
+    private int open; // under this
+    private final LogThrottle refusedLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
 
-    private SocketRpcService(String path, int listenFd) {
+    private SocketRpcService(String path, int listenFd, long idleMillis) {
         this.path = path;
         this.listenFd = listenFd;
+        this.idleMillis = idleMillis;
     }
 
     /** Binds path (with the control socket's mode) and starts the accept thread; returns null (with a log line) on failure. */
     public static SocketRpcService start(String path, int mode) {
+        return start(path, mode, IDLE_MILLIS);
+    }
+
+    /** As {@link #start(String, int)}, closing connections silent for idleMillis (tests). */
+    static SocketRpcService start(String path, int mode, long idleMillis) {
         LibC.unlink(path);
         int fd = UnixSocket.listenBlocking(path, LibC.SOCK_SEQPACKET, 64);
         if (fd < 0) {
@@ -46,7 +69,7 @@ public final class SocketRpcService implements Runnable {
             LibC.unlink(path);
             return null;
         }
-        SocketRpcService s = new SocketRpcService(path, fd);
+        SocketRpcService s = new SocketRpcService(path, fd, idleMillis);
         Thread t = Thread.ofPlatform().daemon().name("diosd-rpc-accept").start(s);
         return s;
     }
@@ -58,13 +81,68 @@ public final class SocketRpcService implements Runnable {
             if (c < 0) {
                 if (!running) return;
                 if (c == -LibC.EINTR) continue;
-                Log.warn("benchmark RPC accept: " + LibC.strerror(c));
+                refusedLog.log("benchmark RPC accept: " + LibC.strerror(c), System.nanoTime());
+                if (ListenPause.exhausted(c)) {
+                    pause(); // out of descriptors: try again later, do not spin
+                    continue;
+                }
                 return;
             }
-            Thread.ofPlatform().daemon().name("diosd-rpc-" + c).start(() -> serve(c));
+            UnixSocket.PeerCred cred = UnixSocket.peerCred(c);
+            int uid = cred == null ? -1 : cred.uid();
+            String refused = admit(uid);
+            if (refused != null) {
+                refusedLog.log("benchmark RPC: refused uid " + uid + ": " + refused, System.nanoTime());
+                LibC.close(c);
+                continue;
+            }
+            UnixSocket.setReceiveTimeout(c, idleMillis);
+            try {
+                Thread.ofPlatform().daemon().name("diosd-rpc-" + c).start(() -> serve(c, uid));
+            } catch (OutOfMemoryError e) { // no thread to be had: this connection only
+                leave(uid);
+                LibC.close(c);
+            }
         }
     }
 
+    /** Counts a new connection of uid in; null, or why it may not be served. */
+    synchronized String admit(int uid) {
+        if (open >= MAX_CONNECTIONS) return MAX_CONNECTIONS + " connections are served already";
+        int mine = perUid.getOrDefault(uid, 0);
+        if (mine >= MAX_PER_UID) return "it has " + MAX_PER_UID + " connections already";
+        perUid.put(uid, mine + 1);
+        open++;
+        return null;
+    }
+
+    synchronized void leave(int uid) {
+        open--;
+        perUid.merge(uid, -1, (a, b) -> a + b == 0 ? null : a + b);
+    }
+
+    /** Connections served now (tests). */
+    synchronized int open() {
+        return open;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(ListenPause.PAUSE_NANOS / 1_000_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void serve(int fd, int uid) {
+        try {
+            serve(fd);
+        } finally {
+            leave(uid);
+        }
+    }
+
+    /** Until EOF, an error, a malformed packet or idleMillis of silence (the read fails with EAGAIN). */
     private static void serve(int fd) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment req = a.allocate(SqeDescriptor.SIZE, 8);

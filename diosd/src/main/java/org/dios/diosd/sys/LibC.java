@@ -37,6 +37,7 @@ public final class LibC {
     public static final int SOL_SOCKET = 1;
     public static final int SO_PASSCRED = 16;
     public static final int SO_PEERCRED = 17;
+    public static final int SO_RCVTIMEO = 20;
     public static final int SO_PEERPIDFD = 77;
     public static final int SCM_RIGHTS = 1;
     public static final int SCM_CREDENTIALS = 2;

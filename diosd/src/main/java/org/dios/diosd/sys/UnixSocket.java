@@ -20,6 +20,16 @@ public final class UnixSocket {
     /** Credentials of the peer from SO_PEERCRED. */
     public record PeerCred(int pid, int uid, int gid) {}
 
+    /** SO_RCVTIMEO: a blocking read on fd fails with -EAGAIN after millis without data. 0 or -errno. */
+    public static int setReceiveTimeout(int fd, long millis) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment tv = a.allocate(16, 8); // struct timeval
+            tv.set(JAVA_LONG, 0, millis / 1000);
+            tv.set(JAVA_LONG, 8, (millis % 1000) * 1000);
+            return LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, tv, 16);
+        }
+    }
+
     private static MemorySegment sockaddr(Arena a, String path) {
         byte[] p = path.getBytes(StandardCharsets.UTF_8);
         if (p.length >= LibC.SUN_PATH_MAX) {
@@ -60,12 +70,23 @@ public final class UnixSocket {
 
     /** True if something accepts connections at path (another daemon is live there). */
     public static boolean isLive(String path, int type) {
-        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_CLOEXEC, 0);
+        int fd = connect(path, type);
         if (fd < 0) return false;
+        LibC.close(fd);
+        return true;
+    }
+
+    /** A blocking client socket of type connected to path: fd, or -errno. */
+    public static int connect(String path, int type) {
+        int fd = LibC.socket(LibC.AF_UNIX, type | LibC.SOCK_CLOEXEC, 0);
+        if (fd < 0) return fd;
         try (Arena a = Arena.ofConfined()) {
-            return LibC.connect(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE) == 0;
-        } finally {
-            LibC.close(fd);
+            int r = LibC.connect(fd, sockaddr(a, path), LibC.SOCKADDR_UN_SIZE);
+            if (r < 0) {
+                LibC.close(fd);
+                return r;
+            }
+            return fd;
         }
     }
 
