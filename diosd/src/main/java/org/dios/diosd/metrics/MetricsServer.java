@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.DoubleSupplier;
@@ -98,7 +99,22 @@ public final class MetricsServer {
      * that arrive meanwhile wait in the backlog.
      */
     public static MetricsServer bind(InetSocketAddress address) throws IOException {
+        limitConnections();
         return new MetricsServer(HttpServer.create(address, 16));
+    }
+
+    /**
+     * Whoever can reach the port must not stop the scrapes: a request whose
+     * headers take more than 5 s, an answer not read within 10 s and a
+     * connection idle for 10 s are closed, and at most 64 connections are
+     * open at once. The JDK's server reads these properties once, when its
+     * first instance is made; an operator's own -D settings win.
+     */
+    static void limitConnections() {
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "5");
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "10");
+        System.getProperties().putIfAbsent("sun.net.httpserver.idleInterval", "10");
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxConnections", "64");
     }
 
     /** Where it listens (the real port when 0 was asked for). */
@@ -121,7 +137,10 @@ public final class MetricsServer {
         new FileDescriptorMetrics().bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotHistograms(() -> current));
         http.createContext("/", this::handle);
-        http.setExecutor(null); // the server's own dispatcher thread: one scrape at a time
+        // A virtual thread per exchange: one that waits for a slow or half-sent request blocks only
+        // itself (the dispatcher thread ran them all, so 20 half-open requests stopped every scrape);
+        // scrapes still take their snapshots one at a time (scrapeLock).
+        http.setExecutor(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("diosd-metrics-", 0).factory()));
         http.start();
     }
 

@@ -286,4 +286,27 @@ class MetricsEndpointTest {
                 "a query string is ignored");
         assertTrue(daemon.isAlive());
     }
+    @Test
+    void halfSentRequestsDoNotStopScrapesAndAreClosed() throws Exception {
+        URI uri = startDaemon("--warmup-cycles", "0");
+        List<java.net.Socket> half = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                java.net.Socket sock = new java.net.Socket(uri.getHost(), uri.getPort());
+                sock.getOutputStream().write(("GET /metrics HTTP/1.1\r\nHost: " + uri.getHost() + "\r\n")
+                        .getBytes(java.nio.charset.StandardCharsets.US_ASCII)); // the blank line never comes
+                sock.getOutputStream().flush();
+                half.add(sock);
+            }
+            assertEquals(1.0, value(scrape(uri), "dios_scrape_snapshot_success"), "served beside 20 half-sent requests");
+            // each half-sent request is closed by the server (5 s for the headers), not kept forever
+            for (java.net.Socket sock : half) {
+                sock.setSoTimeout(30_000);
+                assertEquals(-1, sock.getInputStream().read(), "the server closed a request that never ended");
+            }
+        } finally {
+            for (java.net.Socket sock : half) sock.close();
+        }
+        assertTrue(daemon.isAlive());
+    }
 }
