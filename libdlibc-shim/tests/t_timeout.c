@@ -291,6 +291,8 @@ static int on_terminal(void)
 	CHECK_TIMED_OUT(dios_acquire_read_timeout(0, c, 0, &iov, 200 * MS), 200 * MS);
 	CHECK(iov == NULL);
 	NO_PARKED();
+	/* at once again: the dead read is no longer the task's console read (else -EBUSY) */
+	CHECK_TIMED_OUT(dios_acquire_read_timeout(0, c, 0, &iov, 100 * MS), 100 * MS);
 	dios_ref_t *ready = NULL;
 	CHECK_TIMED_OUT(dios_select_timeout(0, &c, 1, &ready, 100 * MS), 100 * MS);
 	NO_PARKED();

@@ -185,6 +185,11 @@ public abstract class DObject implements ObjectDriver {
         waitersChanged();
     }
 
+    /** Registrations of parked calls on this object, completed ones not yet pruned included (tests, diagnostics). */
+    public int waiterRegistrations() {
+        return waiters == null ? 0 : waiters.size();
+    }
+
     /** Live waiters, for types that publish who waits (FIFO control page). */
     final void forEachLiveWaiter(java.util.function.Consumer<ParkedCall.Wait> f) {
         if (waiters == null) return;

@@ -127,6 +127,25 @@ class DeadlineTest {
     }
 
     @Test
+    void aTimedOutSelectLeavesNoRegistrationOnAnyOfItsObjects() {
+        long[] f = {fifo(), fifo(), fifo()};
+        for (int i = 0; i < 3; i++) a.region.set(JAVA_LONG, DIOS_REGION_ARGS_OFFSET + 8L * i, f[i]);
+        MemorySegment e = sqe(D_OP_SELECT, 0x81);
+        e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, 3);
+        e.set(JAVA_LONG, SqeDescriptor.FLAGS_OFFSET, D_TIMEOUT);
+        e.set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 1000);
+        assertEquals(CallDispatcher.PARKED, exec());
+        for (long ref : f) assertEquals(1, a.refs.get(ref).object.waiterRegistrations(), "registered on each");
+        // a call parked without a deadline on the same objects stays registered
+        assertEquals(CallDispatcher.PARKED, select(f[1], 0x82, 0, 0));
+        assertEquals(1, d.expireDeadlines(System.nanoTime() + HOUR));
+        assertEquals(0, a.refs.get(f[0]).object.waiterRegistrations(), "taken off at once, not lazily");
+        assertEquals(1, a.refs.get(f[1]).object.waiterRegistrations(), "only the select without a deadline");
+        assertEquals(0, a.refs.get(f[2]).object.waiterRegistrations());
+        assertEquals(1, a.parked.size());
+    }
+
+    @Test
     void aCallThatCompletesBeforeItsDeadlineLeavesTheHeap() {
         long f = fifo();
         assertEquals(CallDispatcher.PARKED, select(f, 0x61, D_TIMEOUT, HOUR));
