@@ -88,6 +88,9 @@ static void select_timeouts(void)
 	NO_PARKED();
 	/* the plain call without D_TIMEOUT takes no timeout field: -EAGAIN as ever */
 	CHECK_EQ(dios_select(D_NONBLOCK, f, 3, &ready), -EAGAIN);
+	/* D_TIMEOUT given to a call without a timeout argument: a timeout of 0 (dios.h, Timeouts) */
+	CHECK_TIMED_OUT(dios_select(D_TIMEOUT, f, 3, &ready), 0);
+	NO_PARKED();
 
 	/*
 	 * A select that timed out waited on all three: the writes that come
@@ -145,6 +148,7 @@ static void fifo_read_timeouts(void)
 	CHECK(iov == NULL);
 	CHECK_EQ(dios_acquire_read(D_NONBLOCK, r, 0, &iov), -EAGAIN);  /* not -EBUSY: no buffer is out */
 	CHECK_TIMED_OUT(dios_acquire_read_timeout(0, r, 0, &iov, 0), 0);
+	CHECK_TIMED_OUT(dios_acquire_read(D_TIMEOUT, r, 0, &iov), 0);
 	NO_PARKED();
 
 	int from, to;
