@@ -91,10 +91,13 @@ int dios_delegated(dios_flags_t f, dios_ref_t **refs, uint64_t *count)
 	return 0;
 }
 
-int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out)
+/* dios_wait and dios_wait_timeout: read the task reference (an inline exit status). */
+static int wait_task(dios_flags_t f, dios_ref_t *task, int *status_out, uint64_t timeout_ns)
 {
 	dios_iovec_t *iov = NULL;
-	int rc = dios_acquire_read(f, task, 0, &iov);
+	struct dios_req q = { .op = D_OP_ACQUIRE_READ, .flags = f, .ref = task, .iov_out = &iov,
+			      .timeout_ns = timeout_ns };
+	int rc = run1(&q);
 	if (rc < 0)
 		return rc;
 	struct dios_bufrec *r = dios__buf_lookup(iov);
@@ -107,6 +110,16 @@ int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out)
 	return dios_release_read(0, task, iov);
 }
 
+int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out)
+{
+	return wait_task(f, task, status_out, 0);
+}
+
+int dios_wait_timeout(dios_flags_t f, dios_ref_t *task, int *status_out, uint64_t timeout_ns)
+{
+	return wait_task(f | D_TIMEOUT, task, status_out, timeout_ns);
+}
+
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out)
 {
 	struct dios_req q = { .op = D_OP_SELECT, .flags = f, .refs = refs, .count_store = count,
@@ -115,9 +128,26 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
 	return run1(&q);
 }
 
+int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out,
+			uint64_t timeout_ns)
+{
+	struct dios_req q = { .op = D_OP_SELECT, .flags = f | D_TIMEOUT, .refs = refs, .count_store = count,
+			      .ref_out = ready_out, .timeout_ns = timeout_ns };
+	q.count = &q.count_store;
+	return run1(&q);
+}
+
 int dios_acquire_read(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out)
 {
 	struct dios_req q = { .op = D_OP_ACQUIRE_READ, .flags = f, .ref = r, .len = len, .iov_out = iov_out };
+	return run1(&q);
+}
+
+int dios_acquire_read_timeout(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out,
+			      uint64_t timeout_ns)
+{
+	struct dios_req q = { .op = D_OP_ACQUIRE_READ, .flags = f | D_TIMEOUT, .ref = r, .len = len,
+			      .iov_out = iov_out, .timeout_ns = timeout_ns };
 	return run1(&q);
 }
 
@@ -136,6 +166,14 @@ int dios_release_read(dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov)
 int dios_acquire_write(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out)
 {
 	struct dios_req q = { .op = D_OP_ACQUIRE_WRITE, .flags = f, .ref = r, .len = len, .iov_out = iov_out };
+	return run1(&q);
+}
+
+int dios_acquire_write_timeout(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out,
+			       uint64_t timeout_ns)
+{
+	struct dios_req q = { .op = D_OP_ACQUIRE_WRITE, .flags = f | D_TIMEOUT, .ref = r, .len = len,
+			      .iov_out = iov_out, .timeout_ns = timeout_ns };
 	return run1(&q);
 }
 

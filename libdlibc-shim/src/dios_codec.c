@@ -258,6 +258,8 @@ int dios__encode(struct dios_req *q)
 	}
 	s->opcode = (uint8_t)q->op;
 	s->flags = q->flags;
+	if (q->flags & D_TIMEOUT)               /* what is left of it: the daemon counts from its read */
+		s->timeout_ns = dios__time_left(q, dios__now_ns());
 	return rc;
 }
 

@@ -315,11 +315,16 @@ static int ready(const struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uin
 }
 
 /*
- * Sleep until the condition may hold (lock released).  0, or -ENOTCONN if the
- * daemon is gone (then nobody would publish end of stream).  Wakes on the
- * other end's store, on the daemon's state change, and every 100 ms.
+ * Sleep until the condition may hold (lock released).  0, -ETIMEDOUT once
+ * deadline (CLOCK_MONOTONIC ns, DIOS__NEVER: none) has passed with the
+ * condition still false, or -ENOTCONN if the daemon is gone (then nobody
+ * would publish end of stream).  Wakes on the other end's store, on the
+ * daemon's state change, at the deadline, and every 100 ms.  A timed-out
+ * sleeper leaves its D_FIFO_WAIT_* bit set: the other end's next store
+ * clears it with one spare wake-up, as after any other early return.
  */
-static int fifo_sleep(struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uint64_t cap_, uint64_t need)
+static int fifo_sleep(struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uint64_t cap_, uint64_t need,
+		      uint64_t deadline)
 {
 	uint64_t *word = role == D_FIFO_END_READER ? &c->tail : &c->head;
 	uint32_t bit = role == D_FIFO_END_READER ? D_FIFO_WAIT_READER : D_FIFO_WAIT_WRITER;
@@ -331,7 +336,17 @@ static int fifo_sleep(struct dios_fifo_ctl *c, uint32_t role, uint64_t pos, uint
 		__atomic_fetch_or(&c->waiters, bit, __ATOMIC_SEQ_CST);
 		if (ready(c, role, pos, cap_, need))
 			break;
-		struct timespec ts = { 0, 100000000L };
+		uint64_t ns = 100000000ull;     /* the watchdog's period */
+		if (deadline != DIOS__NEVER) {
+			uint64_t now = dios__now_ns();
+			if (now >= deadline) {
+				rc = -ETIMEDOUT;
+				break;
+			}
+			if (deadline - now < ns)
+				ns = deadline - now;
+		}
+		struct timespec ts = { (time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
 		syscall(SYS_futex, futex_word(word), FUTEX_WAIT, seen, &ts, NULL, 0);
 		if (ready(c, role, pos, cap_, need))
 			break;
@@ -369,8 +384,8 @@ int dios__fifo_begin(struct dios_req *q)
 		int is_acquire = q->op == D_OP_ACQUIRE_READ || q->op == D_OP_ACQUIRE_WRITE;
 		uint32_t want = (q->op == D_OP_ACQUIRE_READ || q->op == D_OP_COMMIT_READ || q->op == D_OP_RELEASE_READ)
 			? D_FIFO_END_READER : D_FIFO_END_WRITER;
-		if (q->flags & ~(uint64_t)D_FLAGS_IO_MASK)
-			rc = -EINVAL;
+		if (q->flags & ~(uint64_t)(is_acquire ? D_FLAGS_WAIT_MASK : D_FLAGS_IO_MASK))
+			rc = -EINVAL;           /* the daemon's masks: D_TIMEOUT only where a call waits */
 		else if (is_acquire && !q->iov_out)
 			rc = -EINVAL;
 		else if (e->role != want)
@@ -409,6 +424,11 @@ int dios__fifo_begin(struct dios_req *q)
 		}
 		if (!q->wait_t0)
 			q->wait_t0 = dios__now_ns();
+		if ((q->flags & D_TIMEOUT) && dios__now_ns() >= q->deadline) {
+			pthread_mutex_unlock(&dios__fifo_lock);
+			q->res = -ETIMEDOUT;    /* nothing to undo: no buffer was handed out */
+			return 1;
+		}
 		if (!spun) {
 			/* spin with the lock released: the other end usually acts within microseconds */
 			const struct dios_fifo_ctl *c = e->ctl;
@@ -433,7 +453,7 @@ int dios__fifo_begin(struct dios_req *q)
 		uint32_t role = e->role;
 		uint64_t pos = e->pos, fcap = e->cap, need = q->op == D_OP_ACQUIRE_WRITE ? q->wait_len : 0;
 		pthread_mutex_unlock(&dios__fifo_lock);
-		int w = fifo_sleep(c, role, pos, fcap, need);
+		int w = fifo_sleep(c, role, pos, fcap, need, (q->flags & D_TIMEOUT) ? q->deadline : DIOS__NEVER);
 		if (w) {
 			q->res = w;
 			return 1;

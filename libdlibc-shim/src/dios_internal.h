@@ -238,7 +238,18 @@ struct dios_req {
 	uint32_t args_len;              /* bytes this entry puts in the args area at submission (0: none) */
 	uint64_t wait_len;              /* FIFO wait: bytes of space a writer waits for */
 	uint64_t wait_t0;               /* FIFO wait: when it began (0: not waiting) */
+	uint64_t timeout_ns;            /* D_TIMEOUT: as given (the *_timeout calls; 0 otherwise) */
+	uint64_t deadline;              /* D_TIMEOUT: CLOCK_MONOTONIC ns when it gives up; DIOS__NEVER: never */
 };
+#define DIOS__NEVER UINT64_MAX
+
+/* D_TIMEOUT: ns left before q's deadline (0 once it passed; the timeout as given if it never comes). */
+static inline uint64_t dios__time_left(const struct dios_req *q, uint64_t now)
+{
+	if (q->deadline == DIOS__NEVER)
+		return q->timeout_ns;
+	return q->deadline > now ? q->deadline - now : 0;
+}
 
 /*
  * dios_fifo.c: FIFO ends.  dios__fifo_begin runs before encoding: it

@@ -583,9 +583,16 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 int dios__exec(struct dios_req *q, unsigned n)
 {
 	int rc, again;
+	uint64_t now = 0;
 	for (unsigned i = 0; i < n; i++) {
 		q[i].res = DIOS__PENDING;
 		q[i].wait_t0 = 0;
+		if (q[i].flags & D_TIMEOUT) {
+			/* one deadline for the whole call, however many rounds it takes; saturating: no wrap */
+			if (!now)
+				now = dios__now_ns();
+			q[i].deadline = q[i].timeout_ns > DIOS__NEVER - 1 - now ? DIOS__NEVER : now + q[i].timeout_ns;
+		}
 	}
 	do
 		rc = exec_round(q, n, &again);

@@ -14,6 +14,25 @@
  *              task limit is reached (see Limits); a later call tries again.
  *   -ENOMEM    a per-task limit is reached (see Limits).
  *
+ * Timeouts.  The calls that can wait (dios_select, dios_acquire_read and
+ * dios_acquire_write on FIFOs, tasks and the console, dios_wait) have a twin
+ * that takes a deadline: dios_select_timeout, dios_acquire_read_timeout,
+ * dios_acquire_write_timeout, dios_wait_timeout.  timeout_ns is relative, in
+ * nanoseconds (CLOCK_MONOTONIC), from the call; once it has passed with the
+ * call still waiting, the call returns -ETIMEDOUT and leaves nothing behind:
+ * no buffer, no call waiting in the daemon, and a later event (data, a
+ * task's exit) goes to the next call, never to the one that timed out.
+ * timeout_ns 0 returns -ETIMEDOUT at once unless the call can go on without
+ * waiting; values too large to matter (2^62 ns, about 146 years, and more)
+ * never expire, and no value overflows.  D_NONBLOCK still wins: -EAGAIN.
+ * Underneath, each twin is the same call with the flag D_TIMEOUT and the
+ * timeout in the entry it sends (docs/PROTOCOL.md); the other calls pass
+ * their flags through, so D_TIMEOUT given to dios_select itself (or to a
+ * dios_batch entry) means a timeout of 0, and to a call that never waits it
+ * is -EINVAL.  The timeout is an explicit argument, not a per-thread
+ * setting, so a library call made in between can neither inherit nor reset
+ * it, and every call site says how long it may wait.
+ *
  * Limits.  The daemon enforces these per task and per user; the defaults are
  * diosd's (docs/ARCHITECTURE.md, "Limits", lists all with their flags):
  *   references a task holds        4096   diosd --max-refs           -ENOMEM
@@ -193,6 +212,15 @@ int dios_exe(const char *path, dios_ref_t **ref_out);
 int dios_wait(dios_flags_t f, dios_ref_t *task, int *status_out);
 
 /*
+ * dios_wait_timeout - dios_wait, giving up after timeout_ns nanoseconds (see
+ * Timeouts above): the task runs on, and a later dios_wait gets its status.
+ * Errors: -ETIMEDOUT (still running at the deadline), -EAGAIN (D_NONBLOCK),
+ * -EBADF, -EINVAL (not a task reference, unknown flag), -ENOMEM (diosd
+ * --max-parked-calls calls wait already).
+ */
+int dios_wait_timeout(dios_flags_t f, dios_ref_t *task, int *status_out, uint64_t timeout_ns);
+
+/*
  * dios_create_in - dios_create that binds the new name in group (a
  * D_OBJ_GROUP this task belongs to, with write permission) instead of the
  * task's default group.  Names are resolved only in the caller's groups:
@@ -220,6 +248,16 @@ int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
  * or it has diosd --max-parked-calls calls waiting already: 64 by default).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
+
+/*
+ * dios_select_timeout - dios_select, giving up after timeout_ns nanoseconds
+ * (see Timeouts above).  The daemon counts the deadline and takes a call that
+ * times out off every object it waited on.
+ * Errors: -ETIMEDOUT (nothing was ready by the deadline; *ready_out is not
+ * written), and those of dios_select.
+ */
+int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out,
+			uint64_t timeout_ns);
 
 /*
  * I/O transactions (seed section 3.5.2): acquire a buffer, commit, release.
@@ -264,8 +302,8 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  * -EBUSY.  Data moves in place in shared memory; the daemon is called only to
  * wait.  One buffer per end is out at a time (-EBUSY).
  *   dios_acquire_write  a buffer of len bytes at the stream's tail (len 0: all
- *                       the free space, at least 1 byte).  Blocks (parked in
- *                       the daemon) until that much is free; -EAGAIN with
+ *                       the free space, at least 1 byte).  Blocks until
+ *                       that much is free; -EAGAIN with
  *                       D_NONBLOCK; -EINVAL if len > capacity; -EPIPE once
  *                       the reader end is gone.
  *   dios_commit_write   publishes the first len bytes (once per buffer).
@@ -294,6 +332,27 @@ int dios_release_read (dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
 int dios_acquire_write(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);
 int dios_commit_write (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t *iov);
 int dios_release_write(dios_flags_t f, dios_ref_t *r, dios_iovec_t *iov);
+
+/*
+ * dios_acquire_read_timeout - dios_acquire_read, giving up after timeout_ns
+ * nanoseconds (see Timeouts above): a FIFO reader with nothing to read (also
+ * when no writer has bound its end yet, as of a named FIFO), a console
+ * read with no input, a task that has not ended.  Memory objects and blobs
+ * never wait.  A FIFO end waits in the shim (futex), the others in the
+ * daemon; either way no buffer is out after -ETIMEDOUT.
+ * Errors: -ETIMEDOUT, and those of dios_acquire_read.
+ */
+int dios_acquire_read_timeout(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out,
+			      uint64_t timeout_ns);
+
+/*
+ * dios_acquire_write_timeout - dios_acquire_write, giving up after timeout_ns
+ * nanoseconds (see Timeouts above): a FIFO writer waiting for len bytes of
+ * space.  Nothing else waits in acquire_write.
+ * Errors: -ETIMEDOUT, and those of dios_acquire_write.
+ */
+int dios_acquire_write_timeout(dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out,
+			       uint64_t timeout_ns);
 
 /* ---- utilities ---------------------------------------------------------- */
 

@@ -92,6 +92,7 @@ enum dios_op {
 #define DIOS_EPROTO      71   /* the peer broke the wire protocol */
 #define DIOS_EOPNOTSUPP  95   /* operation not supported on this object type */
 #define DIOS_ENOTCONN   107   /* daemon gone: never hang */
+#define DIOS_ETIMEDOUT  110   /* D_TIMEOUT: the call's deadline passed before it could go on */
 #define DIOS_EHOSTDOWN  112   /* owning host gone (cluster) */
 #define DIOS_ESTALE     116   /* commit_read whose data was overwritten meanwhile */
 
@@ -100,6 +101,8 @@ enum dios_op {
 /* ------------------------------------------------------------------------ */
 /* any call */
 #define D_NONBLOCK              (1ULL << 0)   /* -EAGAIN instead of waiting */
+/* calls that wait (SELECT, ACQUIRE_*): sqe.timeout_ns is a relative deadline; -ETIMEDOUT once it passed */
+#define D_TIMEOUT               (1ULL << 1)
 /* dios_create */
 #define D_CREATE_NAME_GIVEN     (1ULL << 8)   /* *name is read as the name to bind */
 #define D_CREATE_NAMED          (1ULL << 9)   /* set by the shim when name != NULL */
@@ -119,6 +122,7 @@ enum dios_op {
 #define D_FLAGS_IO_MASK         (D_NONBLOCK)
 #define D_FLAGS_COPY_MASK       (D_NONBLOCK | D_COPY_READONLY)
 #define D_FLAGS_RUN_MASK        (D_NONBLOCK | D_RUN_SECCOMP_KILL)
+#define D_FLAGS_WAIT_MASK       (D_NONBLOCK | D_TIMEOUT)  /* SELECT, ACQUIRE_READ, ACQUIRE_WRITE */
 
 /* ------------------------------------------------------------------------ */
 /* Reference permissions (dios_ref_info.perms, CQE val[1] of REF_INFO)       */
@@ -160,7 +164,7 @@ enum dios_op {
 /*   |o|f|rsv|objtype|   user_data   |     flags     |      ref      |       */
 /*   +-+-+---+-------+---------------+---------------+---------------+       */
 /*   32              40              48              56              64      */
-/*   |      len      |      buf      |     ref2      |     rsvd2     |       */
+/*   |      len      |      buf      |     ref2      |  timeout_ns   |       */
 /*   +---------------+---------------+---------------+---------------+       */
 /*   64                                                              96      */
 /*   |                          name[32]                             |       */
@@ -184,7 +188,9 @@ struct dios_sqe {
 	                           SELECT, COPY, RUN, CREATE with D_SQE_ARGS: byte offset in the args area */
 	uint64_t ref2;          /* CREATE: the group to bind the name in (0: the task's default group),
 	                           COPY: the target task */
-	uint64_t rsvd2;         /* must be 0 */
+	uint64_t timeout_ns;    /* with D_TIMEOUT (SELECT, ACQUIRE_*): give up with -ETIMEDOUT this many ns
+	                           after the daemon reads the entry (0: at once if the call would wait,
+	                           2^62 or more: never).  Without D_TIMEOUT: must be 0 */
 	uint8_t  name[32];      /* CREATE with D_CREATE_NAME_GIVEN, LOOKUP: the name */
 	uint64_t rsvd3[4];      /* must be 0 (checked by the ops that read name[]) */
 };

@@ -125,6 +125,8 @@ pub const DIOS_EPROTO: c_int = 71;
 pub const DIOS_EOPNOTSUPP: c_int = 95;
 /// Daemon gone: never hang.
 pub const DIOS_ENOTCONN: c_int = 107;
+/// `D_TIMEOUT`: the call's deadline passed before it could go on.
+pub const DIOS_ETIMEDOUT: c_int = 110;
 /// Owning host gone (cluster).
 pub const DIOS_EHOSTDOWN: c_int = 112;
 /// commit_read whose data was overwritten meanwhile.
@@ -136,6 +138,9 @@ pub const DIOS_EBUSY: c_int = 16;
 
 /// Any call: `-EAGAIN` instead of waiting.
 pub const D_NONBLOCK: dios_flags_t = 1 << 0;
+/// Calls that wait (select, acquire): the entry carries a timeout (the
+/// `*_timeout` functions set it); `-ETIMEDOUT` once it passed.
+pub const D_TIMEOUT: dios_flags_t = 1 << 1;
 /// dios_create: `*name` is read as the name to bind.
 pub const D_CREATE_NAME_GIVEN: dios_flags_t = 1 << 8;
 /// dios_create: set by the shim when `name` is not NULL (accepted, never needed).
@@ -417,8 +422,8 @@ pub struct dios_sqe {
     pub buf: u64,
     /// COPY/RUN/SELECT: second reference.
     pub ref2: u64,
-    /// Must be 0.
-    pub rsvd2: u64,
+    /// With `D_TIMEOUT` (SELECT, ACQUIRE_*): ns before `-ETIMEDOUT`; otherwise must be 0.
+    pub timeout_ns: u64,
     /// CREATE with `D_CREATE_NAME_GIVEN`, LOOKUP: the name.
     pub name: [u8; 32],
     /// Must be 0.
@@ -602,6 +607,10 @@ extern "C" {
     /// A task's exit status (waitpid style), waiting for it to end.
     pub fn dios_wait(f: dios_flags_t, task: *mut dios_ref_t, status_out: *mut c_int) -> c_int;
 
+    /// `dios_wait`, giving up with `-ETIMEDOUT` after `timeout_ns`.
+    pub fn dios_wait_timeout(f: dios_flags_t, task: *mut dios_ref_t, status_out: *mut c_int, timeout_ns: u64)
+        -> c_int;
+
     /// `dios_create`, binding the name in `group`.
     pub fn dios_create_in(
         f: dios_flags_t,
@@ -620,12 +629,29 @@ extern "C" {
         ready_out: *mut *mut dios_ref_t,
     ) -> c_int;
 
+    /// `dios_select`, giving up with `-ETIMEDOUT` after `timeout_ns`.
+    pub fn dios_select_timeout(
+        f: dios_flags_t,
+        refs: *mut *mut dios_ref_t,
+        count: u64,
+        ready_out: *mut *mut dios_ref_t,
+        timeout_ns: u64,
+    ) -> c_int;
+
     /// Map the object for reading (`len` 0 = whole object).
     pub fn dios_acquire_read(
         f: dios_flags_t,
         r: *mut dios_ref_t,
         len: u64,
         iov_out: *mut *mut dios_iovec_t,
+    ) -> c_int;
+    /// `dios_acquire_read`, giving up with `-ETIMEDOUT` after `timeout_ns`.
+    pub fn dios_acquire_read_timeout(
+        f: dios_flags_t,
+        r: *mut dios_ref_t,
+        len: u64,
+        iov_out: *mut *mut dios_iovec_t,
+        timeout_ns: u64,
     ) -> c_int;
     /// 0 if nothing was committed to the object since the acquire (or the
     /// previous commit_read), else `-ESTALE`; the buffer is re-armed.
@@ -638,6 +664,14 @@ extern "C" {
         r: *mut dios_ref_t,
         len: u64,
         iov_out: *mut *mut dios_iovec_t,
+    ) -> c_int;
+    /// `dios_acquire_write`, giving up with `-ETIMEDOUT` after `timeout_ns`.
+    pub fn dios_acquire_write_timeout(
+        f: dios_flags_t,
+        r: *mut dios_ref_t,
+        len: u64,
+        iov_out: *mut *mut dios_iovec_t,
+        timeout_ns: u64,
     ) -> c_int;
     /// Publish `len` bytes (`len <= iov.len`).
     pub fn dios_commit_write(

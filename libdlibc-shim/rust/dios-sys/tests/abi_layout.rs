@@ -65,7 +65,7 @@ fn ring_layouts() -> Vec<Layout> {
     vec![
         layout!(dios_sqe {
             opcode, sqe_flags, rsvd0, obj_type, user_data, flags, ref_ as "ref",
-            len, buf, ref2, rsvd2, name, rsvd3,
+            len, buf, ref2, timeout_ns, name, rsvd3,
         }),
         layout!(dios_cqe { user_data, res, flags, val }),
         layout!(dios_region_header {
@@ -146,8 +146,8 @@ fn mirrored() -> Vec<(&'static str, i128)> {
         D_OP_COMMIT_WRITE, D_OP_RELEASE_WRITE, D_OP_REF_INFO, D_OP_STATS,
         DIOS_E2BIG, DIOS_ENOENT, DIOS_EIO, DIOS_EBADF, DIOS_EAGAIN, DIOS_ENOMEM, DIOS_EACCES,
         DIOS_EFAULT, DIOS_EEXIST, DIOS_EINVAL, DIOS_ENOSPC, DIOS_EPIPE, DIOS_ENOSYS,
-        DIOS_EIDRM, DIOS_EPROTO, DIOS_EOPNOTSUPP, DIOS_ENOTCONN, DIOS_EHOSTDOWN, DIOS_ESTALE,
-        D_NONBLOCK, D_CREATE_NAME_GIVEN, D_CREATE_NAMED, D_NAME_DETERMINISTIC_STRING,
+        DIOS_EIDRM, DIOS_EPROTO, DIOS_EOPNOTSUPP, DIOS_ENOTCONN, DIOS_EHOSTDOWN, DIOS_ESTALE, DIOS_ETIMEDOUT,
+        D_NONBLOCK, D_TIMEOUT, D_CREATE_NAME_GIVEN, D_CREATE_NAMED, D_NAME_DETERMINISTIC_STRING,
         D_LOOKUP_READONLY, D_DELETE_ZOMBIFY, D_COPY_READONLY, D_RUN_SECCOMP_KILL,
         D_PERM_READ, D_PERM_WRITE, D_PERM_DELETE,
         D_REF_STATE_NAMED, D_REF_STATE_ZOMBIE, D_REF_STATE_READABLE, D_REF_STATE_WRITABLE,
@@ -179,6 +179,7 @@ const NOT_MIRRORED: &[&str] = &[
     "D_FLAGS_LOOKUP_MASK",
     "D_FLAGS_DELETE_MASK",
     "D_FLAGS_IO_MASK",
+    "D_FLAGS_WAIT_MASK",
     // ring and region internals (the shim's business)
     "DIOS_REGION_MAGIC",
     "D_SQE_ARG",

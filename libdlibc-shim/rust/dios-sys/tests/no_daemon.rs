@@ -37,8 +37,12 @@ fn every_function_links() {
         ("dios_heap_stats", dios_heap_stats as *const ()),
         ("dios_strerror", dios_strerror as *const ()),
         ("dios_batch", dios_batch as *const ()),
+        ("dios_select_timeout", dios_select_timeout as *const ()),
+        ("dios_acquire_read_timeout", dios_acquire_read_timeout as *const ()),
+        ("dios_acquire_write_timeout", dios_acquire_write_timeout as *const ()),
+        ("dios_wait_timeout", dios_wait_timeout as *const ()),
     ];
-    assert_eq!(fns.len(), 24);
+    assert_eq!(fns.len(), 28);
     for (n, p) in fns {
         assert!(!p.is_null(), "{n}");
     }
@@ -92,6 +96,7 @@ fn strerror_texts() {
     assert_eq!(s(-DIOS_EINVAL), "invalid argument");
     assert_eq!(s(-DIOS_ENOTCONN), "daemon not reachable");
     assert_eq!(s(-DIOS_ESTALE), "data read was overwritten meanwhile");
+    assert_eq!(s(-DIOS_ETIMEDOUT), "timed out (the call's deadline passed)");
     assert_eq!(s(i32::MIN), "unknown error");
 }
 

@@ -44,6 +44,7 @@ pub mod wire;
 
 use std::io;
 use std::ptr;
+use std::time::Duration;
 
 pub use dios_sys as sys;
 use dios_sys::*;
@@ -117,6 +118,28 @@ pub fn select(refs: &[&Ref]) -> io::Result<usize> {
 /// As [`select`], but `Ok(None)` instead of waiting when none is ready.
 pub fn try_select(refs: &[&Ref]) -> io::Result<Option<usize>> {
     select_flags(refs, D_NONBLOCK)
+}
+
+/// As [`select`], but waits at most `timeout`: `Ok(None)` if none became
+/// ready by then.  The daemon keeps the deadline; a select that timed out
+/// leaves nothing waiting, and what becomes ready later is there for the
+/// next select.  A timeout too long to matter (over about 146 years) never
+/// expires; `Duration::ZERO` does not wait.
+pub fn select_timeout(refs: &[&Ref], timeout: Duration) -> io::Result<Option<usize>> {
+    let mut raw: Vec<*mut dios_ref_t> = refs.iter().map(|r| r.as_raw()).collect();
+    let mut ready: *mut dios_ref_t = ptr::null_mut();
+    // SAFETY: held references; raw outlives the call.
+    let rc = unsafe { dios_select_timeout(0, raw.as_mut_ptr(), raw.len() as u64, &mut ready, timeout_ns(timeout)) };
+    match cvt(rc) {
+        Ok(()) => raw.iter().position(|&p| p == ready).map(Some).ok_or_else(|| errno(DIOS_EPROTO)),
+        Err(e) if is(&e, DIOS_ETIMEDOUT) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A `Duration` as the shim's `timeout_ns`: saturated, never wrapped.
+pub(crate) fn timeout_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn select_flags(refs: &[&Ref], flags: dios_flags_t) -> io::Result<Option<usize>> {

@@ -8,6 +8,7 @@ use std::ops::Deref;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::ExitStatusExt;
+use std::time::Duration;
 use std::path::Path;
 use std::process::ExitStatus;
 use std::ptr;
@@ -276,6 +277,14 @@ impl Fifo {
         ReadTxn::acquire(&self.r, D_NONBLOCK, max)
     }
 
+    /// As [`acquire_read`](Fifo::acquire_read), but waits at most
+    /// `timeout` (also for a writer that has not bound its end yet): then
+    /// an error of kind `TimedOut` (errno `ETIMEDOUT`), and no buffer is
+    /// out.  What is written later goes to the next read.
+    pub fn acquire_read_timeout(&self, max: u64, timeout: Duration) -> io::Result<ReadTxn<'_>> {
+        ReadTxn::acquire_timeout(&self.r, max, timeout)
+    }
+
     /// A buffer of `len` bytes at the tail (0: all the free space, at least
     /// 1 byte); waits for that much room.  `EINVAL` if `len` exceeds the
     /// capacity, `EPIPE` once the reader end is gone.  Publish with
@@ -288,6 +297,12 @@ impl Fifo {
     /// room, `WouldBlock` (errno `EAGAIN`).
     pub fn try_acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
         WriteTxn::acquire(&self.r, D_NONBLOCK, len)
+    }
+
+    /// As [`acquire_write`](Fifo::acquire_write), but waits at most
+    /// `timeout` for the room: then `TimedOut` (errno `ETIMEDOUT`).
+    pub fn acquire_write_timeout(&self, len: u64, timeout: Duration) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire_timeout(&self.r, len, timeout)
     }
 
     /// The largest write published whole: the capacity, or the smallest
@@ -452,6 +467,13 @@ impl Console {
         ReadTxn::acquire(&self.r, 0, max)
     }
 
+    /// As [`acquire_read`](Console::acquire_read), but waits at most
+    /// `timeout`: then `TimedOut` (errno `ETIMEDOUT`); what is typed later
+    /// goes to the next read.
+    pub fn acquire_read_timeout(&self, max: u64, timeout: Duration) -> io::Result<ReadTxn<'_>> {
+        ReadTxn::acquire_timeout(&self.r, max, timeout)
+    }
+
     /// An output buffer of `len` bytes (at most `DIOS_CONSOLE_BUF_BYTES`; 0: all of it).
     pub fn acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
         WriteTxn::acquire(&self.r, 0, len)
@@ -529,6 +551,21 @@ impl Task {
     /// The exit status if the task has ended, else `None`.
     pub fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
         self.wait_flags(D_NONBLOCK)
+    }
+
+    /// Waits at most `timeout` for the task to end: its exit status, or
+    /// `None` if it still runs (it runs on; a later wait gets the status).
+    pub fn wait_timeout(&self, timeout: Duration) -> io::Result<Option<ExitStatus>> {
+        let mut st: c_int = 0;
+        // SAFETY: a held reference, a valid out-pointer.
+        match cvt(unsafe { dios_wait_timeout(0, self.r.as_raw(), &mut st, crate::timeout_ns(timeout)) }) {
+            Ok(()) if st == -1 => {
+                Err(io::Error::other("dios: the exit status of a task diosd did not spawn is unknown"))
+            }
+            Ok(()) => Ok(Some(ExitStatus::from_raw(st))),
+            Err(e) if is(&e, DIOS_ETIMEDOUT) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     fn wait_flags(&self, flags: dios_flags_t) -> io::Result<Option<ExitStatus>> {

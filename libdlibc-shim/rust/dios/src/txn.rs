@@ -72,6 +72,7 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
 use std::slice;
+use std::time::Duration;
 
 use dios_sys::*;
 
@@ -109,6 +110,14 @@ impl<'r> ReadTxn<'r> {
         let mut iov: *mut dios_iovec_t = ptr::null_mut();
         // SAFETY: a held reference, a valid out-pointer.
         cvt(unsafe { dios_acquire_read(flags, r.as_raw(), len, &mut iov) })?;
+        let iov = NonNull::new(iov).ok_or_else(|| errno(DIOS_EPROTO))?;
+        Ok(ReadTxn { r, iov })
+    }
+
+    pub(crate) fn acquire_timeout(r: &'r Ref, len: u64, timeout: Duration) -> io::Result<ReadTxn<'r>> {
+        let mut iov: *mut dios_iovec_t = ptr::null_mut();
+        // SAFETY: a held reference, a valid out-pointer.
+        cvt(unsafe { dios_acquire_read_timeout(0, r.as_raw(), len, &mut iov, crate::timeout_ns(timeout)) })?;
         let iov = NonNull::new(iov).ok_or_else(|| errno(DIOS_EPROTO))?;
         Ok(ReadTxn { r, iov })
     }
@@ -165,6 +174,14 @@ impl<'r> WriteTxn<'r> {
         let mut iov: *mut dios_iovec_t = ptr::null_mut();
         // SAFETY: a held reference, a valid out-pointer.
         cvt(unsafe { dios_acquire_write(flags, r.as_raw(), len, &mut iov) })?;
+        let iov = NonNull::new(iov).ok_or_else(|| errno(DIOS_EPROTO))?;
+        Ok(WriteTxn { r, iov })
+    }
+
+    pub(crate) fn acquire_timeout(r: &'r Ref, len: u64, timeout: Duration) -> io::Result<WriteTxn<'r>> {
+        let mut iov: *mut dios_iovec_t = ptr::null_mut();
+        // SAFETY: a held reference, a valid out-pointer.
+        cvt(unsafe { dios_acquire_write_timeout(0, r.as_raw(), len, &mut iov, crate::timeout_ns(timeout)) })?;
         let iov = NonNull::new(iov).ok_or_else(|| errno(DIOS_EPROTO))?;
         Ok(WriteTxn { r, iov })
     }

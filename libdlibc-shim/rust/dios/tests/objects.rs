@@ -6,6 +6,7 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use common::{console_lines_of, daemon, random_name};
 use dios::sys::*;
@@ -268,6 +269,52 @@ fn select_returns_the_ready_one() {
     // errors keep their errno
     assert_eq!(dios::select(&[]).unwrap_err().raw_os_error(), Some(DIOS_EINVAL));
     drop(wb);
+}
+
+// ---- timeouts -----------------------------------------------------------------
+
+/// `f()` returns after at least `at_least`, and well before 5 s more.
+fn timed<T>(at_least: Duration, f: impl FnOnce() -> T) -> T {
+    let t0 = Instant::now();
+    let v = f();
+    let took = t0.elapsed();
+    assert!(took >= at_least && took < at_least + Duration::from_secs(5), "took {took:?} for {at_least:?}");
+    v
+}
+
+#[test]
+fn timeouts_give_up_and_leave_the_next_call_its_event() {
+    daemon();
+    let (w, r) = fifo_pair(Some(4096));
+    let ms = Duration::from_millis;
+    // a reader with no data: TimedOut, no buffer out (the non-blocking try is EAGAIN, not EBUSY)
+    let e = timed(ms(150), || r.acquire_read_timeout(0, ms(150)).unwrap_err());
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    assert_eq!(e.raw_os_error(), Some(DIOS_ETIMEDOUT));
+    assert_eq!(r.try_acquire_read(0).unwrap_err().raw_os_error(), Some(DIOS_EAGAIN));
+    assert_eq!(timed(ms(0), || r.acquire_read_timeout(0, Duration::ZERO).unwrap_err().kind()), ErrorKind::TimedOut);
+    // select: None at the deadline
+    assert_eq!(timed(ms(100), || dios::select_timeout(&[&r], ms(100)).unwrap()), None);
+    // what is written after goes to the next calls
+    (&w).write_all(b"late").unwrap();
+    assert_eq!(dios::select_timeout(&[&r], Duration::MAX).unwrap(), Some(0), "Duration::MAX does not overflow");
+    let t = r.acquire_read_timeout(0, Duration::from_secs(60)).unwrap();
+    assert_eq!(&t[..], b"late");
+    t.release().unwrap();
+    // a writer on a full FIFO
+    let mut t = w.acquire_write(4096).unwrap();
+    t.fill(1);
+    t.commit_and_release(4096).unwrap();
+    let e = timed(ms(100), || w.acquire_write_timeout(1, ms(100)).unwrap_err());
+    assert_eq!(e.kind(), ErrorKind::TimedOut);
+    let t = r.acquire_read(10).unwrap();
+    t.release().unwrap();
+    let t = w.acquire_write_timeout(10, Duration::MAX).unwrap();
+    assert_eq!(t.len(), 10);
+    drop(t);
+    // memory never waits
+    let m = Memory::new(MemoryKind::Shared, 4096).unwrap();
+    assert_eq!(dios::select_timeout(&[&m], Duration::ZERO).unwrap(), Some(0));
 }
 
 // ---- blobs and the console --------------------------------------------------

@@ -163,6 +163,24 @@ fn extra_references_are_delegated_after_the_channel() {
 }
 
 #[test]
+fn wait_timeout_gives_up_while_the_task_runs() {
+    daemon();
+    let slow = dios::spawn_task(wait_for_word).unwrap();
+    let ts = slow.task().unwrap();
+    let d = std::time::Duration::from_millis(150);
+    let t0 = std::time::Instant::now();
+    assert_eq!(ts.wait_timeout(d).unwrap(), None, "still running");
+    let took = t0.elapsed();
+    assert!(took >= d && took < d + std::time::Duration::from_secs(5), "took {took:?}");
+    assert_eq!(dios::select_timeout(&[ts], d).unwrap(), None);
+    // its exit goes to the next wait
+    slow.send(1u8).unwrap();
+    let st = ts.wait_timeout(std::time::Duration::MAX).unwrap().expect("ended");
+    assert!(st.success());
+    assert!(slow.wait().unwrap().success());
+}
+
+#[test]
 fn select_sees_a_task_exit() {
     daemon();
     let slow = dios::spawn_task(wait_for_word).unwrap();

@@ -2,6 +2,7 @@ package org.dios.client;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -162,16 +163,38 @@ public final class Dios {
         }
     }
 
+    /**
+     * As {@link #select(Ref...)}, waiting at most timeout (dios_select_timeout): null if none is
+     * ready by then. The daemon keeps the deadline; a select that timed out leaves nothing waiting,
+     * and what becomes ready later is there for the next select. A negative or zero timeout does not
+     * wait; one of more than about 146 years never expires.
+     */
+    public static Ref select(Duration timeout, Ref... refs) {
+        try {
+            return select(0, refs, Native.timeoutNanos(timeout), true);
+        } catch (DiosException e) {
+            if (e.errno() == Errno.ETIMEDOUT) return null;
+            throw e;
+        }
+    }
+
     private static Ref select(long flags, Ref[] refs) {
-        if (refs.length == 0) throw new DiosException("dios_select", Errno.EINVAL);
+        return select(flags, refs, 0, false);
+    }
+
+    private static Ref select(long flags, Ref[] refs, long timeoutNs, boolean timed) {
+        String call = timed ? "dios_select_timeout" : "dios_select";
+        if (refs.length == 0) throw new DiosException(call, Errno.EINVAL);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment arr = a.allocate(ADDRESS, refs.length);
             for (int i = 0; i < refs.length; i++) {
-                if (refs[i].isClosed()) throw new DiosException("dios_select", Errno.EBADF);
+                if (refs[i].isClosed()) throw new DiosException(call, Errno.EBADF);
                 arr.setAtIndex(ADDRESS, i, refs[i].handle());
             }
             MemorySegment ready = a.allocate(ADDRESS);
-            Native.check("dios_select", (int) Native.SELECT.invokeExact(flags, arr, (long) refs.length, ready));
+            int rc = timed ? (int) Native.SELECT_TIMEOUT.invokeExact(flags, arr, (long) refs.length, ready, timeoutNs)
+                    : (int) Native.SELECT.invokeExact(flags, arr, (long) refs.length, ready);
+            Native.check(call, rc);
             long r = ready.get(ADDRESS, 0).address();
             for (Ref ref : refs) if (ref.handle().address() == r) return ref;
             throw new DiosException("dios_select", Errno.EPROTO);   // the shim returned a reference we did not give

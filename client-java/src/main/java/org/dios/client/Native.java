@@ -181,6 +181,29 @@ final class Native {
     static final MethodHandle COMMIT_WRITE = fn("dios_commit_write",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));
     static final MethodHandle RELEASE_WRITE = fn("dios_release_write", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
+    // the calls that wait, with a deadline (the last argument: uint64_t timeout_ns)
+    static final MethodHandle WAIT_TIMEOUT = fn("dios_wait_timeout",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG));
+    static final MethodHandle SELECT_TIMEOUT = fn("dios_select_timeout",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    static final MethodHandle ACQUIRE_READ_TIMEOUT = fn("dios_acquire_read_timeout",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+    static final MethodHandle ACQUIRE_WRITE_TIMEOUT = fn("dios_acquire_write_timeout",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG));
+
+    /**
+     * A timeout as the shim's uint64_t timeout_ns: a negative Duration is 0 (do not wait), one too
+     * long for a long of nanoseconds is Long.MAX_VALUE (the shim and daemon treat 2^62 ns and more
+     * as never).
+     */
+    static long timeoutNanos(java.time.Duration d) {
+        if (d.isNegative()) return 0;
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
     static final MethodHandle NAME_FROM_STRING = fn("dios_name_from_string", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle NAMETOSTR = fn("dios_nametostr", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle STRTONAME = fn("dios_strtoname", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));

@@ -2,6 +2,7 @@ package org.dios.client;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -199,11 +200,39 @@ public final class Ref implements AutoCloseable {
         return acquire(len, true, flags);
     }
 
+    /**
+     * As {@link #acquireRead(long)}, waiting at most timeout (dios_acquire_read_timeout): null if
+     * there is still nothing to read then (a FIFO with no data, also before its writer has bound its
+     * end; a console with no input; a task that runs). No buffer is out then, and what arrives later
+     * goes to the next acquire. A negative or zero timeout does not wait.
+     */
+    public Buffer acquireRead(long len, Duration timeout) {
+        return acquireTimed(len, false, timeout);
+    }
+
+    /** As {@link #acquireWrite(long)}, waiting at most timeout for a FIFO's space: null if there is none then. */
+    public Buffer acquireWrite(long len, Duration timeout) {
+        return acquireTimed(len, true, timeout);
+    }
+
+    private Buffer acquireTimed(long len, boolean write, Duration timeout) {
+        try {
+            return acquire(len, write, 0, Native.timeoutNanos(timeout), true);
+        } catch (DiosException e) {
+            if (e.errno() == Errno.ETIMEDOUT) return null;
+            throw e;
+        }
+    }
+
     private Buffer acquire(long len, boolean write, long flags) {
-        String call = write ? "dios_acquire_write" : "dios_acquire_read";
+        return acquire(len, write, flags, 0, false);
+    }
+
+    private Buffer acquire(long len, boolean write, long flags, long timeoutNs, boolean timed) {
+        String call = (write ? "dios_acquire_write" : "dios_acquire_read") + (timed ? "_timeout" : "");
         boolean counted = enter(call);
         try {
-            MemorySegment iov = acquireIov(call, write, len, flags);
+            MemorySegment iov = timed ? acquireIovTimed(call, write, len, timeoutNs) : acquireIov(call, write, len, flags);
             Buffer b = new Buffer(this, iov, write);
             buffers.add(b);
             if (isClosed()) {
@@ -229,6 +258,19 @@ public final class Ref implements AutoCloseable {
             MemorySegment out = a.allocate(ADDRESS);
             int rc = write ? (int) Native.ACQUIRE_WRITE.invokeExact(flags, handle, len, out)
                     : (int) Native.ACQUIRE_READ.invokeExact(flags, handle, len, out);
+            Native.check(call, rc);
+            return out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** As acquireIov, with a deadline (the *_timeout calls). */
+    private MemorySegment acquireIovTimed(String call, boolean write, long len, long timeoutNs) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ADDRESS);
+            int rc = write ? (int) Native.ACQUIRE_WRITE_TIMEOUT.invokeExact(0L, handle, len, out, timeoutNs)
+                    : (int) Native.ACQUIRE_READ_TIMEOUT.invokeExact(0L, handle, len, out, timeoutNs);
             Native.check(call, rc);
             return out.get(ADDRESS, 0).reinterpret(Layouts.IOVEC.byteSize());
         } catch (Throwable t) {

@@ -47,11 +47,32 @@ public final class Task implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits at most timeout for the task to end (dios_wait_timeout): its wait status, or null if it
+     * still runs then (it runs on; a later wait gets the status). A negative or zero timeout does
+     * not wait.
+     */
+    public Integer waitFor(java.time.Duration timeout) {
+        try {
+            return waitFor(0L, Native.timeoutNanos(timeout), true);
+        } catch (DiosException e) {
+            if (e.errno() == Errno.ETIMEDOUT) return null;
+            throw e;
+        }
+    }
+
     private int waitFor(long flags) {
-        boolean counted = ref.enter("dios_wait");
+        return waitFor(flags, 0, false);
+    }
+
+    private int waitFor(long flags, long timeoutNs, boolean timed) {
+        String call = timed ? "dios_wait_timeout" : "dios_wait";
+        boolean counted = ref.enter(call);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment st = a.allocate(JAVA_INT);
-            Native.check("dios_wait", (int) Native.WAIT.invokeExact(flags, ref.handle(), st));
+            int rc = timed ? (int) Native.WAIT_TIMEOUT.invokeExact(flags, ref.handle(), st, timeoutNs)
+                    : (int) Native.WAIT.invokeExact(flags, ref.handle(), st);
+            Native.check(call, rc);
             return st.get(JAVA_INT, 0);
         } catch (Throwable t) {
             throw Native.rethrow(t);

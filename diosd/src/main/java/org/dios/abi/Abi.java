@@ -71,11 +71,13 @@ public final class Abi {
     public static final int DIOS_EPROTO = 71;
     public static final int DIOS_EOPNOTSUPP = 95;
     public static final int DIOS_ENOTCONN = 107;
+    public static final int DIOS_ETIMEDOUT = 110;
     public static final int DIOS_EHOSTDOWN = 112;
     public static final int DIOS_ESTALE = 116;
 
     // call flags
     public static final long D_NONBLOCK = 1L << 0;
+    public static final long D_TIMEOUT = 1L << 1;
     public static final long D_CREATE_NAME_GIVEN = 1L << 8;
     public static final long D_CREATE_NAMED = 1L << 9;
     public static final long D_NAME_DETERMINISTIC_STRING = D_CREATE_NAME_GIVEN;
@@ -89,6 +91,7 @@ public final class Abi {
     public static final long D_RUN_SECCOMP_KILL = 1L << 20;
     public static final long D_FLAGS_COPY_MASK = D_NONBLOCK | D_COPY_READONLY;
     public static final long D_FLAGS_RUN_MASK = D_NONBLOCK | D_RUN_SECCOMP_KILL;
+    public static final long D_FLAGS_WAIT_MASK = D_NONBLOCK | D_TIMEOUT;
 
     // permissions and reference state
     public static final int D_PERM_READ = 1 << 0;
@@ -206,6 +209,7 @@ public final class Abi {
             case DIOS_EPROTO -> "EPROTO";
             case DIOS_EOPNOTSUPP -> "EOPNOTSUPP";
             case DIOS_ENOTCONN -> "ENOTCONN";
+            case DIOS_ETIMEDOUT -> "ETIMEDOUT";
             case DIOS_EHOSTDOWN -> "EHOSTDOWN";
             case DIOS_ESTALE -> "ESTALE";
             default -> "E" + e;

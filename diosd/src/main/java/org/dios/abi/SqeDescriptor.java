@@ -9,7 +9,7 @@ package org.dios.abi;
  *   |o|f|rsv|objtype|   user_data   |     flags     |      ref      |
  *   +-+-+---+-------+---------------+---------------+---------------+
  *   32              40              48              56              64
- *   |      len      |      buf      |     ref2      |     rsvd2     |
+ *   |      len      |      buf      |     ref2      |  timeout_ns   |
  *   +---------------+---------------+---------------+---------------+
  *   64  name[32]                                                    96
  *   96  rsvd3[4]                                                   128
@@ -28,7 +28,8 @@ public final class SqeDescriptor {
     public static final int LEN_OFFSET = 32;
     public static final int BUF_OFFSET = 40;
     public static final int REF2_OFFSET = 48;
-    public static final int RSVD2_OFFSET = 56;
+    /** With D_TIMEOUT: the relative deadline in ns; otherwise must be 0. */
+    public static final int TIMEOUT_NS_OFFSET = 56;
     public static final int NAME_OFFSET = 64;
     public static final int RSVD3_OFFSET = 96;
     public static final int SIZE = 128;

@@ -400,6 +400,10 @@ public final class DriverConductor implements Runnable {
                 }
             }
         }
+        // Calls parked with D_TIMEOUT: one comparison per pass; the heap is looked into only when one is due.
+        if (dispatcher.hasDeadlines() && now - dispatcher.nextDeadline() >= 0) {
+            work += dispatcher.expireDeadlines(now);
+        }
         if (now - nextHousekeeping >= 0) {
             registry.expireHandshakes(now);
             registry.resumeAccepting(now);
@@ -423,10 +427,18 @@ public final class DriverConductor implements Runnable {
             }
         }
         if (!active.isEmpty()) return false;
-        // Deadlines (handshakes, admin clients) need a look every 100 ms; otherwise sleep until woken.
+        // Deadlines (handshakes, admin clients, a listening socket paused at EMFILE) need a look every
+        // 100 ms; otherwise sleep until woken, or until the first parked call's deadline (D_TIMEOUT),
+        // rounded up to epoll's milliseconds.
         boolean deadlines = registry.hasPending() || registry.acceptPaused()
                 || (admin != null && (admin.hasClients() || admin.acceptPaused()));
-        int n = epoll.poll(deadlines ? 100 : -1);
+        int timeoutMs = deadlines ? 100 : -1;
+        if (dispatcher.hasDeadlines()) {
+            long wait = dispatcher.nextDeadline() - System.nanoTime();
+            int ms = wait <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (wait + 999_999) / 1_000_000);
+            timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
+        }
+        int n = epoll.poll(timeoutMs);
         stats.wakeups++;
         if (timer != null) timer.startAt(System.nanoTime()); // a doorbell's calls are timed from the wake-up
         handleEvents(n);

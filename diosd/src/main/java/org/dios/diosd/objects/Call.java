@@ -24,6 +24,8 @@ public final class Call {
     final Stats stats;
     final Limits limits;
     private final TtyWatcher tty;
+    /** Where calls parked with D_TIMEOUT wait for their deadline. */
+    private final Deadlines deadlines;
 
     public TaskSession task;
     public long userData;
@@ -33,12 +35,17 @@ public final class Call {
     public final long[] val = new long[CqeDescriptor.VAL_COUNT];
     /** The completion's D_CQE_F_* flags. */
     public int cqeFlags;
+    /** D_TIMEOUT: the SQE's timeout_ns (unsigned), counted from when the daemon read the entry. */
+    private boolean timed;
+    private long timeoutNs;
+    private long readAt;
 
-    public Call(ObjectManager objects, Stats stats, Limits limits, TtyWatcher tty) {
+    public Call(ObjectManager objects, Stats stats, Limits limits, TtyWatcher tty, Deadlines deadlines) {
         this.objects = objects;
         this.stats = stats;
         this.limits = limits;
         this.tty = tty;
+        this.deadlines = deadlines;
     }
 
     /** Starts a new call of task s. */
@@ -49,6 +56,18 @@ public final class Call {
         this.flags = 0;
         java.util.Arrays.fill(val, 0);
         cqeFlags = 0;
+        timed = false;
+    }
+
+    /**
+     * D_TIMEOUT was given with timeout_ns (unsigned): if the call parks, it
+     * gives up with -ETIMEDOUT that long after now (the daemon's read of the
+     * entry). One clock read, for timed calls only.
+     */
+    public void timeout(long timeoutNs) {
+        this.timed = true;
+        this.timeoutNs = timeoutNs;
+        this.readAt = System.nanoTime();
     }
 
     public boolean nonBlocking() {
@@ -62,8 +81,24 @@ public final class Call {
 
     /** Parks this call on ref (bytes wanted: len); the caller checked {@link #mayPark()}. */
     ParkedCall park(Reference ref, long len) {
-        ParkedCall pc = new ParkedCall(task, userData, op, flags, ref, len, null);
+        return parked(new ParkedCall(task, userData, op, flags, ref, len, null));
+    }
+
+    /**
+     * pc (this call, registered where it waits) is parked: the task owes it a
+     * completion, and with D_TIMEOUT it is scheduled at its deadline. Every
+     * parked call of a driver or a select comes through here, so any wait
+     * gets a deadline the same way.
+     */
+    public ParkedCall parked(ParkedCall pc) {
         task.parked.add(pc);
+        if (timed) {
+            // unsigned: a timeout of 2^63 ns or more reads negative, and never expires either
+            if (timeoutNs >= 0 && timeoutNs < Deadlines.NEVER) {
+                pc.deadline = readAt + timeoutNs;
+                deadlines.add(pc);
+            }
+        }
         return pc;
     }
 

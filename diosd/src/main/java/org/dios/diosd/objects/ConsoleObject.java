@@ -282,6 +282,17 @@ public final class ConsoleObject extends DObject {
         return selects[0] || (cs != null && (cs.pendingWrite != null || !cs.reads.isEmpty()));
     }
 
+    /** A timed-out call: off the task's console reads (or its pending write) too, so the next acquire is not -EBUSY. */
+    @Override
+    void withdraw(ParkedCall pc) {
+        Session cs = pc.task.console;
+        if (cs != null) {
+            cs.reads.remove(pc);
+            if (cs.pendingWrite == pc) cs.pendingWrite = null;
+        }
+        super.withdraw(pc);
+    }
+
     @Override
     protected void freeResources(Stats stats) {
         // The console lives as long as the daemon; per-task buffers go with their task.

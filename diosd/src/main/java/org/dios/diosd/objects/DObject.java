@@ -173,6 +173,23 @@ public abstract class DObject implements ObjectDriver {
         waitersChanged();
     }
 
+    /**
+     * pc (done) no longer waits here: drop its registrations now, with any
+     * other completed ones, instead of lazily (a timed-out call). Types
+     * that keep calls of their own elsewhere (the console's reads) drop them too.
+     */
+    void withdraw(ParkedCall pc) {
+        if (waiters == null) return;
+        waiters.removeIf(w -> w.call() == pc || w.call().done);
+        pruneAt = Math.max(16, waiters.size() * 2);
+        waitersChanged();
+    }
+
+    /** Registrations of parked calls on this object, completed ones not yet pruned included (tests, diagnostics). */
+    public int waiterRegistrations() {
+        return waiters == null ? 0 : waiters.size();
+    }
+
     /** Live waiters, for types that publish who waits (FIFO control page). */
     final void forEachLiveWaiter(java.util.function.Consumer<ParkedCall.Wait> f) {
         if (waiters == null) return;

@@ -28,6 +28,11 @@ public final class ParkedCall {
     /** Set when it parked while tracing: its completion is traced too (CallTrace.resumed). */
     public CallObserver tracedBy;
     public long traceStart;
+    /** D_TIMEOUT: when it gives up with -ETIMEDOUT (System.nanoTime() scale), if scheduled in {@link #deadlines}. */
+    long deadline;
+    /** Its place in {@link #deadlines}' heap, or -1 when not scheduled. */
+    int heapIndex = -1;
+    Deadlines deadlines;
 
     public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
         this.task = task;
@@ -37,6 +42,31 @@ public final class ParkedCall {
         this.ref = ref;
         this.len = len;
         this.refs = refs;
+    }
+
+    /** Owed to nobody any more (its task went): done, and off the deadline heap. */
+    public void drop() {
+        done = true;
+        unschedule();
+    }
+
+    /** Takes it off the deadline heap (it completed). */
+    void unschedule() {
+        if (deadlines != null) deadlines.remove(this);
+    }
+
+    /**
+     * Takes it (once done) off the waiter lists of every object it waits on:
+     * a select's on each of its references' objects, another call's on its
+     * reference's. A timed-out call leaves nothing behind that a later event
+     * could complete, and a FIFO stops asking its ends for notifies.
+     */
+    void withdraw() {
+        if (refs != null) {
+            for (Reference r : refs) r.object.withdraw(this);
+        } else if (ref != null) {
+            ref.object.withdraw(this);
+        }
     }
 
     /** A select: it waits on every one of its references. */

@@ -122,6 +122,7 @@ public final class TaskSession {
     public void completeParked(ParkedCall pc, int res, int flags, long[] val) {
         if (pc.done) return;
         pc.done = true;
+        pc.unschedule();
         parked.remove(pc);
         if (dead) return;
         writeCqe(pc.userData, res, flags, val);

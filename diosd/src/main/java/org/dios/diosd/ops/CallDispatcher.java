@@ -13,6 +13,7 @@ import org.dios.diosd.objects.Completer;
 import org.dios.diosd.objects.ConsoleObject;
 import org.dios.diosd.objects.CreateRequest;
 import org.dios.diosd.objects.DObject;
+import org.dios.diosd.objects.Deadlines;
 import org.dios.diosd.objects.ExeObject;
 import org.dios.diosd.objects.GroupObject;
 import org.dios.diosd.objects.Limits;
@@ -67,6 +68,8 @@ public final class CallDispatcher implements Completer {
     private final TaskSpawner tasks;
     /** The call being served (one, reused: serving a call allocates nothing here). */
     private final Call call;
+    /** Parked calls with a deadline (D_TIMEOUT), earliest first. */
+    private final Deadlines deadlines = new Deadlines();
     /** Set for a NOTIFY that asked for no completion. */
     private boolean noCqe;
     /** Blob files and the journal; null in a daemon without a state directory (unit tests): no blobs. */
@@ -82,7 +85,7 @@ public final class CallDispatcher implements Completer {
         this.perCall = new CallStats();
         this.limits = limits;
         this.tasks = tasks;
-        this.call = new Call(objects, stats, limits, tty);
+        this.call = new Call(objects, stats, limits, tty, deadlines);
         objects.waker = this;
     }
 
@@ -99,6 +102,21 @@ public final class CallDispatcher implements Completer {
     /** Enables D_OBJ_BLOB; called once the store's durable blobs are attached. */
     public void blobs(BlobStore store) {
         this.blobs = store;
+    }
+
+    /** True if some parked call has a deadline; then {@link #nextDeadline()} says when the first is. */
+    public boolean hasDeadlines() {
+        return !deadlines.isEmpty();
+    }
+
+    /** The earliest deadline of a parked call (System.nanoTime() scale); only if {@link #hasDeadlines()}. */
+    public long nextDeadline() {
+        return deadlines.next();
+    }
+
+    /** Completes the parked calls whose deadline is at or before now with -ETIMEDOUT; returns how many. */
+    public int expireDeadlines(long now) {
+        return deadlines.expire(now, this);
     }
 
     /** True if s may park one more call (--max-parked-calls); the launcher asks before a spawn. */
@@ -124,8 +142,8 @@ public final class CallDispatcher implements Completer {
         Op op = Op.of(opcode);
         noCqe = op != null && op.noCqe() && sqeFlags == D_SQE_NO_CQE;
         int res;
-        if (!reservedZero(r, sqeOff)) {
-            res = -DIOS_EINVAL;
+        if (r.get(JAVA_SHORT, sqeOff + SqeDescriptor.RSVD0_OFFSET) != 0) {
+            res = -DIOS_EINVAL; // a reserved field of the first cache line
         } else {
             res = dispatch(c, op, r, sqeOff, sqeFlags);
         }
@@ -145,15 +163,12 @@ public final class CallDispatcher implements Completer {
         return res;
     }
 
-    /**
-     * Reserved fields of the SQE's first cache line must be zero. The second
-     * line (name, rsvd3) is read, and its reserved words checked, only by the
-     * ops that carry a name, so a null call moves one line, not two.
+    /*
+     * Reserved fields of the SQE's first cache line must be zero: rsvd0, and
+     * timeout_ns unless D_TIMEOUT is given (dispatch). The second line (name,
+     * rsvd3) is read, and its reserved words checked, only by the ops that
+     * carry a name, so a null call moves one line, not two.
      */
-    private static boolean reservedZero(MemorySegment r, long off) {
-        return r.get(JAVA_SHORT, off + SqeDescriptor.RSVD0_OFFSET) == 0
-                && r.get(JAVA_LONG, off + SqeDescriptor.RSVD2_OFFSET) == 0;
-    }
 
     private static boolean nameLineReservedZero(MemorySegment r, long off) {
         for (int i = 0; i < 4; i++) if (r.get(JAVA_LONG, off + SqeDescriptor.RSVD3_OFFSET + 8L * i) != 0) return false;
@@ -164,7 +179,13 @@ public final class CallDispatcher implements Completer {
         if ((sqeFlags & D_SQE_NO_CQE) != 0 && (op == null || !op.noCqe())) return -DIOS_EINVAL;
         if (op == null) return -DIOS_ENOSYS;
         long flags = r.get(JAVA_LONG, off + SqeDescriptor.FLAGS_OFFSET);
-        if ((flags & ~op.flags()) != 0) return -DIOS_EINVAL;
+        if ((flags & ~op.flags()) != 0) return -DIOS_EINVAL; // D_TIMEOUT only where the op may wait
+        long timeout = r.get(JAVA_LONG, off + SqeDescriptor.TIMEOUT_NS_OFFSET);
+        if ((flags & D_TIMEOUT) != 0) {
+            c.timeout(timeout);
+        } else if (timeout != 0) {
+            return -DIOS_EINVAL; // reserved unless D_TIMEOUT
+        }
         c.flags = flags;
         return op.handler().serve(this, c, r, off, sqeFlags);
     }
@@ -404,7 +425,7 @@ public final class CallDispatcher implements Completer {
                 return 0;
             }
         }
-        s.parked.add(pc);
+        c.parked(pc);
         if (console) c.watchTerminal();
         return PARKED;
     }

@@ -58,15 +58,15 @@ public record Op(int code, String name, long flags, boolean returnsRef, boolean 
                 (d, c, r, o, f) -> d.delete(c, ref(r, o)));
         row(Abi.D_OP_RUN,            "run",            Abi.D_FLAGS_RUN_MASK,     false, true,  false, false,
                 (d, c, r, o, f) -> d.run(c, r, o, f));
-        row(Abi.D_OP_SELECT,         "select",         nb,                       true,  true,  false, false,
+        row(Abi.D_OP_SELECT,         "select",         Abi.D_FLAGS_WAIT_MASK,    true,  true,  false, false,
                 (d, c, r, o, f) -> d.select(c, len(r, o), buf(r, o)));
-        row(Abi.D_OP_ACQUIRE_READ,   "acquire_read",   Abi.D_FLAGS_IO_MASK,      false, true,  true,  false,
+        row(Abi.D_OP_ACQUIRE_READ,   "acquire_read",   Abi.D_FLAGS_WAIT_MASK,    false, true,  true,  false,
                 (d, c, r, o, f) -> d.acquire(c, ref(r, o), len(r, o), false));
         row(Abi.D_OP_COMMIT_READ,    "commit_read",    Abi.D_FLAGS_IO_MASK,      false, false, true,  false,
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), false, false));
         row(Abi.D_OP_RELEASE_READ,   "release_read",   Abi.D_FLAGS_IO_MASK,      false, false, true,  false,
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), false, true));
-        row(Abi.D_OP_ACQUIRE_WRITE,  "acquire_write",  Abi.D_FLAGS_IO_MASK,      false, false, true,  false,
+        row(Abi.D_OP_ACQUIRE_WRITE,  "acquire_write",  Abi.D_FLAGS_WAIT_MASK,    false, false, true,  false,
                 (d, c, r, o, f) -> d.acquire(c, ref(r, o), len(r, o), true));
         row(Abi.D_OP_COMMIT_WRITE,   "commit_write",   Abi.D_FLAGS_IO_MASK,      false, true,  true,  false,
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), true, false));

@@ -546,7 +546,7 @@ public final class TaskRegistry {
         epoll.remove(s.pidfd);
         // Its parked calls are owed to nobody now; then its references go (ends of FIFOs
         // it held are gone: their peers see end of stream), and its task object is ready.
-        for (ParkedCall pc : s.parked) pc.done = true;
+        for (ParkedCall pc : s.parked) pc.drop();
         s.parked.clear();
         objects.releaseAll(s);
         s.inbox.clear();

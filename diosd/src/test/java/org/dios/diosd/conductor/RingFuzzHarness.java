@@ -481,7 +481,7 @@ final class RingFuzzHarness implements AutoCloseable {
         int noise = in.u8();
         if (noise >= 0xf8) { // a non-zero reserved field
             int where = noise & 7;
-            long off = where < 2 ? SqeDescriptor.RSVD0_OFFSET : where < 4 ? SqeDescriptor.RSVD2_OFFSET
+            long off = where < 2 ? SqeDescriptor.RSVD0_OFFSET : where < 4 ? SqeDescriptor.TIMEOUT_NS_OFFSET
                     : SqeDescriptor.RSVD3_OFFSET + 8L * (where - 4);
             sqe.set(JAVA_BYTE, off, (byte) (1 + in.u8() % 255));
         }

@@ -94,7 +94,7 @@ class CallDispatcherTest {
         assertEquals(-DIOS_ENOSYS, run(a));
         sqe(a, 0xff);
         assertEquals(-DIOS_ENOSYS, run(a));
-        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 1L);
         assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
         sqe(a, D_OP_NOP).set(JAVA_BYTE, SqeDescriptor.RSVD0_OFFSET, (byte) 1);
         assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
@@ -119,15 +119,15 @@ class CallDispatcherTest {
         int cqTail = a.cqTail;
         MemorySegment e = sqe(a, D_OP_NOTIFY);
         e.set(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET, (byte) D_SQE_NO_CQE);
-        e.set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        e.set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 1L);
         assertNotEquals(CallDispatcher.PARKED, d.execute(a, SQE));
         assertEquals(cqTail, a.cqTail, "no completion for a NO_CQE notify with a bad reserved field");
-        e.set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 0L);
+        e.set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 0L);
         e.set(JAVA_LONG, SqeDescriptor.REF_OFFSET, 0x1234L);
         assertNotEquals(CallDispatcher.PARKED, d.execute(a, SQE));
         assertEquals(cqTail, a.cqTail, "nor for one with a bad reference");
         // and the call after it is answered as usual
-        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 1L);
         assertEquals(-DIOS_EINVAL, run(a));
         assertEquals(cqTail + 1, a.cqTail);
     }
@@ -361,7 +361,7 @@ class CallDispatcherTest {
         assertEquals(0, onRef(a, D_OP_DELETE, ref, 0));
         sqe(a, 0xff);
         assertEquals(-DIOS_ENOSYS, run(a));
-        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.RSVD2_OFFSET, 1L);
+        sqe(a, D_OP_NOP).set(JAVA_LONG, SqeDescriptor.TIMEOUT_NS_OFFSET, 1L);
         assertEquals(-DIOS_EINVAL, run(a), "non-zero reserved field");
 
         CallStats c = d.callStats();
