@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -102,8 +103,17 @@ static int admin_connect(void)
 	return fd;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "child") == 0) {
+		/* Spawned by the test below: register (the first call), then wait to be killed. */
+		alarm(60);
+		CHECK(dios_self() != NULL);
+		dios_ref_info_t info;
+		CHECK_EQ(dios_ref_info(dios_self(), &info), 0);
+		for (;;)
+			pause();
+	}
 	alarm(120);
 	tool = dt_tool_path();
 
@@ -178,11 +188,60 @@ int main(void)
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	CHECK(el > 0);
 	exe[el] = 0;
+	/* Its argv as the kernel has it (its first string: run-tests.sh gives the path, no spaces). */
+	char cmdline[4096] = { 0 };
+	int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	CHECK(cfd >= 0);
+	CHECK(read(cfd, cmdline, sizeof(cmdline) - 1) > 0);
+	close(cfd);
 	TOOL(&r, "tasks");
 	CHECK_RUN(r.status == 0, "tasks", &r);
-	CHECK_RUN(ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), num(b2, (unsigned long long)getuid()),
-		      num(b3, 4), num(b4, 0), num(b5, small), "0", NULL, exe),
-		  "tasks: this task, its 4 references, its private memory object's bytes, and its executable", &r);
+	CHECK_RUN(ROW(r.out, "task", "pid", "parent", "uid", "refs", "buffers", "privmem", "parked", "state", "exe", "argv"),
+		  "tasks: header", &r);
+	const char *mine = ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), "-", num(b2, (unsigned long long)getuid()),
+			       num(b3, 4), num(b4, 0), num(b5, small), "0", NULL, exe, cmdline);
+	CHECK_RUN(mine, "tasks: this task (no parent), its 4 references, its private memory object's bytes, its executable "
+		  "and argv", &r);
+	char my_task[32];
+	CHECK(sscanf(mine, "%31s", my_task) == 1);
+
+	/*
+	 * A task this one starts: its parent is this task, its argv the spec's,
+	 * quoted where a shell would split it, and an escape sequence in it
+	 * reaches the terminal as text.
+	 */
+	dios_ref_t *self_exe = dios_pickref(dios_self_exe());
+	CHECK(self_exe != NULL);
+	char *cargv[] = { "t_admin", "child", "two words", "\033]0;owned\007\033[2J", NULL };
+	dios_task_spec_t spec = { .argc = 4, .argv = cargv };
+	dios_ref_t *child = NULL;
+	CHECK_EQ(dios_run(0, self_exe, &spec, &child), 0);
+	dios_ref_info_t cinfo;
+	CHECK_EQ(dios_ref_info(child, &cinfo), 0);   /* a task object's size is its pid */
+	char want_child[256];
+	snprintf(want_child, sizeof(want_child), "%llu\t%s\t", (unsigned long long)cinfo.size, my_task);
+	const char *row = NULL;
+	for (int i = 0; i < 200 && !row; i++) {   /* it registers at its first call: up to 10 s */
+		TOOL(&r, "--raw", "tasks");
+		CHECK_RUN(r.status == 0, "--raw tasks", &r);
+		row = strstr(r.out, want_child);
+		if (!row)
+			usleep(50 * 1000);
+	}
+	CHECK_RUN(row != NULL, "tasks: the child, with this task as its parent", &r);
+	const char *eol = strchr(row, '\n');
+	CHECK(eol != NULL);
+	static const char want_argv[] = "\tt_admin child 'two words' \\x1b]0;owned\\x07\\x1b[2J\n";
+	CHECK_RUN((size_t)(eol + 1 - row) > strlen(want_argv)
+		  && memcmp(eol + 1 - strlen(want_argv), want_argv, strlen(want_argv)) == 0,
+		  "tasks: the child's argv, quoted and escaped", &r);
+	CHECK_RUN(strchr(r.out, '\033') == NULL, "tasks: no escape character reaches the terminal", &r);
+	CHECK_EQ(kill((pid_t)cinfo.size, SIGKILL), 0);
+	dios_iovec_t *status = NULL;
+	CHECK_EQ(dios_acquire_read(0, child, 0, &status), 0);   /* its exit status: it is gone */
+	CHECK_EQ(dios_release_read(0, child, status), 0);
+	CHECK_EQ(dios_delete(0, child), 0);
+	CHECK_EQ(dios_delete(0, self_exe), 0);
 
 	TOOL(&r, "--raw", "names");
 	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);

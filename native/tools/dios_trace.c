@@ -115,10 +115,12 @@ static void read_trace_answer(int fd, char *queue, size_t qsize, char *from, siz
 			char *err = buf + 6, *msg = strchr(err, '\t');
 			if (msg)
 				*msg++ = 0;
+			err = clean_field(err);
+			msg = msg ? clean_field(msg) : "";
 			if (strcmp(err, "EACCES") == 0)
-				fprintf(stderr, "dios trace: %s\n", msg ? msg : "");
+				fprintf(stderr, "dios trace: %s\n", msg);
 			else
-				fprintf(stderr, "dios trace: the daemon says: %s (%s)\n", msg ? msg : "", err);
+				fprintf(stderr, "dios trace: the daemon says: %s (%s)\n", msg, err);
 			exit(1);
 		}
 		if (strstr(buf, "\nend\t") && buf[len - 1] == '\n')
@@ -130,7 +132,7 @@ static void read_trace_answer(int fd, char *queue, size_t qsize, char *from, siz
 		}
 	}
 	if (strncmp(buf, "ok\n", 3) != 0) {
-		fprintf(stderr, "dios trace: not an answer of the admin protocol: %.80s\n", buf);
+		fprintf(stderr, "dios trace: not an answer of the admin protocol: %.80s\n", clean_field(buf));
 		exit(1);
 	}
 	char *save = NULL;
