@@ -28,6 +28,8 @@ public final class ParkedCall {
     /** Set when it parked while tracing: its completion is traced too (CallTrace.resumed). */
     public CallObserver tracedBy;
     public long traceStart;
+    /** The SQE's len, for the completion's trace line. */
+    public long traceLen;
 
     public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
         this.task = task;
