@@ -33,10 +33,13 @@
 
 static const char trace_usage[] =
 	"usage: dios [--socket PATH] trace [--task ID] [--raw]\n"
-	"  Prints every call the daemon serves, as it serves it, until Ctrl-C:\n"
-	"    12:34:56.789012 task 3 (pid 1234) create type=shmem flags=0x1 ref=0x10002 obj=17 -> 0 1.2us\n"
+	"  Prints every call the daemon serves, as it serves it, until Ctrl-C, one line each:\n"
+	"    12:34:56.789013 task 3 (pid 1234) create type=shmem flags=D_CREATE_NAMED len=4096\n"
+	"      name=uX1wV9s4... ref=0x10002 obj=17 -> 0 1.2us (from 12:34:56.789012)\n"
+	"  in completion order: the end time first, the start in parentheses; flags by name,\n"
+	"  the call's length, the name it carried or its object has (dios_nametostr's form)\n"
 	"  --task ID   only the calls of task ID\n"
-	"  --raw       tab-separated, numbers only: a header line, then one line per call\n"
+	"  --raw       tab-separated: a header line, then one line per call\n"
 	"  The daemon traces only while some `dios trace` runs; it needs diosd beside dios\n"
 	"  (or $DIOSD) to read the trace.  Only the daemon's user and root may trace.\n";
 
