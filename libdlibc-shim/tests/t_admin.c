@@ -1,4 +1,4 @@
-/* t_admin: the dios tool against a live daemon: status, names, tasks and objects list what this task made; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
+/* t_admin: the dios tool against a live daemon: status, names, tasks (with parent and argv) and objects list what this task made; the tool escapes control characters whatever the daemon sends; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
 #define _GNU_SOURCE
 #include "helpers.h"
 
@@ -93,6 +93,39 @@ static char *num(char *buf, unsigned long long v)
 	return buf;
 }
 
+/*
+ * A fake daemon: listens on PATH.admin, answers one request with `answer`
+ * (whatever it is) and exits.  Returns its pid.
+ */
+static pid_t fake_admin(const char *path, const char *answer)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" DIOS_ADMIN_SUFFIX, path);
+	unlink(sa.sun_path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(lfd, 1), 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		int c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			_exit(1);
+		char req[256];
+		if (read(c, req, sizeof(req)) <= 0)
+			_exit(1);
+		size_t n = strlen(answer);
+		if (write(c, answer, n) != (ssize_t)n)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
 static int admin_connect(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -131,6 +164,26 @@ int main(int argc, char **argv)
 	CHECK_RUN(r.status == 2 && strstr(r.err, "no command"), "(nothing)", &r);
 	run_tool(&r, 0, "/nonexistent/dios-test/d.sock", (const char *const[]){ "status", NULL });
 	CHECK_RUN(r.status == 1 && strstr(r.err, "no daemon is running at /nonexistent/dios-test/d.sock"), "status, no daemon", &r);
+
+	/*
+	 * The tool escapes what it prints by itself: a daemon (or anything on the
+	 * socket) that sends raw C0 or C1 controls (ESC, BEL, the 8-bit CSI
+	 * U+009B) still cannot reach the terminal.
+	 */
+	char fake[128];
+	snprintf(fake, sizeof(fake), "/tmp/dios-t_admin-fake.%d.sock", (int)getpid());
+	pid_t fk = fake_admin(fake, "ok\ncolumns\ttask\texe\nrow\t1\t/bin/\033[2J\xc2\x9b" "31m\x07x\x7f\nend\t1\t1\n");
+	run_tool(&r, 0, fake, (const char *const[]){ "tasks", NULL });
+	CHECK_CHILD_OK(fk);
+	CHECK_RUN(r.status == 0 && strstr(r.out, "/bin/\\x1b[2J\\x9b" "31m\\x07x\\x7f\n"), "tool: raw controls in a row", &r);
+	CHECK_RUN(!strchr(r.out, '\033') && !strchr(r.out, '\a') && !strstr(r.out, "\xc2\x9b"), "tool: nothing raw printed", &r);
+	fk = fake_admin(fake, "error\tEINVAL\t\033]0;owned\007\n");
+	run_tool(&r, 0, fake, (const char *const[]){ "names", NULL });
+	CHECK_CHILD_OK(fk);
+	CHECK_RUN(r.status == 1 && strstr(r.err, "\\x1b]0;owned\\x07") && !strchr(r.err, '\033'), "tool: raw controls in an error", &r);
+	char fake_admin_path[PATH_MAX];
+	snprintf(fake_admin_path, sizeof(fake_admin_path), "%s" DIOS_ADMIN_SUFFIX, fake);
+	unlink(fake_admin_path);
 
 	/* A daemon whose sockets anyone may connect to: the daemon itself must refuse strangers. */
 	static const char *const args[] = { "--socket-mode", "0666", "--max-refs", "65536", NULL };
