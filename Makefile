@@ -26,7 +26,7 @@ VERSION := 0.1.0-SNAPSHOT
 # The date on the man pages: the last commit's, so a rebuild makes the same pages.
 MAN_DATE ?= $(or $(shell git -C $(ROOT) log -1 --format=%cs 2>/dev/null),$(shell date -u +%F))
 
-.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-man check-deb check-java-artifact install deb clean prereqs check-reliability-long
+.PHONY: all demo test dist native rust stage check-system check-c check-native check-rust check-scenarios check-perf check-systemd check-prometheus check-man check-deb check-java-artifact install deb clean prereqs check-reliability-long
 
 # Rust is optional: without cargo the Rust parts are skipped, and say so.
 CARGO := $(shell command -v cargo 2>/dev/null)
@@ -105,13 +105,16 @@ stage: native
 		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' $(ROOT)/man/$$p \
 			> $(DIST).new/share/man/man$${p##*.}/$$p && chmod 0644 $(DIST).new/share/man/man$${p##*.}/$$p || exit 1; \
 	done
+	install -d $(DIST).new/share/dios/prometheus $(DIST).new/share/dios/grafana
+	install -m 0644 $(ROOT)/monitoring/diosd-alerts.yml $(DIST).new/share/dios/prometheus/diosd-alerts.yml
+	install -m 0644 $(ROOT)/monitoring/diosd-dashboard.json $(DIST).new/share/dios/grafana/diosd-dashboard.json
 	install -m 0644 $(ROOT)/README.md $(ROOT)/docs/ARCHITECTURE.md $(ROOT)/docs/PROTOCOL.md \
 		$(ROOT)/docs/PURE_DIOS.md $(DIST).new/share/doc/dios/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@echo "staged $(DIST)"
 
 # ---- system tests (run by mvn verify after staging) -------------------------
-check-system: check-c check-native check-systemd check-man check-deb check-java-artifact check-rust check-scenarios check-perf
+check-system: check-c check-native check-systemd check-prometheus check-man check-deb check-java-artifact check-rust check-scenarios check-perf
 
 check-c:
 	DIOSD=$(DIST)/bin/diosd $(ROOT)/libdlibc-shim/tests/run-tests.sh
@@ -143,6 +146,10 @@ endif
 # its command line against the daemon, sysusers and tmpfiles in a scratch root.
 check-systemd:
 	$(ROOT)/scripts/check-systemd
+
+# The metrics through promtool and a real Prometheus; the shipped alerting rules and dashboard.
+check-prometheus:
+	$(ROOT)/scripts/check-prometheus
 
 # The man pages as man(1) renders them, against dios.h, diosd --help and dios --help.
 check-man:

@@ -1,4 +1,4 @@
-/* t_admin: the dios tool against a live daemon: status, names, tasks and objects list what this task made; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
+/* t_admin: the dios tool against a live daemon: status, names, tasks (with parent and argv) and objects list what this task made; the tool escapes control characters whatever the daemon sends; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
 #define _GNU_SOURCE
 #include "helpers.h"
 
@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -92,6 +93,39 @@ static char *num(char *buf, unsigned long long v)
 	return buf;
 }
 
+/*
+ * A fake daemon: listens on PATH.admin, answers one request with `answer`
+ * (whatever it is) and exits.  Returns its pid.
+ */
+static pid_t fake_admin(const char *path, const char *answer)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" DIOS_ADMIN_SUFFIX, path);
+	unlink(sa.sun_path);
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0);
+	CHECK_EQ(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(listen(lfd, 1), 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		alarm(20);
+		int c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			_exit(1);
+		char req[256];
+		if (read(c, req, sizeof(req)) <= 0)
+			_exit(1);
+		size_t n = strlen(answer);
+		if (write(c, answer, n) != (ssize_t)n)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
 static int admin_connect(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -102,8 +136,17 @@ static int admin_connect(void)
 	return fd;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "child") == 0) {
+		/* Spawned by the test below: register (the first call), then wait to be killed. */
+		alarm(60);
+		CHECK(dios_self() != NULL);
+		dios_ref_info_t info;
+		CHECK_EQ(dios_ref_info(dios_self(), &info), 0);
+		for (;;)
+			pause();
+	}
 	alarm(120);
 	tool = dt_tool_path();
 
@@ -121,6 +164,26 @@ int main(void)
 	CHECK_RUN(r.status == 2 && strstr(r.err, "no command"), "(nothing)", &r);
 	run_tool(&r, 0, "/nonexistent/dios-test/d.sock", (const char *const[]){ "status", NULL });
 	CHECK_RUN(r.status == 1 && strstr(r.err, "no daemon is running at /nonexistent/dios-test/d.sock"), "status, no daemon", &r);
+
+	/*
+	 * The tool escapes what it prints by itself: a daemon (or anything on the
+	 * socket) that sends raw C0 or C1 controls (ESC, BEL, the 8-bit CSI
+	 * U+009B) still cannot reach the terminal.
+	 */
+	char fake[128];
+	snprintf(fake, sizeof(fake), "/tmp/dios-t_admin-fake.%d.sock", (int)getpid());
+	pid_t fk = fake_admin(fake, "ok\ncolumns\ttask\texe\nrow\t1\t/bin/\033[2J\xc2\x9b" "31m\x07x\x7f\nend\t1\t1\n");
+	run_tool(&r, 0, fake, (const char *const[]){ "tasks", NULL });
+	CHECK_CHILD_OK(fk);
+	CHECK_RUN(r.status == 0 && strstr(r.out, "/bin/\\x1b[2J\\x9b" "31m\\x07x\\x7f\n"), "tool: raw controls in a row", &r);
+	CHECK_RUN(!strchr(r.out, '\033') && !strchr(r.out, '\a') && !strstr(r.out, "\xc2\x9b"), "tool: nothing raw printed", &r);
+	fk = fake_admin(fake, "error\tEINVAL\t\033]0;owned\007\n");
+	run_tool(&r, 0, fake, (const char *const[]){ "names", NULL });
+	CHECK_CHILD_OK(fk);
+	CHECK_RUN(r.status == 1 && strstr(r.err, "\\x1b]0;owned\\x07") && !strchr(r.err, '\033'), "tool: raw controls in an error", &r);
+	char fake_admin_path[PATH_MAX];
+	snprintf(fake_admin_path, sizeof(fake_admin_path), "%s" DIOS_ADMIN_SUFFIX, fake);
+	unlink(fake_admin_path);
 
 	/* A daemon whose sockets anyone may connect to: the daemon itself must refuse strangers. */
 	static const char *const args[] = { "--socket-mode", "0666", "--max-refs", "65536", NULL };
@@ -178,11 +241,60 @@ int main(void)
 	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	CHECK(el > 0);
 	exe[el] = 0;
+	/* Its argv as the kernel has it (its first string: run-tests.sh gives the path, no spaces). */
+	char cmdline[4096] = { 0 };
+	int cfd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	CHECK(cfd >= 0);
+	CHECK(read(cfd, cmdline, sizeof(cmdline) - 1) > 0);
+	close(cfd);
 	TOOL(&r, "tasks");
 	CHECK_RUN(r.status == 0, "tasks", &r);
-	CHECK_RUN(ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), num(b2, (unsigned long long)getuid()),
-		      num(b3, 4), num(b4, 0), num(b5, small), "0", NULL, exe),
-		  "tasks: this task, its 4 references, its private memory object's bytes, and its executable", &r);
+	CHECK_RUN(ROW(r.out, "task", "pid", "parent", "uid", "refs", "buffers", "privmem", "parked", "state", "exe", "argv"),
+		  "tasks: header", &r);
+	const char *mine = ROW(r.out, NULL, num(b1, (unsigned long long)getpid()), "-", num(b2, (unsigned long long)getuid()),
+			       num(b3, 4), num(b4, 0), num(b5, small), "0", NULL, exe, cmdline);
+	CHECK_RUN(mine, "tasks: this task (no parent), its 4 references, its private memory object's bytes, its executable "
+		  "and argv", &r);
+	char my_task[32];
+	CHECK(sscanf(mine, "%31s", my_task) == 1);
+
+	/*
+	 * A task this one starts: its parent is this task, its argv the spec's,
+	 * quoted where a shell would split it, and an escape sequence in it
+	 * reaches the terminal as text.
+	 */
+	dios_ref_t *self_exe = dios_pickref(dios_self_exe());
+	CHECK(self_exe != NULL);
+	char *cargv[] = { "t_admin", "child", "two words", "\033]0;owned\007\033[2J", NULL };
+	dios_task_spec_t spec = { .argc = 4, .argv = cargv };
+	dios_ref_t *child = NULL;
+	CHECK_EQ(dios_run(0, self_exe, &spec, &child), 0);
+	dios_ref_info_t cinfo;
+	CHECK_EQ(dios_ref_info(child, &cinfo), 0);   /* a task object's size is its pid */
+	char want_child[256];
+	snprintf(want_child, sizeof(want_child), "%llu\t%s\t", (unsigned long long)cinfo.size, my_task);
+	const char *row = NULL;
+	for (int i = 0; i < 200 && !row; i++) {   /* it registers at its first call: up to 10 s */
+		TOOL(&r, "--raw", "tasks");
+		CHECK_RUN(r.status == 0, "--raw tasks", &r);
+		row = strstr(r.out, want_child);
+		if (!row)
+			usleep(50 * 1000);
+	}
+	CHECK_RUN(row != NULL, "tasks: the child, with this task as its parent", &r);
+	const char *eol = strchr(row, '\n');
+	CHECK(eol != NULL);
+	static const char want_argv[] = "\tt_admin child 'two words' \\x1b]0;owned\\x07\\x1b[2J\n";
+	CHECK_RUN((size_t)(eol + 1 - row) > strlen(want_argv)
+		  && memcmp(eol + 1 - strlen(want_argv), want_argv, strlen(want_argv)) == 0,
+		  "tasks: the child's argv, quoted and escaped", &r);
+	CHECK_RUN(strchr(r.out, '\033') == NULL, "tasks: no escape character reaches the terminal", &r);
+	CHECK_EQ(kill((pid_t)cinfo.size, SIGKILL), 0);
+	dios_iovec_t *status = NULL;
+	CHECK_EQ(dios_acquire_read(0, child, 0, &status), 0);   /* its exit status: it is gone */
+	CHECK_EQ(dios_release_read(0, child, status), 0);
+	CHECK_EQ(dios_delete(0, child), 0);
+	CHECK_EQ(dios_delete(0, self_exe), 0);
 
 	TOOL(&r, "--raw", "names");
 	CHECK_RUN(r.status == 0 && strncmp(r.out, "name\tid\ttype\n", 13) == 0, "--raw names", &r);

@@ -1,4 +1,4 @@
-/* t_trace: `dios trace` from dist/bin (its reader found beside it) shows this task's calls, a failed lookup's -ENOENT and a select that parks and completes; after kill -9 of the tool the daemon stops tracing and removes the queue. */
+/* t_trace: `dios trace` from dist/bin (its reader found beside it) shows this task's calls with lengths, names and flags by name, a failed lookup's -ENOENT and a select that parks and completes, in completion order with both times; after kill -9 of the tool the daemon stops tracing and removes the queue. */
 #define _GNU_SOURCE
 #include "helpers.h"
 
@@ -142,12 +142,50 @@ int main(void)
 	char me[32];
 	snprintf(me, sizeof(me), "(pid %d) ", (int)getpid());
 	uint64_t deadline = dt_now_ns() + 60ull * 1000 * 1000 * 1000;  /* the reader is a JVM: give it time */
-	while (!LINE(me, " select type=fifo ", "(was parked)") && dt_now_ns() < deadline)
+	while (!LINE(me, " select type=fifo ", ", was parked)") && dt_now_ns() < deadline)
 		pump(po[0], 100);
-	if (!LINE(me, " nop type=none ", " -> 0 ") || !LINE(me, " lookup type=none ", "obj=0 -> -ENOENT ")
-	    || !LINE(me, " create type=fifo ", " -> 0 ") || !LINE(me, " select ", " -> parked ")
-	    || !LINE(me, " select type=fifo ", " -> 0 ", "(was parked)"))
+	/* Lengths, names in text form and flags by name; every line ends with its start time. */
+	char nobody_eq[64], fifo_eq[64], peer_me[32];
+	strcpy(nobody_eq, " name=");
+	dios_nametostr(&nobody, nobody_eq + 6);
+	strcpy(fifo_eq, " name=");
+	dios_nametostr(&fifo_name, fifo_eq + 6);
+	snprintf(peer_me, sizeof(peer_me), "(pid %d) ", (int)peer);
+	if (!LINE(me, " nop type=none flags=0 len=0 ref=0x0 obj=0 -> 0 ", " (from ")
+	    || !LINE(me, " lookup type=none flags=0 len=1", nobody_eq, "obj=0 -> -ENOENT ")
+	    || !LINE(me, " create type=fifo flags=D_CREATE_NAMED len=4096", fifo_eq, " -> 0 ")
+	    || !LINE(me, " select type=none flags=0 len=1 ", " -> parked ")
+	    || !LINE(me, " select type=fifo flags=0 len=1", fifo_eq, " -> 0 ", ", was parked)")
+	    || !LINE(peer_me, " lookup type=fifo ", fifo_eq, " -> 0 ")
+	    || !LINE(peer_me, " acquire_write type=fifo flags=0 len=1", fifo_eq, " -> 0 "))
 		dt_fail(__FILE__, __LINE__, "the trace lacks this task's calls; it printed:\n%s\nstderr: %s", out, err);
+	/*
+	 * Completion order: the parked select completes after the peer's write,
+	 * so its line comes after the peer's acquire; each line starts with its
+	 * end time, which never goes back, and ends with its start, "(from T".
+	 */
+	const char *parked = LINE(me, " select ", " -> parked "), *resumed = LINE(me, " select type=fifo ", ", was parked)");
+	const char *peer_acquire = LINE(peer_me, " acquire_write type=fifo ");
+	if (!(parked < peer_acquire && peer_acquire < resumed))
+		dt_fail(__FILE__, __LINE__, "not in completion order (parked, the peer's write, the select's end):\n%s", out);
+	char prev[16] = "", start[16];
+	for (const char *line = out; *line; ) {
+		const char *eol = strchr(line, '\n');
+		if (!eol)
+			break;
+		const char *from = memmem(line, (size_t)(eol - line), "(from ", 6);
+		if (from) {   /* HH:MM:SS.uuuuuu: the same width, so they compare as text */
+			memcpy(start, from + 6, 15);
+			start[15] = 0;
+			int midnight = strncmp(line, "00:", 3) == 0 && (strncmp(prev, "23:", 3) == 0 || strncmp(start, "23:", 3) == 0);
+			if (!midnight && (strncmp(line, prev, 15) < 0 || strncmp(start, line, 15) > 0))
+				dt_fail(__FILE__, __LINE__, "times out of order at:\n%.*s\n(the line before ends at %s)", (int)(eol - line),
+					line, prev);
+			memcpy(prev, line, 15);
+			prev[15] = 0;
+		}
+		line = eol + 1;
+	}
 
 	/* kill -9: the daemon sees the connection go and stops tracing by itself. */
 	CHECK_EQ(kill(tracer, SIGKILL), 0);

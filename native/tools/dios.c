@@ -45,9 +45,11 @@ static const char usage_text[] =
 	"commands:\n"
 	"  status    the daemon: version, pid, socket, uptime, counts of tasks, objects (by type),\n"
 	"            names, references, buffers, segments and parked calls\n"
-	"  tasks     registered tasks: task id, pid, uid, references and buffers held, private memory\n"
-	"            (bytes: the task's heap), parked calls, executable\n"
+	"  tasks     registered tasks: task id, pid, parent task (the one whose dios_run started it; - none),\n"
+	"            uid, references and buffers held, private memory (bytes: the task's heap), parked calls,\n"
+	"            executable, argv (quoted as a shell would need, cut at 512 characters)\n"
 	"  objects   live objects: id, type, size, reference count, named or not, zombie or live, creator task\n"
+	"            (while it is registered; - once it has gone; 0 the daemon)\n"
 	"  names     bound names in text form (as dios_nametostr prints them), with their objects' ids and types\n"
 	"  brand     --pure|--limbo|--legacy-limbo FILE... stamps the DIOS ELF brand; --show FILE... reads it\n"
 	"  run       [--seccomp-kill] PROGRAM [ARGS...]: runs a branded program as a DIOS task, with this\n"
@@ -195,6 +197,41 @@ static size_t width(const char *s)
 	return w;
 }
 
+/*
+ * A field made safe to print: the daemon escapes control characters already
+ * (docs/PROTOCOL.md, section 12), and this makes sure of it, so that nothing a
+ * task named (an executable, an argv) can move the cursor or retitle the
+ * terminal even if a daemon failed to: C0 bytes, DEL and the C1 controls
+ * (U+0080..U+009F, UTF-8 C2 80..C2 9F, such as the 8-bit CSI) print as \xHH.
+ * Returns s itself when it is clean, else a new string.
+ */
+char *clean_field(char *s)
+{
+	size_t bad = 0, n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			bad++;
+	if (!bad)
+		return s;
+	char *out = malloc(n + 4 * bad + 1), *w = out;
+	if (!out) {
+		fprintf(stderr, "dios: out of memory\n");
+		exit(1);
+	}
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			w += sprintf(w, "\\x%02x", *p);
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			w += sprintf(w, "\\x%02x", p[1]);
+			p++;
+		} else {
+			*w++ = (char)*p;
+		}
+	}
+	*w = 0;
+	return out;
+}
+
 #define MAX_COLUMNS 16
 
 struct table {
@@ -223,7 +260,7 @@ static void parse(char *answer, size_t len, struct table *t)
 	char *f[MAX_COLUMNS + 1];
 	if (line && strncmp(line, "error\t", 6) == 0) {
 		int n = split(line, f, 3);
-		const char *err = n > 1 ? f[1] : "?", *msg = n > 2 ? f[2] : "";
+		const char *err = n > 1 ? clean_field(f[1]) : "?", *msg = n > 2 ? clean_field(f[2]) : "";
 		if (strcmp(err, "EACCES") == 0)
 			fprintf(stderr, "dios: %s\n", msg);
 		else
@@ -231,7 +268,7 @@ static void parse(char *answer, size_t len, struct table *t)
 		exit(1);
 	}
 	if (!line || strcmp(line, "ok") != 0) {
-		fprintf(stderr, "dios: not an answer of the admin protocol: %.80s\n", line ? line : "");
+		fprintf(stderr, "dios: not an answer of the admin protocol: %.80s\n", line ? clean_field(line) : "");
 		exit(1);
 	}
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
@@ -239,7 +276,7 @@ static void parse(char *answer, size_t len, struct table *t)
 		if (strcmp(f[0], "columns") == 0) {
 			t->ncols = n - 1 > MAX_COLUMNS ? MAX_COLUMNS : n - 1;
 			for (int i = 0; i < t->ncols; i++)
-				t->cols[i] = f[i + 1];
+				t->cols[i] = clean_field(f[i + 1]);
 		} else if (strcmp(f[0], "row") == 0) {
 			if (t->nrows == t->caprows) {
 				t->caprows = t->caprows ? 2 * t->caprows : 256;
@@ -255,7 +292,7 @@ static void parse(char *answer, size_t len, struct table *t)
 				exit(1);
 			}
 			for (int i = 0; i < t->ncols; i++)
-				r[i] = i + 1 < n ? f[i + 1] : "";
+				r[i] = i + 1 < n ? clean_field(f[i + 1]) : "";
 			t->rows[t->nrows++] = r;
 		} else if (strcmp(f[0], "end") == 0 && n >= 3) {
 			t->shown = atoll(f[1]);

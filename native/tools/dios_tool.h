@@ -10,6 +10,13 @@
 /* The socket the shim would use, then the system service's if that one does not exist. */
 const char *default_socket(char *buf, size_t size);
 
+/*
+ * s made safe to print (dios.c): C0 controls, DEL and C1 controls become \xHH,
+ * so nothing a task named can send the terminal an escape.  Returns s when it
+ * is clean, else a new string (exits 1 when out of memory).
+ */
+char *clean_field(char *s);
+
 /* Connects to the admin socket beside `sock` (15 s send/receive timeouts); exits 1 with a message on failure. */
 int connect_admin(const char *sock);
 

@@ -33,10 +33,13 @@
 
 static const char trace_usage[] =
 	"usage: dios [--socket PATH] trace [--task ID] [--raw]\n"
-	"  Prints every call the daemon serves, as it serves it, until Ctrl-C:\n"
-	"    12:34:56.789012 task 3 (pid 1234) create type=shmem flags=0x1 ref=0x10002 obj=17 -> 0 1.2us\n"
+	"  Prints every call the daemon serves, as it serves it, until Ctrl-C, one line each:\n"
+	"    12:34:56.789013 task 3 (pid 1234) create type=shmem flags=D_CREATE_NAMED len=4096\n"
+	"      name=uX1wV9s4... ref=0x10002 obj=17 -> 0 1.2us (from 12:34:56.789012)\n"
+	"  in completion order: the end time first, the start in parentheses; flags by name,\n"
+	"  the call's length, the name it carried or its object has (dios_nametostr's form)\n"
 	"  --task ID   only the calls of task ID\n"
-	"  --raw       tab-separated, numbers only: a header line, then one line per call\n"
+	"  --raw       tab-separated: a header line, then one line per call\n"
 	"  The daemon traces only while some `dios trace` runs; it needs diosd beside dios\n"
 	"  (or $DIOSD) to read the trace.  Only the daemon's user and root may trace.\n";
 
@@ -115,10 +118,12 @@ static void read_trace_answer(int fd, char *queue, size_t qsize, char *from, siz
 			char *err = buf + 6, *msg = strchr(err, '\t');
 			if (msg)
 				*msg++ = 0;
+			err = clean_field(err);
+			msg = msg ? clean_field(msg) : "";
 			if (strcmp(err, "EACCES") == 0)
-				fprintf(stderr, "dios trace: %s\n", msg ? msg : "");
+				fprintf(stderr, "dios trace: %s\n", msg);
 			else
-				fprintf(stderr, "dios trace: the daemon says: %s (%s)\n", msg ? msg : "", err);
+				fprintf(stderr, "dios trace: the daemon says: %s (%s)\n", msg, err);
 			exit(1);
 		}
 		if (strstr(buf, "\nend\t") && buf[len - 1] == '\n')
@@ -130,7 +135,7 @@ static void read_trace_answer(int fd, char *queue, size_t qsize, char *from, siz
 		}
 	}
 	if (strncmp(buf, "ok\n", 3) != 0) {
-		fprintf(stderr, "dios trace: not an answer of the admin protocol: %.80s\n", buf);
+		fprintf(stderr, "dios trace: not an answer of the admin protocol: %.80s\n", clean_field(buf));
 		exit(1);
 	}
 	char *save = NULL;

@@ -72,7 +72,7 @@ public final class AdminReports {
         return switch (cmd) {
             case "status" -> w.length == 1 ? status(info, snap, trace) : error("EINVAL", "status takes no limit");
             case "tasks" -> tasks(tasks, limit);
-            case "objects" -> objects(objects, limit);
+            case "objects" -> objects(objects, liveTasks(tasks), limit);
             case "names" -> names(objects, limit);
             default -> error("EINVAL", "unknown command '" + field(cmd) + "' (status, tasks, objects, names, trace)");
         };
@@ -92,7 +92,8 @@ public final class AdminReports {
                 case '\t' -> "\\t";
                 case '\n' -> "\\n";
                 case '\r' -> "\\r";
-                default -> c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : null;
+                // C0, DEL and C1 (U+0080-U+009F: 8-bit CSI and the like, which some terminals obey)
+                default -> c < 0x20 || (c >= 0x7f && c <= 0x9f) ? String.format("\\x%02x", (int) c) : null;
             };
             if (rep == null) {
                 if (b != null) b.append(c);
@@ -167,17 +168,29 @@ public final class AdminReports {
         List<TaskSession> all = new ArrayList<>();
         for (TaskSession s : sessions) if (s != null && !s.dead && !s.quiet) all.add(s);
         all.sort((a, b) -> Long.compare(a.taskId, b.taskId));
-        Table t = new Table("task", "pid", "uid", "refs", "buffers", "privmem", "parked", "state", "exe");
+        Table t = new Table("task", "pid", "parent", "uid", "refs", "buffers", "privmem", "parked", "state", "exe", "argv");
         for (int i = 0; i < all.size() && i < limit; i++) {
             TaskSession s = all.get(i);
-            t.row(s.taskId, s.pid, s.uid, s.refs.size(), s.buffers.size(), s.privmemBytes, s.parked.size(),
-                    s.active ? "active" : "dormant", s.exe);
+            t.row(s.taskId, s.pid, s.parentTask == 0 ? "-" : Long.toString(s.parentTask), s.uid, s.refs.size(),
+                    s.buffers.size(), s.privmemBytes, s.parked.size(), s.active ? "active" : "dormant", s.exe, s.argv);
         }
         return t.end(all.size());
     }
 
-    /** Objects in id order, merged from the per-type lists (each already in id order): O(limit x types). */
-    static String objects(ObjectManager om, int limit) {
+    /** The ids of the registered tasks (the warm-up's synthetic one included: its objects are the daemon's). */
+    static java.util.Set<Long> liveTasks(Iterable<TaskSession> sessions) {
+        java.util.Set<Long> live = new java.util.HashSet<>();
+        for (TaskSession s : sessions) if (s != null && !s.dead) live.add(s.taskId);
+        return live;
+    }
+
+    /**
+     * Objects in id order, merged from the per-type lists (each already in id
+     * order): O(limit x types). The owner is the creating task while it is
+     * registered, 0 for the daemon's own objects, "-" once the creator has
+     * gone (task ids are never reused, so a live id is always the creator).
+     */
+    static String objects(ObjectManager om, java.util.Set<Long> liveTasks, int limit) {
         Table t = new Table("id", "type", "size", "refs", "named", "state", "owner");
         DObject[] next = new DObject[Abi.D_OBJ_LAST];
         long total = 0;
@@ -194,7 +207,8 @@ public final class AdminReports {
             DObject o = next[best];
             next[best] = o.nextLive;
             t.row(o.id, o.typeName(), o.size(), o.refCount(), o.name() != null ? "yes" : "no",
-                    o.isZombie() ? "zombie" : "live", o.ownerTask);
+                    o.isZombie() ? "zombie" : "live",
+                    o.ownerTask == 0 ? "0" : liveTasks.contains(o.ownerTask) ? Long.toString(o.ownerTask) : "-");
         }
         return t.end(total);
     }

@@ -247,15 +247,24 @@ public final class DriverConductor implements Runnable {
     /** The counts now (conductor thread only). O(tasks + FIFOs). */
     DaemonSnapshot snapshot() {
         long parked = 0, unreaped = 0;
+        long peakRefs = 0, peakBuffers = 0, peakPrivmem = 0, peakParked = 0;
         for (TaskSession s : registry.slots()) {
             if (s == null || s.dead) continue;
             parked += s.parked.size();
+            if (!s.quiet) { // the warm-up's synthetic task is nobody's
+                peakRefs = Math.max(peakRefs, s.refs.size());
+                peakBuffers = Math.max(peakBuffers, s.buffers.size());
+                peakPrivmem = Math.max(peakPrivmem, s.privmemBytes);
+                peakParked = Math.max(peakParked, s.parked.size());
+            }
             int used = s.cqTail - s.loadCqHead(); // the task's cq_head: clamp what it claims
             if (used > 0) unreaped += Math.min(used, Abi.DIOS_CQ_ENTRIES);
         }
         long now = System.nanoTime();
         return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, perCall, registry.tasksStarted(), parked, unreaped,
-                objects.fifoBytesWritten());
+                objects.fifoBytesWritten(), new DaemonSnapshot.TaskPeaks(peakRefs, peakBuffers, peakPrivmem, peakParked),
+                new DaemonSnapshot.LimitValues(config.maxTasks(), config.maxRefs(), config.maxBuffers(), config.maxTaskMemory(),
+                        config.maxParked()));
     }
 
     private volatile Throwable failure;

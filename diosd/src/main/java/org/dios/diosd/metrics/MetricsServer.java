@@ -3,6 +3,7 @@ package org.dios.diosd.metrics;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
@@ -15,12 +16,14 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -91,6 +94,26 @@ public final class MetricsServer {
     private MetricsServer(HttpServer http) {
         this.http = http;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        // Two of Micrometer's binder names fail `promtool check metrics` (scripts/check-prometheus):
+        // process_cpu_time_ns_total ("abbreviated units") and system_cpu_count (a "_count" suffix on
+        // a gauge). The first is replaced by Prometheus' own process_cpu_seconds_total (start), the
+        // second is renamed system_cpus.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
+    }
+
+    /** process_cpu_seconds_total, the name Prometheus' client libraries give the process's CPU time. */
+    private void registerProcessCpu() {
+        if (!(ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)) return;
+        FunctionCounter.builder("process.cpu", os, o -> o.getProcessCpuTime() / 1e9)
+                .baseUnit("seconds")
+                .description("CPU time the daemon's process has used (user and system)")
+                .register(registry);
     }
 
     /**
@@ -133,6 +156,7 @@ public final class MetricsServer {
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
+        registerProcessCpu();
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
         registry.getPrometheusRegistry().register(new SnapshotHistograms(() -> current));
@@ -197,6 +221,21 @@ public final class MetricsServer {
                 s -> s.parkedCalls);
         gauge("dios.ring.completions.unreaped", "Completions in the tasks' rings that the tasks have not read yet",
                 s -> s.completionsUnreaped);
+        // Limits and how near the busiest task is to them: the alerting rules (dist/share/dios/prometheus)
+        // divide one by the other. A per-task figure is the most any one task holds.
+        gauge("dios.tasks.limit", "Registered tasks at most (--max-tasks)", s -> s.limits.tasks());
+        gauge("dios.task.references.peak", "References held by the task that holds the most", s -> s.peaks.refs());
+        gauge("dios.task.references.limit", "References one task may hold (--max-refs)", s -> s.limits.refs());
+        gauge("dios.task.buffers.peak", "Buffers held by the task that holds the most", s -> s.peaks.buffers());
+        gauge("dios.task.buffers.limit", "Buffers one task may hold at once (--max-buffers)", s -> s.limits.buffers());
+        Gauge.builder("dios.task.privmem.peak", this, m -> m.current.peaks.privmemBytes())
+                .description("Private memory bytes of the task that holds the most").baseUnit("bytes").register(registry);
+        Gauge.builder("dios.task.privmem.limit", this, m -> m.current.limits.privmemBytes())
+                .description("Private memory bytes one task may hold (--max-task-memory)").baseUnit("bytes").register(registry);
+        gauge("dios.task.parked.calls.peak", "Calls waiting in the daemon for the task with the most",
+                s -> s.peaks.parked());
+        gauge("dios.task.parked.calls.limit", "Calls of one task that may wait in the daemon (--max-parked-calls)",
+                s -> s.limits.parked());
         counter("dios.task.registrations", "Tasks registered since the daemon started", s -> s.registrations);
         counter("dios.conductor.wakeups", "Times the conductor woke from sleeping in epoll_wait", s -> s.wakeups);
         for (int slot = 0; slot < CallStats.OPS - 1; slot++) {

@@ -33,6 +33,8 @@ public final class ParkedCall {
     /** Its place in {@link #deadlines}' heap, or -1 when not scheduled. */
     int heapIndex = -1;
     Deadlines deadlines;
+    /** The SQE's len, for the completion's trace line. */
+    public long traceLen;
 
     public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
         this.task = task;

@@ -40,6 +40,9 @@ public final class TaskObject extends DObject {
     public ExeObject exe;
     /** The registered session, or null. */
     public TaskSession session;
+    /** Spawned: the task that called dios_run (0: none), and the argv it gave (Argv.text). */
+    public long parentTask;
+    public String argv;
     /** The spawn's parent call, until the launcher has answered. */
     public ParkedCall runCall;
 

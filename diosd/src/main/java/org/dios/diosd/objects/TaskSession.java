@@ -75,6 +75,10 @@ public final class TaskSession {
     public final java.util.ArrayDeque<Long> inbox = new java.util.ArrayDeque<>(0);
     /** The task's stdin, stdout and stderr (D_HELLO_F_STDIO), which tasks it spawns inherit; -1: none. */
     public final int[] stdio = {-1, -1, -1};
+    /** The task that started this one with dios_run, or 0 (it connected by itself). */
+    public long parentTask;
+    /** Its argv as `dios tasks` shows it (Argv.text): the spawn's, else /proc/PID/cmdline's. */
+    public String argv = "";
     /** The start-up warm-up's synthetic task: not logged. */
     public boolean quiet;
     public long lastWorkNanos;

@@ -40,9 +40,31 @@ public final class DaemonSnapshot {
     private final long[] serviceNanos;
     private final long[] drains;
     public final long drainedEntries;
+    /** The most any one task holds of what a per-task limit bounds. */
+    public final TaskPeaks peaks;
+    /** The limits (the daemon's flags), for "near a limit" alerts. */
+    public final LimitValues limits;
+
+    /** The most any one registered task holds: references, buffers, private memory bytes, parked calls. */
+    public record TaskPeaks(long refs, long buffers, long privmemBytes, long parked) {
+        public static final TaskPeaks NONE = new TaskPeaks(0, 0, 0, 0);
+    }
+
+    /** --max-tasks, --max-refs, --max-buffers, --max-task-memory, --max-parked-calls (0: unknown). */
+    public record LimitValues(long tasks, long refs, long buffers, long privmemBytes, long parked) {
+        public static final LimitValues NONE = new LimitValues(0, 0, 0, 0, 0);
+    }
 
     public DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, CallStats c, long registrations, long parkedCalls,
                    long completionsUnreaped, long fifoBytes) {
+        this(takenNanos, uptimeMillis, s, c, registrations, parkedCalls, completionsUnreaped, fifoBytes, TaskPeaks.NONE,
+                LimitValues.NONE);
+    }
+
+    public DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, CallStats c, long registrations, long parkedCalls,
+                   long completionsUnreaped, long fifoBytes, TaskPeaks peaks, LimitValues limits) {
+        this.peaks = peaks;
+        this.limits = limits;
         this.takenNanos = takenNanos;
         this.uptimeMillis = uptimeMillis;
         this.tasks = s.tasks;

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import org.dios.abi.Abi;
 import org.dios.abi.CqeDescriptor;
 import org.dios.diosd.log.Log;
+import org.dios.diosd.objects.Argv;
 import org.dios.diosd.objects.ExeObject;
 import org.dios.diosd.objects.GroupObject;
 import org.dios.diosd.objects.ObjectManager;
@@ -126,6 +127,8 @@ public final class TaskLauncher {
         TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
         objects.adopt(t); // this count stands for the running process: dropped when it exits
         t.spawned = true;
+        t.parentTask = parent.taskId;
+        t.argv = Argv.text(argv);
         t.ownerUid = parent.uid;
         t.ownerGid = parent.gid;
         t.pending = new ArrayList<>(refs.length);

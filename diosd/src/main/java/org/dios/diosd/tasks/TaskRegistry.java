@@ -16,6 +16,7 @@ import org.dios.abi.SqeDescriptor;
 import org.dios.abi.WelcomeMessageDescriptor;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.log.LogThrottle;
+import org.dios.diosd.objects.Argv;
 import org.dios.diosd.objects.ConsoleObject;
 import org.dios.diosd.objects.ExeObject;
 import org.dios.diosd.objects.GroupObject;
@@ -465,6 +466,12 @@ public final class TaskRegistry {
                 sessionArena, region, config.maxRefs(), config.maxBuffers(), tag, exe == null ? "?" : exe);
         s.ttyFd = tty;
         System.arraycopy(stdio, 0, s.stdio, 0, 3);
+        if (spawned != null) {
+            s.parentTask = spawned.parentTask;
+            s.argv = spawned.argv == null ? "" : spawned.argv;
+        } else {
+            s.argv = Argv.ofProcess(cred.pid());
+        }
         slots.set(slot, s);
         stats.tasks++;
 

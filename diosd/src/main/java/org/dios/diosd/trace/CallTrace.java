@@ -9,6 +9,7 @@ import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.objects.CallObserver;
 import org.dios.diosd.objects.DObject;
+import org.dios.diosd.objects.Name;
 import org.dios.diosd.objects.ParkedCall;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.TaskSession;
@@ -129,8 +130,10 @@ public final class CallTrace implements CallHook, CallObserver {
 
     // What before() read of the call about to run, for after().
     private int op;
-    private long flags, refId, t0;
+    private long flags, refId, len, t0;
     private Reference used;
+    /** The name the call carries (create with a given name, lookup), or null. */
+    private Name carried;
 
     /**
      * Each call of a traced drain is timed with two clock reads around the
@@ -146,6 +149,9 @@ public final class CallTrace implements CallHook, CallObserver {
         op = r.get(JAVA_BYTE, sqeOff + SqeDescriptor.OPCODE_OFFSET) & 0xff;
         flags = r.get(JAVA_LONG, sqeOff + SqeDescriptor.FLAGS_OFFSET);
         refId = r.get(JAVA_LONG, sqeOff + SqeDescriptor.REF_OFFSET);
+        len = r.get(JAVA_LONG, sqeOff + SqeDescriptor.LEN_OFFSET);
+        carried = op == Abi.D_OP_LOOKUP || (op == Abi.D_OP_CREATE && (flags & Abi.D_CREATE_NAME_GIVEN) != 0)
+                ? Name.read(r, sqeOff + SqeDescriptor.NAME_OFFSET) : null;
         // Resolved before the call: a delete removes the reference it names.
         used = refId != 0 ? s.refs.get(refId) : null;
         t0 = System.nanoTime();
@@ -165,6 +171,7 @@ public final class CallTrace implements CallHook, CallObserver {
             if (pc != null && shown) {
                 pc.tracedBy = this;
                 pc.traceStart = t0;
+                pc.traceLen = len;
             }
         }
         long ref = refId;
@@ -177,7 +184,9 @@ public final class CallTrace implements CallHook, CallObserver {
             o = made == null ? null : made.object;
         }
         int type = o != null ? o.type : op == Abi.D_OP_CREATE ? s.region.get(JAVA_INT, sqeOff + SqeDescriptor.OBJ_TYPE_OFFSET) : 0;
-        if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0);
+        Name name = carried != null ? carried : o != null ? o.name() : null;
+        carried = null;
+        if (shown) record(kind, t0, s, op, type, flags, ref, o == null ? 0 : o.id, res, t1 - t0, len, name);
     }
 
     /** A parked call that parked while tracing completed (TaskSession.completeParked). */
@@ -193,7 +202,7 @@ public final class CallTrace implements CallHook, CallObserver {
         }
         DObject o = r == null ? null : r.object;
         record(TraceRecord.RESUMED, pc.traceStart, s, pc.op, o == null ? 0 : o.type, pc.flags, ref,
-                o == null ? 0 : o.id, res, now - pc.traceStart);
+                o == null ? 0 : o.id, res, now - pc.traceStart, pc.traceLen, o == null ? null : o.name());
     }
 
     /** Appends the batched entries: the conductor calls it before it sleeps, so a quiet daemon's trace is complete. */
@@ -212,9 +221,9 @@ public final class CallTrace implements CallHook, CallObserver {
     }
 
     private void record(int kind, long start, TaskSession s, int op, int type, long flags, long ref, long obj, int res,
-                        long latency) {
+                        long latency, long len, Name name) {
         try {
-            tracer.record(kind, start, s.taskId, s.pid, op, type, flags, ref, obj, res, latency);
+            tracer.record(kind, start, s.taskId, s.pid, op, type, flags, ref, obj, res, latency, len, name);
         } catch (IOException e) {
             fail(e);
         }

@@ -10,12 +10,14 @@ import java.time.ZoneId;
 import net.openhft.chronicle.bytes.Bytes;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.objects.Name;
 
 
 /**
  * One entry of the trace queue: a call the conductor served, or a marker.
  * Fixed layout, {@link #BYTES} bytes, little-endian; a Chronicle document
- * holds one or more (docs/PROTOCOL.md, section 13):
+ * holds one or more (docs/PROTOCOL.md, section 13). Entries are appended when
+ * the call completes (or parks), so the queue is in completion order:
  *
  * <pre>
  *  0 long  time      wall clock, ns since the epoch (the call's start)
@@ -24,25 +26,34 @@ import org.dios.abi.Abi;
  * 20 byte  kind      CALL, PARKED, RESUMED, START, DROPPED
  * 21 byte  op        D_OP_* (the SQE's opcode byte)
  * 22 byte  type      D_OBJ_* of the object, 0 if the call resolved none
- * 23 byte  version   1
+ * 23 byte  version   2
  * 24 long  flags     the SQE's flags
  * 32 long  ref       the reference used (create, lookup, select: the one returned)
  * 40 long  object    its object's id, 0 if none
  * 48 int   result    0 or -errno
- * 52 int   0
- * 56 long  latency   service time in ns (RESUMED: since the call parked)
+ * 52 byte  named     1: name holds a name
+ * 53 byte[3] 0
+ * 56 long  latency   service time in ns (RESUMED: since the call started); the end is time + latency
+ * 64 long  len       the SQE's len (create: size; acquire, commit: bytes; select, copy: count)
+ * 72 byte[32] name   the name the call carried (create with a given name, lookup), else its object's name
  * </pre>
  */
 public record TraceRecord(long time, long task, int pid, int kind, int op, int type, long flags, long ref,
-                          long object, int result, long latency) {
-    public static final int BYTES = 64;
-    public static final int VERSION = 1;
+                          long object, int result, long latency, long len, Name name) {
+    public static final int BYTES = 104;
+    public static final int VERSION = 2;
+
+    /** An entry without a length or a name (markers, and tests of the other fields). */
+    public TraceRecord(long time, long task, int pid, int kind, int op, int type, long flags, long ref, long object,
+                       int result, long latency) {
+        this(time, task, pid, kind, op, type, flags, ref, object, result, latency, 0, null);
+    }
 
     /** A call served at once. */
     public static final int CALL = 0;
     /** A call that must wait (select, console): its completion comes later, as RESUMED. */
     public static final int PARKED = 1;
-    /** The completion of a parked call; latency is the time since it parked. */
+    /** The completion of a parked call; latency is the time since it started. */
     public static final int RESUMED = 2;
     /** A client started tracing here (the daemon's answer names this entry's index). */
     public static final int START = 3;
@@ -54,7 +65,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
 
     /** Writes one entry at offset o of a batch (plain array stores: the conductor's cost per traced call). */
     static void put(byte[] a, int o, long time, long task, int pid, int kind, int op, int type, long flags, long ref,
-                    long object, int result, long latency) {
+                    long object, int result, long latency, long len, Name name) {
         LONG.set(a, o, time);
         LONG.set(a, o + 8, task);
         INT.set(a, o + 16, pid);
@@ -66,13 +77,19 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
         LONG.set(a, o + 32, ref);
         LONG.set(a, o + 40, object);
         INT.set(a, o + 48, result);
-        INT.set(a, o + 52, 0);
+        INT.set(a, o + 52, name != null ? 1 : 0); // named, then three zero bytes
         LONG.set(a, o + 56, latency);
+        LONG.set(a, o + 64, len);
+        // A name's words are its raw bytes in native order (Name.read): little-endian here, as the C side.
+        LONG.set(a, o + 72, name == null ? 0 : name.w0());
+        LONG.set(a, o + 80, name == null ? 0 : name.w1());
+        LONG.set(a, o + 88, name == null ? 0 : name.w2());
+        LONG.set(a, o + 96, name == null ? 0 : name.w3());
     }
 
     /**
      * Reads the next entry of a document (a document holds one or more), or
-     * null at its end or at an entry that is not version 1.
+     * null at its end or at an entry that is not version 2.
      */
     public static TraceRecord read(Bytes<?> b) {
         if (b.readRemaining() < BYTES) return null;
@@ -87,10 +104,18 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
         long ref = b.readLong();
         long object = b.readLong();
         int result = b.readInt();
-        b.readInt();
+        int named = b.readInt();
         long latency = b.readLong();
+        long len = b.readLong();
+        Name name = new Name(b.readLong(), b.readLong(), b.readLong(), b.readLong());
         if (version != VERSION) return null;
-        return new TraceRecord(time, task, pid, kind, op, type, flags, ref, object, result, latency);
+        return new TraceRecord(time, task, pid, kind, op, type, flags, ref, object, result, latency, len,
+                (named & 0xff) != 0 ? name : null);
+    }
+
+    /** Wall clock ns of the call's end (its completion; for PARKED, when it parked). */
+    public long end() {
+        return time + latency;
     }
 
     public static String kindName(int kind) {
@@ -136,20 +161,32 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
         return b.append(t / 10).append('.').append(t % 10);
     }
 
-    /** The header line of {@link #raw()} output. */
-    public static final String RAW_HEADER = "time_ns\ttask\tpid\tkind\top\ttype\tflags\tref\tobject\tresult\tlatency_ns";
+    /**
+     * The header line of {@link #raw()} output. Columns after latency_ns came
+     * later (end, length, name, flags by name): a script finds columns by this
+     * header, not by position.
+     */
+    public static final String RAW_HEADER = "time_ns\ttask\tpid\tkind\top\ttype\tflags\tref\tobject\tresult\tlatency_ns"
+            + "\tend_ns\tlen\tname\tflag_names";
 
-    /** Tab-separated: every field as a number, except kind, op and type by name, flags and ref in hex. */
+    /**
+     * Tab-separated: every field as a number, except kind, op and type by
+     * name, flags and ref in hex, the name in text form ("-": none) and the
+     * flags by name.
+     */
     public String raw() {
         return time + "\t" + task + "\t" + pid + "\t" + kindName(kind) + "\t" + org.dios.diosd.ops.Op.name(op) + "\t" + typeName(type)
                 + "\t0x" + Long.toHexString(flags) + "\t0x" + Long.toHexString(ref) + "\t" + object + "\t" + result
-                + "\t" + latency;
+                + "\t" + latency + "\t" + end() + "\t" + len + "\t" + (name == null ? "-" : name.text())
+                + "\t" + FlagNames.of(op, flags);
     }
 
     /**
-     * One line, like strace's: local time to the microsecond, who, what, on
-     * what, and the result with the service time. For example
-     * {@code 12:34:56.789012 task 3 (pid 1234) create type=shmem flags=0x1 ref=0x10001 obj=17 -> 0 1.2us}.
+     * One line, like strace's: local time of the call's end (entries come in
+     * completion order, so the times of successive lines never go back), who,
+     * what, on what, and the result with the service time and the start. For example
+     * {@code 12:34:56.789013 task 3 (pid 1234) create type=shmem flags=D_CREATE_NAMED len=4096
+     * name=VGhl... ref=0x10001 obj=17 -> 0 1.2us (from 12:34:56.789012)}.
      */
     public String line(ZoneId zone) {
         return new Lines(zone).format(this);
@@ -162,7 +199,7 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
      */
     static final class Lines {
         private final ZoneId zone;
-        private final StringBuilder b = new StringBuilder(160);
+        private final StringBuilder b = new StringBuilder(200);
         private long second = Long.MIN_VALUE;
         private String hms;
 
@@ -170,36 +207,54 @@ public record TraceRecord(long time, long task, int pid, int kind, int op, int t
             this.zone = zone;
         }
 
-        String format(TraceRecord r) {
-            b.setLength(0);
-            long sec = Math.floorDiv(r.time, 1_000_000_000L);
-            if (sec != second) {
-                LocalDateTime t = LocalDateTime.ofInstant(Instant.ofEpochSecond(sec), zone);
-                hms = String.format("%02d:%02d:%02d.", t.getHour(), t.getMinute(), t.getSecond());
-                second = sec;
+        /** HH:MM:SS.uuuuuu of wall clock ns t. */
+        private void time(long t) {
+            long sec = Math.floorDiv(t, 1_000_000_000L);
+            String h;
+            if (sec == second) {
+                h = hms;
+            } else {
+                LocalDateTime lt = LocalDateTime.ofInstant(Instant.ofEpochSecond(sec), zone);
+                h = String.format("%02d:%02d:%02d.", lt.getHour(), lt.getMinute(), lt.getSecond());
+                if (sec > second) { // the end times go forward: keep the newest second
+                    second = sec;
+                    hms = h;
+                }
             }
-            long us = Math.floorMod(r.time, 1_000_000_000L) / 1000;
-            b.append(hms);
+            long us = Math.floorMod(t, 1_000_000_000L) / 1000;
+            b.append(h);
             for (long d = 100_000; d > 1 && us < d; d /= 10) b.append('0');
             b.append(us);
+        }
+
+        String format(TraceRecord r) {
+            b.setLength(0);
             switch (r.kind) {
-                case START -> b.append(" --- tracing started (client ").append(r.task).append(')');
-                case DROPPED -> b.append(" --- dropped ").append(r.task).append(" calls: the trace was over its budget of ")
-                        .append(Tracer.MAX_CYCLE_BYTES >> 20).append(" MiB per ").append(Tracer.CYCLE_MINUTES).append(" minutes");
+                case START -> {
+                    time(r.time);
+                    b.append(" --- tracing started (client ").append(r.task).append(')');
+                }
+                case DROPPED -> {
+                    time(r.time);
+                    b.append(" --- dropped ").append(r.task).append(" calls: the trace was over its budget of ")
+                            .append(Tracer.MAX_CYCLE_BYTES >> 20).append(" MiB per ").append(Tracer.CYCLE_MINUTES).append(" minutes");
+                }
                 default -> {
+                    time(r.end());
                     b.append(" task ").append(r.task).append(" (pid ").append(r.pid).append(") ").append(org.dios.diosd.ops.Op.name(r.op))
                             .append(" type=").append(typeName(r.type))
-                            .append(" flags=0x").append(Long.toHexString(r.flags))
-                            .append(" ref=0x").append(Long.toHexString(r.ref))
+                            .append(" flags=");
+                    FlagNames.append(b, r.op, r.flags);
+                    b.append(" len=").append(r.len);
+                    if (r.name != null) b.append(" name=").append(r.name.text());
+                    b.append(" ref=0x").append(Long.toHexString(r.ref))
                             .append(" obj=").append(r.object).append(" -> ");
-                    if (r.kind == PARKED) {
-                        b.append("parked ");
-                        duration(b, r.latency);
-                    } else {
-                        b.append(resultName(r.result)).append(' ');
-                        duration(b, r.latency);
-                        if (r.kind == RESUMED) b.append(" (was parked)");
-                    }
+                    b.append(r.kind == PARKED ? "parked" : resultName(r.result)).append(' ');
+                    duration(b, r.latency);
+                    b.append(" (from ");
+                    time(r.time);
+                    if (r.kind == RESUMED) b.append(", was parked");
+                    b.append(')');
                 }
             }
             return b.toString();

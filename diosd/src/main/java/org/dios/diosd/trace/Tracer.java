@@ -20,6 +20,7 @@ import net.openhft.chronicle.wire.DocumentContext;
 
 import org.dios.diosd.journal.Journal;
 import org.dios.diosd.log.Log;
+import org.dios.diosd.objects.Name;
 import org.dios.diosd.sys.LibC;
 
 
@@ -34,7 +35,7 @@ import org.dios.diosd.sys.LibC;
  * (Chronicle's shortest production cycle), at most {@value #KEEP_CYCLES} are
  * kept (the current one and the one before, for a reader that lags), and a
  * cycle takes at most {@link #MAX_CYCLE_BYTES} of entries: a busy daemon
- * makes a million calls a second, 64 MB a second of trace. Beyond the budget
+ * makes a million calls a second, about 100 MB a second of trace. Beyond the budget
  * calls are counted, not written, and the next cycle begins with one
  * {@link TraceRecord#DROPPED} entry that says how many. The trace therefore
  * never holds more than about {@code KEEP_CYCLES * MAX_CYCLE_BYTES} plus
@@ -153,7 +154,7 @@ public final class Tracer implements AutoCloseable {
     public long start(int client) throws IOException {
         if (queue == null) throw new IOException("the trace queue is not open");
         flush();
-        put(TraceRecord.START, System.nanoTime() + wallOffset, client, 0, 0, 0, 0, 0, 0, 0, 0);
+        put(TraceRecord.START, System.nanoTime() + wallOffset, client, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
         flush();
         return appender.lastIndexAppended();
     }
@@ -168,6 +169,12 @@ public final class Tracer implements AutoCloseable {
      */
     public void record(int kind, long start, long task, int pid, int op, int type, long flags, long ref, long object,
                        int result, long latency) throws IOException {
+        record(kind, start, task, pid, op, type, flags, ref, object, result, latency, 0, null);
+    }
+
+    /** The same, with the SQE's len and the name the call carried or its object has (null: none). */
+    public void record(int kind, long start, long task, int pid, int op, int type, long flags, long ref, long object,
+                       int result, long latency, long len, Name name) throws IOException {
         if (queue == null) return;
         long wall = start + wallOffset;
         if (cycleBytes >= maxCycleBytes) {
@@ -185,18 +192,18 @@ public final class Tracer implements AutoCloseable {
         if (dropped > 0) { // the next cycle's first entry says what the last one lost
             long n = dropped;
             dropped = 0;
-            put(TraceRecord.DROPPED, droppedSince, n, 0, 0, 0, 0, 0, 0, 0, 0);
+            put(TraceRecord.DROPPED, droppedSince, n, 0, 0, 0, 0, 0, 0, 0, 0, 0, null);
         }
-        put(kind, wall, task, pid, op, type, flags, ref, object, result, latency);
+        put(kind, wall, task, pid, op, type, flags, ref, object, result, latency, len, name);
         long now = start + latency;
         if (batched == BATCH || now - batchSince > FLUSH_NANOS) flush();
     }
 
     private void put(int kind, long wall, long task, int pid, int op, int type, long flags, long ref, long object,
-                     int result, long latency) {
+                     int result, long latency, long len, Name name) {
         if (batched == 0) batchSince = wall - wallOffset;
         int o = batched * TraceRecord.BYTES;
-        TraceRecord.put(batch, o, wall, task, pid, kind, op, type, flags, ref, object, result, latency);
+        TraceRecord.put(batch, o, wall, task, pid, kind, op, type, flags, ref, object, result, latency, len, name);
         batched++;
         written++;
         cycleBytes += TraceRecord.BYTES;

@@ -50,6 +50,8 @@ class AdminReportsTest {
         assertEquals("plain /usr/bin/x", AdminReports.field("plain /usr/bin/x"));
         assertEquals("a\\tb\\nc\\rd\\\\e\\x1bf\\x7fg", AdminReports.field("a\tb\nc\rd\\e\u001bf\u007fg"));
         assertEquals("résumé", AdminReports.field("résumé"), "UTF-8 text stays as it is");
+        assertEquals("a\\x9b2Jb\\x85c\\x9fd\u00a0e", AdminReports.field("a\u009b2Jb\u0085c\u009fd\u00a0e"),
+                "C1 controls (8-bit CSI, NEL) are escaped; U+00A0 is text");
     }
 
     @Test
@@ -80,12 +82,15 @@ class AdminReportsTest {
         hidden.quiet = true; // the start-up warm-up's task
         sessions.addAll(List.of(b, a, hidden));
         shmem(a, 64);
+        a.argv = org.dios.diosd.objects.Argv.text(new String[] {"/test", "-n", "3"});
+        b.parentTask = 1;
+        b.argv = org.dios.diosd.objects.Argv.text(new String[] {"/test", "two words", "", "it's", "\u001b]0;pwned\u0007"});
         String s = ask("tasks");
         assertEquals("""
                 ok
-                columns\ttask\tpid\tuid\trefs\tbuffers\tprivmem\tparked\tstate\texe
-                row\t1\t1001\t1000\t1\t0\t0\t0\tdormant\t/test
-                row\t2\t1002\t1000\t0\t0\t0\t0\tdormant\t/test
+                columns\ttask\tpid\tparent\tuid\trefs\tbuffers\tprivmem\tparked\tstate\texe\targv
+                row\t1\t1001\t-\t1000\t1\t0\t0\t0\tdormant\t/test\t/test -n 3
+                row\t2\t1002\t1\t1000\t0\t0\t0\t0\tdormant\t/test\t/test 'two words' '' 'it'\\\\''s' \\x1b]0;pwned\\x07
                 end\t2\t2
                 """, s);
     }
@@ -93,6 +98,7 @@ class AdminReportsTest {
     @Test
     void objectsComeInIdOrderAcrossTypesUpToTheLimit() {
         TaskSession a = tasks.session(1);
+        sessions.add(a);
         MemoryObject m1 = shmem(a, 4096);
         MemoryObject p = new MemoryObject(om.newObjectId(), Abi.D_OBJ_PRIVMEM, a.taskId, 64);
         om.adopt(p);
@@ -112,6 +118,39 @@ class AdminReportsTest {
         om.removeReference(a, a.refs.get(pr));
         assertTrue(ask("objects").endsWith("end\t2\t2\n"));
         assertTrue(ask("names").contains("row\t" + n.text() + "\t" + m2.id + "\tshmem\n"));
+    }
+
+    @Test
+    void anObjectsOwnerIsShownOnlyWhileThatTaskIsRegistered() {
+        TaskSession a = tasks.session(1);
+        TaskSession b = tasks.session(2);
+        sessions.addAll(List.of(a, b));
+        MemoryObject ma = shmem(a, 64);
+        MemoryObject mb = shmem(b, 64);
+        MemoryObject daemons = new MemoryObject(om.newObjectId(), Abi.D_OBJ_SHMEM, 0, 64);
+        om.adopt(daemons);
+        om.addReference(b, daemons, Abi.D_PERM_READ); // held by b, made by the daemon
+        sessions.remove(a);
+        a.dead = true;
+        String s = ask("objects");
+        assertTrue(s.contains("row\t" + ma.id + "\tshmem\t64\t1\tno\tlive\t-\n"), "a's object, a gone: " + s);
+        assertTrue(s.contains("row\t" + mb.id + "\tshmem\t64\t1\tno\tlive\t2\n"), "b's object, b registered: " + s);
+        assertTrue(s.contains("row\t" + daemons.id + "\tshmem\t64\t1\tno\tlive\t0\n"), "the daemon's: " + s);
+        sessions.add(a); // a dead session in the list counts as gone too
+        assertTrue(ask("objects").contains("row\t" + ma.id + "\tshmem\t64\t1\tno\tlive\t-\n"));
+    }
+
+    @Test
+    void argvIsQuotedWhereAShellWouldSplitAndCut() {
+        assertEquals("", org.dios.diosd.objects.Argv.text(new String[0]));
+        assertEquals("a 'b c' '' 'd\"' 'e\\f'", org.dios.diosd.objects.Argv.text(new String[] {"a", "b c", "", "d\"", "e\\f"}));
+        String big = "x".repeat(10_000);
+        String t = org.dios.diosd.objects.Argv.text(new String[] {"/bin/prog", big, big});
+        assertEquals(org.dios.diosd.objects.Argv.MAX_CHARS, t.length());
+        assertTrue(t.startsWith("/bin/prog xxx") && t.endsWith("..."), t);
+        String self = org.dios.diosd.objects.Argv.ofProcess((int) ProcessHandle.current().pid());
+        assertTrue(self.contains("java") || self.contains("surefire"), "this JVM's own argv: " + self);
+        assertEquals("?", org.dios.diosd.objects.Argv.ofProcess(Integer.MAX_VALUE), "no such process");
     }
 
     @Test

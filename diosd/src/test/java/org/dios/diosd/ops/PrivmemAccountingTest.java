@@ -148,8 +148,8 @@ class PrivmemAccountingTest {
         String status = AdminReports.answer("status", info, snap, java.util.List.of(a, b), om);
         assertTrue(status.contains("row\tprivmem_bytes\t" + 7 * MIB + "\n"), status);
         String t = AdminReports.answer("tasks", info, snap, java.util.List.of(a, b), om);
-        assertTrue(t.contains("columns\ttask\tpid\tuid\trefs\tbuffers\tprivmem\t"), t);
-        assertTrue(t.contains("row\t1\t1001\t1000\t1\t0\t" + 5 * MIB + "\t"), t);
-        assertTrue(t.contains("row\t2\t1002\t1000\t1\t0\t" + 2 * MIB + "\t"), t);
+        assertTrue(t.contains("columns\ttask\tpid\tparent\tuid\trefs\tbuffers\tprivmem\t"), t);
+        assertTrue(t.contains("row\t1\t1001\t-\t1000\t1\t0\t" + 5 * MIB + "\t"), t);
+        assertTrue(t.contains("row\t2\t1002\t-\t1000\t1\t0\t" + 2 * MIB + "\t"), t);
     }
 }

@@ -43,8 +43,11 @@ class TraceToolTest {
     private static final Path DIOS = Path.of(ROOT, "native", "build", "dios");
     private static final Path WORKLOAD = Path.of(ROOT, "native", "build", "metrics_workload");
     private static final Pattern CALL = Pattern.compile(
-            "\\d\\d:\\d\\d:\\d\\d\\.\\d{6} task (\\d+) \\(pid (\\d+)\\) (\\w+) type=(\\w+) flags=0x([0-9a-f]+)"
-            + " ref=0x([0-9a-f]+) obj=(\\d+) -> (\\S+) \\d+(\\.\\d)?(ns|us|ms|s)( \\(was parked\\))?");
+            "(\\d\\d:\\d\\d:\\d\\d\\.\\d{6}) task (\\d+) \\(pid (\\d+)\\) (\\w+) type=(\\w+) flags=(0|[A-Z_|]+(\\|0x[0-9a-f]+)?|0x[0-9a-f]+)"
+            + " len=(\\d+)( name=[A-Za-z0-9_-]{43})? ref=0x([0-9a-f]+) obj=(\\d+) -> (\\S+) \\d+(\\.\\d)?(ns|us|ms|s)"
+            + " \\(from (\\d\\d:\\d\\d:\\d\\d\\.\\d{6})(, was parked)?\\)");
+    // CALL's groups: 1 end time, 2 task, 3 pid, 4 op, 5 type, 6 flags, 8 len, 9 " name=...", 10 ref, 11 object,
+    // 12 result, 15 start time
 
     private final List<Process> processes = new ArrayList<>();
     private Process daemon;
@@ -238,20 +241,41 @@ class TraceToolTest {
             assertTrue(m.matches(), "not a trace line: " + l);
             calls.add(m);
         }
-        String task = calls.get(0).group(1);
-        for (Matcher m : calls) assertEquals(task, m.group(1), "one task id for one process: " + m.group());
-        List<String> ops = calls.stream().map(m -> m.group(3) + " " + m.group(4) + " -> " + m.group(8)).toList();
+        String task = calls.get(0).group(2);
+        for (Matcher m : calls) assertEquals(task, m.group(2), "one task id for one process: " + m.group());
+        List<String> ops = calls.stream().map(m -> m.group(4) + " " + m.group(5) + " -> " + m.group(12)).toList();
         List<String> want = new ArrayList<>(Collections.nCopies(10, "nop none -> 0"));
         want.addAll(List.of("create shmem -> 0", "create shmem -> 0", "create shmem -> 0",
                 "acquire_write shmem -> 0", "commit_write shmem -> 0", "release_write shmem -> 0",
                 "delete shmem -> 0", "lookup none -> -ENOENT", "create fifo -> 0", "acquire_write fifo -> 0"));
         assertEquals(want, ops, t.text());
         // Objects: the acquire names the first shmem created, the delete the third.
-        assertEquals(calls.get(10).group(7), calls.get(13).group(7));
-        assertEquals(calls.get(10).group(6), calls.get(13).group(6), "the reference the create returned");
-        assertEquals(calls.get(12).group(7), calls.get(16).group(7));
-        assertNotEquals("0", calls.get(12).group(7));
-        assertEquals("0", calls.get(17).group(7), "a failed lookup resolves no object");
+        assertEquals(calls.get(10).group(11), calls.get(13).group(11));
+        assertEquals(calls.get(10).group(10), calls.get(13).group(10), "the reference the create returned");
+        assertEquals(calls.get(12).group(11), calls.get(16).group(11));
+        assertNotEquals("0", calls.get(12).group(11));
+        assertEquals("0", calls.get(17).group(11), "a failed lookup resolves no object");
+        // Lengths, names and flags (metrics_workload.c): three 4096-byte creates, the first one named; a
+        // whole-object acquire and a commit of 1000; the lookup names what it looked for; the FIFO is named.
+        for (int i = 10; i <= 12; i++) assertEquals("4096", calls.get(i).group(8), calls.get(i).group());
+        assertNotNull(calls.get(10).group(9), "the named create shows the name it got: " + calls.get(10).group());
+        assertEquals("D_CREATE_NAMED", calls.get(10).group(6), calls.get(10).group());
+        assertNull(calls.get(11).group(9), "an anonymous create has no name: " + calls.get(11).group());
+        assertEquals(calls.get(10).group(9), calls.get(13).group(9), "the acquire on the named object shows its name");
+        assertEquals("0", calls.get(13).group(8), "acquire_write of the whole object asks for 0");
+        assertEquals("1000", calls.get(14).group(8), "commit_write's length: " + calls.get(14).group());
+        assertNotNull(calls.get(17).group(9), "the failed lookup shows the name it looked for: " + calls.get(17).group());
+        assertEquals("1", calls.get(17).group(8), "the lookup's capacity");
+        assertEquals("D_CREATE_NAMED", calls.get(18).group(6), calls.get(18).group());
+        assertNotNull(calls.get(18).group(9));
+        // Completion order: the line's time is the end, never before the line above it, and the start precedes it.
+        for (int i = 0; i < calls.size(); i++) {
+            assertTrue(calls.get(i).group(15).compareTo(calls.get(i).group(1)) <= 0, "start after end: " + calls.get(i).group());
+            if (i > 0) {
+                assertTrue(calls.get(i - 1).group(1).compareTo(calls.get(i).group(1)) <= 0,
+                        "out of order:\n" + calls.get(i - 1).group() + "\n" + calls.get(i).group());
+            }
+        }
 
         // kill -9: the reader goes with the tool, and the daemon stops tracing by itself.
         List<ProcessHandle> reader = t.process().descendants().toList();
@@ -293,7 +317,10 @@ class TraceToolTest {
         Optional<String> lookup = all.matching(l -> l.contains("\t" + second + "\tcall\tlookup\t")).stream().findFirst();
         assertTrue(lookup.isPresent(), all.text());
         String[] f = lookup.get().split("\t");
-        assertEquals(11, f.length);
+        assertEquals(15, f.length);
+        assertEquals(Long.parseLong(f[0]) + Long.parseLong(f[10]), Long.parseLong(f[11]), "end_ns = time_ns + latency_ns");
+        assertTrue(f[13].matches("[A-Za-z0-9_-]{43}"), "the name looked up: " + f[13]);
+        assertEquals("0", f[14], "no flags");
         assertEquals(Integer.toString(-org.dios.abi.Abi.DIOS_ENOENT), f[9]);
 
         daemon.destroy(); // SIGTERM: a clean shutdown closes the tracing connections

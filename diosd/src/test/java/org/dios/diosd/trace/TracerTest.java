@@ -49,8 +49,9 @@ class TracerTest {
         assertFalse(Files.exists(dir.resolve("junk")), "open starts from an empty directory");
         long start = t.start(7);
         long now = System.nanoTime();
+        org.dios.diosd.objects.Name name = org.dios.diosd.objects.Name.fromString("TracerTest");
         t.record(TraceRecord.CALL, now, 3, 1234, Abi.D_OP_CREATE, Abi.D_OBJ_SHMEM, Abi.D_CREATE_NAMED, 0x5199000000000001L,
-                17, 0, 1200);
+                17, 0, 1200, 4096, name);
         t.record(TraceRecord.CALL, now + 5, 3, 1234, Abi.D_OP_LOOKUP, 0, 0, 0, 0, -Abi.DIOS_ENOENT, 900);
         t.record(TraceRecord.PARKED, now + 9, 4, 99, Abi.D_OP_SELECT, 0, 0, 0, 0, 0, 2500);
         assertEquals(1, TraceTail.readAll(dir).size(), "calls wait in the batch");
@@ -61,15 +62,18 @@ class TracerTest {
         assertEquals(7, all.get(0).task());
         TraceRecord c = all.get(1);
         assertEquals(new TraceRecord(t.wallNanos(now), 3, 1234, TraceRecord.CALL, Abi.D_OP_CREATE, Abi.D_OBJ_SHMEM,
-                Abi.D_CREATE_NAMED, 0x5199000000000001L, 17, 0, 1200), c);
+                Abi.D_CREATE_NAMED, 0x5199000000000001L, 17, 0, 1200, 4096, name), c);
         long wallMs = c.time() / 1_000_000;
         assertTrue(Math.abs(wallMs - System.currentTimeMillis()) < 60_000, "wall clock: " + Instant.ofEpochMilli(wallMs));
         assertTrue(c.line(ZoneOffset.UTC).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{6} task 3 \\(pid 1234\\) create type=shmem"
-                + " flags=0x" + Long.toHexString(Abi.D_CREATE_NAMED) + " ref=0x5199000000000001 obj=17 -> 0 1\\.2us"), c.line(ZoneOffset.UTC));
-        assertTrue(all.get(2).line(ZoneOffset.UTC).endsWith(" lookup type=none flags=0x0 ref=0x0 obj=0 -> -ENOENT 900ns"));
-        assertTrue(all.get(3).line(ZoneOffset.UTC).endsWith(" select type=none flags=0x0 ref=0x0 obj=0 -> parked 2.5us"));
+                + " flags=D_CREATE_NAMED len=4096 name=" + name.text() + " ref=0x5199000000000001 obj=17 -> 0 1\\.2us"
+                + " \\(from \\d\\d:\\d\\d:\\d\\d\\.\\d{6}\\)"), c.line(ZoneOffset.UTC));
+        assertTrue(all.get(2).line(ZoneOffset.UTC).contains(" lookup type=none flags=0 len=0 ref=0x0 obj=0 -> -ENOENT 900ns (from "));
+        assertTrue(all.get(3).line(ZoneOffset.UTC).contains(" select type=none flags=0 len=0 ref=0x0 obj=0 -> parked 2.5us (from "));
         assertEquals(c.time() + "\t3\t1234\tcall\tcreate\tshmem\t0x" + Long.toHexString(Abi.D_CREATE_NAMED)
-                + "\t0x5199000000000001\t17\t0\t1200", c.raw());
+                + "\t0x5199000000000001\t17\t0\t1200\t" + (c.time() + 1200) + "\t4096\t" + name.text() + "\tD_CREATE_NAMED",
+                c.raw());
+        assertNull(all.get(2).name(), "no name recorded: none read back");
         assertEquals(TraceRecord.RAW_HEADER.split("\t").length, c.raw().split("\t").length);
         assertTrue(start >= 0);
         assertEquals(4, t.written());
@@ -93,7 +97,47 @@ class TracerTest {
         }
         long t = Instant.parse("2026-03-04T05:06:07.000042999Z").toEpochMilli() * 1_000_000 + 42_999;
         TraceRecord r = new TraceRecord(t, 1, 2, TraceRecord.CALL, Abi.D_OP_NOP, 0, 0, 0, 0, 0, 7);
-        assertEquals("05:06:07.000042 task 1 (pid 2) nop type=none flags=0x0 ref=0x0 obj=0 -> 0 7ns", r.line(ZoneOffset.UTC));
+        assertEquals("05:06:07.000043 task 1 (pid 2) nop type=none flags=0 len=0 ref=0x0 obj=0 -> 0 7ns (from 05:06:07.000042)",
+                r.line(ZoneOffset.UTC), "the line's time is the end (42.999 us + 7 ns), the start follows");
+    }
+
+    @Test
+    void aParkedCallsCompletionIsPrintedAtItsEndWithItsStartSoTimesNeverGoBack() {
+        long t0 = Instant.parse("2026-03-04T05:06:07Z").toEpochMilli() * 1_000_000;
+        TraceRecord.Lines lines = new TraceRecord.Lines(ZoneOffset.UTC);
+        // In queue (completion) order: a select parks at 07.000001; a nop at 08.5; the select completes at 09.
+        String parked = lines.format(new TraceRecord(t0 + 1_000, 4, 99, TraceRecord.PARKED, Abi.D_OP_SELECT, 0, 0, 0, 0, 0,
+                2_500, 3, null));
+        String nop = lines.format(new TraceRecord(t0 + 1_500_000_000L, 5, 100, TraceRecord.CALL, Abi.D_OP_NOP, 0, 0, 0, 0, 0,
+                1_000));
+        String resumed = lines.format(new TraceRecord(t0 + 1_000, 4, 99, TraceRecord.RESUMED, Abi.D_OP_SELECT, Abi.D_OBJ_FIFO,
+                0, 0x51, 20011, 0, 2_000_000_000L - 1_000, 3, null));
+        assertEquals("05:06:07.000003 task 4 (pid 99) select type=none flags=0 len=3 ref=0x0 obj=0 -> parked 2.5us"
+                + " (from 05:06:07.000001)", parked);
+        assertEquals("05:06:08.500001 task 5 (pid 100) nop type=none flags=0 len=0 ref=0x0 obj=0 -> 0 1.0us"
+                + " (from 05:06:08.500000)", nop);
+        assertEquals("05:06:09.000000 task 4 (pid 99) select type=fifo flags=0 len=3 ref=0x51 obj=20011 -> 0 2.0s"
+                + " (from 05:06:07.000001, was parked)", resumed);
+        List<String> inOrder = List.of(parked, nop, resumed);
+        for (int i = 1; i < inOrder.size(); i++) {
+            assertTrue(inOrder.get(i - 1).substring(0, 15).compareTo(inOrder.get(i).substring(0, 15)) <= 0,
+                    "lines in completion order have non-decreasing times: " + inOrder);
+        }
+    }
+
+    @Test
+    void flagsAreShownByTheirNamesInTheHeaderFromTheOpsOwnFlags() {
+        assertEquals("0", FlagNames.of(Abi.D_OP_NOP, 0));
+        assertEquals("D_CREATE_NAME_GIVEN|D_CREATE_NAMED", FlagNames.of(Abi.D_OP_CREATE, Abi.D_CREATE_NAME_GIVEN | Abi.D_CREATE_NAMED),
+                "an alias (D_NAME_DETERMINISTIC_STRING) loses to the op's own name");
+        assertEquals("D_NONBLOCK|D_LOOKUP_READONLY", FlagNames.of(Abi.D_OP_LOOKUP, Abi.D_NONBLOCK | Abi.D_LOOKUP_READONLY));
+        assertEquals("D_COPY_READONLY", FlagNames.of(Abi.D_OP_COPY, Abi.D_COPY_READONLY), "bit 12 is named by the op");
+        assertEquals("D_DELETE_ZOMBIFY", FlagNames.of(Abi.D_OP_DELETE, Abi.D_DELETE_ZOMBIFY));
+        assertEquals("D_RUN_SECCOMP_KILL", FlagNames.of(Abi.D_OP_RUN, Abi.D_RUN_SECCOMP_KILL));
+        assertEquals("D_NONBLOCK|0x10000000000", FlagNames.of(Abi.D_OP_CREATE, Abi.D_NONBLOCK | (1L << 40)),
+                "a bit the op does not accept stays hex");
+        assertEquals("0x1000", FlagNames.of(Abi.D_OP_DELETE, Abi.D_LOOKUP_READONLY), "another op's flag is not named");
+        assertEquals("0x1", FlagNames.of(200, 1), "an unknown op: hex");
     }
 
     @Test
