@@ -234,7 +234,7 @@ public final class ConsoleObject extends DObject {
     }
 
     @Override
-    public void released(TaskSession s, Buffer b) {
+    public void released(TaskSession s, Buffer b, Completer c) {
         if (s.console == null) return;
         if (b.write) s.console.writeOut = false;
         else s.console.readOut = false;

@@ -173,6 +173,13 @@ public abstract class DObject implements ObjectDriver {
         waitersChanged();
     }
 
+    /** True if a call still waits on this object (one not completed yet). */
+    final boolean anyLiveWaiter() {
+        if (waiters == null) return false;
+        for (ParkedCall.Wait w : waiters) if (!w.call().done) return true;
+        return false;
+    }
+
     /** Live waiters, for types that publish who waits (FIFO control page). */
     final void forEachLiveWaiter(java.util.function.Consumer<ParkedCall.Wait> f) {
         if (waiters == null) return;

@@ -62,10 +62,11 @@ class OpTableTest {
         assertEquals(Abi.D_FLAGS_DELETE_MASK, Op.of(Abi.D_OP_DELETE).flags());
         assertEquals(Abi.D_FLAGS_COPY_MASK, Op.of(Abi.D_OP_COPY).flags());
         assertEquals(Abi.D_FLAGS_RUN_MASK, Op.of(Abi.D_OP_RUN).flags());
-        for (int op : new int[] {Abi.D_OP_ACQUIRE_READ, Abi.D_OP_COMMIT_READ, Abi.D_OP_RELEASE_READ, Abi.D_OP_ACQUIRE_WRITE,
+        for (int op : new int[] {Abi.D_OP_ACQUIRE_READ, Abi.D_OP_COMMIT_READ, Abi.D_OP_RELEASE_READ,
                 Abi.D_OP_COMMIT_WRITE, Abi.D_OP_RELEASE_WRITE}) {
             assertEquals(Abi.D_FLAGS_IO_MASK, Op.of(op).flags(), Op.name(op));
         }
+        assertEquals(Abi.D_FLAGS_ACQUIRE_WRITE_MASK, Op.of(Abi.D_OP_ACQUIRE_WRITE).flags());
         // Only NOTIFY may ask for no completion (D_SQE_NO_CQE).
         for (int code = 0; code < Abi.D_OP_LAST; code++) assertEquals(code == Abi.D_OP_NOTIFY, Op.of(code).noCqe(), Op.name(code));
     }
