@@ -8,7 +8,7 @@
 
 /* Increments per process.  A durable blob syncs every commit (1-5 ms on this disk), so it counts less. */
 #define SHMEM_RMW_ITERS   20000
-#define BLOB_RMW_ITERS    4000
+#define BLOB_RMW_ITERS    2000
 #define CAS_ITERS         200000
 #define SNAP_BYTES        8192
 #define READER_MS         1500
