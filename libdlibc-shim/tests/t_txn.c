@@ -348,6 +348,12 @@ static void end_zombify(void *a)
 	CHECK_EQ(dios_delete(D_DELETE_ZOMBIFY, h->r), 0);
 }
 
+static void end_delete(void *a)
+{
+	struct hold *h = a;
+	CHECK_EQ(dios_delete(0, h->r), 0);
+}
+
 static void end_kill(void *a)
 {
 	struct hold *h = a;
@@ -392,13 +398,46 @@ static void test_wakeups(int type)
 	close(to);
 	CHECK_EQ(dios_release_write(0, r2, wt.w), 0);
 
+	/* the waiter's reference is deleted (by another thread): it gets -EBADF, the holder keeps the buffer */
+	dios_ref_t *r3 = find(&name);
+	CHECK_EQ(dios_acquire_write(D_ACQUIRE_EXCLUSIVE, r, 8, &h.w), 0);
+	struct hold gone = { .r = r3 };
+	wt = park_behind(r3, end_delete, &gone);
+	CHECK_EQ(wt.rc, -EBADF);
+	CHECK_EQ(dios_acquire_write(D_NONBLOCK, r2, 8, &wt.w), -EAGAIN);
+
+	/* a waiter's task dies while it waits: it does not hold up the line */
+	pid = dt_fork_peer(&from, &to);
+	if (pid == 0) {
+		dios_ref_t *c = find(&name);
+		dios_iovec_t *cw = NULL;
+		dt_send(to, 'W');
+		dios_acquire_write(D_ACQUIRE_EXCLUSIVE, c, 8, &cw);   /* parks until killed */
+		_exit(1);
+	}
+	CHECK_EQ(dt_recv(from), 'W');
+	usleep(WAIT_MS * 1000);                 /* let it park */
+	CHECK_EQ(kill(pid, SIGKILL), 0);
+	st = dt_wait_child(pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	close(from);
+	close(to);
+	CHECK_EQ(dios_release_write(0, r, h.w), 0);
+	/* its death is seen within a second or so (pidfd); then the object is free */
+	uint64_t until = now_ms() + 10000;
+	int rc;
+	while ((rc = dios_acquire_write(D_NONBLOCK | D_ACQUIRE_EXCLUSIVE, r2, 8, &wt.w)) == -EAGAIN && now_ms() < until)
+		usleep(10000);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(dios_release_write(0, r2, wt.w), 0);
+
 	/* the object is zombified: the waiter gets -EIDRM */
 	CHECK_EQ(dios_acquire_write(D_ACQUIRE_EXCLUSIVE, r, 8, &h.w), 0);
 	wt = park_behind(r2, end_zombify, &h);
 	CHECK_EQ(wt.rc, -EIDRM);
 	CHECK(wt.w == NULL);
 	CHECK_EQ(dios_delete(0, r2), 0);
-	printf("%s: a parked exclusive writer is woken by the release (0), the holder's death (0), a zombify (-EIDRM)\n",
+	printf("%s: a parked exclusive writer is woken by the release (0), the holder's death (0), its reference's deletion (-EBADF), a zombify (-EIDRM); a dead waiter holds up nobody\n",
 	       type_name(type));
 }
 
