@@ -198,6 +198,7 @@ abstract class MappedObject extends DObject implements SegmentSource {
 
     @Override
     public int readiness() {
-        return Abi.D_REF_STATE_READABLE | (exclusive == null ? Abi.D_REF_STATE_WRITABLE : 0);
+        // acquire_write would wait while an exclusive buffer is out or another writer waits
+        return Abi.D_REF_STATE_READABLE | (exclusive == null && !anyLiveWaiter() ? Abi.D_REF_STATE_WRITABLE : 0);
     }
 }
