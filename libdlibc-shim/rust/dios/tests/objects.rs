@@ -135,6 +135,30 @@ fn an_exclusive_write_keeps_other_writers_out_until_it_is_dropped() {
 }
 
 #[test]
+fn a_waiting_exclusive_writer_goes_on_when_the_holder_drops() {
+    daemon();
+    let m = Memory::create(MemoryKind::Shared, 64, Naming::Random).unwrap();
+    let other = Memory::lookup(m.name().unwrap()).unwrap();
+    let held = m.acquire_write_exclusive(8).unwrap();
+    let t0 = std::time::Instant::now();
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let mut w = other.acquire_write_exclusive(8).unwrap(); // parks in the daemon
+            let waited = t0.elapsed();
+            w[..8].copy_from_slice(&7u64.to_ne_bytes());
+            w.commit(8).unwrap();
+            waited
+        });
+        thread::sleep(std::time::Duration::from_millis(200));
+        assert!(!waiter.is_finished(), "it waits while the exclusive buffer is out");
+        drop(held);
+        let waited = waiter.join().unwrap();
+        assert!(waited >= std::time::Duration::from_millis(150), "waited {waited:?}");
+    });
+    assert_eq!(u64::from_ne_bytes(m.acquire_read(8).unwrap()[..8].try_into().unwrap()), 7);
+}
+
+#[test]
 fn atomics_over_a_write_buffer_are_shared_with_other_mappers() {
     daemon();
     let m = Memory::create(MemoryKind::Shared, 4096, Naming::Random).unwrap();
