@@ -253,7 +253,8 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  *                       zombified gets -EIDRM, one whose reference is deleted
  *                       meanwhile -EBADF.  A thread waiting for its own
  *                       task's exclusive buffer waits until another thread
- *                       releases it.
+ *                       releases it (a single thread asking again while it
+ *                       holds one waits for ever: use D_NONBLOCK there).
  *   dios_commit_write   publishes len bytes (len <= iov->len, else -EINVAL).
  *   dios_release_*      returns the buffer; iov is invalid afterwards.
  * Transactions that hold (memory objects and blobs; t_txn tests each with
