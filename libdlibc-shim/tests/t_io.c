@@ -62,7 +62,8 @@ int main(void)
 	CHECK_EQ(dios_commit_write(0, r, 100, w), 0);
 	/* the read buffer's data was overwritten by a committed write: -ESTALE, then re-armed */
 	CHECK_EQ(dios_commit_read(0, r, rd), -ESTALE);
-	CHECK_EQ(dios_commit_read(0, r, rd), 0);
+	/* w is still out, so a write is still in progress: no read validates until its release */
+	CHECK_EQ(dios_commit_read(0, r, rd), -ESTALE);
 	CHECK_EQ(dt_verify(rd->buf, 100, 22), -1);
 	{
 		/* the rest is still the first pattern */
@@ -80,6 +81,11 @@ int main(void)
 		memcpy(&seen, rd->buf, sizeof(seen));
 		CHECK_EQ(seen, i);
 	}
+	CHECK_EQ(dios_commit_read(0, r, rd), -ESTALE);
+	/* released: the next commit_read still fails (it was armed while w was out), the one after validates */
+	CHECK_EQ(dios_release_write(0, r, w), 0);
+	CHECK_EQ(dios_commit_read(0, r, rd), -ESTALE);
+	CHECK_EQ(dios_commit_read(0, r, rd), 0);
 	CHECK_EQ(dios_commit_read(0, r, rd), 0);
 	/* a write to another object does not make this one stale */
 	{
@@ -87,6 +93,7 @@ int main(void)
 		CHECK_EQ(dios_acquire_write(0, other, 0, &ow), 0);
 		CHECK_EQ(dios_commit_write(0, other, SIZE, ow), 0);
 		CHECK_EQ(dios_commit_read(0, r, rd), 0);
+		CHECK_EQ(dios_acquire_write(0, r, 100, &w), 0);
 		/* a buffer of another reference: -EINVAL, and both buffers stay usable */
 		CHECK_EQ(dios_commit_write(0, r, 4, ow), -EINVAL);
 		CHECK_EQ(dios_commit_write(0, other, 4, w), -EINVAL);

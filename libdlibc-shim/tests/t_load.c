@@ -168,11 +168,12 @@ static void mem_io(struct tctx *c, dios_ref_t *r, uint64_t len)
 	uint32_t seed = (uint32_t)rnd();
 	dt_fill(w->buf, 64, seed);
 	CHECK_EQ(TIMED(O_COMMIT_W, dios_commit_write(0, r, len, w)), 0);
+	/* released first: while a write buffer is out, no read validates */
+	CHECK_EQ(TIMED(O_REL_W, dios_release_write(0, r, w)), 0);
 	CHECK_EQ(TIMED(O_ACQ_R, dios_acquire_read(0, r, len, &rd)), 0);
 	CHECK_EQ(dt_verify(rd->buf, 64, seed), -1);
 	CHECK_EQ(TIMED(O_COMMIT_R, dios_commit_read(0, r, rd)), 0);
 	CHECK_EQ(TIMED(O_REL_R, dios_release_read(0, r, rd)), 0);
-	CHECK_EQ(TIMED(O_REL_W, dios_release_write(0, r, w)), 0);
 }
 
 static dios_ref_t *lookup1(const dios_name_t *n)

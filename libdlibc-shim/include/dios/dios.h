@@ -39,7 +39,8 @@
  *   buffers acquired, not released 1024   diosd --max-buffers        -ENOMEM
  *   private memory (PRIVMEM bytes) 8 GiB  diosd --max-task-memory    -ENOMEM (malloc: ENOMEM)
  *   calls waiting in the daemon      64   diosd --max-parked-calls   -ENOMEM
- *     (dios_select, dios_wait, console reads and writes, dios_run while it spawns)
+ *     (dios_select, dios_wait, console reads and writes, dios_run while it spawns,
+ *      acquire_write waiting for an exclusive buffer)
  *   calls in flight         DIOS_CQ_ENTRIES (128): one more waits in the shim for a
  *                                          call slot; at most 64 of them wait in the
  *                                          daemon, so a slot comes free
@@ -269,12 +270,57 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * many commits until it is released.
  *   dios_acquire_read   -EACCES without D_PERM_READ.  The mapping is PROT_READ
  *                       when the reference may not write.
- *   dios_commit_read    0 if no write was committed to the object since the
- *                       acquire (or the previous commit_read of this buffer),
- *                       else -ESTALE; either way the buffer is re-armed.
- *   dios_acquire_write  -EACCES without D_PERM_WRITE.
+ *   dios_commit_read    0 if no write was committed to the object, and none
+ *                       was in progress, since the acquire (or the previous
+ *                       commit_read of this buffer), else -ESTALE; either way
+ *                       the buffer is re-armed.  A write is in progress while
+ *                       any write buffer of the object is out (any task's,
+ *                       this one's too), from its acquire_write to its
+ *                       release, committed or not: a buffer kept for many
+ *                       commits keeps every reader at -ESTALE until released.
+ *   dios_acquire_write  -EACCES without D_PERM_WRITE.  Waits (parked in the
+ *                       daemon) while an exclusive write buffer of the object
+ *                       is out or another acquire_write waits before it;
+ *                       -EAGAIN with D_NONBLOCK.  D_ACQUIRE_EXCLUSIVE: an
+ *                       exclusive buffer, which also waits until no other
+ *                       write buffer is out (-EAGAIN with D_NONBLOCK) and then
+ *                       holds every other writer off until its release (by
+ *                       dios_release_write, by dios_delete of its reference,
+ *                       or by its task's end).  Waiters are served first come
+ *                       first served; one waiting when the object is
+ *                       zombified gets -EIDRM, one whose reference is deleted
+ *                       meanwhile -EBADF.  A thread waiting for its own
+ *                       task's exclusive buffer waits until another thread
+ *                       releases it (a single thread asking again while it
+ *                       holds one waits for ever: use D_NONBLOCK there).
  *   dios_commit_write   publishes len bytes (len <= iov->len, else -EINVAL).
  *   dios_release_*      returns the buffer; iov is invalid afterwards.
+ * Transactions that hold (memory objects and blobs; t_txn tests each with
+ * two processes).  Three patterns are exact:
+ *   read-validate       acquire_read once; then repeatedly use (or copy) the
+ *                       bytes and dios_commit_read: 0 means what was read
+ *                       meanwhile is one consistent state, never a torn one;
+ *                       -ESTALE: read again.  Writers must release their
+ *                       buffers after committing, or no read validates.
+ *   exclusive read-modify-write
+ *                       dios_acquire_write(D_ACQUIRE_EXCLUSIVE), read the
+ *                       bytes through the write buffer itself (it maps the
+ *                       same memory), change them, dios_commit_write,
+ *                       dios_release_write.  Exact when every writer of the
+ *                       object takes its buffers exclusive (a mutex everyone
+ *                       must take): a plain write buffer already out when the
+ *                       exclusive one is asked for is waited for, but plain
+ *                       buffers are not checked for what they store.
+ *   compare-and-swap    hold a write buffer and use atomic operations
+ *                       (__atomic_compare_exchange_n, C11 atomics) on
+ *                       naturally aligned words of it: the mapping is
+ *                       MAP_SHARED, so every task mapping the object sees
+ *                       them at once, with no daemon call.  commit_write
+ *                       then publishes for readers that validate (and makes
+ *                       a durable blob's bytes durable).
+ * A plain read-modify-write (acquire_read, commit_read, acquire_write,
+ * commit_write) is NOT exact: two tasks may both validate the same value
+ * and both write value+1.
  * Blobs: acquire maps the blob's file from offset 0.
  *   dios_acquire_read   len 0 = the committed size; len above it is -EINVAL.
  *   dios_acquire_write  len may exceed the size (up to DIOS_MAX_OBJECT_SIZE):
@@ -292,6 +338,11 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * Buffer errors: -EFAULT (iov not issued by this shim, or already released),
  * -EINVAL (a read buffer given to a write call or vice versa, or a buffer of
  * another reference), -ENOMEM (too many outstanding buffers).
+ * Errors: -EAGAIN (D_NONBLOCK and the call would wait), -EINVAL
+ * (D_ACQUIRE_EXCLUSIVE on anything but acquire_write of a memory object or
+ * blob), -ESTALE (commit_read, above), -EIDRM (zombified, also while
+ * waiting), -EBADF (the reference deleted while waiting), -ENOMEM (buffers,
+ * or calls waiting in the daemon: see Limits).
  */
 /*
  * FIFOs (D_OBJ_FIFO; dios_create's arg: NULL for DIOS_FIFO_DEFAULT_CAPACITY,

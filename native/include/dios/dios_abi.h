@@ -115,6 +115,8 @@ enum dios_op {
 #define D_COPY_READONLY         (1ULL << 12)  /* the delegated references may only read */
 /* dios_run */
 #define D_RUN_SECCOMP_KILL      (1ULL << 20)  /* Pure DIOS: a denied system call kills the task (default: -ENOSYS) */
+/* dios_acquire_write (PRIVMEM, SHMEM, BLOB) */
+#define D_ACQUIRE_EXCLUSIVE     (1ULL << 24)  /* exclusive write buffer: other writers wait until its release */
 
 #define D_FLAGS_CREATE_MASK     (D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED)
 #define D_FLAGS_LOOKUP_MASK     (D_NONBLOCK | D_LOOKUP_READONLY)
@@ -122,7 +124,8 @@ enum dios_op {
 #define D_FLAGS_IO_MASK         (D_NONBLOCK)
 #define D_FLAGS_COPY_MASK       (D_NONBLOCK | D_COPY_READONLY)
 #define D_FLAGS_RUN_MASK        (D_NONBLOCK | D_RUN_SECCOMP_KILL)
-#define D_FLAGS_WAIT_MASK       (D_NONBLOCK | D_TIMEOUT)  /* SELECT, ACQUIRE_READ, ACQUIRE_WRITE */
+#define D_FLAGS_WAIT_MASK       (D_NONBLOCK | D_TIMEOUT)  /* SELECT, ACQUIRE_READ (and ACQUIRE_WRITE, below) */
+#define D_FLAGS_ACQUIRE_WRITE_MASK (D_FLAGS_WAIT_MASK | D_ACQUIRE_EXCLUSIVE)  /* ACQUIRE_WRITE */
 
 /* ------------------------------------------------------------------------ */
 /* Reference permissions (dios_ref_info.perms, CQE val[1] of REF_INFO)       */

@@ -155,6 +155,9 @@ pub const D_DELETE_ZOMBIFY: dios_flags_t = 1 << 16;
 pub const D_COPY_READONLY: dios_flags_t = 1 << 12;
 /// `dios_run`: a Pure DIOS task's denied system call kills it (default: `-ENOSYS`).
 pub const D_RUN_SECCOMP_KILL: dios_flags_t = 1 << 20;
+/// `dios_acquire_write` (memory objects, blobs): an exclusive write buffer;
+/// other writers wait until it is released.
+pub const D_ACQUIRE_EXCLUSIVE: dios_flags_t = 1 << 24;
 
 // ---- reference permissions (dios_ref_info_t::perms) --------------------------------
 

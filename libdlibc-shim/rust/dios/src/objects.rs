@@ -134,9 +134,33 @@ impl Memory {
     }
 
     /// Maps the first `len` bytes for writing (0: the whole object).
-    /// `EACCES` on a read-only reference.
+    /// `EACCES` on a read-only reference.  Waits while another task's (or
+    /// transaction's) exclusive write buffer is out.
     pub fn acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
         WriteTxn::acquire(&self.r, 0, len)
+    }
+
+    /// An exclusive write buffer (`D_ACQUIRE_EXCLUSIVE`, the seed's MUTEX
+    /// write consistency): waits until no other write buffer of the object
+    /// is out, then keeps every other writer waiting until it is released
+    /// (dropped).  A read-modify-write through it is exact when every writer
+    /// of the object uses it.  Waiting for an exclusive buffer of this same
+    /// transaction's thread never ends: use [`try_acquire_write_exclusive`](Self::try_acquire_write_exclusive).
+    pub fn acquire_write_exclusive(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_ACQUIRE_EXCLUSIVE, len)
+    }
+
+    /// As [`acquire_write_exclusive`](Self::acquire_write_exclusive), but
+    /// never waits: an error of kind `WouldBlock` (`EAGAIN`) while another
+    /// write buffer is out.
+    pub fn try_acquire_write_exclusive(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_ACQUIRE_EXCLUSIVE | D_NONBLOCK, len)
+    }
+
+    /// As [`acquire_write`](Self::acquire_write), but never waits: `WouldBlock`
+    /// while an exclusive write buffer is out (or waited for).
+    pub fn try_acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_NONBLOCK, len)
     }
 }
 
@@ -437,9 +461,26 @@ impl Blob {
     }
 
     /// Maps `len` bytes for writing (0: the committed size); `len` may
-    /// exceed the size, and a commit past it grows the blob.
+    /// exceed the size, and a commit past it grows the blob.  Waits while an
+    /// exclusive write buffer is out.
     pub fn acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
         WriteTxn::acquire(&self.r, 0, len)
+    }
+
+    /// An exclusive write buffer, as [`Memory::acquire_write_exclusive`].
+    pub fn acquire_write_exclusive(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_ACQUIRE_EXCLUSIVE, len)
+    }
+
+    /// As [`acquire_write_exclusive`](Self::acquire_write_exclusive), but
+    /// never waits (`WouldBlock`).
+    pub fn try_acquire_write_exclusive(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_ACQUIRE_EXCLUSIVE | D_NONBLOCK, len)
+    }
+
+    /// As [`acquire_write`](Self::acquire_write), but never waits (`WouldBlock`).
+    pub fn try_acquire_write(&self, len: u64) -> io::Result<WriteTxn<'_>> {
+        WriteTxn::acquire(&self.r, D_NONBLOCK, len)
     }
 }
 

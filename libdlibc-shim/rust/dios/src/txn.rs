@@ -61,10 +61,21 @@
 //! types keep a buffer from outliving its mapping, not other writers away.
 //! The bytes are always initialised `u8`s, so reading them never yields an
 //! invalid value, but they can change under a `&[u8]`, and two write buffers
-//! of one object alias.  DIOS readers validate with [`ReadTxn::commit`]
-//! (`ESTALE`: a write was committed meanwhile, read again); writers of one
-//! object must agree among themselves, as in C.  FIFOs are unaffected: the
-//! reader's and the writer's buffers never overlap.
+//! of one object alias.  FIFOs are unaffected: the reader's and the writer's
+//! buffers never overlap.  Three patterns are exact (dios.h, "Transactions
+//! that hold"):
+//!
+//! * **read-validate**: copy or use the bytes, then [`ReadTxn::commit`]; `Ok`
+//!   means no write was committed *or in progress* (a write buffer out)
+//!   meanwhile, so what was read is one consistent state; `ESTALE`: read again.
+//! * **exclusive read-modify-write**: [`Memory::acquire_write_exclusive`]
+//!   (or the blob's) keeps every other writer waiting until the buffer is
+//!   dropped; read, modify, commit, drop.
+//! * **compare-and-swap on the mapping**: [`WriteTxn::atomic_u64`] gives an
+//!   `AtomicU64` over an aligned word of a write buffer, shared with every
+//!   task mapping the object.
+//!
+//! [`Memory::acquire_write_exclusive`]: crate::Memory::acquire_write_exclusive
 
 use std::fmt;
 use std::io;
@@ -72,6 +83,7 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
 use std::slice;
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use dios_sys::*;
@@ -132,9 +144,11 @@ impl<'r> ReadTxn<'r> {
     }
 
     /// Validates what was read and re-arms the buffer (`dios_commit_read`):
-    /// `Ok` if no write was committed to the object since the acquire (or the
-    /// last commit), else `ESTALE`: read again.  Either way the buffer stays
-    /// usable.  (A FIFO's bytes are never overwritten before release: `Ok`.)
+    /// `Ok` if no write was committed to the object, or in progress (a write
+    /// buffer out, committed or not, until its release), since the acquire
+    /// (or the last commit), else `ESTALE`: read again.  Either way the
+    /// buffer stays usable.  (A FIFO's bytes are never overwritten before
+    /// release: `Ok`.)
     pub fn commit(&mut self) -> io::Result<()> {
         // SAFETY: the reference and the buffer are held.
         cvt(unsafe { dios_commit_read(0, self.r.as_raw(), self.iov.as_ptr()) })
@@ -199,6 +213,25 @@ impl<'r> WriteTxn<'r> {
         // SAFETY: as above, and &mut self makes this the only slice of the
         // buffer in this transaction.
         unsafe { slice::from_raw_parts_mut(p, n) }
+    }
+
+    /// The aligned 8-byte word at byte `offset` of the buffer as an
+    /// `AtomicU64`, for compare-and-swap and fetch-add shared with every task
+    /// that maps the object (the mapping is `MAP_SHARED`).  `EINVAL` if
+    /// `offset` is not a multiple of 8 or the word does not fit.  Atomic
+    /// operations need no commit to be seen by other mappers; a blob's bytes
+    /// are durable only once committed.
+    pub fn atomic_u64(&self, offset: usize) -> io::Result<&AtomicU64> {
+        let (p, n) = iov_slice(self.iov);
+        if offset % 8 != 0 || n < 8 || offset > n - 8 {
+            return Err(errno(DIOS_EINVAL));
+        }
+        // SAFETY: the word lies inside the buffer (checked), which is mapped
+        // writable and page-aligned (so the word is 8-aligned) until the
+        // release, which needs self: the reference borrows self.  Other
+        // tasks store into it only through atomics or plain stores of the
+        // same memory, which AtomicU64 (a plain u64 in memory) tolerates.
+        Ok(unsafe { AtomicU64::from_ptr(p.add(offset) as *mut u64) })
     }
 
     /// Publishes the first `len` bytes (`dios_commit_write`; `EINVAL` past

@@ -87,9 +87,113 @@ fn read_commit_says_stale_after_a_write_and_rearms() {
     let e = r.commit().unwrap_err();
     assert_eq!(e.raw_os_error(), Some(DIOS_ESTALE));
     assert_eq!(r[0], 42, "the buffer is the object's memory: the write shows in place");
-    r.commit().unwrap(); // re-armed
+    // w is still out: a write is in progress, so nothing validates until it is released
+    assert_eq!(r.commit().unwrap_err().raw_os_error(), Some(DIOS_ESTALE));
     w.commit(1).unwrap(); // a write buffer stays usable for more commits
     assert_eq!(r.commit().unwrap_err().raw_os_error(), Some(DIOS_ESTALE));
+    drop(w);
+    assert_eq!(r.commit().unwrap_err().raw_os_error(), Some(DIOS_ESTALE), "armed while w was out");
+    r.commit().unwrap(); // re-armed with no writer out
+    r.commit().unwrap();
+}
+
+#[test]
+fn an_exclusive_write_keeps_other_writers_out_until_it_is_dropped() {
+    daemon();
+    let m = Memory::create(MemoryKind::Shared, 4096, Naming::Random).unwrap();
+    let other = Memory::lookup(m.name().unwrap()).unwrap();
+    let mut r = other.acquire_read(8).unwrap();
+    let mut w = m.acquire_write_exclusive(8).unwrap();
+    // another reference (as another task would): every write would wait
+    let e = other.try_acquire_write(8).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(DIOS_EAGAIN));
+    assert_eq!(e.kind(), ErrorKind::WouldBlock);
+    assert_eq!(other.try_acquire_write_exclusive(0).unwrap_err().raw_os_error(), Some(DIOS_EAGAIN));
+    assert_eq!(r.commit().unwrap_err().raw_os_error(), Some(DIOS_ESTALE), "a write is in progress");
+    // read-modify-write under it
+    let v = u64::from_ne_bytes(w[..8].try_into().unwrap());
+    w[..8].copy_from_slice(&(v + 1).to_ne_bytes());
+    w.commit(8).unwrap();
+    drop(w);
+    let mut w2 = other.try_acquire_write_exclusive(8).unwrap();
+    assert_eq!(m.try_acquire_write(8).unwrap_err().raw_os_error(), Some(DIOS_EAGAIN));
+    w2.commit(8).unwrap();
+    drop(w2);
+    // a plain writer out: an exclusive one must wait for it, a plain one need not
+    let p = m.try_acquire_write(8).unwrap();
+    assert_eq!(other.try_acquire_write_exclusive(8).unwrap_err().raw_os_error(), Some(DIOS_EAGAIN));
+    let p2 = other.try_acquire_write(8).unwrap();
+    drop((p, p2));
+    let _ = r.commit(); // armed while writers were out
+    r.commit().unwrap();
+    assert_eq!(u64::from_ne_bytes(r[..8].try_into().unwrap()), 1);
+    // blobs take the same flag
+    let b = Blob::new(Some(8)).unwrap();
+    let bw = b.acquire_write_exclusive(8).unwrap();
+    assert_eq!(b.try_acquire_write(8).unwrap_err().raw_os_error(), Some(DIOS_EAGAIN));
+    drop(bw);
+    b.try_acquire_write_exclusive(8).unwrap().commit_and_release(8).unwrap();
+}
+
+#[test]
+fn a_waiting_exclusive_writer_goes_on_when_the_holder_drops() {
+    daemon();
+    let m = Memory::create(MemoryKind::Shared, 64, Naming::Random).unwrap();
+    let other = Memory::lookup(m.name().unwrap()).unwrap();
+    let held = m.acquire_write_exclusive(8).unwrap();
+    let t0 = std::time::Instant::now();
+    thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let mut w = other.acquire_write_exclusive(8).unwrap(); // parks in the daemon
+            let waited = t0.elapsed();
+            w[..8].copy_from_slice(&7u64.to_ne_bytes());
+            w.commit(8).unwrap();
+            waited
+        });
+        thread::sleep(std::time::Duration::from_millis(200));
+        assert!(!waiter.is_finished(), "it waits while the exclusive buffer is out");
+        drop(held);
+        let waited = waiter.join().unwrap();
+        assert!(waited >= std::time::Duration::from_millis(150), "waited {waited:?}");
+    });
+    assert_eq!(u64::from_ne_bytes(m.acquire_read(8).unwrap()[..8].try_into().unwrap()), 7);
+}
+
+#[test]
+fn atomics_over_a_write_buffer_are_shared_with_other_mappers() {
+    daemon();
+    let m = Memory::create(MemoryKind::Shared, 4096, Naming::Random).unwrap();
+    let other = Memory::lookup(m.name().unwrap()).unwrap();
+    let w = m.acquire_write(0).unwrap();
+    let w2 = other.acquire_write(0).unwrap();
+    let a = w.atomic_u64(8).unwrap();
+    let b = w2.atomic_u64(8).unwrap();
+    let threads = 2;
+    let per = 50_000u64;
+    // two mappings of one word, from two threads: every increment lands
+    thread::scope(|s| {
+        for i in 0..threads {
+            let x = if i == 0 { a } else { b };
+            s.spawn(move || {
+                for _ in 0..per {
+                    let mut v = x.load(std::sync::atomic::Ordering::Relaxed);
+                    while let Err(seen) = x.compare_exchange_weak(
+                        v,
+                        v + 1,
+                        std::sync::atomic::Ordering::AcqRel,
+                        std::sync::atomic::Ordering::Relaxed,
+                    ) {
+                        v = seen;
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(a.load(std::sync::atomic::Ordering::Acquire), threads * per);
+    assert_eq!(u64::from_ne_bytes(w[8..16].try_into().unwrap()), threads * per);
+    assert_eq!(w.atomic_u64(4).unwrap_err().raw_os_error(), Some(DIOS_EINVAL), "unaligned");
+    assert_eq!(w.atomic_u64(4096).unwrap_err().raw_os_error(), Some(DIOS_EINVAL), "past the end");
+    assert_eq!(w.atomic_u64(4088).unwrap().load(std::sync::atomic::Ordering::Relaxed), 0, "the last word");
 }
 
 #[test]

@@ -11,6 +11,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * from any thread, throws IllegalStateException instead of touching memory that may be unmapped.
  * Closing the reference releases its buffers the same way. Thread-safe.
  *
+ * <p>The segment of a write buffer is shared with every task that maps the object: atomic
+ * operations on it ({@code ValueLayout.JAVA_LONG.varHandle().compareAndSet(segment, 0L, offset,
+ * expected, next)} on an aligned offset) are seen by them at once, as with any shared mapping.
+ *
  * <p>Releasing costs a JVM handshake with every thread (closing a shared arena: tens of µs on a
  * busy machine); for buffers acquired and released in a loop, {@link Ref#withRead}/{@link
  * Ref#withWrite} avoid it.
@@ -53,7 +57,12 @@ public final class Buffer implements AutoCloseable {
         }
     }
 
-    /** commit_read: false if a write was committed since the acquire (-ESTALE), true otherwise. */
+    /**
+     * commit_read: false (-ESTALE) if a write was committed, or was in progress (a write buffer
+     * out, committed or not, until its release), since the acquire or the last validate; true
+     * otherwise: what was read meanwhile is one consistent state. Either way the buffer is
+     * re-armed for the next read.
+     */
     public synchronized boolean validate() {
         if (write) throw new IllegalStateException("validate() is for read buffers");
         if (released) throw new DiosException("dios_commit_read", Errno.EFAULT);

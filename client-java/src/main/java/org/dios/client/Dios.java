@@ -38,6 +38,11 @@ public final class Dios {
     public static final long D_COPY_READONLY = 1L << 12;
     public static final long D_DELETE_ZOMBIFY = 1L << 16;
     public static final long D_RUN_SECCOMP_KILL = 1L << 20;
+    /**
+     * acquire_write of a memory object or blob: an exclusive write buffer; every other writer waits
+     * until it is released ({@link Ref#acquireWriteExclusive}, {@link Ref#withExclusiveWrite}).
+     */
+    public static final long D_ACQUIRE_EXCLUSIVE = 1L << 24;
     public static final int D_PERM_READ = 1, D_PERM_WRITE = 2, D_PERM_DELETE = 4;
     public static final int D_REF_STATE_NAMED = 1, D_REF_STATE_ZOMBIE = 2, D_REF_STATE_READABLE = 4,
             D_REF_STATE_WRITABLE = 8;

@@ -195,7 +195,10 @@ public final class Ref implements AutoCloseable {
         return acquire(len, false, flags);
     }
 
-    /** As {@link #acquireWrite(long)}; with {@link Dios#D_NONBLOCK} EAGAIN instead of waiting. */
+    /**
+     * As {@link #acquireWrite(long)}; with {@link Dios#D_NONBLOCK} EAGAIN instead of waiting, with
+     * {@link Dios#D_ACQUIRE_EXCLUSIVE} an exclusive buffer (memory objects and blobs).
+     */
     public Buffer acquireWrite(long len, long flags) {
         return acquire(len, true, flags);
     }
@@ -222,6 +225,16 @@ public final class Ref implements AutoCloseable {
             if (e.errno() == Errno.ETIMEDOUT) return null;
             throw e;
         }
+    }
+
+    /**
+     * An exclusive write buffer of a memory object or blob (the seed's MUTEX write consistency):
+     * waits until no other write buffer of the object is out, then keeps every other writer
+     * waiting until it is closed. A read-modify-write through it is exact when every writer of the
+     * object uses it. Other objects: DiosException EINVAL.
+     */
+    public Buffer acquireWriteExclusive(long len) {
+        return acquire(len, true, Dios.D_ACQUIRE_EXCLUSIVE);
     }
 
     private Buffer acquire(long len, boolean write, long flags) {
@@ -323,9 +336,22 @@ public final class Ref implements AutoCloseable {
      * releases. The segment is confined to this thread and dead once f returns. Returns n.
      */
     public long withWrite(long len, ToLongFunction<MemorySegment> f) {
+        return withWrite(len, 0, f);
+    }
+
+    /**
+     * As {@link #withWrite}, through an exclusive buffer ({@link #acquireWriteExclusive}): an exact
+     * read-modify-write of a memory object or blob, f reading and writing the segment, with no
+     * other writer in between.
+     */
+    public long withExclusiveWrite(long len, ToLongFunction<MemorySegment> f) {
+        return withWrite(len, Dios.D_ACQUIRE_EXCLUSIVE, f);
+    }
+
+    private long withWrite(long len, long flags, ToLongFunction<MemorySegment> f) {
         boolean counted = enter("dios_acquire_write");
         try {
-            MemorySegment iov = acquireIov("dios_acquire_write", true, len, 0);
+            MemorySegment iov = acquireIov("dios_acquire_write", true, len, flags);
             try {
                 long n;
                 try (Arena a = Arena.ofConfined()) {

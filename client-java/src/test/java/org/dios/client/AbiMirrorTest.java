@@ -45,7 +45,7 @@ class AbiMirrorTest {
     /** The D_ prefixes of constants a client passes or reads back: each needs a twin in Dios. */
     static final List<String> CLIENT_GROUPS = List.of(
             "D_OBJ_", "D_PERM_", "D_REF_STATE_",
-            "D_NONBLOCK", "D_CREATE_", "D_LOOKUP_", "D_DELETE_", "D_COPY_", "D_RUN_");
+            "D_NONBLOCK", "D_CREATE_", "D_LOOKUP_", "D_DELETE_", "D_COPY_", "D_RUN_", "D_ACQUIRE_");
 
     /** Constants of those groups that Dios deliberately lacks, and why. */
     static final Map<String, String> NOT_MIRRORED = Map.of(

@@ -1,6 +1,7 @@
 package org.dios.client;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.foreign.MemorySegment;
@@ -43,11 +44,99 @@ class DiosClientTest {
 
     @Test
     void staleReadIsReported() {
-        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_SHMEM, 128);
-             Buffer rd = r.acquireRead(0); Buffer wr = r.acquireWrite(0)) {
+        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_SHMEM, 128); Buffer rd = r.acquireRead(0)) {
+            Buffer wr = r.acquireWrite(0);
             wr.commit(1);
             assertFalse(rd.validate(), "commit_read after a committed write is -ESTALE");
-            assertTrue(rd.validate(), "re-armed");
+            assertFalse(rd.validate(), "the write buffer is still out: a write in progress");
+            wr.close();
+            assertFalse(rd.validate(), "armed while the write was out");
+            assertTrue(rd.validate(), "re-armed with no writer out");
+        }
+    }
+
+    @Test
+    void anExclusiveWriteKeepsOtherWritersOut() {
+        try (Ref r = Dios.createNamed(Dios.D_OBJ_SHMEM, 64, Name.fromString("java-excl/" + System.nanoTime()));
+             Ref other = Dios.lookup(r.name(), false); Buffer rd = other.acquireRead(8)) {
+            try (Buffer x = r.acquireWriteExclusive(8)) {
+                DiosException e = assertThrows(DiosException.class, () -> other.acquireWrite(8, Dios.D_NONBLOCK));
+                assertEquals(Errno.EAGAIN, e.errno());
+                e = assertThrows(DiosException.class,
+                        () -> other.acquireWrite(8, Dios.D_NONBLOCK | Dios.D_ACQUIRE_EXCLUSIVE));
+                assertEquals(Errno.EAGAIN, e.errno());
+                assertFalse(rd.validate(), "a write is in progress");
+                assertEquals(Dios.D_REF_STATE_READABLE, r.state() & (Dios.D_REF_STATE_READABLE | Dios.D_REF_STATE_WRITABLE));
+                x.commit(8);
+            }
+            // a plain writer out: an exclusive one must wait, a plain one need not
+            try (Buffer p = r.acquireWrite(8, Dios.D_NONBLOCK); Buffer p2 = other.acquireWrite(8, Dios.D_NONBLOCK)) {
+                DiosException e = assertThrows(DiosException.class,
+                        () -> other.acquireWrite(8, Dios.D_NONBLOCK | Dios.D_ACQUIRE_EXCLUSIVE));
+                assertEquals(Errno.EAGAIN, e.errno());
+            }
+            DiosException e = assertThrows(DiosException.class, () -> r.acquireRead(8, Dios.D_ACQUIRE_EXCLUSIVE));
+            assertEquals(Errno.EINVAL, e.errno(), "reads cannot be exclusive");
+        }
+    }
+
+    /** Two threads count with exclusive read-modify-writes (buffers, not references, hold it): none is lost. */
+    @Test
+    void exclusiveReadModifyWriteIsExact() throws Exception {
+        int perThread = 2000;
+        for (int type : new int[] {Dios.D_OBJ_SHMEM, Dios.D_OBJ_BLOB}) {
+            try (Ref r = Dios.createAnonymous(type, 8)) {
+                r.withWrite(8, seg -> { seg.set(JAVA_LONG, 0, 0L); return 8; });
+                Thread[] ts = new Thread[2];
+                Throwable[] err = new Throwable[2];
+                for (int t = 0; t < 2; t++) {
+                    int i = t;
+                    ts[t] = new Thread(() -> {
+                        try {
+                            for (int k = 0; k < perThread; k++) {
+                                r.withExclusiveWrite(8, seg -> {
+                                    long v = seg.get(JAVA_LONG, 0);
+                                    Thread.yield();
+                                    seg.set(JAVA_LONG, 0, v + 1);
+                                    return 8;
+                                });
+                            }
+                        } catch (Throwable x) {
+                            err[i] = x;
+                        }
+                    });
+                    ts[t].start();
+                }
+                for (Thread t : ts) t.join(60_000);
+                for (Throwable x : err) if (x != null) throw new AssertionError(x);
+                assertEquals(2L * perThread, (long) r.withRead(8, seg -> seg.get(JAVA_LONG, 0)), "object type " + type);
+            }
+        }
+    }
+
+    /** Compare-and-swap on the mapped segment, through two write buffers of two references. */
+    @Test
+    void compareAndSwapOnTheMappingIsExact() throws Exception {
+        java.lang.invoke.VarHandle h = JAVA_LONG.varHandle();
+        int perThread = 100_000;
+        try (Ref r = Dios.createNamed(Dios.D_OBJ_SHMEM, 64, Name.fromString("java-cas/" + System.nanoTime()));
+             Ref other = Dios.lookup(r.name(), false); Buffer a = r.acquireWrite(0); Buffer b = other.acquireWrite(0)) {
+            Thread[] ts = new Thread[2];
+            for (int t = 0; t < 2; t++) {
+                MemorySegment seg = (t == 0 ? a : b).segment();
+                ts[t] = new Thread(() -> {
+                    for (int k = 0; k < perThread; k++) {
+                        long v;
+                        do {
+                            v = (long) h.getVolatile(seg, 8L);
+                        } while (!h.compareAndSet(seg, 8L, v, v + 1));
+                    }
+                });
+                ts[t].start();
+            }
+            for (Thread t : ts) t.join(60_000);
+            assertEquals(2L * perThread, (long) h.getVolatile(a.segment(), 8L));
+            assertThrows(IllegalArgumentException.class, () -> h.compareAndSet(a.segment(), 4L, 0L, 1L), "unaligned");
         }
     }
 

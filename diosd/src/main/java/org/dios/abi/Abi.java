@@ -92,6 +92,8 @@ public final class Abi {
     public static final long D_FLAGS_COPY_MASK = D_NONBLOCK | D_COPY_READONLY;
     public static final long D_FLAGS_RUN_MASK = D_NONBLOCK | D_RUN_SECCOMP_KILL;
     public static final long D_FLAGS_WAIT_MASK = D_NONBLOCK | D_TIMEOUT;
+    public static final long D_ACQUIRE_EXCLUSIVE = 1L << 24;
+    public static final long D_FLAGS_ACQUIRE_WRITE_MASK = D_FLAGS_WAIT_MASK | D_ACQUIRE_EXCLUSIVE;
 
     // permissions and reference state
     public static final int D_PERM_READ = 1 << 0;

@@ -40,7 +40,6 @@ public final class BlobObject extends MappedObject {
     private int segmentCount;
     int rwFd = -1;
     private int roFd = -1;
-    long generation;
     /** CREATE is in the journal. */
     boolean durable;
     /** The name table holds a count (durable blobs, until zombified). */
@@ -86,11 +85,6 @@ public final class BlobObject extends MappedObject {
     @Override
     public long segmentSize() {
         return capacity;
-    }
-
-    @Override
-    public long generation() {
-        return generation;
     }
 
     /** Starts a new mapping generation under segment id seg. */

@@ -435,7 +435,6 @@ public final class BlobStore implements AutoCloseable {
             }
             b.size = len;
         }
-        b.generation++;
         return 0;
     }
 

@@ -6,15 +6,20 @@ public final class Buffer {
     public final boolean write;
     final long offset;
     final long length;
-    /** Object generation when the read was (re-)armed; commit_read compares with it. */
-    long armedGeneration;
+    /**
+     * A read buffer of a mapped object: the object's sequence word when the
+     * buffer was (re-)armed; commit_read compares with it (MappedObject).
+     */
+    long armedSeq;
+    /** A write buffer acquired with D_ACQUIRE_EXCLUSIVE: other writers wait until its release. */
+    boolean exclusive;
     long id;
 
-    Buffer(Reference ref, boolean write, long offset, long length, long generation) {
+    Buffer(Reference ref, boolean write, long offset, long length, long seq) {
         this.ref = ref;
         this.write = write;
         this.offset = offset;
         this.length = length;
-        this.armedGeneration = generation;
+        this.armedSeq = seq;
     }
 }

@@ -234,7 +234,7 @@ public final class ConsoleObject extends DObject {
     }
 
     @Override
-    public void released(TaskSession s, Buffer b) {
+    public void released(TaskSession s, Buffer b, Completer c) {
         if (s.console == null) return;
         if (b.write) s.console.writeOut = false;
         else s.console.readOut = false;
@@ -284,13 +284,13 @@ public final class ConsoleObject extends DObject {
 
     /** A timed-out call: off the task's console reads (or its pending write) too, so the next acquire is not -EBUSY. */
     @Override
-    void withdraw(ParkedCall pc) {
+    void withdraw(ParkedCall pc, Completer c) {
         Session cs = pc.task.console;
         if (cs != null) {
             cs.reads.remove(pc);
             if (cs.pendingWrite == pc) cs.pendingWrite = null;
         }
-        super.withdraw(pc);
+        super.withdraw(pc, c);
     }
 
     @Override

@@ -176,9 +176,11 @@ public abstract class DObject implements ObjectDriver {
     /**
      * pc (done) no longer waits here: drop its registrations now, with any
      * other completed ones, instead of lazily (a timed-out call). Types
-     * that keep calls of their own elsewhere (the console's reads) drop them too.
+     * that keep calls of their own elsewhere (the console's reads) drop them too;
+     * types whose waiters queue behind one another (exclusive writers) let
+     * the next one go with c.
      */
-    void withdraw(ParkedCall pc) {
+    void withdraw(ParkedCall pc, Completer c) {
         if (waiters == null) return;
         waiters.removeIf(w -> w.call() == pc || w.call().done);
         pruneAt = Math.max(16, waiters.size() * 2);
@@ -188,6 +190,13 @@ public abstract class DObject implements ObjectDriver {
     /** Registrations of parked calls on this object, completed ones not yet pruned included (tests, diagnostics). */
     public int waiterRegistrations() {
         return waiters == null ? 0 : waiters.size();
+    }
+
+    /** True if a call still waits on this object (one not completed yet). */
+    final boolean anyLiveWaiter() {
+        if (waiters == null) return false;
+        for (ParkedCall.Wait w : waiters) if (!w.call().done) return true;
+        return false;
     }
 
     /** Live waiters, for types that publish who waits (FIFO control page). */

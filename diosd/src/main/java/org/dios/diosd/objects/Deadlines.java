@@ -69,7 +69,7 @@ public final class Deadlines {
             remove(pc);
             if (pc.done) continue;
             c.complete(pc.task, pc, -Abi.DIOS_ETIMEDOUT, 0, new long[CqeDescriptor.VAL_COUNT]);
-            pc.withdraw();
+            pc.withdraw(c);
             n++;
         }
         return n;

@@ -21,8 +21,6 @@ public final class MemoryObject extends MappedObject {
     private final long size;
     private int rwFd = -1;
     private int roFd = -1;
-    /** Bumped by every commit_write; commit_read compares against it (-ESTALE). */
-    long generation;
     /** PRIVMEM: the task whose memory limit counts this object until it is freed, or null. */
     private TaskSession account;
 
@@ -45,11 +43,6 @@ public final class MemoryObject extends MappedObject {
     @Override
     public long segmentSize() {
         return size;
-    }
-
-    @Override
-    public long generation() {
-        return generation;
     }
 
     /**
@@ -171,7 +164,6 @@ public final class MemoryObject extends MappedObject {
 
     @Override
     int commitWrite(long len) {
-        generation++;
         return 0;
     }
 }

@@ -55,8 +55,17 @@ public interface ObjectDriver {
         return -Abi.DIOS_EINVAL;
     }
 
-    /** Buffer b was released (allowed on zombies too). */
-    default void released(TaskSession s, Buffer b) {
+    /**
+     * Buffer b was released (allowed on zombies too), by release_* or with its
+     * reference (dios_delete, the task's end); c completes calls that waited
+     * for it, or is null in a daemon without a dispatcher.
+     */
+    default void released(TaskSession s, Buffer b, Completer c) {
+    }
+
+    /** Does acquire_write take D_ACQUIRE_EXCLUSIVE here? Otherwise the flag is -EINVAL. */
+    default boolean exclusiveWrites() {
+        return false;
     }
 
     /** D_OP_NOTIFY through ref: an end changed shared state in place; -EINVAL where there are no ends. */

@@ -218,17 +218,21 @@ public final class ObjectManager {
         if (s.refs.remove(r.id) == null) return DObject.NO_SEGMENTS;
         r.live = false;
         stats.refs--;
+        DObject o = r.object;
         if (r.buffers > 0) {
+            java.util.ArrayList<Buffer> gone = new java.util.ArrayList<>(r.buffers);
             s.buffers.forEach(b -> {
-                if (b.ref == r) {
-                    s.buffers.remove(b.id);
-                    stats.buffers--;
-                }
+                if (b.ref == r) gone.add(b);
             });
             r.buffers = 0;
+            // Removed first, then told: a release may hand a buffer to a call waiting in this very task.
+            for (Buffer b : gone) {
+                s.buffers.remove(b.id);
+                stats.buffers--;
+            }
+            for (Buffer b : gone) o.released(s, b, waker);
         }
         long[] unmap = DObject.NO_SEGMENTS;
-        DObject o = r.object;
         if (s.unhold(o) == 0) {
             long[] segs = o.segmentIds(s);
             long[] sent = new long[segs.length];

@@ -63,11 +63,11 @@ public final class ParkedCall {
      * reference's. A timed-out call leaves nothing behind that a later event
      * could complete, and a FIFO stops asking its ends for notifies.
      */
-    void withdraw() {
+    void withdraw(Completer c) {
         if (refs != null) {
-            for (Reference r : refs) r.object.withdraw(this);
+            for (Reference r : refs) r.object.withdraw(this, c);
         } else if (ref != null) {
-            ref.object.withdraw(this);
+            ref.object.withdraw(this, c);
         }
     }
 

@@ -12,9 +12,6 @@ interface SegmentSource {
     /** Bytes a task maps for {@link #segmentId()}. */
     long segmentSize();
 
-    /** Bumped by every commit_write; commit_read compares against it (-ESTALE). */
-    long generation();
-
     /** fd to hand a task: read-write, or an O_RDONLY description. Returns the fd or -errno. */
     int fdFor(boolean writable);
 }

@@ -188,11 +188,11 @@ public final class TaskSession {
     }
 
     /**
-     * Adds a buffer of len bytes over ref (armed at generation) to the
+     * Adds a buffer of len bytes over ref (armed at sequence word seq) to the
      * buffer table. Returns its id, or 0 if the table is full.
      */
-    long addBuffer(Reference ref, boolean write, long len, long generation, Stats stats) {
-        Buffer b = new Buffer(ref, write, 0, len, generation);
+    long addBuffer(Reference ref, boolean write, long len, long seq, Stats stats) {
+        Buffer b = new Buffer(ref, write, 0, len, seq);
         long id = buffers.add(b);
         if (id == 0) return 0;
         b.id = id;

@@ -347,6 +347,7 @@ public final class CallDispatcher implements Completer {
         if (ref == null) return -DIOS_EBADF;
         if (ref.object.isZombie()) return -DIOS_EIDRM;
         if (!ref.can(write ? D_PERM_WRITE : D_PERM_READ)) return -DIOS_EACCES;
+        if ((c.flags & D_ACQUIRE_EXCLUSIVE) != 0 && !ref.object.exclusiveWrites()) return -DIOS_EINVAL;
         return ref.object.acquire(c, ref, len, write);
     }
 
@@ -360,7 +361,7 @@ public final class CallDispatcher implements Completer {
             s.buffers.remove(bufId);
             ref.buffers--;
             stats.buffers--;
-            ref.object.released(s, b);
+            ref.object.released(s, b, this);
             return 0; // releasing is clean-up, allowed on zombies too
         }
         if (ref.object.isZombie()) return -DIOS_EIDRM;

@@ -66,7 +66,7 @@ public record Op(int code, String name, long flags, boolean returnsRef, boolean 
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), false, false));
         row(Abi.D_OP_RELEASE_READ,   "release_read",   Abi.D_FLAGS_IO_MASK,      false, false, true,  false,
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), false, true));
-        row(Abi.D_OP_ACQUIRE_WRITE,  "acquire_write",  Abi.D_FLAGS_WAIT_MASK,    false, false, true,  false,
+        row(Abi.D_OP_ACQUIRE_WRITE,  "acquire_write",  Abi.D_FLAGS_ACQUIRE_WRITE_MASK, false, true, true, false,
                 (d, c, r, o, f) -> d.acquire(c, ref(r, o), len(r, o), true));
         row(Abi.D_OP_COMMIT_WRITE,   "commit_write",   Abi.D_FLAGS_IO_MASK,      false, true,  true,  false,
                 (d, c, r, o, f) -> d.bufferOp(c, ref(r, o), buf(r, o), len(r, o), true, false));

@@ -247,6 +247,16 @@ class CallDispatcherTest {
     }
 
     @Test
+    void exclusiveIsAWriteFlagOfMappedObjectsOnly() {
+        long shm = create(a, D_OBJ_SHMEM, 4096, 0, null);
+        assertEquals(-DIOS_EINVAL, onRef(a, D_OP_ACQUIRE_READ, shm, D_ACQUIRE_EXCLUSIVE), "reads cannot be exclusive");
+        assertEquals(-DIOS_EINVAL, onRef(a, D_OP_COMMIT_WRITE, shm, D_ACQUIRE_EXCLUSIVE), "nor commits");
+        long fifo = create(a, D_OBJ_FIFO, 4096, 0, null);
+        assertEquals(-DIOS_EINVAL, onRef(a, D_OP_ACQUIRE_WRITE, fifo, D_ACQUIRE_EXCLUSIVE), "a FIFO has one writer end already");
+        assertEquals(0, stats.buffers, "nothing was acquired");
+    }
+
+    @Test
     void bufferOpsWithoutAcquireAreRejected() {
         long ra = create(a, D_OBJ_SHMEM, 4096, 0, null);
         for (int op : new int[] {D_OP_COMMIT_READ, D_OP_RELEASE_READ, D_OP_COMMIT_WRITE, D_OP_RELEASE_WRITE}) {

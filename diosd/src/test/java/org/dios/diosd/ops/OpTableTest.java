@@ -65,10 +65,12 @@ class OpTableTest {
         for (int op : new int[] {Abi.D_OP_COMMIT_READ, Abi.D_OP_RELEASE_READ, Abi.D_OP_COMMIT_WRITE, Abi.D_OP_RELEASE_WRITE}) {
             assertEquals(Abi.D_FLAGS_IO_MASK, Op.of(op).flags(), Op.name(op));
         }
-        // The calls that wait take D_TIMEOUT; no other op does.
-        for (int op : new int[] {Abi.D_OP_SELECT, Abi.D_OP_ACQUIRE_READ, Abi.D_OP_ACQUIRE_WRITE}) {
+        // The calls that wait take D_TIMEOUT; no other op does. acquire_write also takes D_ACQUIRE_EXCLUSIVE.
+        for (int op : new int[] {Abi.D_OP_SELECT, Abi.D_OP_ACQUIRE_READ}) {
             assertEquals(Abi.D_FLAGS_WAIT_MASK, Op.of(op).flags(), Op.name(op));
         }
+        assertEquals(Abi.D_FLAGS_ACQUIRE_WRITE_MASK, Op.of(Abi.D_OP_ACQUIRE_WRITE).flags());
+        assertEquals(Abi.D_FLAGS_WAIT_MASK | Abi.D_ACQUIRE_EXCLUSIVE, Abi.D_FLAGS_ACQUIRE_WRITE_MASK);
         for (int code = 0; code < Abi.D_OP_LAST; code++) {
             boolean waits = code == Abi.D_OP_SELECT || code == Abi.D_OP_ACQUIRE_READ || code == Abi.D_OP_ACQUIRE_WRITE;
             assertEquals(waits, (Op.of(code).flags() & Abi.D_TIMEOUT) != 0, Op.name(code));
