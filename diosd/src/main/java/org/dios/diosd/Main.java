@@ -93,9 +93,12 @@ public final class Main {
         }
     }
 
-    /** metrics: where to serve /metrics, or null (off). */
+    /**
+     * metrics: where to serve /metrics, or null (off); socketGiven: --socket was on the command line
+     * (then its directory must exist: only the default socket's is made).
+     */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
-                   InetSocketAddress metrics, String launcher, boolean dumpable) {}
+                   InetSocketAddress metrics, String launcher, boolean dumpable, boolean socketGiven) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -190,13 +193,15 @@ public final class Main {
                     + " or add --metrics-allow-non-loopback to let other hosts read them", 2);
         }
         if (yield < spin) yield = spin;
+        boolean socketGiven = socket != null;
         if (socket == null) socket = defaultSocket();
         if (stateDir == null) {
             Path parent = Path.of(socket).toAbsolutePath().getParent();
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable,
+                socketGiven);
     }
 
     /**
@@ -448,10 +453,27 @@ public final class Main {
             throw new StartupException("socket path is too long for AF_UNIX (" + room + " bytes at most): " + sock, 2);
         }
         Path sockDir = sock.getParent();
-        if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
-        else checkSocketDir(sockDir);
+        if (!Files.isDirectory(sockDir)) {
+            // Only the default socket's directory (under $XDG_RUNTIME_DIR or /tmp) is made: a
+            // mistyped --socket must not create directories (and the state beside them) anywhere.
+            if (o.socketGiven()) {
+                throw new StartupException("socket directory " + sockDir + " does not exist: create it, or leave"
+                        + " --socket out for the default", 1);
+            }
+            ensurePrivateDir(sockDir, "socket directory");
+        } else {
+            checkSocketDir(sockDir);
+        }
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        // The state directory's lock before anything else happens: a second daemon on the same
+        // state is refused before it makes a socket or warms up.
+        BlobStore.StateLock stateLock;
+        try {
+            stateLock = BlobStore.lock(Path.of(o.stateDir()));
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
+        }
         // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
         MetricsServer metrics = null;
         if (o.metrics() != null) {
@@ -541,7 +563,7 @@ public final class Main {
         thread.start(); // warms up while the state directory opens here
         BlobStore store;
         try {
-            store = BlobStore.open(Path.of(o.stateDir()));
+            store = BlobStore.open(stateLock);
         } catch (IOException | RuntimeException e) {
             conductor.durableState(null);
             throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
