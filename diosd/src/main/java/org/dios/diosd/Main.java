@@ -29,7 +29,7 @@ import org.dios.diosd.trace.TraceTail;
  * {@code $XDG_RUNTIME_DIR/dios/diosd.sock}, or {@code /tmp/dios-<uid>/diosd.sock}
  * without XDG_RUNTIME_DIR, and the state directory beside it. It prints where
  * it listens, exits non-zero with a message when it cannot start, and on
- * SIGTERM shuts down cleanly and removes its socket.
+ * SIGTERM shuts down cleanly, removes its socket and exits 0.
  *
  * <p>Under systemd (Type=notify) it sends READY=1 once the control socket
  * listens and the conductor serves, and STOPPING=1 when shutdown begins.
@@ -444,6 +444,19 @@ public final class Main {
         }
     }
 
+    /**
+     * SIGTERM is how the daemon is meant to be stopped (systemd, kill): once
+     * the shutdown hook has stopped it cleanly it exits 0, not the JVM's
+     * 128+15. SIGINT and SIGHUP keep the JVM's 130 and 129.
+     */
+    private static void exitZeroOnTerm() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> System.exit(0));
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            Log.warn("cannot handle SIGTERM (" + e.getMessage() + "): a stop by SIGTERM exits 143");
+        }
+    }
+
     static void run(Options o) throws StartupException {
         notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
@@ -554,12 +567,18 @@ public final class Main {
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
+            boolean stuck = thread.isAlive();
             LibC.unlink(path);
             LibC.close(listenFd);
             if (rpc != null) rpc.stop();
             closeAdmin(adminFd, adminPath);
             Log.info("stopped; removed " + path);
+            if (stuck) { // not a clean stop: not the 0 a SIGTERM otherwise exits with
+                Log.error("the conductor did not stop within 5 s");
+                Runtime.getRuntime().halt(70);
+            }
         }));
+        exitZeroOnTerm();
         thread.start(); // warms up while the state directory opens here
         BlobStore store;
         try {
