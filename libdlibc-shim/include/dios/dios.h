@@ -261,7 +261,8 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  * DIOS_FIFO_ALIGN): a byte stream from one writer end to one reader end.
  * The first reference to acquire for reading becomes the reader end, the
  * first to acquire for writing the writer end; any other reference gets
- * -EBUSY.  Data moves in place in shared memory; the daemon is called only to
+ * -EBUSY while that end's reference lives, and -EPIPE once the end is gone
+ * (an end is never bound twice).  Data moves in place in shared memory; the daemon is called only to
  * wait.  One buffer per end is out at a time (-EBUSY).
  *   dios_acquire_write  a buffer of len bytes at the stream's tail (len 0: all
  *                       the free space, at least 1 byte).  Blocks (parked in
