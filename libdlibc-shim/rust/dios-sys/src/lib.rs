@@ -593,6 +593,16 @@ extern "C" {
         task_out: *mut *mut dios_ref_t,
     ) -> c_int;
 
+    /// `dios_run` with the child's environment: a NULL-terminated array of
+    /// `NAME=value` strings, or NULL for this process's `environ`.
+    pub fn dios_run_env(
+        f: dios_flags_t,
+        exe: *mut dios_ref_t,
+        spec: *const dios_task_spec_t,
+        envp: *const *const c_char,
+        task_out: *mut *mut dios_ref_t,
+    ) -> c_int;
+
     /// Take references delegated to this task.  `*count`: in, capacity; out, taken.
     pub fn dios_delegated(f: dios_flags_t, refs: *mut *mut dios_ref_t, count: *mut u64) -> c_int;
 

@@ -77,16 +77,32 @@ public final class TaskLauncher {
         spawner.start();
     }
 
-    /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */
-    private String[] taskEnv() {
+    /**
+     * The environment of a spawned task: the one its parent sent (its own
+     * environ, or what it gave dios_run_env), or for a parent whose shim sends
+     * none (no D_RUN_ENV: an older shim) a few of the daemon's variables. Any
+     * DIOS_FD, DIOS_SOCKET and DIOS_PURE in it are dropped: the daemon sets the
+     * first two (the child's connection, the daemon's socket) and the launcher
+     * the third (Pure DIOS tasks only).
+     */
+    String[] taskEnv(String[] given) {
         ArrayList<String> env = new ArrayList<>();
+        if (given != null) {
+            for (String e : given) {
+                int eq = e.indexOf('=');
+                String k = eq < 0 ? e : e.substring(0, eq);
+                if (k.equals(Abi.DIOS_ENV_FD) || k.equals(Abi.DIOS_ENV_SOCKET) || k.equals(Abi.DIOS_ENV_PURE)) continue;
+                env.add(e);
+            }
+        } else {
+            for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
+                String v = System.getenv(k);
+                if (v != null) env.add(k + "=" + v);
+            }
+            if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        }
         env.add(Abi.DIOS_ENV_FD + "=" + Abi.DIOS_SPAWN_SOCKET_FD);
         if (socketPath != null) env.add(Abi.DIOS_ENV_SOCKET + "=" + socketPath);
-        for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
-            String v = System.getenv(k);
-            if (v != null) env.add(k + "=" + v);
-        }
-        if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
         return env.toArray(new String[0]);
     }
 
@@ -94,9 +110,10 @@ public final class TaskLauncher {
      * dios_run, after the dispatcher checked the call: makes the task object
      * and the socket pair, holds what the parent delegates, and hands the
      * spawn to the spawner thread. The parent's call is parked until the
-     * launcher answers (spawnsDone). Returns PARKED or -errno.
+     * launcher answers (spawnsDone). env: the environment the parent sent,
+     * or null (see {@link #taskEnv}). Returns PARKED or -errno.
      */
-    public int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
+    public int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, String[] env, Reference[] refs,
               GroupObject[] groups, boolean seccompKill) {
         if (spawner == null) {
             Log.warn(parent + ": dios_run, but this daemon has no task launcher (dios-launch not found)");
@@ -146,7 +163,7 @@ public final class TaskLauncher {
         parent.parked.add(pc);
         t.runCall = pc;
         registry.spawning(t, pair[0]);
-        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(), seccompKill, parent.uid, parent.gid, pair[1], stdio));
+        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(env), seccompKill, parent.uid, parent.gid, pair[1], stdio));
         return CallDispatcher.PARKED;
     }
 
