@@ -306,7 +306,9 @@ int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **
  * DIOS_CONSOLE_NAME_STRING); creating one gives -EEXIST): acquire_write hands
  * out an output buffer of up to DIOS_CONSOLE_BUF_BYTES, commit_write writes
  * it to the terminal the task was started from, or, without one, to the
- * daemon's log tagged with the task.  acquire_read returns what was typed
+ * stderr a task started by dios_run inherited (as a Unix child's output),
+ * or for any other task to the daemon's log tagged with the task.
+ * acquire_read returns what was typed
  * (blocking until there is something), or -EPIPE without a terminal.
  */
 int dios_acquire_read (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);

@@ -135,9 +135,16 @@ public final class TaskLauncher {
         int[] stdio = new int[3];
         for (int i = 0; i < 3; i++) {
             int src = parent.stdio[i];
-            if (src >= 0) stdio[i] = LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
-            else if (i == 0) stdio[i] = LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
-            else stdio[i] = LibC.fcntl(2, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10); // the daemon's log
+            // A parent that sent no stdio (it had closed one of fds 0-2) gives /dev/null, never the
+            // daemon's own fds: a task must not write into the daemon's log or read its stdin.
+            stdio[i] = src >= 0 ? LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10)
+                    : LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+        }
+        if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0) {
+            for (int fd : stdio) LibC.close(fd);
+            LibC.close(pair[0]);
+            LibC.close(pair[1]);
+            return -Abi.DIOS_ENOMEM;
         }
         long taskId = registry.newTaskId();
         TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
