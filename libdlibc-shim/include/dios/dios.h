@@ -190,7 +190,7 @@ int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios
  * DIOS_RUN_MAX_ENV_BYTES (16 KiB); the same bound holds for the inherited
  * environ of dios_run.  Pure DIOS children get theirs like any other.
  * Errors: those of dios_run; -E2BIG (envp, or environ for NULL, over
- * DIOS_RUN_MAX_ENV_BYTES).
+ * DIOS_RUN_MAX_ENV_BYTES); -EINVAL (an empty string in envp).
  */
 int dios_run_env(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, char *const envp[],
 		 dios_ref_t **task_out);
