@@ -157,7 +157,10 @@ int main(int argc, char **argv)
 	CHECK_EQ(dios_run(0, self, &spec1, &task), -E2BIG);
 	CHECK_EQ(unsetenv("DIOS_T_BIG"), 0);
 
-	/* 5. argument errors: a NULL executable is -EBADF, as a NULL reference is for every call */
+	/* 5. argument errors: an empty string in envp (the daemon's check); a NULL executable is
+	 * -EBADF, as a NULL reference is for every call */
+	char *with_empty[] = { "A=1", "", NULL };
+	CHECK_EQ(dios_run_env(0, self, &spec1, with_empty, &task), -EINVAL);
 	CHECK_EQ(dios_run_env(0, NULL, &spec1, none, &task), -EBADF);
 	CHECK_EQ(dios_run_env(0, NULL, NULL, NULL, NULL), -EBADF);
 	CHECK_EQ(dios_run(0, NULL, NULL, NULL), -EBADF);
