@@ -1,8 +1,9 @@
 /*
  * t_run_stdio: what a spawned task writes reaches the stderr it inherited.
- * A parent with no terminal whose stderr is a pipe (then a regular file)
- * spawns a child that writes to the DIOS console: the bytes come out of the
- * parent's stderr exactly, and nothing of them is in the daemon's log.  A
+ * A parent with no terminal whose stderr is a pipe (then a full pipe, a
+ * socket, a regular file) spawns a child that writes to the DIOS console: the
+ * bytes come out of the parent's stderr exactly, and nothing of them is in the
+ * daemon's log.  A
  * parent that closed fds 0-2 gives its child /dev/null for each, never the
  * daemon's own fds.
  */
@@ -10,6 +11,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 static dios_ref_t *console_ref(void)
@@ -33,6 +35,32 @@ static int child_say(const char *text)
 	if (dios_commit_write(0, c, len, iov) != 0)
 		return 11;
 	return dios_release_write(0, c, iov) == 0 ? 0 : 12;
+}
+
+/* child "big": BIG_BYTES of a pattern through the console, 60000 bytes a commit: more than a
+ * pipe holds, so the daemon's writes meet EAGAIN and the commits park until the reader drains */
+#define BIG_BYTES (300u * 1000u)
+#define BIG_CHUNK 60000u
+static char big_byte(size_t i)
+{
+	return (char)('a' + (i * 7 + i / 251) % 26);
+}
+
+static int child_big(void)
+{
+	dios_ref_t *c = console_ref();
+	for (size_t off = 0; off < BIG_BYTES; off += BIG_CHUNK) {
+		dios_iovec_t *iov = NULL;
+		if (dios_acquire_write(0, c, BIG_CHUNK, &iov) != 0)
+			return 13;
+		for (size_t i = 0; i < BIG_CHUNK; i++)
+			((char *)iov->buf)[i] = big_byte(off + i);
+		if (dios_commit_write(0, c, BIG_CHUNK, iov) != 0)
+			return 14;
+		if (dios_release_write(0, c, iov) != 0)
+			return 15;
+	}
+	return 0;
 }
 
 /* child "devnull": fds 0, 1 and 2 are /dev/null (its parent had closed them) */
@@ -87,6 +115,8 @@ int main(int argc, char **argv)
 		return child_say(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "devnull") == 0)
 		return child_devnull();
+	if (argc == 2 && strcmp(argv[1], "big") == 0)
+		return child_big();
 	alarm(60);
 	dt_start_daemon();
 	const char *text = "a child's console line\nand its second\n";
@@ -123,6 +153,66 @@ int main(int argc, char **argv)
 		dt_fail(__FILE__, __LINE__, "the parent's stderr has \"%s\", not the child's console output", got);
 	if (log_contains("console: a child's console line"))
 		dt_fail(__FILE__, __LINE__, "the child's console output is in the daemon's log too");
+
+	/* 1b. more than the pipe holds, read only after a while: the daemon never blocks on the
+	 * pipe (the commits park and resume when it drains), and every byte arrives in order */
+	CHECK_EQ(pipe(p), 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		setsid();
+		int dn = open("/dev/null", O_RDWR);
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(p[1], 2);
+		close(p[0]);
+		close(p[1]);
+		parent("big", NULL);
+	}
+	close(p[1]);
+	usleep(500 * 1000);                     /* the pipe fills; the child's commit waits */
+	CHECK_EQ(dios_nop(0), 0);               /* and the daemon serves others meanwhile */
+	static char bigbuf[BIG_BYTES + 1];
+	n = 0;
+	while (n < sizeof bigbuf && (r = read(p[0], bigbuf + n, sizeof bigbuf - n)) > 0)
+		n += (size_t)r;
+	close(p[0]);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	CHECK_EQ(n, BIG_BYTES);
+	for (size_t i = 0; i < BIG_BYTES; i++)
+		if (bigbuf[i] != big_byte(i))
+			dt_fail(__FILE__, __LINE__, "byte %zu of the child's console output is wrong", i);
+
+	/* 1c. a socket: sent to with MSG_DONTWAIT, exactly */
+	int sv[2];
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fflush(NULL);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		setsid();
+		int dn = open("/dev/null", O_RDWR);
+		dup2(dn, 0);
+		dup2(dn, 1);
+		dup2(sv[1], 2);
+		close(sv[0]);
+		close(sv[1]);
+		parent("say", "through a socket\n");
+	}
+	close(sv[1]);
+	n = 0;
+	while (n + 1 < sizeof got && (r = read(sv[0], got + n, sizeof got - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = 0;
+	close(sv[0]);
+	CHECK_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+	if (strcmp(got, "through a socket\n") != 0)
+		dt_fail(__FILE__, __LINE__, "the socket has \"%s\"", got);
 
 	/* 2. a regular file: written through the shared description, after what is there */
 	char file[512];
