@@ -106,7 +106,7 @@ stage: native
 	$(ROOT)/scripts/gen-man3 --version $(VERSION) --date $(MAN_DATE) \
 		$(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/share/man >/dev/null
 	install -d $(DIST).new/share/man/man1 $(DIST).new/share/man/man8
-	for p in dios.1 diosd.8; do \
+	for p in dios.1 dios-cargo.1 diosd.8; do \
 		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' $(ROOT)/man/$$p \
 			> $(DIST).new/share/man/man$${p##*.}/$$p && chmod 0644 $(DIST).new/share/man/man$${p##*.}/$$p || exit 1; \
 	done
