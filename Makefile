@@ -82,6 +82,11 @@ stage: native
 	install -m 0755 $(ROOT)/scripts/diosd.in $(DIST).new/bin/diosd
 	install -m 0755 $(ROOT)/native/build/dios $(DIST).new/bin/dios
 	install -m 0755 $(ROOT)/native/build/dios-launch $(DIST).new/libexec/dios/dios-launch
+	install -m 0755 $(ROOT)/scripts/dios-cargo $(DIST).new/bin/dios-cargo
+	install -m 0755 $(RUST)/tools/cc-brand $(DIST).new/libexec/dios/cc-brand
+	install -d $(DIST).new/share/dios/rust
+	install -m 0644 $(RUST)/Cargo.toml $(RUST)/Cargo.lock $(RUST)/README.md $(DIST).new/share/dios/rust/
+	cp -R $(RUST)/dios-sys $(RUST)/dios $(DIST).new/share/dios/rust/
 	install -m 0755 $(ROOT)/scripts/dios-java.sh $(DIST).new/share/dios/dios-java.sh
 	install -m 0644 $(ROOT)/diosd/target/diosd-$(VERSION).jar $(DIST).new/share/dios/java/diosd.jar
 	install -d $(DIST).new/share/dios/java/lib
@@ -101,7 +106,7 @@ stage: native
 	$(ROOT)/scripts/gen-man3 --version $(VERSION) --date $(MAN_DATE) \
 		$(ROOT)/libdlibc-shim/include/dios/dios.h $(DIST).new/share/man >/dev/null
 	install -d $(DIST).new/share/man/man1 $(DIST).new/share/man/man8
-	for p in dios.1 diosd.8; do \
+	for p in dios.1 dios-cargo.1 diosd.8; do \
 		sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@DATE@|$(MAN_DATE)|g' $(ROOT)/man/$$p \
 			> $(DIST).new/share/man/man$${p##*.}/$$p && chmod 0644 $(DIST).new/share/man/man$${p##*.}/$$p || exit 1; \
 	done
@@ -134,10 +139,12 @@ check-native:
 check-scenarios:
 	DIST=$(DIST) $(ROOT)/system-tests/scenarios.sh
 
-# cargo test of the Rust crates against a daemon of dist/ (run-tests.sh starts and stops it)
+# cargo test of the Rust crates against a daemon of dist/ (run-tests.sh starts and stops it),
+# then a fresh crate outside the workspace that depends on dios, built with dist/bin/dios-cargo
 check-rust:
 ifneq ($(CARGO),)
 	DIOSD=$(DIST)/bin/diosd $(RUST)/run-tests.sh
+	DIST=$(DIST) $(RUST)/fresh-crate-test.sh
 else
 	@echo "check-rust: cargo not found; Rust tests skipped"
 endif

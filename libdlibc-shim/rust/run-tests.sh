@@ -8,8 +8,11 @@
 # workspace with DIOS_SOCKET pointing at it and DIOS_TEST_DAEMON_LOG naming its
 # log (the dios crate's tests read the console lines of tasks there), then
 # stops it.  The tests run without a terminal (stdin /dev/null, output through
-# a pipe), so that a task's console output goes to that log.  On failure the
-# tail of the daemon's log is printed.  Exit status: cargo's.
+# a pipe), so that a test's own console output goes to that log, and a task it
+# spawns writes its console output (its panics) to the stderr it inherited:
+# cargo's output is teed into a file, DIOS_TEST_OUTPUT_LOG, where the tests
+# look for it.  On failure the tail of the daemon's log is printed.  Exit
+# status: cargo's.
 set -u
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -52,11 +55,11 @@ if ! "$WAIT" "$TMP/d.sock" 30; then
 	exit 1
 fi
 for _ in $(seq 900); do grep -q "diosd: serving tasks" "$TMP/diosd.log" && break; sleep 0.1; done  # after its JIT warm-up
-export DIOS_SOCKET=$TMP/d.sock DIOS_TEST_DAEMON_LOG=$TMP/diosd.log
+export DIOS_SOCKET=$TMP/d.sock DIOS_TEST_DAEMON_LOG=$TMP/diosd.log DIOS_TEST_OUTPUT_LOG=$TMP/output.log
 
 cd "$HERE" || exit 1
 # (never hang a build: the bound covers a cold compile on a loaded machine)
-timeout -k 10 1500 cargo test --offline "$@" </dev/null 2>&1 | cat
+timeout -k 10 1500 cargo test --offline "$@" </dev/null 2>&1 | tee "$TMP/output.log"
 rc=${PIPESTATUS[0]}
 [ "$rc" -eq 124 ] && echo "run-tests.sh: cargo test timed out" >&2
 exit "$rc"

@@ -48,7 +48,14 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref)
 
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out)
 {
-	struct dios_req q = { .op = D_OP_RUN, .flags = f, .ref = exe, .spec = spec, .ref_out = task_out };
+	return dios_run_env(f, exe, spec, NULL, task_out);
+}
+
+int dios_run_env(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, char *const envp[],
+		 dios_ref_t **task_out)
+{
+	struct dios_req q = { .op = D_OP_RUN, .flags = f | D_RUN_ENV, .ref = exe, .spec = spec, .envp = envp,
+			      .ref_out = task_out };
 	return run1(&q);
 }
 

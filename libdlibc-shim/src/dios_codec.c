@@ -20,6 +20,8 @@
 
 #include <string.h>
 
+extern char **environ;                  /* dios_run: a child inherits it by default */
+
 /* ---- encode -------------------------------------------------------------- */
 
 static int enc_create(struct dios_req *q, struct dios_sqe *s)
@@ -136,10 +138,10 @@ static int enc_copy(struct dios_req *q, struct dios_sqe *s)
 static int enc_run(struct dios_req *q, struct dios_sqe *s)
 {
 	const dios_task_spec_t *t = q->spec;
+	if (!q->ref)                            /* as every call answers a NULL reference */
+		return -EBADF;
 	if (!t || !q->ref_out || t->argc < 1 || !t->argv)
 		return -EINVAL;
-	if (!q->ref)
-		return -EBADF;
 	if ((t->ref_count && !t->refs) || (t->group_count && !t->groups))
 		return -EINVAL;
 	if (t->ref_count > DIOS_RUN_MAX_REFS || t->group_count > DIOS_RUN_MAX_GROUPS)
@@ -158,10 +160,43 @@ static int enc_run(struct dios_req *q, struct dios_sqe *s)
 	for (uint64_t i = 0; i < t->group_count; i++)
 		if (!t->groups[i])
 			return -EBADF;
+	/* the child's environment: the caller's envp, or ours (inherited, as a Unix child's) */
+	char *const *env = q->envp ? q->envp : environ;
+	uint64_t ebytes = 0;
+	uint32_t ecount = 0;
+	for (; env && env[ecount]; ecount++) {
+		ebytes += strnlen(env[ecount], DIOS_RUN_MAX_ENV_BYTES) + 1;
+		if (ebytes > DIOS_RUN_MAX_ENV_BYTES)
+			return -E2BIG;
+	}
+	q->env_count = ecount;
+	q->env_bytes = (uint32_t)ebytes;
 	s->ref = dios__ref_id(q->ref);
-	s->len = sizeof(struct dios_run_args) + 8 * (t->ref_count + t->group_count) + bytes;
+	s->ref2 = ebytes;
+	s->len = sizeof(struct dios_run_args) + 8 * (t->ref_count + t->group_count) + bytes + ebytes;
 	q->args_len = (uint32_t)s->len;
 	return 0;
+}
+
+/*
+ * Copies n strings into exactly cap bytes, each NUL-terminated.  The sizes
+ * were counted at encode; a string that changed since (another thread's
+ * setenv, which POSIX leaves undefined anyway) is cut, never overruns, and
+ * leftover bytes are NULs (extra empty strings: the daemon refuses the block).
+ */
+static char *put_strings(char *p, size_t cap, char *const *v, uint64_t n)
+{
+	char *end = p + cap;
+	for (uint64_t j = 0; j < n && p < end; j++) {
+		size_t room = (size_t)(end - p) - 1;
+		size_t len = v[j] ? strnlen(v[j], room) : 0;
+		memcpy(p, v[j], len);
+		p[len] = '\0';
+		p += len + 1;
+	}
+	if (p < end)
+		memset(p, 0, (size_t)(end - p));
+	return end;
 }
 
 /* SELECT: len = count; the reference array goes to the args area at submission (buf = its offset). */
@@ -202,7 +237,7 @@ void dios__write_args(struct dios_req *q, void *dst)
 		const dios_task_spec_t *t = q->spec;
 		struct dios_run_args *a = dst;
 		uint64_t *ids = (uint64_t *)(a + 1);
-		uint32_t argv_bytes = q->args_len - (uint32_t)(sizeof *a + 8 * (t->ref_count + t->group_count));
+		uint32_t argv_bytes = q->args_len - q->env_bytes - (uint32_t)(sizeof *a + 8 * (t->ref_count + t->group_count));
 		a->argc = (uint32_t)t->argc;
 		a->ref_count = (uint32_t)t->ref_count;
 		a->group_count = (uint32_t)t->group_count;
@@ -212,12 +247,8 @@ void dios__write_args(struct dios_req *q, void *dst)
 		for (uint64_t j = 0; j < t->group_count; j++)
 			*ids++ = dios__ref_id(t->groups[j]);
 		char *p = (char *)ids;
-		for (int j = 0; j < t->argc; j++) {
-			size_t n = strnlen(t->argv[j], DIOS_RUN_MAX_ARGV_BYTES);
-			memcpy(p, t->argv[j], n);
-			p[n] = '\0';
-			p += n + 1;
-		}
+		p = put_strings(p, argv_bytes, t->argv, (uint64_t)t->argc);
+		put_strings(p, q->env_bytes, q->envp ? q->envp : environ, q->env_count);
 		break;
 	}
 	default:

@@ -229,6 +229,9 @@ struct dios_req {
 	dios_ref_t **refs;              /* COPY, SELECT in */
 	dios_ref_t *ref2;               /* COPY target task */
 	const dios_task_spec_t *spec;   /* RUN */
+	char *const *envp;              /* RUN: the child's environment (NULL: this process's environ) */
+	uint32_t env_count;             /* RUN: strings of envp sent (counted at encode) */
+	uint32_t env_bytes;             /* RUN: their bytes, NULs included (counted at encode) */
 	struct dios_bufrec *rec;        /* COMMIT/RELEASE: record found at encode */
 	uint64_t buf_id;                /* COMMIT/RELEASE: rec->buf_id at encode */
 	uint64_t undo_buf;              /* ACQUIRE whose result could not be used: buffer to release */

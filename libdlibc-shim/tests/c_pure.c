@@ -6,6 +6,7 @@
  *   c_pure checks   run the checks
  *   c_pure socket   call socket() (the parent ran it with D_RUN_SECCOMP_KILL)
  *   c_pure raw      call io_uring_setup as a raw system call (likewise)
+ *   c_pure env      check the environment t_run_env gave it (exit status)
  */
 #define _GNU_SOURCE
 #include <dios/dios.h>
@@ -47,8 +48,38 @@ static void *thread_main(void *arg)
 	return arg;
 }
 
+/*
+ * c_pure env: the environment its parent gave with dios_run_env (t_run_env):
+ * exits 0 if it is exactly that plus the daemon's DIOS_SOCKET and the
+ * launcher's DIOS_PURE=1 (DIOS_FD is gone: the shim took it), else the
+ * number of the first check that failed.
+ */
+static int env_check(void)
+{
+	extern char **environ;
+	const char *v = getenv("DIOS_T_ENV");
+	if (!v || strcmp(v, "given to a Pure task") != 0)
+		return 10;
+	v = getenv("DIOS_PURE");
+	if (!v || strcmp(v, "1") != 0)
+		return 11;
+	if (getenv("PATH") || getenv("DIOS_FD"))
+		return 12;
+	v = getenv("DIOS_SOCKET");
+	if (!v || strcmp(v, "/nowhere/given.sock") == 0)
+		return 13;
+	int n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	if (n != 3)                             /* DIOS_T_ENV, DIOS_SOCKET, DIOS_PURE */
+		return 14;
+	return dios_nop(0) == 0 ? 0 : 15;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "env") == 0)
+		return env_check();
 	dios_ref_t *refs[1];
 	uint64_t n = 1;
 	if (dios_delegated(0, refs, &n) != 0 || n != 1)

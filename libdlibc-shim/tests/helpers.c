@@ -390,6 +390,13 @@ int dt_signal_daemon_wait(int sig, int timeout_ms)
 	return st;
 }
 
+static int g_stop_status = -1;
+
+int dt_last_stop_status(void)
+{
+	return g_stop_status;
+}
+
 static void stop_impl(int keep_dir)
 {
 	pid_t d = g_daemon;
@@ -410,6 +417,7 @@ static void stop_impl(int keep_dir)
 		usleep(10000);
 	}
 	g_daemon = 0;
+	g_stop_status = st;
 	int clean = (WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 128 + SIGTERM)) ||
 		    (WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
 	if (!clean) {

@@ -83,6 +83,8 @@ extern int dt_start_no_serving_wait;
 void dt_stop_daemon(void);
 /* Same, but keep the temp dir (to restart a daemon on the same socket path). */
 void dt_stop_daemon_keep_dir(void);
+/* The waitpid status of the daemon the last dt_stop_daemon* stopped (-1: none yet). */
+int dt_last_stop_status(void);
 /* SIGKILL the daemon (its whole process group) and reap it.  Returns the wait status. */
 int dt_kill_daemon(void);
 /*

@@ -51,6 +51,10 @@ int main(void)
 	dt_stop_daemon_keep_dir();
 	uint64_t t_gone = dt_now_ns();
 	fprintf(stderr, "  daemon exited %.1f ms after SIGTERM\n", (t_gone - t_term) / 1e6);
+	/* a clean stop on SIGTERM exits 0 (diosd(8)), not the JVM's 128+15 */
+	int st = dt_last_stop_status();
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
 	struct stat sb;
 	CHECK_EQ(lstat(sock, &sb), -1);
 	CHECK_EQ(errno, ENOENT);

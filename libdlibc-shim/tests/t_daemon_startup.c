@@ -1,4 +1,4 @@
-/* t_daemon_startup - diosd refuses to start, with a clear message and exit code, on a busy socket, an unusable state dir or a bad flag */
+/* t_daemon_startup - diosd refuses to start, with a clear message and exit code, on a busy socket or state dir, a missing socket dir, an unusable state dir or a bad flag */
 #include "helpers.h"
 
 #include <sys/stat.h>
@@ -58,6 +58,31 @@ int main(void)
 	CHECK_EQ(rc, 1);
 	CHECK(strstr(out, "state directory") != NULL);
 	CHECK(access(sock2, F_OK) != 0);                 /* nothing left behind */
+
+	/* a --socket in a directory that does not exist: refused, and nothing is made there
+	 * (it used to create the directory and a state directory in it) */
+	char missing[600], sock3[700];
+	snprintf(missing, sizeof missing, "%s/no-such-dir", dt_dir());
+	snprintf(sock3, sizeof sock3, "%s/x.sock", missing);
+	rc = run_diosd(out, sizeof out, "--socket", sock3, NULL, NULL);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "does not exist") != NULL);
+	CHECK(access(missing, F_OK) != 0);
+
+	/* a second daemon on the first one's state directory (its own socket): refused by the
+	 * state lock before it makes a socket or warms up */
+	char state1[600], sock4[600];
+	snprintf(state1, sizeof state1, "%s/state", dt_dir());
+	snprintf(sock4, sizeof sock4, "%s/second.sock", dt_dir());
+	struct stat sb;
+	CHECK_EQ(stat(state1, &sb), 0); /* the helper's daemon keeps its state there */
+	rc = run_diosd(out, sizeof out, "--socket", sock4, "--state-dir", state1);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "in use by another diosd") != NULL);
+	if (strstr(out, "warmed up") != NULL)
+		dt_fail(__FILE__, __LINE__, "a refused daemon reports a warm-up:\n%s", out);
+	CHECK(access(sock4, F_OK) != 0);
+	CHECK_EQ(dios_nop(0), 0);
 
 	/* a bad flag and a bad number: usage errors */
 	rc = run_diosd(out, sizeof out, "--no-such-flag", NULL, NULL, NULL);

@@ -1,4 +1,4 @@
-/* t_fifo_basic: one task, two references to a named FIFO: in-order bytes in place, wrap-around without splitting, capacity, -EAGAIN/-EBUSY/-EINVAL/-EFAULT, end of stream both ways, zombies, and no leak. */
+/* t_fifo_basic: one task, two references to a named FIFO: in-order bytes in place, wrap-around without splitting, capacity, -EAGAIN/-EBUSY/-EINVAL/-EFAULT, end of stream both ways (a gone end is never bound again: -EPIPE), zombies, and no leak. */
 #include "helpers.h"
 
 #include <string.h>
@@ -127,6 +127,12 @@ int main(void)
 	/* end of stream: the writer end goes, the reader drains what is left, then -EPIPE */
 	put(w, 500, 5);
 	CHECK_EQ(dios_delete(0, w), 0);
+	/* a new reference cannot take the gone writer end: -EPIPE (no one holds it: not -EBUSY),
+	 * and the stream is unchanged for the reader */
+	dios_ref_t *late = lookup(&name);
+	CHECK_EQ(dios_acquire_write(D_NONBLOCK, late, 1, &iov), -EPIPE);
+	CHECK_EQ(dios_acquire_write(0, late, 1, &iov), -EPIPE);
+	CHECK_EQ(dios_delete(0, late), 0);
 	get(rd, 500, 5);
 	CHECK_EQ(dios_acquire_read(D_NONBLOCK, rd, 0, &iov), -EPIPE);
 	CHECK_EQ(dios_acquire_read(0, rd, 0, &iov), -EPIPE);            /* blocking: no hang either */
@@ -140,6 +146,9 @@ int main(void)
 	CHECK_EQ(dios_delete(0, rd), 0);
 	CHECK_EQ(dios_acquire_write(D_NONBLOCK, w, 10, &iov), -EPIPE);
 	CHECK_EQ(dios_acquire_write(0, w, 10, &iov), -EPIPE);
+	late = lookup(&name);                                       /* nor the gone reader end */
+	CHECK_EQ(dios_acquire_read(D_NONBLOCK, late, 0, &iov), -EPIPE);
+	CHECK_EQ(dios_delete(0, late), 0);
 	CHECK_EQ(dios_delete(0, w), 0);
 
 	/* the reader goes while the writer holds a buffer: its commit fails, nothing is published */

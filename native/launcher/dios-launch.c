@@ -1,7 +1,7 @@
 /*
  * dios-launch - the last step between diosd and a DIOS task.
  *
- *   dios-launch --policy pure|limbo|legacy [--seccomp-kill] [--uid U --gid G] -- ARGV0 [ARGS...]
+ *   dios-launch --policy pure|limbo|legacy [--seccomp-kill] [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...]
  *
  * diosd posix_spawns this with:
  *   fd 0, 1, 2  the task's stdio
@@ -9,7 +9,9 @@
  *               kept open across the exec
  *   fd 4        the executable, opened O_RDONLY by the daemon
  *   fd 5        the write end of a status pipe
- * and the task's environment as our own.  We close every other fd, reset
+ * and the task's environment as our own, or given with --env (diosd's way:
+ * then nothing of the task's environment acts on this process, which may run
+ * as root until the uid switch).  We close every other fd, reset
  * signal actions and the signal mask, switch to the task's uid/gid if asked,
  * check the executable's DIOS brand against --policy, install the Pure DIOS
  * seccomp filter for --policy pure (see docs/PURE_DIOS.md), and execveat(fd 4).
@@ -78,7 +80,7 @@ static _Noreturn void usage(const char *why, const char *arg)
 {
 	char what[256];
 	snprintf(what, sizeof what, "%s%s%s (usage: dios-launch --policy pure|limbo|legacy "
-		 "[--seccomp-kill] [--uid U --gid G] -- ARGV0 [ARGS...])", why, arg ? " " : "", arg ? arg : "");
+		 "[--seccomp-kill] [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...])", why, arg ? " " : "", arg ? arg : "");
 	fail(EINVAL, what);
 }
 
@@ -260,6 +262,25 @@ static char **copy_env(char *const *v, char *add)
 		if (!(strncmp(v[i], DIOS_ENV_PURE, plen) == 0 && v[i][plen] == '='))
 			c[k++] = v[i];
 	c[k++] = add;
+	c[k] = NULL;
+	return c;
+}
+
+/*
+ * --env N S1 .. SN: the task's environment, given as arguments so that none
+ * of it is ours (LD_PRELOAD and the like must not act on the launcher, which
+ * may run as root until switch_ids), without any DIOS_PURE (a Limbo task is
+ * not one, whatever it was given; a Pure one gets it from copy_env).
+ */
+static char **env_from_args(char **v, size_t n)
+{
+	size_t k = 0, plen = strlen(DIOS_ENV_PURE);
+	char **c = calloc(n + 1, sizeof *c);
+	if (!c)
+		fail(ENOMEM, "the task's environment");
+	for (size_t i = 0; i < n; i++)
+		if (!(strncmp(v[i], DIOS_ENV_PURE, plen) == 0 && v[i][plen] == '='))
+			c[k++] = v[i];
 	c[k] = NULL;
 	return c;
 }
@@ -547,6 +568,7 @@ int main(int argc, char **argv)
 	int kill_mode = 0, have_uid = 0, have_gid = 0, i;
 	uid_t uid = 0;
 	gid_t gid = 0;
+	char **task_env = NULL;                 /* --env: the task's; else our own */
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -562,6 +584,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--gid") == 0 && i + 1 < argc) {
 			gid = (gid_t)parse_id(a, argv[++i]);
 			have_gid = 1;
+		} else if (strcmp(a, "--env") == 0 && i + 1 < argc) {
+			long n = parse_id(a, argv[++i]);
+			if (n > argc - i - 1)
+				usage("--env: fewer strings than its count", argv[i]);
+			task_env = env_from_args(argv + i + 1, (size_t)n);
+			i += (int)n;
 		} else {
 			usage("bad argument", a);
 		}
@@ -594,15 +622,15 @@ int main(int argc, char **argv)
 
 	check_brand(want, policy);
 
-	struct exec_args ex = { "", task_argv, environ };
-	if (want != DIOS_BRAND_PURE)
+	struct exec_args ex = { "", task_argv, task_env ? task_env : environ };
+	if (want != DIOS_BRAND_PURE && !task_env)
 		unsetenv(DIOS_ENV_PURE);        /* a Limbo task is not one, whatever it was given */
 	if (want == DIOS_BRAND_PURE) {
 		char *path = map_at_random(1);
 		path[0] = '\0';
 		ex.path = path;
 		ex.argv = copy_vector(task_argv);
-		ex.envp = copy_env(environ, kill_mode ? DIOS_ENV_PURE "=kill" : DIOS_ENV_PURE "=1");
+		ex.envp = copy_env(ex.envp, kill_mode ? DIOS_ENV_PURE "=kill" : DIOS_ENV_PURE "=1");
 		install_pure_filter(&ex, kill_mode);
 	}
 	syscall(SYS_execveat, FD_EXE, ex.path, ex.argv, ex.envp, AT_EMPTY_PATH);

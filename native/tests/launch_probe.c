@@ -393,6 +393,11 @@ int main(int argc, char **argv)
 		return mode_x32();
 	if (strcmp(m, "int80") == 0)
 		return mode_int80();
+	if (strcmp(m, "env") == 0) {       /* its environment, one string a line */
+		for (char **e = environ; *e; e++)
+			puts(*e);
+		return 0;
+	}
 	if (strcmp(m, "abort") == 0) {
 		printf("calling abort\n");
 		fflush(stdout);

@@ -451,6 +451,26 @@ int main(int argc, char **argv)
 	ran_ok("legacy: a Legacy Limbo program runs", &r);
 	check("legacy: its output", strcmp(r.out, "hello\n") == 0, "stdout '%s'", r.out);
 	check("legacy: the launcher prints nothing on success", r.err[0] == 0, "stderr '%s'", r.err);
+
+	/* --env: the task's environment is exactly the strings given (none of the launcher's
+	 * own), without DIOS_PURE for a Limbo task, with DIOS_PURE=1 added for a Pure one */
+	r = (struct run){ .opts = OPTS("--policy", "limbo", "--env", "3", "A=1", "B=two words", "DIOS_PURE=x"),
+			  .exe = limbo, .argv = ARGV("probe", "env") };
+	run(&r);
+	ran_ok("limbo --env: runs", &r);
+	check("limbo --env: exactly the given environment", strcmp(r.out, "A=1\nB=two words\n") == 0, "stdout '%s'", r.out);
+	r = (struct run){ .opts = OPTS("--env", "1", "ONLY=1", "--policy", "pure"), .exe = pure, .argv = ARGV("probe", "env") };
+	run(&r);
+	ran_ok("pure --env: runs", &r);
+	check("pure --env: the given environment and DIOS_PURE=1", strcmp(r.out, "ONLY=1\nDIOS_PURE=1\n") == 0,
+	      "stdout '%s'", r.out);
+	r = (struct run){ .opts = OPTS("--policy", "limbo", "--env", "0"), .exe = limbo, .argv = ARGV("probe", "env") };
+	run(&r);
+	ran_ok("limbo --env 0: runs", &r);
+	check("limbo --env 0: an empty environment", r.out[0] == 0, "stdout '%s'", r.out);
+	r = (struct run){ .opts = OPTS("--policy", "limbo", "--env", "9", "A=1"), .exe = limbo, .argv = ARGV("probe", "env") };
+	run(&r);
+	refused("--env with fewer strings than its count: EINVAL", &r, EINVAL);
 	r = (struct run){ .opts = OPTS("--policy", "limbo", "--seccomp-kill"), .exe = limbo, .argv = ARGV("probe", "limbo", tmpdir) };
 	run(&r);
 	ran_ok("limbo: --seccomp-kill is ignored outside pure", &r);

@@ -179,7 +179,10 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * The child starts connected to the daemon; spec->refs are already in its
  * reference table (dios_delegated hands them out, in order) and it belongs to
  * spec->groups (each a group this task belongs to), or to this task's groups
- * when group_count is 0.  Its stdin/stdout/stderr are this task's.  It runs as
+ * when group_count is 0.  Its environment is this task's (environ, at the
+ * call: dios_run_env gives another), with DIOS_FD and DIOS_SOCKET set by the
+ * daemon.  Its stdin/stdout/stderr are this task's (/dev/null for any of fds
+ * 0-2 this task has closed).  It runs as
  * this task's user (a system daemon needs CAP_SETUID for that: else -EPERM).
  * Only DIOS-branded executables run (`dios brand`): a Pure DIOS one under a
  * seccomp filter whose denied calls fail with -ENOSYS, or, with
@@ -188,12 +191,29 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * Errors: -ENOEXEC (exe not an executable object, or not DIOS-branded),
  * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not
  * this task's; private memory delegated), -EBADF, -EINVAL (argc < 1, NULL
- * strings), -E2BIG (over DIOS_RUN_MAX_*), -EAGAIN (this user's task limit,
+ * strings), -E2BIG (over DIOS_RUN_MAX_*; the environment over
+ * DIOS_RUN_MAX_ENV_BYTES), -EAGAIN (this user's task limit,
  * diosd --max-tasks-per-user), -ENOMEM (this task's reference table is full,
  * or it has --max-parked-calls calls waiting), -EPERM, -ENOSYS (the daemon
  * has no launcher).
  */
 int dios_run(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, dios_ref_t **task_out);
+
+/*
+ * dios_run_env - dios_run with an explicit environment for the child: envp
+ * is a NULL-terminated array of "NAME=value" strings, as execve's (a string
+ * without '=' is passed on as it is).  NULL: this task's environ, exactly what
+ * dios_run gives; a one-element { NULL } array: an empty environment.  The
+ * daemon removes any DIOS_FD, DIOS_SOCKET and DIOS_PURE from it and sets its
+ * own DIOS_FD and DIOS_SOCKET (DIOS_PURE=1 for a Pure DIOS child), so the
+ * child always reaches the daemon.  The strings, NULs included, are at most
+ * DIOS_RUN_MAX_ENV_BYTES (16 KiB); the same bound holds for the inherited
+ * environ of dios_run.  Pure DIOS children get theirs like any other.
+ * Errors: those of dios_run; -E2BIG (envp, or environ for NULL, over
+ * DIOS_RUN_MAX_ENV_BYTES); -EINVAL (an empty string in envp).
+ */
+int dios_run_env(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, char *const envp[],
+		 dios_ref_t **task_out);
 
 /*
  * dios_exe - the executable object of a program file (D_OBJ_EXE): its name
@@ -350,7 +370,8 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * DIOS_FIFO_ALIGN): a byte stream from one writer end to one reader end.
  * The first reference to acquire for reading becomes the reader end, the
  * first to acquire for writing the writer end; any other reference gets
- * -EBUSY.  Data moves in place in shared memory; the daemon is called only to
+ * -EBUSY while that end's reference lives, and -EPIPE once the end is gone
+ * (an end is never bound twice).  Data moves in place in shared memory; the daemon is called only to
  * wait.  One buffer per end is out at a time (-EBUSY).
  *   dios_acquire_write  a buffer of len bytes at the stream's tail (len 0: all
  *                       the free space, at least 1 byte).  Blocks until
@@ -374,7 +395,9 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * DIOS_CONSOLE_NAME_STRING); creating one gives -EEXIST): acquire_write hands
  * out an output buffer of up to DIOS_CONSOLE_BUF_BYTES, commit_write writes
  * it to the terminal the task was started from, or, without one, to the
- * daemon's log tagged with the task.  acquire_read returns what was typed
+ * stderr a task started by dios_run inherited (as a Unix child's output),
+ * or for any other task to the daemon's log tagged with the task.
+ * acquire_read returns what was typed
  * (blocking until there is something), or -EPIPE without a terminal.
  */
 int dios_acquire_read (dios_flags_t f, dios_ref_t *r, uint64_t len, dios_iovec_t **iov_out);

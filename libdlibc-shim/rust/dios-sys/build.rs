@@ -2,11 +2,14 @@
 //!
 //! The library directory is `$DIOS_LIB_DIR` if set, else `libdlibc-shim/build`
 //! (`<this crate>/../../build`), where `make -C libdlibc-shim` puts
-//! libdlibc.so.  The directory is also baked in as an rpath so this crate's
+//! libdlibc.so, else, for the copy installed at PREFIX/share/dios/rust,
+//! PREFIX/lib.  The directory is also baked in as an rpath so this crate's
 //! own examples and tests run without LD_LIBRARY_PATH ($DIOS_RPATH overrides it).  Note that cargo
 //! applies `rustc-link-arg` only to this package's targets: a dependent crate
 //! gets the search path and the library, and finds the directory in
-//! `DEP_DLIBC_LIB_DIR` if it wants an rpath of its own.
+//! `DEP_DLIBC_LIB_DIR` if it wants an rpath of its own; `dios-cargo` (the
+//! linker wrapper tools/cc-brand) gives every program that links libdlibc
+//! one.
 
 use std::env;
 use std::path::PathBuf;
@@ -19,7 +22,13 @@ fn main() {
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let dir = match env::var_os("DIOS_LIB_DIR") {
         Some(d) if !d.is_empty() => PathBuf::from(d),
-        _ => manifest.join("../../build"),
+        // the source tree's libdlibc-shim/build, else an installed tree's lib/
+        // (this crate at PREFIX/share/dios/rust/dios-sys)
+        _ => ["../../build", "../../../../lib"]
+            .iter()
+            .map(|d| manifest.join(d))
+            .find(|d| d.join("libdlibc.so").exists())
+            .unwrap_or_else(|| manifest.join("../../build")),
     };
     // An absolute, normalised path: the rpath must not depend on the cwd.
     let dir = dir.canonicalize().unwrap_or_else(|e| {

@@ -115,6 +115,9 @@ enum dios_op {
 #define D_COPY_READONLY         (1ULL << 12)  /* the delegated references may only read */
 /* dios_run */
 #define D_RUN_SECCOMP_KILL      (1ULL << 20)  /* Pure DIOS: a denied system call kills the task (default: -ENOSYS) */
+#define D_RUN_ENV               (1ULL << 21)  /* set by the shim: the run args carry the child's environment
+                                                 (sqe.ref2 bytes after the argv block); without it the child
+                                                 gets the daemon's minimal one (an older shim) */
 /* dios_acquire_write (PRIVMEM, SHMEM, BLOB) */
 #define D_ACQUIRE_EXCLUSIVE     (1ULL << 24)  /* exclusive write buffer: other writers wait until its release */
 
@@ -123,7 +126,7 @@ enum dios_op {
 #define D_FLAGS_DELETE_MASK     (D_NONBLOCK | D_DELETE_ZOMBIFY)
 #define D_FLAGS_IO_MASK         (D_NONBLOCK)
 #define D_FLAGS_COPY_MASK       (D_NONBLOCK | D_COPY_READONLY)
-#define D_FLAGS_RUN_MASK        (D_NONBLOCK | D_RUN_SECCOMP_KILL)
+#define D_FLAGS_RUN_MASK        (D_NONBLOCK | D_RUN_SECCOMP_KILL | D_RUN_ENV)
 #define D_FLAGS_WAIT_MASK       (D_NONBLOCK | D_TIMEOUT)  /* SELECT, ACQUIRE_READ (and ACQUIRE_WRITE, below) */
 #define D_FLAGS_ACQUIRE_WRITE_MASK (D_FLAGS_WAIT_MASK | D_ACQUIRE_EXCLUSIVE)  /* ACQUIRE_WRITE */
 
@@ -156,6 +159,7 @@ enum dios_op {
 #define DIOS_RUN_MAX_REFS       1024u         /* dios_run: delegated references */
 #define DIOS_RUN_MAX_GROUPS     64u           /* dios_run: groups given to the child */
 #define DIOS_RUN_MAX_ARGV_BYTES 32768u        /* dios_run: argv strings, NULs included */
+#define DIOS_RUN_MAX_ENV_BYTES  16384u        /* dios_run: environment strings, NULs included */
 #define DIOS_MAX_COPY_REFS      1024u         /* dios_copy: references per call */
 #define DIOS_DELEGATED_BATCH    6u            /* D_OP_DELEGATED: references per completion */
 
@@ -190,7 +194,7 @@ struct dios_sqe {
 	uint64_t buf;           /* COMMIT/RELEASE: buffer id from the acquire's completion,
 	                           SELECT, COPY, RUN, CREATE with D_SQE_ARGS: byte offset in the args area */
 	uint64_t ref2;          /* CREATE: the group to bind the name in (0: the task's default group),
-	                           COPY: the target task */
+	                           COPY: the target task, RUN with D_RUN_ENV: bytes of the environment */
 	uint64_t timeout_ns;    /* with D_TIMEOUT (SELECT, ACQUIRE_*): give up with -ETIMEDOUT this many ns
 	                           after the daemon reads the entry (0: at once if the call would wait,
 	                           2^62 or more: never).  Without D_TIMEOUT: must be 0 */
@@ -206,7 +210,9 @@ struct dios_sqe {
 
 /* RUN: the task spec, written to the args area at sqe.buf (8-byte aligned). */
 /* Followed by uint64_t refs[ref_count], uint64_t groups[group_count], then  */
-/* argv_bytes bytes: argc NUL-terminated strings back to back.               */
+/* argv_bytes bytes: argc NUL-terminated strings back to back; with          */
+/* D_RUN_ENV then sqe.ref2 bytes (<= DIOS_RUN_MAX_ENV_BYTES) of NUL-         */
+/* terminated NAME=value strings, the child's environment (0: empty).        */
 struct dios_run_args {
 	uint32_t argc;            /* strings in the argv block, >= 1 (argv[0]) */
 	uint32_t ref_count;       /* references delegated to the child, <= DIOS_RUN_MAX_REFS */
@@ -485,7 +491,8 @@ DIOS_ABI_CHECK(DIOS_CQ_ENTRIES >= DIOS_SQ_ENTRIES, "CQ never smaller than SQ");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_hello) == 32, "hello");
 DIOS_ABI_CHECK(sizeof(struct dios_run_args) == 16, "run args");
 DIOS_ABI_CHECK(sizeof(struct dios_task_exit) == 16, "task exit");
-DIOS_ABI_CHECK(DIOS_RUN_MAX_REFS * 8u + DIOS_RUN_MAX_GROUPS * 8u + DIOS_RUN_MAX_ARGV_BYTES + 16u <= DIOS_ARGS_BYTES,
+DIOS_ABI_CHECK(DIOS_RUN_MAX_REFS * 8u + DIOS_RUN_MAX_GROUPS * 8u + DIOS_RUN_MAX_ARGV_BYTES + DIOS_RUN_MAX_ENV_BYTES
+	       + 16u <= DIOS_ARGS_BYTES,
 	       "a run spec fits the args area");
 DIOS_ABI_CHECK(DIOS_EXE_PATH_MAX <= DIOS_ARGS_BYTES, "an exe path fits the args area");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_welcome) == 32, "welcome");

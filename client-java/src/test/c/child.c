@@ -10,6 +10,8 @@
  *                          little-endian count, then the bytes) with the same
  *                          array reversed, until end of stream; then exit 0.
  *                          A kind byte comes first: 'L' a long, 'B' an array.
+ *   child --env-is NAME V  connect, exit 0 if the variable NAME is V, 1 if it is
+ *                          unset, 2 if it is something else
  */
 #include <dios/dios.h>
 #include <errno.h>
@@ -54,6 +56,12 @@ int main(int argc, char **argv)
 		if (dios_nop(0) != 0)
 			return 100;
 		return atoi(argv[2]);
+	}
+	if (argc == 4 && !strcmp(argv[1], "--env-is")) {
+		if (dios_nop(0) != 0)
+			return 100;
+		const char *v = getenv(argv[2]);
+		return !v ? 1 : strcmp(v, argv[3]) ? 2 : 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "--echo")) {
 		dios_ref_t *refs[2];

@@ -196,6 +196,8 @@ pub const DIOS_FIFO_DEFAULT_CAPACITY: u32 = 256 * 1024;
 pub const DIOS_FIFO_MAX_CAPACITY: u64 = 1 << 30;
 /// Console acquire_*: at most this many bytes.
 pub const DIOS_CONSOLE_BUF_BYTES: u32 = 65536;
+/// dios_run / dios_run_env: bytes of the child's environment strings, NULs included (`E2BIG` beyond).
+pub const DIOS_RUN_MAX_ENV_BYTES: u32 = 16384;
 /// Which end a FIFO reference is (CQE/ref_info).
 pub const D_FIFO_END_READER: u32 = 1;
 pub const D_FIFO_END_WRITER: u32 = 2;
@@ -598,6 +600,16 @@ extern "C" {
         f: dios_flags_t,
         exe: *mut dios_ref_t,
         spec: *const dios_task_spec_t,
+        task_out: *mut *mut dios_ref_t,
+    ) -> c_int;
+
+    /// `dios_run` with the child's environment: a NULL-terminated array of
+    /// `NAME=value` strings, or NULL for this process's `environ`.
+    pub fn dios_run_env(
+        f: dios_flags_t,
+        exe: *mut dios_ref_t,
+        spec: *const dios_task_spec_t,
+        envp: *const *const c_char,
         task_out: *mut *mut dios_ref_t,
     ) -> c_int;
 

@@ -149,7 +149,7 @@ fn expect_errno<T: std::fmt::Debug>(
     done: &mut Vec<String>,
 ) -> Result<(), String> {
     match r {
-        Err(e) if e.raw_os_error() == Some(code) => {
+        Err(e) if dios::errno_of(&e) == Some(code) => {
             done.push(name.to_string());
             Ok(())
         }

@@ -50,7 +50,7 @@ pub use dios_sys as sys;
 use dios_sys::*;
 
 pub use name::Name;
-pub use objects::{Blob, Console, Exe, Fifo, Group, Memory, MemoryKind, Task};
+pub use objects::{errno_of, Blob, Command, Console, Exe, Fifo, Group, Memory, MemoryKind, NotBranded, Task};
 pub use panic::init;
 pub use reference::{Naming, Object, ObjectType, Ref, RefInfo};
 #[doc(hidden)]

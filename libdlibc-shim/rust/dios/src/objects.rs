@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::{self, Read, Write};
 use std::ops::Deref;
 use std::os::raw::{c_char, c_int};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 use std::path::Path;
@@ -487,9 +487,10 @@ impl Blob {
 // ---- the console -----------------------------------------------------------
 
 typed_object!(
-    /// The console: output goes to the terminal the task was started from,
-    /// or, without one, to the daemon's log tagged with the task
-    /// (`task N (pid P) console: ...`).  Input is what is typed there; without
+    /// The console: output goes to the terminal the task was started from;
+    /// without one, a task started by dios_run writes to the stderr it
+    /// inherited (as a Unix child would), and any other task to the daemon's
+    /// log tagged with the task (`task N (pid P) console: ...`).  Input is what is typed there; without
     /// a terminal, the end of input.  `Read`/`Write` move at most
     /// `DIOS_CONSOLE_BUF_BYTES` per call; reading at the end of input gives `Ok(0)`.
     Console,
@@ -675,7 +676,9 @@ impl Exe {
 
     /// Starts a task running this program with `argv` (`argv[0]` included),
     /// the references `refs` delegated to it in order (it takes them with
-    /// [`delegated`](crate::delegated)), in this task's groups.
+    /// [`delegated`](crate::delegated)), in this task's groups, with this
+    /// process's environment.  An unbranded program is a [`NotBranded`]
+    /// error (errno `ENOEXEC`, see [`errno_of`]).
     pub fn run<S: AsRef<OsStr>>(&self, argv: &[S], refs: &[&Ref]) -> io::Result<Task> {
         self.run_with(argv, refs, &[], 0)
     }
@@ -688,6 +691,32 @@ impl Exe {
         refs: &[&Ref],
         groups: &[&Group],
         flags: u64,
+    ) -> io::Result<Task> {
+        self.run_env(argv, refs, groups, flags, None)
+    }
+
+    /// A task of this program to set up as with `std::process::Command`
+    /// (arguments, environment, delegated references, groups), then
+    /// [`spawn`](Command::spawn).  `argv0` is the child's `argv[0]`.
+    pub fn command<S: AsRef<OsStr>>(&self, argv0: S) -> Command<'_> {
+        Command {
+            exe: self,
+            argv: vec![argv0.as_ref().to_os_string()],
+            refs: Vec::new(),
+            groups: Vec::new(),
+            flags: 0,
+            env: EnvSpec::default(),
+        }
+    }
+
+    /// dios_run_env: `env` None gives the child this process's environ.
+    fn run_env<S: AsRef<OsStr>>(
+        &self,
+        argv: &[S],
+        refs: &[&Ref],
+        groups: &[&Group],
+        flags: u64,
+        env: Option<&[CString]>,
     ) -> io::Result<Task> {
         let args: Vec<CString> = argv
             .iter()
@@ -705,10 +734,191 @@ impl Exe {
             groups: if gp.is_empty() { ptr::null_mut() } else { gp.as_mut_ptr() },
             group_count: gp.len() as u64,
         };
+        let envp: Option<Vec<*const c_char>> =
+            env.map(|e| e.iter().map(|s| s.as_ptr()).chain(std::iter::once(ptr::null())).collect());
         let mut t: *mut dios_ref_t = ptr::null_mut();
-        // SAFETY: every array outlives the call; held references.
-        cvt(unsafe { dios_run(flags, self.r.as_raw(), &spec, &mut t) })?;
+        // SAFETY: every array outlives the call (envp's strings are env's); held references.
+        let rc = unsafe {
+            dios_run_env(flags, self.r.as_raw(), &spec, envp.as_ref().map_or(ptr::null(), |v| v.as_ptr()), &mut t)
+        };
+        if rc == -DIOS_ENOEXEC {
+            return Err(io::Error::new(io::ErrorKind::Other, NotBranded(())));
+        }
+        cvt(rc)?;
         Ok(Task { r: Ref::from_call(t, None)? })
+    }
+}
+
+/// dios_run refused the program (`ENOEXEC`): it lacks a DIOS brand (or is
+/// not an ELF executable).  The `io::Error` that carries it has no
+/// `raw_os_error()`; [`errno_of`] gives `ENOEXEC` for it.  Its message says
+/// how to brand a program.
+#[derive(Debug)]
+pub struct NotBranded(());
+
+impl fmt::Display for NotBranded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "dios_run: ENOEXEC: the program lacks a DIOS brand (or is not an ELF executable): dios_run starts \
+             only branded programs; brand it with `dios brand --limbo PROGRAM` (`--pure` for a Pure DIOS task), \
+             or build a crate with dist/bin/dios-cargo, which brands what it links"
+        )
+    }
+}
+
+impl std::error::Error for NotBranded {}
+
+/// The errno a DIOS call's error carries: its `raw_os_error()`, or
+/// `ENOEXEC` for a [`NotBranded`] one.
+pub fn errno_of(e: &io::Error) -> Option<i32> {
+    e.raw_os_error()
+        .or_else(|| e.get_ref().and_then(|i| i.downcast_ref::<NotBranded>()).map(|_| DIOS_ENOEXEC))
+}
+
+/// Environment changes, applied to this process's environment at spawn (as
+/// `std::process::Command` does); none at all passes NULL to dios_run_env:
+/// the shim sends `environ` itself.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EnvSpec {
+    clear: bool,
+    vars: std::collections::BTreeMap<std::ffi::OsString, Option<std::ffi::OsString>>,
+}
+
+impl EnvSpec {
+    pub(crate) fn set(&mut self, k: &OsStr, v: &OsStr) {
+        self.vars.insert(k.to_os_string(), Some(v.to_os_string()));
+    }
+
+    pub(crate) fn remove(&mut self, k: &OsStr) {
+        self.vars.insert(k.to_os_string(), None);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.clear = true;
+        self.vars.clear();
+    }
+
+    /// The `NAME=value` strings, or None (inherit `environ` as it is).
+    /// `EINVAL` for a name that is empty or holds `=` or NUL, or a value with NUL.
+    pub(crate) fn build(&self) -> io::Result<Option<Vec<CString>>> {
+        if !self.clear && self.vars.is_empty() {
+            return Ok(None);
+        }
+        let mut all: std::collections::BTreeMap<std::ffi::OsString, std::ffi::OsString> =
+            if self.clear { Default::default() } else { std::env::vars_os().collect() };
+        for (k, v) in &self.vars {
+            let kb = k.as_bytes();
+            if kb.is_empty() || kb.contains(&b'=') || kb.contains(&0) {
+                return Err(errno(DIOS_EINVAL));
+            }
+            match v {
+                Some(v) => {
+                    all.insert(k.clone(), v.clone());
+                }
+                None => {
+                    all.remove(k);
+                }
+            }
+        }
+        all.into_iter()
+            .map(|(k, v)| {
+                let mut b = k.into_vec();
+                b.push(b'=');
+                b.extend_from_slice(v.as_bytes());
+                CString::new(b).map_err(|_| errno(DIOS_EINVAL))
+            })
+            .collect::<io::Result<Vec<_>>>()
+            .map(Some)
+    }
+}
+
+/// A task to start, built like `std::process::Command` ([`Exe::command`]):
+/// the child inherits this process's environment unless told otherwise
+/// ([`env`](Command::env), [`env_remove`](Command::env_remove),
+/// [`env_clear`](Command::env_clear)); the daemon always sets its own
+/// `DIOS_SOCKET` (and `DIOS_PURE` for a Pure DIOS program).  The strings,
+/// NULs included, are at most `DIOS_RUN_MAX_ENV_BYTES` (16 KiB): `E2BIG`.
+#[derive(Debug)]
+pub struct Command<'a> {
+    exe: &'a Exe,
+    argv: Vec<std::ffi::OsString>,
+    refs: Vec<&'a Ref>,
+    groups: Vec<&'a Group>,
+    flags: u64,
+    env: EnvSpec,
+}
+
+impl<'a> Command<'a> {
+    /// Adds an argument.
+    pub fn arg<S: AsRef<OsStr>>(&mut self, a: S) -> &mut Self {
+        self.argv.push(a.as_ref().to_os_string());
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, args: I) -> &mut Self {
+        for a in args {
+            self.arg(a);
+        }
+        self
+    }
+
+    /// Sets a variable of the child's environment.
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, k: K, v: V) -> &mut Self {
+        self.env.set(k.as_ref(), v.as_ref());
+        self
+    }
+
+    /// Sets several.
+    pub fn envs<I: IntoIterator<Item = (K, V)>, K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, vars: I) -> &mut Self {
+        for (k, v) in vars {
+            self.env(k, v);
+        }
+        self
+    }
+
+    /// Leaves a variable out of the child's environment.
+    pub fn env_remove<K: AsRef<OsStr>>(&mut self, k: K) -> &mut Self {
+        self.env.remove(k.as_ref());
+        self
+    }
+
+    /// Starts the child's environment empty (then [`env`](Command::env) adds to it).
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.env.clear();
+        self
+    }
+
+    /// Delegates a reference (in call order; the child takes them with
+    /// [`delegated`](crate::delegated)).
+    pub fn delegate(&mut self, r: &'a Ref) -> &mut Self {
+        self.refs.push(r);
+        self
+    }
+
+    /// Puts the child in `g` (once any is given: exactly those groups).
+    pub fn group(&mut self, g: &'a Group) -> &mut Self {
+        self.groups.push(g);
+        self
+    }
+
+    /// The environment changes of a [`TaskBuilder`](crate::TaskBuilder).
+    pub(crate) fn env_spec(&mut self, env: EnvSpec) -> &mut Self {
+        self.env = env;
+        self
+    }
+
+    /// `dios_run` flags (`dios::sys::D_RUN_SECCOMP_KILL`).
+    pub fn flags(&mut self, flags: u64) -> &mut Self {
+        self.flags = flags;
+        self
+    }
+
+    /// Starts the task (dios_run_env).  An unbranded program: [`NotBranded`].
+    pub fn spawn(&self) -> io::Result<Task> {
+        let env = self.env.build()?;
+        self.exe.run_env(&self.argv, &self.refs, &self.groups, self.flags, env.as_deref())
     }
 }
 

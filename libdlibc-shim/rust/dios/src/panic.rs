@@ -15,7 +15,8 @@ static TASK_LABEL: Mutex<Option<String>> = Mutex::new(None);
 ///
 /// A panic then writes `thread 'NAME' panicked at FILE:LINE:COL:` and its
 /// message through the console object: to the terminal the task was started
-/// from, or, without one, into the daemon's log tagged with the task
+/// from; without one, a spawned task's to the stderr it inherited (as a Unix
+/// child's), any other's into the daemon's log tagged with the task
 /// (`task N (pid P) console: ...`).  If the console cannot be reached (no
 /// daemon), the message goes to stderr as Rust's default hook writes it.
 /// Idempotent.

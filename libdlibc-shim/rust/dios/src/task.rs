@@ -20,7 +20,7 @@
 //! name that does not match it, is refused with a panic (on the console) and
 //! a non-zero exit.
 
-use std::ffi::{CStr, OsString};
+use std::ffi::{CStr, OsStr, OsString};
 use std::io;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStringExt;
@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use dios_sys::DIOS_FIFO_DEFAULT_CAPACITY;
 
-use crate::objects::{Exe, Fifo, Task};
+use crate::objects::{EnvSpec, Exe, Fifo, Task};
 use crate::reference::{Object, Ref};
 use crate::wire::{Decoder, Encode, Wire};
 
@@ -136,20 +136,22 @@ pub fn spawn_task(f: fn(Channel)) -> io::Result<Channel> {
     TaskBuilder::new(f).spawn()
 }
 
-/// A spawn with options: the channel's FIFO capacity, and more references
+/// A spawn with options: the channel's FIFO capacity, more references
 /// delegated to the task (after the channel's two; it takes them with
-/// [`delegated`](crate::delegated)).
+/// [`delegated`](crate::delegated)), and its environment (this process's
+/// unless changed, as with `std::process::Command`).
 #[derive(Debug)]
 pub struct TaskBuilder<'a> {
     entry: fn(Channel),
     capacity: u64,
     refs: Vec<&'a Ref>,
+    env: EnvSpec,
 }
 
 impl<'a> TaskBuilder<'a> {
     /// A spawn of `entry` (listed in [`entries!`](crate::entries)).
     pub fn new(entry: fn(Channel)) -> TaskBuilder<'a> {
-        TaskBuilder { entry, capacity: DIOS_FIFO_DEFAULT_CAPACITY as u64, refs: Vec::new() }
+        TaskBuilder { entry, capacity: DIOS_FIFO_DEFAULT_CAPACITY as u64, refs: Vec::new(), env: EnvSpec::default() }
     }
 
     /// Capacity of each of the channel's FIFOs (default `DIOS_FIFO_DEFAULT_CAPACITY`).
@@ -161,6 +163,24 @@ impl<'a> TaskBuilder<'a> {
     /// Delegates `r` too.
     pub fn delegate(mut self, r: &'a Ref) -> Self {
         self.refs.push(r);
+        self
+    }
+
+    /// Sets a variable of the task's environment.
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(mut self, k: K, v: V) -> Self {
+        self.env.set(k.as_ref(), v.as_ref());
+        self
+    }
+
+    /// Leaves a variable out of the task's environment.
+    pub fn env_remove<K: AsRef<OsStr>>(mut self, k: K) -> Self {
+        self.env.remove(k.as_ref());
+        self
+    }
+
+    /// Starts the task's environment empty ([`env`](TaskBuilder::env) adds to it).
+    pub fn env_clear(mut self) -> Self {
+        self.env.clear();
         self
     }
 
@@ -187,7 +207,12 @@ impl<'a> TaskBuilder<'a> {
         refs.push(&down);
         refs.push(&up);
         refs.extend(self.refs.iter().copied());
-        let task = exe.run(&argv, &refs)?;
+        let mut cmd = exe.command(&argv[0]);
+        cmd.args(&argv[1..]).env_spec(self.env);
+        for r in refs {
+            cmd.delegate(r);
+        }
+        let task = cmd.spawn()?;
         Ok(Channel { tx: down, rx: up, task: Some(task) })
     }
 }

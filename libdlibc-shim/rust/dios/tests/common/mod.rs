@@ -54,6 +54,28 @@ pub fn console_lines_of(pid: u32, want: impl Fn(&[String]) -> bool) -> Vec<Strin
     }
 }
 
+/// Everything the tests and the tasks they spawn wrote to stderr and stdout
+/// so far ($DIOS_TEST_OUTPUT_LOG: run-tests.sh tees cargo's output there): a
+/// spawned task without a terminal writes its console output, and its
+/// panics, to the stderr it inherited.  Its lines, waiting until `want`
+/// returns true for them (at most 20 s).
+pub fn output_lines(want: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let path = std::env::var("DIOS_TEST_OUTPUT_LOG")
+        .expect("DIOS_TEST_OUTPUT_LOG is not set: run libdlibc-shim/rust/run-tests.sh");
+    let t0 = Instant::now();
+    loop {
+        let mut b = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|mut f| f.read_to_end(&mut b))
+            .unwrap_or_else(|e| panic!("cannot read the test output {path}: {e}"));
+        let lines: Vec<String> = String::from_utf8_lossy(&b).lines().map(str::to_string).collect();
+        if want(&lines) || t0.elapsed() > Duration::from_secs(20) {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Waits (at most 30 s) until `f` returns Some, polling; the last None fails.
 pub fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let t0 = Instant::now();

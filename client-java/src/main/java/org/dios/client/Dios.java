@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -224,12 +225,44 @@ public final class Dios {
     /**
      * Spawns a task (dios_run): the executable object exe with argv (argv[0] included), holding
      * the delegate references (it takes them with dios_delegated, in this order), in this task's
-     * groups. Only DIOS-branded programs run (`dios brand`): ENOEXEC otherwise. flags: 0 or
+     * groups, with this process's environment. Only DIOS-branded programs run (`dios brand`):
+     * ENOEXEC otherwise, whose message says how to brand one. flags: 0 or
      * {@link #D_RUN_SECCOMP_KILL}.
      */
     public static Task run(Ref exe, List<String> argv, List<Ref> delegate, long flags) {
+        return run(exe, argv, delegate, flags, null);
+    }
+
+    /** What an ENOEXEC from dios_run means, and what to do (the brand is the usual cause). */
+    static final String BRAND_HINT = "the program lacks a DIOS brand (or is not an ELF executable, or the"
+            + " reference is not an executable object):"
+            + " dios_run starts only branded programs; brand it with `dios brand --limbo PROGRAM`"
+            + " (`--pure` for a Pure DIOS task; `dios brand --show PROGRAM` shows its brand)";
+
+    /**
+     * As {@link #run(Ref, List, List, long)}, with the task's environment: env null gives it this
+     * process's environment (as the shim's environ holds it), as {@link ProcessBuilder} does;
+     * otherwise exactly env's variables (an empty map: none), to which the daemon adds
+     * DIOS_SOCKET (dios_run_env). Like ProcessBuilder's, start from
+     * {@code new HashMap<>(System.getenv())} to change a few. At most
+     * DIOS_RUN_MAX_ENV_BYTES (16 KiB) of "NAME=value\0" strings: E2BIG beyond.
+     */
+    public static Task run(Ref exe, List<String> argv, List<Ref> delegate, long flags, Map<String, String> env) {
         if (argv.isEmpty()) throw new DiosException("dios_run", Errno.EINVAL);
         try (Arena a = Arena.ofConfined()) {
+            MemorySegment envp = MemorySegment.NULL;
+            if (env != null) {
+                envp = a.allocate(ADDRESS, env.size() + 1L);
+                int i = 0;
+                for (Map.Entry<String, String> e : env.entrySet()) {
+                    if (e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0 || e.getKey().indexOf('\0') >= 0
+                            || e.getValue().indexOf('\0') >= 0) {
+                        throw new DiosException("dios_run_env", Errno.EINVAL);
+                    }
+                    envp.setAtIndex(ADDRESS, i++, a.allocateFrom(e.getKey() + "=" + e.getValue()));
+                }
+                envp.setAtIndex(ADDRESS, i, MemorySegment.NULL);
+            }
             MemorySegment args = a.allocate(ADDRESS, argv.size() + 1L);
             for (int i = 0; i < argv.size(); i++) args.setAtIndex(ADDRESS, i, a.allocateFrom(argv.get(i)));
             args.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
@@ -243,7 +276,9 @@ public final class Dios {
             spec.set(ADDRESS, Layouts.TASK_SPEC_GROUPS, MemorySegment.NULL);
             spec.set(JAVA_LONG, Layouts.TASK_SPEC_GROUP_COUNT, 0L);
             MemorySegment out = a.allocate(ADDRESS);
-            Native.check("dios_run", (int) Native.RUN.invokeExact(flags, exe.handle(), spec, out));
+            int rc = (int) Native.RUN_ENV.invokeExact(flags, exe.handle(), spec, envp, out);
+            if (rc == -Errno.ENOEXEC) throw new DiosException("dios_run", Errno.ENOEXEC, BRAND_HINT);
+            Native.check("dios_run", rc);
             return new Task(new Ref(out.get(ADDRESS, 0), null));
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -16,6 +16,13 @@ public final class DiosException extends RuntimeException {
         this.errno = errno;
     }
 
+    /** As {@link #DiosException(String, int)}, the message followed by what to do about it. */
+    public DiosException(String call, int errno, String hint) {
+        super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + "): " + hint);
+        this.call = call;
+        this.errno = errno;
+    }
+
     /** The libdlibc call that failed, e.g. "dios_acquire_write". */
     public String call() {
         return call;

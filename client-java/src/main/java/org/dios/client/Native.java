@@ -169,6 +169,8 @@ final class Native {
     static final MethodHandle DELEGATED = fn("dios_delegated", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
     static final MethodHandle DELETE = fn("dios_delete", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
     static final MethodHandle RUN = fn("dios_run", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+    static final MethodHandle RUN_ENV = fn("dios_run_env",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
     static final MethodHandle EXE = fn("dios_exe", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle WAIT = fn("dios_wait", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS));
     static final MethodHandle SELECT = fn("dios_select", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS));

@@ -2,7 +2,9 @@ package org.dios.client;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -31,10 +33,47 @@ class TaskTest {
                     () -> Dios.run(exe, List.of("child", "--child-exit", "0"), List.of(), 0));
             assertEquals(Errno.ENOEXEC, e.errno());
             assertEquals("dios_run", e.call());
+            // the message says why and what to do: the brand, and the command that sets it
+            assertTrue(e.getMessage().startsWith("dios_run: ENOEXEC ("), e.getMessage());
+            assertTrue(e.getMessage().contains("lacks a DIOS brand"), e.getMessage());
+            assertTrue(e.getMessage().contains("dios brand --limbo PROGRAM"), e.getMessage());
         }
         DiosException missing = assertThrows(DiosException.class, () -> Dios.exe("/nonexistent/program"));
         assertEquals(Errno.ENOENT, missing.errno());
         assertEquals("dios_exe", missing.call());
+    }
+
+    /** The exit code of child --env-is NAME VALUE run with env (null: inherited). */
+    private static int envIs(Ref exe, Map<String, String> env, String name, String value) {
+        try (Task t = Dios.run(exe, List.of("child", "--env-is", name, value), List.of(), 0, env)) {
+            return t.exitCode();
+        }
+    }
+
+    @Test
+    void aTaskGetsThisProcesssEnvironmentOrExactlyTheOneGiven() throws Exception {
+        String path = System.getenv("PATH");
+        assertNotNull(path, "the test JVM has a PATH");
+        try (Ref exe = Dios.exe(TestPrograms.child().toString())) {
+            assertEquals(0, envIs(exe, null, "PATH", path), "inherited, as from ProcessBuilder");
+            try (Task t = Dios.run(exe, List.of("child", "--env-is", "PATH", path), List.of(), 0)) {
+                assertEquals(0, t.exitCode(), "run without env: inherited too");
+            }
+            Map<String, String> mine = new HashMap<>(System.getenv());
+            mine.put("DIOS_JAVA_ENV", "a=b c");
+            assertEquals(0, envIs(exe, mine, "DIOS_JAVA_ENV", "a=b c"), "added");
+            assertEquals(0, envIs(exe, mine, "PATH", path), "and the rest kept");
+            Map<String, String> only = Map.of("ONLY", "1");
+            assertEquals(0, envIs(exe, only, "ONLY", "1"));
+            assertEquals(1, envIs(exe, only, "PATH", path), "exactly what was given: no PATH");
+            assertEquals(1, envIs(exe, Map.of(), "ONLY", "1"), "an empty environment");
+            assertEquals(2, envIs(exe, Map.of(), "DIOS_SOCKET", "x"), "but the daemon's socket, always");
+            DiosException big = assertThrows(DiosException.class,
+                    () -> envIs(exe, Map.of("BIG", "x".repeat(17 * 1024)), "BIG", "x"));
+            assertEquals(Errno.E2BIG, big.errno());
+            DiosException bad = assertThrows(DiosException.class, () -> envIs(exe, Map.of("A=B", "1"), "A", "1"));
+            assertEquals(Errno.EINVAL, bad.errno());
+        }
     }
 
     @Test

@@ -89,8 +89,9 @@ public final class Abi {
     public static final long D_FLAGS_IO_MASK = D_NONBLOCK;
     public static final long D_COPY_READONLY = 1L << 12;
     public static final long D_RUN_SECCOMP_KILL = 1L << 20;
+    public static final long D_RUN_ENV = 1L << 21;
     public static final long D_FLAGS_COPY_MASK = D_NONBLOCK | D_COPY_READONLY;
-    public static final long D_FLAGS_RUN_MASK = D_NONBLOCK | D_RUN_SECCOMP_KILL;
+    public static final long D_FLAGS_RUN_MASK = D_NONBLOCK | D_RUN_SECCOMP_KILL | D_RUN_ENV;
     public static final long D_FLAGS_WAIT_MASK = D_NONBLOCK | D_TIMEOUT;
     public static final long D_ACQUIRE_EXCLUSIVE = 1L << 24;
     public static final long D_FLAGS_ACQUIRE_WRITE_MASK = D_FLAGS_WAIT_MASK | D_ACQUIRE_EXCLUSIVE;
@@ -154,6 +155,7 @@ public final class Abi {
     public static final int DIOS_RUN_MAX_REFS = 1024;
     public static final int DIOS_RUN_MAX_GROUPS = 64;
     public static final int DIOS_RUN_MAX_ARGV_BYTES = 32768;
+    public static final int DIOS_RUN_MAX_ENV_BYTES = 16384;
     public static final int DIOS_MAX_COPY_REFS = 1024;
     public static final int DIOS_DELEGATED_BATCH = 6;
     public static final String DIOS_CONSOLE_NAME_STRING = "dios:console";

@@ -29,7 +29,7 @@ import org.dios.diosd.trace.TraceTail;
  * {@code $XDG_RUNTIME_DIR/dios/diosd.sock}, or {@code /tmp/dios-<uid>/diosd.sock}
  * without XDG_RUNTIME_DIR, and the state directory beside it. It prints where
  * it listens, exits non-zero with a message when it cannot start, and on
- * SIGTERM shuts down cleanly and removes its socket.
+ * SIGTERM shuts down cleanly, removes its socket and exits 0.
  *
  * <p>Under systemd (Type=notify) it sends READY=1 once the control socket
  * listens and the conductor serves, and STOPPING=1 when shutdown begins.
@@ -93,9 +93,12 @@ public final class Main {
         }
     }
 
-    /** metrics: where to serve /metrics, or null (off). */
+    /**
+     * metrics: where to serve /metrics, or null (off); socketGiven: --socket was on the command line
+     * (then its directory must exist: only the default socket's is made).
+     */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
-                   InetSocketAddress metrics, String launcher, boolean dumpable) {}
+                   InetSocketAddress metrics, String launcher, boolean dumpable, boolean socketGiven) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -190,13 +193,15 @@ public final class Main {
                     + " or add --metrics-allow-non-loopback to let other hosts read them", 2);
         }
         if (yield < spin) yield = spin;
+        boolean socketGiven = socket != null;
         if (socket == null) socket = defaultSocket();
         if (stateDir == null) {
             Path parent = Path.of(socket).toAbsolutePath().getParent();
             stateDir = parent.resolve(Abi.DIOS_STATE_SUBDIR).toString();
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
-                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable);
+                d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable,
+                socketGiven);
     }
 
     /**
@@ -439,6 +444,19 @@ public final class Main {
         }
     }
 
+    /**
+     * SIGTERM is how the daemon is meant to be stopped (systemd, kill): once
+     * the shutdown hook has stopped it cleanly it exits 0, not the JVM's
+     * 128+15. SIGINT and SIGHUP keep the JVM's 130 and 129.
+     */
+    private static void exitZeroOnTerm() {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), sig -> System.exit(0));
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            Log.warn("cannot handle SIGTERM (" + e.getMessage() + "): a stop by SIGTERM exits 143");
+        }
+    }
+
     static void run(Options o) throws StartupException {
         notify = notifier();
         Path sock = Path.of(o.socket()).toAbsolutePath();
@@ -448,10 +466,27 @@ public final class Main {
             throw new StartupException("socket path is too long for AF_UNIX (" + room + " bytes at most): " + sock, 2);
         }
         Path sockDir = sock.getParent();
-        if (!Files.isDirectory(sockDir)) ensurePrivateDir(sockDir, "socket directory");
-        else checkSocketDir(sockDir);
+        if (!Files.isDirectory(sockDir)) {
+            // Only the default socket's directory (under $XDG_RUNTIME_DIR or /tmp) is made: a
+            // mistyped --socket must not create directories (and the state beside them) anywhere.
+            if (o.socketGiven()) {
+                throw new StartupException("socket directory " + sockDir + " does not exist: create it, or leave"
+                        + " --socket out for the default", 1);
+            }
+            ensurePrivateDir(sockDir, "socket directory");
+        } else {
+            checkSocketDir(sockDir);
+        }
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
         ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        // The state directory's lock before anything else happens: a second daemon on the same
+        // state is refused before it makes a socket or warms up.
+        BlobStore.StateLock stateLock;
+        try {
+            stateLock = BlobStore.lock(Path.of(o.stateDir()));
+        } catch (IOException | RuntimeException e) {
+            throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);
+        }
         // The metrics port is bound before any socket exists: a port in use stops the start cleanly.
         MetricsServer metrics = null;
         if (o.metrics() != null) {
@@ -532,16 +567,22 @@ public final class Main {
             } catch (InterruptedException ignored) {
                 Thread.currentThread().interrupt();
             }
+            boolean stuck = thread.isAlive();
             LibC.unlink(path);
             LibC.close(listenFd);
             if (rpc != null) rpc.stop();
             closeAdmin(adminFd, adminPath);
             Log.info("stopped; removed " + path);
+            if (stuck) { // not a clean stop: not the 0 a SIGTERM otherwise exits with
+                Log.error("the conductor did not stop within 5 s");
+                Runtime.getRuntime().halt(70);
+            }
         }));
+        exitZeroOnTerm();
         thread.start(); // warms up while the state directory opens here
         BlobStore store;
         try {
-            store = BlobStore.open(Path.of(o.stateDir()));
+            store = BlobStore.open(stateLock);
         } catch (IOException | RuntimeException e) {
             conductor.durableState(null);
             throw new StartupException("cannot open the state directory " + o.stateDir() + ": " + e.getMessage(), 1);

@@ -181,9 +181,9 @@ public final class DriverConductor implements Runnable {
     }
 
     /** dios_run, after the dispatcher checked it: the launcher's. */
-    private int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
+    private int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, String[] env, Reference[] refs,
                       GroupObject[] groups, boolean seccompKill) {
-        return launcher.spawn(parent, userData, exe, argv, refs, groups, seccompKill);
+        return launcher.spawn(parent, userData, exe, argv, env, refs, groups, seccompKill);
     }
 
     /** Console calls wait on a task's terminal: the registry watches it in epoll. */

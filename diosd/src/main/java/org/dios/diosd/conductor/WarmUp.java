@@ -66,7 +66,8 @@ final class WarmUp {
         long t0 = System.nanoTime();
         int done = run(cycles, t0 + MAX_NANOS);
         perCall.reset(); // the warm-up's calls were nobody's
-        if (done > 0) {
+        // A daemon stopping meanwhile (a failed start, SIGTERM) cut it short: nothing to report.
+        if (done > 0 && running.getAsBoolean()) {
             Log.info("warmed up the call and wake-up paths: " + done + " cycles in "
                     + (System.nanoTime() - t0) / 1_000_000 + " ms"
                     + (done < cycles ? " (stopped at the " + MAX_NANOS / 1_000_000_000

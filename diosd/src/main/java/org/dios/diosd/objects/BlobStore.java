@@ -103,12 +103,25 @@ public final class BlobStore implements AutoCloseable {
         return c == len ? c : c << 1;
     }
 
+    /** The state directory's lock, held: {@link #lock} takes it, {@link #open(StateLock)} uses it. */
+    public record StateLock(Path stateDir, FileChannel channel, FileLock lock) {
+        /** Lets go of the lock (a start that failed after taking it). */
+        public void release() {
+            try {
+                lock.release();
+                channel.close();
+            } catch (IOException ignored) {
+                // the process is about to exit: the kernel drops the lock anyway
+            }
+        }
+    }
+
     /**
-     * Opens the state directory: takes its lock, replays and repairs the journal,
-     * reconciles the blob files. Throws when the directory cannot be used at all;
-     * damage is logged and recovered from.
+     * Takes the state directory's lock (STATE/diosd.lock, an fcntl lock), so
+     * that a second daemon on the same state is refused before it does
+     * anything else. Throws when another daemon holds it.
      */
-    public static BlobStore open(Path stateDir) throws IOException {
+    public static StateLock lock(Path stateDir) throws IOException {
         stateDir = stateDir.toAbsolutePath();
         FileChannel lc = FileChannel.open(stateDir.resolve("diosd.lock"), java.util.Set.of(StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -117,16 +130,32 @@ public final class BlobStore implements AutoCloseable {
             lock = lc.tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null;
+        } catch (IOException e) {
+            lc.close();
+            throw e;
         }
         if (lock == null) {
             lc.close();
             throw new IOException("state directory " + stateDir + " is in use by another diosd");
         }
+        return new StateLock(stateDir, lc, lock);
+    }
+
+    /**
+     * Opens the state directory: takes its lock, replays and repairs the journal,
+     * reconciles the blob files. Throws when the directory cannot be used at all;
+     * damage is logged and recovered from.
+     */
+    public static BlobStore open(Path stateDir) throws IOException {
+        return open(lock(stateDir));
+    }
+
+    /** {@link #open(Path)} with the lock already taken; the lock is released if this throws. */
+    public static BlobStore open(StateLock held) throws IOException {
         try {
-            return openLocked(stateDir, lc, lock);
+            return openLocked(held.stateDir(), held.channel(), held.lock());
         } catch (IOException | RuntimeException e) {
-            lock.release();
-            lc.close();
+            held.release();
             throw e;
         }
     }

@@ -17,8 +17,12 @@ import org.dios.diosd.sys.LibC;
  * <li>a task started from a terminal handed the daemon its own description of
  * that terminal at registration (D_HELLO_F_TTY): console output is written
  * there and console input read from there;</li>
- * <li>otherwise output goes to the daemon's log, one line per line, tagged
- * with the task, and input is at end of stream (-EPIPE).</li>
+ * <li>otherwise a task started by dios_run writes to the stderr it
+ * inherited (as a Unix child would: its panics reach whoever ran its
+ * parent), see {@link #stderrOutput};</li>
+ * <li>and any other task's output goes to the daemon's log, one line per
+ * line, tagged with the task. Input is at end of stream (-EPIPE) without a
+ * terminal.</li>
  * </ul>
  * Each task gets two small buffers (DIOS_CONSOLE_BUF_BYTES each, memfds the
  * daemon maps): acquire_write hands out the output buffer, commit_write
@@ -115,21 +119,65 @@ public final class ConsoleObject extends DObject {
     }
 
     /**
-     * Writes out[off, end) of the task's output buffer. Returns the new
-     * offset (== end when done), or -EPIPE if the terminal is gone.
+     * Writes out[off, end) of the task's output buffer: to its terminal, else
+     * to the stderr it inherited (a spawned task), else to the daemon's log.
+     * Returns the new offset (== end when done), or -EPIPE if the terminal
+     * (or the stderr's reader) is gone.
      */
     static long writeOutput(TaskSession s, long off, long end) {
-        if (s.ttyFd < 0) {
+        int fd = s.ttyFd >= 0 ? s.ttyFd : s.errFd;
+        if (fd < 0) {
             logLines(s, s.console.out.asSlice(off, end - off));
             return end;
         }
+        boolean socket = s.ttyFd < 0 && s.errIsSocket;
         while (off < end) {
-            long n = LibC.write(s.ttyFd, s.console.out.asSlice(off), end - off);
+            long n = socket ? LibC.sendto(fd, s.console.out.asSlice(off, end - off),
+                    LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL, MemorySegment.NULL, 0)
+                    : LibC.write(fd, s.console.out.asSlice(off), end - off);
             if (n == -LibC.EAGAIN) return off;
             if (n < 0) return -Abi.DIOS_EPIPE;
             off += n;
         }
         return off;
+    }
+
+    private static final int S_IFMT = 0170000, S_IFIFO = 0010000, S_IFCHR = 0020000, S_IFREG = 0100000,
+            S_IFSOCK = 0140000;
+    private static final int O_WRONLY = 1, O_NOCTTY = 0400;
+
+    /**
+     * Where a spawned task's console output goes when it has no terminal:
+     * the stderr it inherited (its own fd 2, which the daemon holds as
+     * {@code stderrFd}), as a Unix child's output would. The conductor must
+     * never block on it, and must not set O_NONBLOCK on a file description
+     * the task shares, so: a pipe, FIFO or character device is opened anew
+     * through /proc/self/fd, non-blocking (its own description); a regular
+     * file is written through the task's description (its offset shared, as
+     * a child's writes would be; a file never says EAGAIN); a socket is sent
+     * to with MSG_DONTWAIT (sets s.errIsSocket). Anything else, or a reopen
+     * this daemon may not do (another user's pipe): -1, the daemon's log.
+     */
+    public static int stderrOutput(TaskSession s, int stderrFd) {
+        if (stderrFd < 0) return -1;
+        String path = "/proc/self/fd/" + stderrFd;
+        int mode;
+        try {
+            mode = (Integer) java.nio.file.Files.getAttribute(java.nio.file.Path.of(path), "unix:mode");
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        int type = mode & S_IFMT;
+        if (type == S_IFIFO || type == S_IFCHR) {
+            int fd = LibC.open(path, O_WRONLY | O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC, 0);
+            return fd >= 0 ? fd : -1;
+        }
+        if (type == S_IFREG || type == S_IFSOCK) {
+            int fd = LibC.fcntl(stderrFd, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
+            s.errIsSocket = fd >= 0 && type == S_IFSOCK;
+            return fd >= 0 ? fd : -1;
+        }
+        return -1;
     }
 
     private static void logLines(TaskSession s, MemorySegment bytes) {

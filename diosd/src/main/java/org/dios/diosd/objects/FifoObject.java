@@ -23,7 +23,8 @@ import org.dios.diosd.sys.LibC;
  *
  * <p><b>Ends.</b> The first reference to acquire for reading becomes the
  * reader end, the first to acquire for writing the writer end; another
- * reference then gets -EBUSY. An end is gone when its reference is released
+ * reference then gets -EBUSY while that end's reference lives, -EPIPE once
+ * it is gone. An end is gone when its reference is released
  * (dios_delete, or its task exits). Before an end is bound, it is gone when
  * no reference that could take it remains: for the writer, no reference
  * with write permission other than the reader end's; for the reader, none
@@ -180,18 +181,24 @@ public final class FifoObject extends DObject {
     // ---- ends ------------------------------------------------------------------
 
     /**
-     * Binds r as the reader (or writer) end if that end is free. Returns 0, or
-     * -EBUSY if the end is (or was) another reference's, or r is the other end.
+     * Binds r as the reader (or writer) end if that end is free. Returns 0,
+     * -EBUSY if another live reference holds the end or r is the other end, or
+     * -EPIPE if the end is gone (its reference was released: gone is final,
+     * and no one holds it, so "busy" would be false).
      */
     int bind(Reference r, boolean write) {
         if (write) {
             if (writer == r) return 0;
-            if (writerBound || reader == r) return -Abi.DIOS_EBUSY;
+            if (reader == r) return -Abi.DIOS_EBUSY;
+            if (writerGone) return -Abi.DIOS_EPIPE;
+            if (writerBound) return -Abi.DIOS_EBUSY;
             writer = r;
             writerBound = true;
         } else {
             if (reader == r) return 0;
-            if (readerBound || writer == r) return -Abi.DIOS_EBUSY;
+            if (writer == r) return -Abi.DIOS_EBUSY;
+            if (readerGone) return -Abi.DIOS_EPIPE;
+            if (readerBound) return -Abi.DIOS_EBUSY;
             reader = r;
             readerBound = true;
         }

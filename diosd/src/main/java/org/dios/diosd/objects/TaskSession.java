@@ -62,6 +62,14 @@ public final class TaskSession {
     /** The task's terminal (its own /dev/tty description, non-blocking), or -1. */
     public int ttyFd = -1;
     public boolean ttyWatched;
+    /**
+     * A spawned task without a terminal: where its console output goes, its
+     * inherited stderr as {@link ConsoleObject#stderrOutput} made it
+     * writable without blocking the daemon; -1: the daemon's log.
+     */
+    public int errFd = -1;
+    /** errFd is a socket: written with send(MSG_DONTWAIT), which leaves the task's file status flags alone. */
+    public boolean errIsSocket;
     /** Console state, made at the first console acquire. */
     public ConsoleObject.Session console;
     /** Name visibility: the public group (tasks that connect by themselves) and group objects. */

@@ -57,8 +57,9 @@ public final class CallDispatcher implements Completer {
     /** Starts a task for dios_run (the task launcher); answers PARKED or -errno. */
     @FunctionalInterface
     public interface TaskSpawner {
-        int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs, GroupObject[] groups,
-                  boolean seccompKill);
+        /** env: the child's environment as the parent sent it (D_RUN_ENV), or null (an older shim sent none). */
+        int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, String[] env, Reference[] refs,
+                  GroupObject[] groups, boolean seccompKill);
     }
 
     private final ObjectManager objects;
@@ -441,7 +442,11 @@ public final class CallDispatcher implements Completer {
     int run(Call c, MemorySegment r, long off, int sqeFlags) {
         TaskSession s = c.task;
         if (sqeFlags != 0) return -DIOS_EINVAL;
-        if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
+        // D_RUN_ENV: ref2 = bytes of the environment block after argv; else ref2 must be 0
+        boolean withEnv = (c.flags & D_RUN_ENV) != 0;
+        long envBytes = r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET);
+        if (withEnv ? envBytes < 0 : envBytes != 0) return -DIOS_EINVAL;
+        if (envBytes > DIOS_RUN_MAX_ENV_BYTES) return -DIOS_E2BIG;
         Reference exeRef = s.refs.get(r.get(JAVA_LONG, off + SqeDescriptor.REF_OFFSET));
         if (exeRef == null) return -DIOS_EBADF;
         if (exeRef.object.isZombie()) return -DIOS_EIDRM;
@@ -459,7 +464,9 @@ public final class CallDispatcher implements Completer {
         long ngroups = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.GROUP_COUNT_OFFSET));
         long argvBytes = Integer.toUnsignedLong(r.get(JAVA_INT, base + RunArgsDescriptor.ARGV_BYTES_OFFSET));
         if (nrefs > DIOS_RUN_MAX_REFS || ngroups > DIOS_RUN_MAX_GROUPS || argvBytes > DIOS_RUN_MAX_ARGV_BYTES) return -DIOS_E2BIG;
-        if (argc == 0 || argc > argvBytes || RunArgsDescriptor.SIZE + 8 * (nrefs + ngroups) + argvBytes != len) return -DIOS_EINVAL;
+        if (argc == 0 || argc > argvBytes || RunArgsDescriptor.SIZE + 8 * (nrefs + ngroups) + argvBytes + envBytes != len) {
+            return -DIOS_EINVAL;
+        }
         long p = base + RunArgsDescriptor.SIZE;
         Reference[] refs = new Reference[(int) nrefs];
         int rc = c.delegableRefs(p, refs);
@@ -477,17 +484,31 @@ public final class CallDispatcher implements Completer {
         }
         byte[] block = new byte[(int) argvBytes];
         MemorySegment.copy(r, JAVA_BYTE, p, block, 0, block.length);
-        if (block[block.length - 1] != 0) return -DIOS_EINVAL;
-        String[] argv = new String[(int) argc];
-        int k = 0, start = 0;
+        String[] argv = strings(block);
+        if (argv == null || argv.length != argc) return -DIOS_EINVAL;
+        String[] env = null; // no D_RUN_ENV (an older shim): the launcher's minimal environment
+        if (withEnv) {
+            byte[] eblock = new byte[(int) envBytes];
+            MemorySegment.copy(r, JAVA_BYTE, p + argvBytes, eblock, 0, eblock.length);
+            env = strings(eblock);
+            if (env == null) return -DIOS_EINVAL;
+            for (String e : env) if (e.isEmpty()) return -DIOS_EINVAL;
+        }
+        return tasks.spawn(s, c.userData, exe, argv, env, refs, groups, (c.flags & D_RUN_SECCOMP_KILL) != 0);
+    }
+
+    /** The NUL-terminated strings of a block (a copy: the task cannot change it meanwhile); null if it does not end in a NUL. */
+    static String[] strings(byte[] block) {
+        if (block.length == 0) return new String[0];
+        if (block[block.length - 1] != 0) return null;
+        java.util.ArrayList<String> out = new java.util.ArrayList<>();
+        int start = 0;
         for (int i = 0; i < block.length; i++) {
             if (block[i] != 0) continue;
-            if (k == argv.length) return -DIOS_EINVAL; // more strings than argc
-            argv[k++] = new String(block, start, i - start, java.nio.charset.StandardCharsets.UTF_8);
+            out.add(new String(block, start, i - start, java.nio.charset.StandardCharsets.UTF_8));
             start = i + 1;
         }
-        if (k != argv.length) return -DIOS_EINVAL;
-        return tasks.spawn(s, c.userData, exe, argv, refs, groups, (c.flags & D_RUN_SECCOMP_KILL) != 0);
+        return out.toArray(new String[0]);
     }
 
     /**

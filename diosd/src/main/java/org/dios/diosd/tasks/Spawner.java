@@ -57,6 +57,9 @@ final class Spawner implements Runnable {
         }
     }
 
+    /** dios-launch's own environment: none of the task's (that goes in --env). */
+    private static final String[] LAUNCHER_ENV = {};
+
     private final String launcher;
     private final int selfUid = LibC.getuid(), selfGid = (int) LibC.syscall(104 /* getgid */, 0, 0, 0, 0, 0, 0);
     private final LinkedBlockingQueue<Job> in = new LinkedBlockingQueue<>();
@@ -243,9 +246,14 @@ final class Spawner implements Runnable {
             args.add(Integer.toString(j.uid));
             args.add("--gid");
             args.add(Integer.toString(j.gid));
+            // The task's environment as arguments: the launcher, which may run as root until it
+            // switches to the task's ids, must not act on the task's LD_PRELOAD and the like.
+            args.add("--env");
+            args.add(Integer.toString(j.env.length));
+            java.util.Collections.addAll(args, j.env);
             args.add("--");
             java.util.Collections.addAll(args, j.argv);
-            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), j.env, map);
+            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map);
             for (int i = 0; i < map.length; i++) {
                 LibC.close(map[i]);
                 map[i] = -1;

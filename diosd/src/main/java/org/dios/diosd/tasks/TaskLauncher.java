@@ -78,16 +78,32 @@ public final class TaskLauncher {
         spawner.start();
     }
 
-    /** The environment of a spawned task: its connection, the daemon's socket, and a few of the daemon's variables. */
-    private String[] taskEnv() {
+    /**
+     * The environment of a spawned task: the one its parent sent (its own
+     * environ, or what it gave dios_run_env), or for a parent whose shim sends
+     * none (no D_RUN_ENV: an older shim) a few of the daemon's variables. Any
+     * DIOS_FD, DIOS_SOCKET and DIOS_PURE in it are dropped: the daemon sets the
+     * first two (the child's connection, the daemon's socket) and the launcher
+     * the third (Pure DIOS tasks only).
+     */
+    String[] taskEnv(String[] given) {
         ArrayList<String> env = new ArrayList<>();
+        if (given != null) {
+            for (String e : given) {
+                int eq = e.indexOf('=');
+                String k = eq < 0 ? e : e.substring(0, eq);
+                if (k.equals(Abi.DIOS_ENV_FD) || k.equals(Abi.DIOS_ENV_SOCKET) || k.equals(Abi.DIOS_ENV_PURE)) continue;
+                env.add(e);
+            }
+        } else {
+            for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
+                String v = System.getenv(k);
+                if (v != null) env.add(k + "=" + v);
+            }
+            if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
+        }
         env.add(Abi.DIOS_ENV_FD + "=" + Abi.DIOS_SPAWN_SOCKET_FD);
         if (socketPath != null) env.add(Abi.DIOS_ENV_SOCKET + "=" + socketPath);
-        for (String k : new String[] {"PATH", "HOME", "LANG", "LC_ALL", "TERM", "TZ", "TMPDIR"}) {
-            String v = System.getenv(k);
-            if (v != null) env.add(k + "=" + v);
-        }
-        if (System.getenv("PATH") == null) env.add("PATH=/usr/local/bin:/usr/bin:/bin");
         return env.toArray(new String[0]);
     }
 
@@ -95,9 +111,10 @@ public final class TaskLauncher {
      * dios_run, after the dispatcher checked the call: makes the task object
      * and the socket pair, holds what the parent delegates, and hands the
      * spawn to the spawner thread. The parent's call is parked until the
-     * launcher answers (spawnsDone). Returns PARKED or -errno.
+     * launcher answers (spawnsDone). env: the environment the parent sent,
+     * or null (see {@link #taskEnv}). Returns PARKED or -errno.
      */
-    public int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, Reference[] refs,
+    public int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, String[] env, Reference[] refs,
               GroupObject[] groups, boolean seccompKill) {
         if (spawner == null) {
             Log.warn(parent + ": dios_run, but this daemon has no task launcher (dios-launch not found)");
@@ -119,9 +136,16 @@ public final class TaskLauncher {
         int[] stdio = new int[3];
         for (int i = 0; i < 3; i++) {
             int src = parent.stdio[i];
-            if (src >= 0) stdio[i] = LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
-            else if (i == 0) stdio[i] = LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
-            else stdio[i] = LibC.fcntl(2, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10); // the daemon's log
+            // A parent that sent no stdio (it had closed one of fds 0-2) gives /dev/null, never the
+            // daemon's own fds: a task must not write into the daemon's log or read its stdin.
+            stdio[i] = src >= 0 ? LibC.fcntl(src, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10)
+                    : LibC.open("/dev/null", LibC.O_RDWR | LibC.O_CLOEXEC, 0);
+        }
+        if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0) {
+            for (int fd : stdio) LibC.close(fd);
+            LibC.close(pair[0]);
+            LibC.close(pair[1]);
+            return -Abi.DIOS_ENOMEM;
         }
         long taskId = registry.newTaskId();
         TaskObject t = new TaskObject(objects.newObjectId(), taskId, 0);
@@ -149,7 +173,7 @@ public final class TaskLauncher {
         parent.parked.add(pc);
         t.runCall = pc;
         registry.spawning(t, pair[0]);
-        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(), seccompKill, parent.uid, parent.gid, pair[1], stdio));
+        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(env), seccompKill, parent.uid, parent.gid, pair[1], stdio));
         return CallDispatcher.PARKED;
     }
 

@@ -170,9 +170,10 @@ public final class TaskRegistry {
      * triggered, so input nobody asked for never keeps the daemon awake).
      */
     public void watchTty(TaskSession s) {
-        if (s.ttyWatched || s.ttyFd < 0) return;
+        int fd = s.ttyFd >= 0 ? s.ttyFd : s.errFd; // without a terminal: the stderr console output waits for
+        if (s.ttyWatched || fd < 0) return;
         int ev = LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET;
-        if (epoll.add(s.ttyFd, ev, sessionData(K_TTY, s)) == 0) s.ttyWatched = true;
+        if (epoll.add(fd, ev, sessionData(K_TTY, s)) == 0) s.ttyWatched = true;
     }
 
     /**
@@ -472,6 +473,9 @@ public final class TaskRegistry {
         } else {
             s.argv = Argv.ofProcess(cred.pid());
         }
+        // A spawned task without a terminal writes its console output (its panics) to the stderr
+        // it inherited, as a Unix child would, not into the daemon's log.
+        if (spawned != null && tty < 0) s.errFd = ConsoleObject.stderrOutput(s, stdio[2]);
         slots.set(slot, s);
         stats.tasks++;
 
@@ -577,7 +581,11 @@ public final class TaskRegistry {
             if (s.ttyWatched) epoll.remove(s.ttyFd);
             LibC.close(s.ttyFd);
             s.ttyFd = -1;
+        } else if (s.errFd >= 0 && s.ttyWatched) {
+            epoll.remove(s.errFd);
         }
+        LibC.close(s.errFd);
+        s.errFd = -1;
         if (s.console != null) s.console.close(stats);
         LibC.close(s.doorbell);
         LibC.close(s.sock);

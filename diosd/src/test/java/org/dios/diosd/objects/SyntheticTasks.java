@@ -44,7 +44,7 @@ public final class SyntheticTasks implements AutoCloseable {
 
     /** The same with other limits. */
     public static CallDispatcher dispatcher(ObjectManager objects, Stats stats, Limits limits) {
-        return new CallDispatcher(objects, stats, limits, (p, u, e, a, r, g, k) -> -Abi.DIOS_ENOSYS, s -> { });
+        return new CallDispatcher(objects, stats, limits, (p, u, e, a, v, r, g, k) -> -Abi.DIOS_ENOSYS, s -> { });
     }
 
     /** The task's region: header, submission ring, completion ring. */
