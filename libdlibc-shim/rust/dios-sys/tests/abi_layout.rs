@@ -154,6 +154,8 @@ fn mirrored() -> Vec<(&'static str, i128)> {
         DIOS_SQ_ENTRIES, DIOS_CQ_ENTRIES, DIOS_MAX_OBJECT_SIZE, DIOS_MAX_LOOKUP_REFS,
         D_OP_NOTIFY, DIOS_EBUSY, DIOS_MAX_SELECT_REFS, DIOS_FIFO_ALIGN, DIOS_FIFO_DEFAULT_CAPACITY,
         DIOS_FIFO_MAX_CAPACITY, DIOS_CONSOLE_BUF_BYTES, D_FIFO_END_READER, D_FIFO_END_WRITER,
+        D_DETAIL_MAX_REFS, D_DETAIL_MAX_BUFFERS, D_DETAIL_MAX_PARKED, D_DETAIL_MAX_TASK_MEMORY,
+        D_DETAIL_MAX_SELECT, D_DETAIL_MAX_GROUPS, D_DETAIL_LAST,
     ]
 }
 
@@ -211,6 +213,10 @@ const NOT_MIRRORED: &[&str] = &[
     "D_FLAGS_RUN_MASK",
     "D_SQE_ARGS",
     "D_CQE_F_INLINE",
+    // the detail's carrier and the reference tag: the shim reads them
+    // (dios_last_error_detail, dios_reconnect)
+    "D_CQE_F_DETAIL",
+    "DIOS_REF_TAG_SHIFT",
     "DIOS_EXE_PATH_MAX",
     "DIOS_RUN_MAX_REFS",
     "DIOS_RUN_MAX_GROUPS",
