@@ -148,6 +148,12 @@ int main(void)
 	CHECK(dios_self() == NULL);
 	CHECK(dios_pickref(&bname) == NULL);
 
+	/* a Pure DIOS task (dios-launch sets DIOS_PURE) may not open a socket: a clear refusal */
+	setenv("DIOS_PURE", "1", 1);
+	CHECK_EQ(dios_reconnect(), -EPERM);
+	detail_has("Pure DIOS");
+	unsetenv("DIOS_PURE");
+
 	/* a new daemon on the same socket and state directory */
 	dt_start_daemon_in(dt_dir());
 	DEAD(dios_nop(0));                              /* no automatic reconnect: the task died */
