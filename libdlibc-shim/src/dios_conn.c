@@ -74,6 +74,7 @@ static char watcher_stack[256 << 10] __attribute__((aligned(4096)));
 #define DEAD_TAGS 64
 static uint16_t dead_tags[DEAD_TAGS];
 uint32_t dios__dead_tags;
+static int tag_dead(uint64_t self_ref);
 /* A task diosd spawned: the connected socket it inherited (DIOS_FD), until the first call uses it. */
 static int inherited_fd = -1;
 
@@ -564,6 +565,11 @@ const dios_name_t *dios_self_exe(void)
 void dios__conn_atfork_child(void)
 {
 	watch_state = WATCH_NONE;               /* the parent's: not in this process (and not ours to shut down) */
+	if (g_dios.state == DIOS_ST_DEAD && g_dios.self_ref && !tag_dead(g_dios.self_ref)) {
+		/* the parent's registration is dead: its references fail with -ENOTCONN here too, as after dios_reconnect */
+		dead_tags[dios__dead_tags % DEAD_TAGS] = (uint16_t)(g_dios.self_ref >> DIOS_REF_TAG_SHIFT);
+		dios__dead_tags++;
+	}
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;

@@ -159,6 +159,22 @@ int main(void)
 	DEAD(dios_nop(0));                              /* no automatic reconnect: the task died */
 	DEAD(dios_acquire_read(0, rd, REC, &iov));
 
+	/* a child forked now is a new task; the dead registration's references are dead there too */
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		CHECK_EQ(dios_nop(0), 0);
+		CHECK_EQ(dios_acquire_read(0, blob, 0, &iov), -ENOTCONN);
+		CHECK_EQ(dios_delete(0, shm), -ENOTCONN);
+		dios_ref_t *b = lookup1(&bname);
+		CHECK_EQ(dios_acquire_read(0, b, 0, &iov), 0);
+		CHECK_EQ(dt_verify(iov->buf, BLOB_LEN, 17), -1);
+		CHECK_EQ(dios_release_read(0, b, iov), 0);
+		_exit(0);
+	}
+	CHECK_EQ(dt_wait_child(pid), 0);
+	DEAD(dios_nop(0));                              /* the parent still has not started over */
+
 	/* no daemon where the process looks: dios_reconnect says so, and names the socket */
 	char none[256];
 	snprintf(none, sizeof none, "%s/nobody.sock", dt_dir());

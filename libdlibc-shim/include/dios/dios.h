@@ -360,7 +360,8 @@ const char *dios_last_error_detail(void);
  * connected yet: after a dios_reconnect that failed with -ENOTCONN, its
  * next call (or dios_reconnect) tries again.  A forked child is a new task
  * anyway (it registers on its first call); the references of its parent's
- * dead registrations fail with -ENOTCONN there too.
+ * dead registrations (reconnected from, or dead at the fork) fail with
+ * -ENOTCONN there too.
  * Errors: -ENOTCONN (no daemon answers at the socket yet; the detail names
  * it: retry later), -EBUSY (another thread's call on the dead connection has
  * not returned yet), -EPERM (a Pure DIOS task: its seccomp filter denies
