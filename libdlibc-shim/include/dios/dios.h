@@ -346,7 +346,7 @@ const char *dios_last_error_detail(void);
  * dios_reconnect - after the daemon died, register this process again as a
  * new task.
  * Once the daemon is known dead every call fails with -ENOTCONN, and keeps
- * failing: the task it was died with it.  When a daemon listens again (a
+ * failing: its task died with the daemon.  When a daemon listens again (a
  * restart on the same socket and state directory), dios_reconnect drops
  * what the dead connection left (its mappings' bookkeeping, buffers and
  * FIFO ends) and registers anew.  The new task holds no references: look
