@@ -222,3 +222,31 @@ dios_ref_t *dios_pickref(const dios_name_t *name)
 		return NULL;
 	return r;
 }
+
+/* ---- starting over after the daemon died --------------------------------- */
+
+int dios_reconnect(void)
+{
+	int cs = dios__call_lock();
+	int rc = dios__conn_drop_locked();
+	if (rc == 0) {
+		/*
+		 * The dead connection's segments, buffers and FIFO ends mean
+		 * nothing to the new daemon (its ids start over): forget them.
+		 * Mappings stay mapped, as after fork: a buffer the program
+		 * still points into is never pulled from under it.
+		 */
+		dios__fifo_drop_all();
+		pthread_mutex_lock(&dios__seg_lock);
+		pthread_mutex_lock(&dios__book_lock);
+		dios__seg_forget();
+		dios__buf_forget();
+		pthread_mutex_unlock(&dios__book_lock);
+		pthread_mutex_unlock(&dios__seg_lock);
+		rc = dios__conn_connect_locked();
+	} else if (rc == 1) {
+		rc = 0;                         /* up: nothing to do */
+	}
+	dios__call_unlock(cs);
+	return rc;
+}

@@ -6,6 +6,7 @@
 #include "dios_internal.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -34,6 +35,46 @@ struct dios_conn g_dios = {
 pthread_mutex_t dios__book_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static dios_name_t self_exe_copy;   /* process-static copy of hdr->self_exe */
+/*
+ * What dios_last_error_detail says for -ENOTCONN: the socket(s) the last
+ * registration tried or used, why the last attempt failed (errno of connect;
+ * 0: it connected), whether the daemon refused us or broke the protocol, and
+ * whether it announced a shutdown.  Written under g_dios.lock.
+ */
+static char sock_tried[2 * sizeof ((struct sockaddr_un *)0)->sun_path + 8];
+static int connect_errno;
+static int refused_proto;
+static int shutdown_seen;
+
+/*
+ * The watcher (one per connection, started when its first FIFO end is
+ * attached): a thread blocked in poll on the control socket until it hangs
+ * up, which then marks the connection dead at once.  FIFO calls done in
+ * shared memory never ask the daemon anything; they learn of its death by
+ * one load of g_dios.state (docs/ARCHITECTURE.md, "Daemon death").  Calls
+ * through the ring need no watcher: their waits look at the socket.
+ *
+ * Its stack is static (no mmap: a locked Pure DIOS heap denies anonymous
+ * mappings), so one watcher at a time: release_resources joins it before
+ * the next connection starts another.  pthread_create allocates (the
+ * thread's TLS vector), and on the DIOS heap that is a DIOS call: it runs
+ * with no lock of the shim held, and watch_state tells the others.
+ */
+enum { WATCH_NONE = 0, WATCH_STARTING = 1, WATCH_ON = 2, WATCH_FAILED = 3 };
+static pthread_t watcher;
+static uint32_t watch_state;
+static char watcher_stack[256 << 10] __attribute__((aligned(4096)));
+
+/*
+ * Tags (DIOS_REF_TAG_SHIFT) of the registrations of this process whose
+ * daemon died, the last DEAD_TAGS of them: their references fail with
+ * -ENOTCONN after dios_reconnect.  dios__dead_tags counts them (the ring
+ * checks references only when it is not 0).
+ */
+#define DEAD_TAGS 64
+static uint16_t dead_tags[DEAD_TAGS];
+uint32_t dios__dead_tags;
+static int tag_dead(uint64_t self_ref);
 /* A task diosd spawned: the connected socket it inherited (DIOS_FD), until the first call uses it. */
 static int inherited_fd = -1;
 
@@ -54,8 +95,29 @@ static void say(const char *fmt, ...)
 	(void)w;
 }
 
-static void release_resources(void)
+/* Under g_dios.lock.  0, or -EBUSY while a thread is still starting the watcher (try later). */
+static int stop_watcher(void)
 {
+	uint32_t w = __atomic_load_n(&watch_state, __ATOMIC_ACQUIRE);
+	if (w == WATCH_STARTING)
+		return -EBUSY;          /* it may wait for g_dios.lock (a DIOS heap call): do not wait for it */
+	if (w == WATCH_ON) {
+		/* a watcher still polling (the daemon broke the protocol, or announced
+		 * a shutdown it has not finished) sees its own side hang up */
+		shutdown(g_dios.sock, SHUT_RDWR);
+		pthread_join(watcher, NULL);
+	}
+	__atomic_store_n(&watch_state, WATCH_NONE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* 0, or -EBUSY (nothing released: see stop_watcher). */
+static int release_resources(void)
+{
+	if (stop_watcher())
+		return -EBUSY;
+	if (g_dios.hdr && (dios__load_acquire(&g_dios.hdr->daemon_state) & D_DSTATE_SHUTDOWN))
+		shutdown_seen = 1;
 	if (g_dios.hdr)
 		dios__sys_munmap(g_dios.hdr, DIOS_REGION_SIZE);
 	if (g_dios.sock >= 0)
@@ -68,12 +130,53 @@ static void release_resources(void)
 	g_dios.sock = -1;
 	g_dios.doorbell = -1;
 	g_dios.held = 0;
+	return 0;
 }
 
 void dios__mark_dead(void)
 {
 	/* the fds and the region stay until no call is in flight: see dios__conn_ensure_locked */
 	__atomic_store_n(&g_dios.state, DIOS_ST_DEAD, __ATOMIC_RELEASE);
+}
+
+static void *watch(void *arg)
+{
+	struct pollfd p = { .fd = (int)(intptr_t)arg, .events = POLLRDHUP };
+	for (;;) {
+		int r = poll(&p, 1, -1);
+		if (r > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR | POLLNVAL)))
+			break;
+		if (r < 0 && errno != EINTR)
+			break;
+	}
+	dios__mark_dead();
+	/* the ring's sleepers look now, not at their next 100 ms check (shared futex: the daemon's word) */
+	syscall(SYS_futex, &g_dios.hdr->cq_tail, FUTEX_WAKE, INT32_MAX, NULL, NULL, 0);
+	return NULL;
+}
+
+void dios__conn_watch(void)
+{
+	uint32_t none = WATCH_NONE;
+	if (__atomic_load_n(&watch_state, __ATOMIC_RELAXED) != WATCH_NONE ||
+	    !__atomic_compare_exchange_n(&watch_state, &none, WATCH_STARTING, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	/* STARTING: the connection's socket and region stay (release_resources waits) */
+	int ok = 0;
+	if (__atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE) == DIOS_ST_UP) {
+		pthread_attr_t a;
+		sigset_t all, old;
+		if (pthread_attr_init(&a) == 0) {
+			sigfillset(&all);
+			pthread_sigmask(SIG_SETMASK, &all, &old);     /* the program's signals are not its business */
+			ok = pthread_attr_setstack(&a, watcher_stack, sizeof watcher_stack) == 0 &&
+			     pthread_create(&watcher, &a, watch, (void *)(intptr_t)g_dios.sock) == 0;
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
+			pthread_attr_destroy(&a);
+		}
+	}
+	/* without a thread (creation refused), FIFO calls learn of a death from the next call that reaches the ring */
+	__atomic_store_n(&watch_state, ok ? WATCH_ON : WATCH_FAILED, __ATOMIC_RELEASE);
 }
 
 /* ---- registration (section 1) -------------------------------------------- */
@@ -167,7 +270,13 @@ static int do_connect(void)
 	void *region = MAP_FAILED;
 
 	int s = -1, r = -1;
+	sock_tried[0] = '\0';
+	connect_errno = 0;
+	refused_proto = 0;
+	shutdown_seen = 0;
 	if (inherited_fd >= 0) {                /* spawned by diosd: connected already */
+		const char *env = getenv(DIOS_ENV_SOCKET);
+		snprintf(sock_tried, sizeof sock_tried, "%s", env && env[0] ? env : "the socket diosd handed this task");
 		s = inherited_fd;
 		inherited_fd = -1;
 		r = 0;
@@ -175,14 +284,20 @@ static int do_connect(void)
 	for (int cand = 0, sp; r < 0 && (sp = socket_path(&sa, cand)) >= 0; cand++) {
 		if (sp > 0)
 			continue;               /* not this one: see tmp_dir_unsafe */
+		size_t used = strlen(sock_tried);
+		snprintf(sock_tried + used, sizeof sock_tried - used, "%s%s", used ? " or " : "", sa.sun_path);
 		if (s >= 0)
 			close(s);
 		s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		if (s < 0)
+		if (s < 0) {
+			connect_errno = errno;
 			return -ENOTCONN;
+		}
 		do
 			r = connect(s, (struct sockaddr *)&sa, sizeof sa);
 		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			connect_errno = errno;
 		if (r < 0 && errno != ENOENT && errno != ECONNREFUSED)
 			break;                  /* e.g. EACCES: the daemon is there, we may not use it */
 	}
@@ -190,6 +305,7 @@ static int do_connect(void)
 		return -ENOTCONN;
 	if (r < 0)
 		goto fail;
+	connect_errno = 0;
 
 	/*
 	 * Started from a terminal: hand the daemon our own description of it
@@ -338,8 +454,12 @@ fail:
 	 * good: the next call tries again, once other tasks may have gone. */
 	if (refused == -EAGAIN)
 		return -EAGAIN;
-	if (permanent)
+	if (permanent) {
+		refused_proto = 1;
 		g_dios.state = DIOS_ST_DEAD;
+	} else if (!connect_errno) {
+		connect_errno = ECONNRESET;     /* connected, then no welcome */
+	}
 	return -ENOTCONN;
 }
 
@@ -444,6 +564,12 @@ const dios_name_t *dios_self_exe(void)
  */
 void dios__conn_atfork_child(void)
 {
+	watch_state = WATCH_NONE;               /* the parent's: not in this process (and not ours to shut down) */
+	if (g_dios.state == DIOS_ST_DEAD && g_dios.self_ref && !tag_dead(g_dios.self_ref)) {
+		/* the parent's registration is dead: its references fail with -ENOTCONN here too, as after dios_reconnect */
+		dead_tags[dios__dead_tags % DEAD_TAGS] = (uint16_t)(g_dios.self_ref >> DIOS_REF_TAG_SHIFT);
+		dios__dead_tags++;
+	}
 	release_resources();
 	g_dios.state = DIOS_ST_IDLE;
 	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
@@ -478,4 +604,121 @@ void dios__conn_adopt_inherited_fd(void)
 		inherited_fd = (int)fd;
 	}
 	unsetenv(DIOS_ENV_FD);
+}
+
+/* ---- what -ENOTCONN means, and starting over (dios_reconnect) ------------ */
+
+void dios__conn_explain(void)
+{
+	const char *where = sock_tried[0] ? sock_tried : "(no socket path: DIOS_SOCKET too long?)";
+	int st = __atomic_load_n(&g_dios.state, __ATOMIC_ACQUIRE);
+	if (st == DIOS_ST_IDLE)
+		dios__detail_set("daemon not reachable at %s (%s): start diosd there, or set DIOS_SOCKET to its socket;"
+				 " the next call tries again", where,
+				 connect_errno ? strerror(connect_errno) : "no answer");
+	else if (st == DIOS_ST_DEAD && refused_proto)
+		dios__detail_set("the daemon at %s refused this process or broke the protocol (see its log and"
+				 " this process's stderr); dios_reconnect() tries again", where);
+	else if (st == DIOS_ST_DEAD && (shutdown_seen || (g_dios.held && g_dios.hdr &&
+			(dios__load_acquire(&g_dios.hdr->daemon_state) & D_DSTATE_SHUTDOWN))))
+		dios__detail_set("the daemon at %s shut down; once it is back, dios_reconnect() registers this process"
+				 " as a new task (old references stay dead)", where);
+	else
+		dios__detail_set("the daemon at %s went away (connection lost); once it is back, dios_reconnect()"
+				 " registers this process as a new task (old references stay dead)", where);
+}
+
+/* Was t the tag of a dead registration of this process? */
+static int tag_buried(uint16_t t)
+{
+	uint32_t n = dios__dead_tags < DEAD_TAGS ? dios__dead_tags : DEAD_TAGS;
+	for (uint32_t i = 0; i < n; i++)
+		if (dead_tags[i] == t)
+			return 1;
+	return 0;
+}
+
+int dios__ref_stale(uint64_t id)
+{
+	uint16_t t = (uint16_t)(id >> DIOS_REF_TAG_SHIFT);
+	if (!t || (g_dios.self_ref && t == (uint16_t)(g_dios.self_ref >> DIOS_REF_TAG_SHIFT)))
+		return 0;
+	return tag_buried(t);
+}
+
+static int tag_dead(uint64_t self_ref)
+{
+	return self_ref && tag_buried((uint16_t)(self_ref >> DIOS_REF_TAG_SHIFT));
+}
+
+/* 0, or -EBUSY (a thread is starting the watcher: nothing done). */
+static int bury(void)
+{
+	if (g_dios.self_ref) {
+		uint16_t t = (uint16_t)(g_dios.self_ref >> DIOS_REF_TAG_SHIFT);
+		if (!tag_dead(g_dios.self_ref)) {
+			dead_tags[dios__dead_tags % DEAD_TAGS] = t;
+			__atomic_store_n(&dios__dead_tags, dios__dead_tags + 1, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_lock(&g_dios.reap_lock);
+	int rc = release_resources();
+	pthread_mutex_unlock(&g_dios.reap_lock);
+	if (rc)
+		return rc;
+	g_dios.sq_tail = g_dios.cq_head = g_dios.sq_head_cache = 0;
+	g_dios.self_ref = 0;
+	g_dios.args_bits = 0;
+	memset(&self_exe_copy, 0, sizeof self_exe_copy);
+	__atomic_store_n(&g_dios.state, DIOS_ST_IDLE, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int dios__conn_drop_locked(void)
+{
+	if (g_dios.state == DIOS_ST_UP && !dios__conn_gone())
+		return 1;                       /* up: nothing to do */
+	if (g_dios.state == DIOS_ST_IDLE && !g_dios.held)
+		return 0;                       /* never connected (or dropped already) */
+	const char *pure = getenv(DIOS_ENV_PURE);
+	if (pure && pure[0]) {
+		dios__detail_set("a Pure DIOS task cannot reconnect: its seccomp filter denies opening a socket;"
+				 " its parent may start it again");
+		return -EPERM;
+	}
+	if (g_dios.state == DIOS_ST_UP)
+		dios__mark_dead();
+	/* calls of the dead connection finish within about 100 ms (FIFO sleepers, slot waiters) */
+	for (int i = 0; __atomic_load_n(&g_dios.inflight, __ATOMIC_ACQUIRE) != 0; i++) {
+		if (i == 100) {
+			dios__detail_set("dios_reconnect: another thread's call on the dead connection has not returned");
+			return -EBUSY;
+		}
+		struct timespec ts = { 0, 10000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (bury()) {
+		dios__detail_set("dios_reconnect: another thread is still busy with the dead connection; try again");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+int dios__conn_connect_locked(void)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		int rc = ensure_conn();
+		if (rc != 0) {
+			dios__conn_explain();
+			return rc;
+		}
+		if (!tag_dead(g_dios.self_ref))
+			return 0;
+		/* the new daemon drew a dead registration's tag: old references would pass for new ones */
+		dios__mark_dead();
+		if (bury())
+			return -EBUSY;
+	}
+	dios__detail_set("dios_reconnect: the daemon gave 8 registrations in a row the tag of a dead one");
+	return -ENOTCONN;
 }

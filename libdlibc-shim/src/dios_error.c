@@ -40,3 +40,73 @@ const char *dios_strerror(int err)
 	default:                return "unknown error";
 	}
 }
+
+/* ---- the last error's detail, per thread ------------------------------------ */
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/*
+ * Written only when a call fails (never on the fast path of one that
+ * succeeds), so it is not cleared by a success: read it right after the
+ * failing call, like errno.
+ */
+static __thread char detail[320];
+static __thread const char *detail_text;   /* detail, or a constant text (no formatting for plain errors) */
+
+const char *dios_last_error_detail(void)
+{
+	return detail_text ? detail_text : "";
+}
+
+void dios__detail_set(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	detail_text = detail;
+}
+
+void dios__detail_const(const char *text)
+{
+	detail_text = text;
+}
+
+/* What a D_DETAIL_* code of the daemon says, and what to do about it. */
+void dios__detail_limit(int err, uint64_t code, uint64_t value)
+{
+	const char *what, *how;
+	switch (code) {
+	case D_DETAIL_MAX_REFS:
+		what = "references this task may hold";
+		how = "delete references it no longer needs, or raise diosd --max-refs";
+		break;
+	case D_DETAIL_MAX_BUFFERS:
+		what = "buffers this task may have acquired and not released";
+		how = "release buffers before acquiring more, or raise diosd --max-buffers";
+		break;
+	case D_DETAIL_MAX_PARKED:
+		what = "calls this task may have waiting in the daemon";
+		how = "wait for fewer things at once, or raise diosd --max-parked-calls";
+		break;
+	case D_DETAIL_MAX_TASK_MEMORY:
+		what = "bytes of private memory (D_OBJ_PRIVMEM) this task may hold";
+		how = "free private memory, or raise diosd --max-task-memory";
+		break;
+	case D_DETAIL_MAX_SELECT:
+		what = "references this task's waiting dios_select calls may watch in all";
+		how = "select over fewer references at once";
+		break;
+	case D_DETAIL_MAX_GROUPS:
+		what = "groups this task may be in (DIOS_RUN_MAX_GROUPS)";
+		how = "leave a group first";
+		break;
+	default:
+		dios__detail_set("%s (the daemon gave detail code %llu, which this libdlibc does not know)",
+				 dios_strerror(err), (unsigned long long)code);
+		return;
+	}
+	dios__detail_set("%s: limit of %s reached (%llu): %s",
+			 dios_strerror(err), what, (unsigned long long)value, how);
+}

@@ -139,6 +139,15 @@ void dios__fifo_forget(uint64_t ref_id)
 	pthread_mutex_unlock(&dios__fifo_lock);
 }
 
+void dios__fifo_drop_all(void)
+{
+	pthread_mutex_lock(&dios__fifo_lock);
+	if (table)
+		memset(table, 0, cap * sizeof *table);
+	__atomic_store_n(&count, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&dios__fifo_lock);
+}
+
 void dios__fifo_reset(void)
 {
 	pthread_mutex_init(&dios__fifo_lock, NULL);
@@ -380,6 +389,17 @@ int dios__fifo_begin(struct dios_req *q)
 			pthread_mutex_unlock(&dios__fifo_lock);
 			return 0;               /* not an attached FIFO end: the ordinary path */
 		}
+		/*
+		 * The daemon's death, as the watcher thread (dios_conn.c) or a call
+		 * that reached the ring saw it: one relaxed load, no syscall.  An
+		 * end is only in the table while its connection is, so not UP here
+		 * means that connection is dead.
+		 */
+		if (__builtin_expect(__atomic_load_n(&g_dios.state, __ATOMIC_RELAXED) != DIOS_ST_UP, 0)) {
+			pthread_mutex_unlock(&dios__fifo_lock);
+			q->res = -ENOTCONN;
+			return 1;
+		}
 		int rc, notify = 0;
 		int is_acquire = q->op == D_OP_ACQUIRE_READ || q->op == D_OP_ACQUIRE_WRITE;
 		uint32_t want = (q->op == D_OP_ACQUIRE_READ || q->op == D_OP_COMMIT_READ || q->op == D_OP_RELEASE_READ)
@@ -496,5 +516,7 @@ int dios__fifo_end(struct dios_req *q, const struct dios_cqe *c)
 		}
 	}
 	pthread_mutex_unlock(&dios__fifo_lock);
+	if (rc == 1)
+		dios__conn_watch();     /* FIFO calls will not reach the daemon: someone must watch it (no lock held) */
 	return rc;
 }

@@ -37,6 +37,13 @@
 #include <dios/dios.h>
 #pragma GCC visibility pop
 
+/* dios_error.c: the calling thread's dios_last_error_detail text. */
+void dios__detail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A constant text (a plain error: dios_strerror's), without formatting. */
+void dios__detail_const(const char *text);
+/* The text for an error completion's D_DETAIL_* code and its limit's value. */
+void dios__detail_limit(int err, uint64_t code, uint64_t value);
+
 /* ------------------------------------------------------------------------ */
 /* barrier helpers: the only way the shim touches the shared hot words.      */
 /* The region's words are plain uint32_t in the ABI, so these use the        */
@@ -177,6 +184,31 @@ void dios__mark_dead(void);
 int dios__conn_ensure_locked(void);
 /* Is the daemon gone (shutdown announced, socket hung up)?  Marks nothing: the caller does. */
 int dios__conn_gone(void);
+/*
+ * Start the connection's watcher thread unless it runs (dios_conn.c): it
+ * marks the connection dead as soon as the socket hangs up, for the FIFO
+ * calls that never reach the daemon.  Called with no lock of the shim held
+ * (creating a thread allocates: on the DIOS heap, a DIOS call).
+ */
+void dios__conn_watch(void);
+/* dios_last_error_detail's text for -ENOTCONN: the socket tried or used, and what happened to it. */
+void dios__conn_explain(void);
+/*
+ * Is id a reference of a registration whose daemon died (its tag, see
+ * DIOS_REF_TAG_SHIFT)?  Only after a dios_reconnect: dios__dead_tags is
+ * then not 0, and the ring checks the references a call names.
+ */
+extern uint32_t dios__dead_tags;
+int dios__ref_stale(uint64_t id);
+/*
+ * dios_reconnect, under g_dios.lock, in two steps around the layers above
+ * forgetting what the old connection left (segments, buffers, FIFO ends):
+ * drop: 1 if the connection is up (nothing to do), 0 once the dead one is
+ * released (its tag remembered; state IDLE), -EPERM (Pure DIOS), -EBUSY.
+ * connect: register anew; 0, -ENOTCONN, -EAGAIN (detail set).
+ */
+int dios__conn_drop_locked(void);
+int dios__conn_connect_locked(void);
 
 /*
  * Submission runs under g_dios.lock, and a call may wait for its completion
@@ -243,6 +275,9 @@ struct dios_req {
 	uint64_t wait_t0;               /* FIFO wait: when it began (0: not waiting) */
 	uint64_t timeout_ns;            /* D_TIMEOUT: as given (the *_timeout calls; 0 otherwise) */
 	uint64_t deadline;              /* D_TIMEOUT: CLOCK_MONOTONIC ns when it gives up; DIOS__NEVER: never */
+	uint64_t detail_code;           /* D_DETAIL_* of an error completion with D_CQE_F_DETAIL (0: none) */
+	uint64_t detail_val;            /* its limit's value */
+	int      stale;                 /* names a reference of a dead registration (-ENOTCONN) */
 };
 #define DIOS__NEVER UINT64_MAX
 
@@ -271,6 +306,8 @@ int dios__fifo_end(struct dios_req *q, const struct dios_cqe *cqe);
 void dios__fifo_forget(uint64_t ref_id);
 /* fork child: no ends. */
 void dios__fifo_reset(void);
+/* dios_reconnect: forget every end (they were the dead connection's), under the table's lock. */
+void dios__fifo_drop_all(void);
 /* CLOCK_MONOTONIC in ns; inline, for the spin loops of the ring and the FIFO ends. */
 static inline uint64_t dios__now_ns(void)
 {

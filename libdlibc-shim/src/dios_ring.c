@@ -517,6 +517,35 @@ static void undo(struct dios_req *q, unsigned n)
 	}
 }
 
+/* A reference of a dead registration (after dios_reconnect)? */
+static int stale(const dios_ref_t *r)
+{
+	return r && dios__ref_stale(dios__ref_id(r));
+}
+
+/* Does q name a reference of a dead registration?  Arrays as far as the codec would read them. */
+static int req_stale(const struct dios_req *q)
+{
+	if (stale(q->ref) || stale(q->ref2))
+		return 1;
+	if ((q->op == D_OP_COPY || q->op == D_OP_SELECT) && q->refs && q->count) {
+		uint64_t n = *q->count < DIOS_MAX_SELECT_REFS ? *q->count : DIOS_MAX_SELECT_REFS;
+		for (uint64_t j = 0; j < n; j++)
+			if (stale(q->refs[j]))
+				return 1;
+	}
+	if (q->op == D_OP_RUN && q->spec) {
+		const dios_task_spec_t *t = q->spec;
+		for (uint64_t j = 0; t->refs && j < t->ref_count && j < DIOS_RUN_MAX_REFS; j++)
+			if (stale(t->refs[j]))
+				return 1;
+		for (uint64_t j = 0; t->groups && j < t->group_count && j < DIOS_RUN_MAX_GROUPS; j++)
+			if (stale(t->groups[j]))
+				return 1;
+	}
+	return 0;
+}
+
 /*
  * One round: encode (or complete in place through the FIFO layer), submit
  * what needs the daemon, wait, decode.  Sets *again for entries that must
@@ -533,6 +562,17 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 		if (q[i].res != DIOS__PENDING)
 			continue;
 		q[i].fifo = DIOS__FIFO_NONE;
+		/* the daemon is known dead: every call fails alike, whatever its arguments (one load) */
+		if (__builtin_expect(__atomic_load_n(&g_dios.state, __ATOMIC_RELAXED) == DIOS_ST_DEAD, 0)) {
+			q[i].res = -ENOTCONN;
+			continue;
+		}
+		/* one load on the common path: no registration of this process has died */
+		if (__builtin_expect(__atomic_load_n(&dios__dead_tags, __ATOMIC_RELAXED) != 0, 0) && req_stale(&q[i])) {
+			q[i].res = -ENOTCONN;
+			q[i].stale = 1;
+			continue;
+		}
 		if (dios__inline_begin(&q[i]))
 			continue;                       /* a task's status buffer: done in place */
 		if (dios__fifo_begin(&q[i]))
@@ -545,8 +585,8 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 		q[i].submitted = 1;
 		nsub++;
 	}
-	if (nsub == 0)
-		return 0;
+	if (nsub == 0)                                  /* all done in place, or failed before the ring */
+		return conn_state() == DIOS_ST_DEAD ? -ENOTCONN : 0;
 	int cs = dios__call_lock();
 	rc = dios__conn_ensure_locked();
 	if (rc == 0)
@@ -564,6 +604,10 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 			continue;
 		if (q[i].fifo == DIOS__FIFO_NOTIFY)
 			continue;                       /* done in place; the wake-up's result does not matter */
+		if (cqe[i].res < 0 && (cqe[i].flags & D_CQE_F_DETAIL)) {
+			q[i].detail_code = cqe[i].val[0];
+			q[i].detail_val = cqe[i].val[1];
+		}
 		if (cqe[i].res == 0 && (cqe[i].flags & D_CQE_F_FIFO)) {
 			int r = dios__fifo_end(&q[i], &cqe[i]);
 			if (r == 1) {
@@ -580,6 +624,20 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 	return conn_state() == DIOS_ST_UP ? 0 : -ENOTCONN;
 }
 
+/* dios_last_error_detail for a failed entry. */
+static void explain(const struct dios_req *q)
+{
+	if (q->stale)
+		dios__detail_set("a reference of this process's registration with a daemon that has died (before"
+				 " dios_reconnect): it means nothing to the new daemon; look the object up again");
+	else if (q->res == -ENOTCONN)
+		dios__conn_explain();
+	else if (q->detail_code)
+		dios__detail_limit(q->res, q->detail_code, q->detail_val);
+	else
+		dios__detail_const(dios_strerror(q->res));
+}
+
 int dios__exec(struct dios_req *q, unsigned n)
 {
 	int rc, again;
@@ -587,6 +645,8 @@ int dios__exec(struct dios_req *q, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		q[i].res = DIOS__PENDING;
 		q[i].wait_t0 = 0;
+		q[i].detail_code = 0;
+		q[i].stale = 0;
 		if (q[i].flags & D_TIMEOUT) {
 			/* one deadline for the whole call, however many rounds it takes; saturating: no wrap */
 			if (!now)
@@ -600,5 +660,10 @@ int dios__exec(struct dios_req *q, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		if (q[i].res == DIOS__PENDING)
 			q[i].res = -ENOTCONN;
+	for (unsigned i = 0; i < n; i++)
+		if (q[i].res < 0) {
+			explain(&q[i]);         /* the first failed entry's */
+			break;
+		}
 	return rc;
 }

@@ -30,6 +30,11 @@ static int worker(void)
 	dios_ref_t *r = NULL;
 	uint64_t size = LIMIT + 1;
 	CHECK_EQ(dios_create(0, D_OBJ_PRIVMEM, &size, NULL, &r, 0), -ENOMEM);
+	/* which limit, its value in bytes, and its flag */
+	char want[64];
+	snprintf(want, sizeof want, "(%llu)", (unsigned long long)LIMIT);
+	CHECK(strstr(dios_last_error_detail(), "--max-task-memory") != NULL);
+	CHECK(strstr(dios_last_error_detail(), want) != NULL);
 	size = LIMIT;
 	CHECK_EQ(dios_create(0, D_OBJ_PRIVMEM, &size, NULL, &r, 0), 0);
 	CHECK_EQ(dt_admin_task(getpid(), "privmem"), (long long)LIMIT);

@@ -1,4 +1,4 @@
-/* t_limits - per-task reference, buffer and parked-call limits and the task limit each give their exact error, and free up again; calls beyond the 128 call slots wait and complete */
+/* t_limits - per-task reference, buffer and parked-call limits and the task limit each give their exact error (and dios_last_error_detail names the limit, its value and its flag), and free up again; calls beyond the 128 call slots wait and complete */
 #include "helpers.h"
 
 #include <pthread.h>
@@ -30,6 +30,13 @@ static void *nop_thread(void *arg)
 			return (void *)1;
 	return NULL;
 }
+
+/* The last failed call's detail names the limit: its flag and its value, "(N)". */
+#define CHECK_DETAIL(flag, value) do { \
+	const char *dt_d_ = dios_last_error_detail(); \
+	if (!strstr(dt_d_, flag) || !strstr(dt_d_, "(" value ")")) \
+		dt_fail(__FILE__, __LINE__, "detail \"%s\" does not name %s (%s)", dt_d_, flag, value); \
+} while (0)
 
 /* The daemon's count of parked calls, from `dios status`. */
 static int parked_calls(void)
@@ -98,6 +105,7 @@ int main(void)
 		CHECK(n <= 16);
 	}
 	CHECK_EQ(rc, -ENOMEM);
+	CHECK_DETAIL("--max-refs", "16");
 	CHECK_EQ(n, 15);
 	/* a lookup needs a slot too */
 	CHECK_EQ(dios_delete(0, refs[--n]), 0);
@@ -107,6 +115,7 @@ int main(void)
 	dios_ref_t *extra = NULL;
 	uint64_t count = 1;
 	CHECK_EQ(dios_lookup(0, &name, &extra, &count), -ENOMEM);
+	CHECK_DETAIL("--max-refs", "16");
 	CHECK_EQ(dios_delete(0, refs[--n]), 0);
 	CHECK_EQ(dios_create(0, D_OBJ_SHMEM, &size, NULL, &refs[n], 0), 0);   /* the slot is free again */
 	n++;
@@ -119,6 +128,7 @@ int main(void)
 		CHECK(b <= 4);
 	}
 	CHECK_EQ(rc, -ENOMEM);
+	CHECK_DETAIL("--max-buffers", "4");
 	CHECK_EQ(b, 4);
 	CHECK_EQ(dios_release_read(0, refs[0], iov[--b]), 0);
 	CHECK_EQ(dios_acquire_write(0, refs[1], 0, &iov[b]), 0);              /* room again */
@@ -145,7 +155,11 @@ int main(void)
 		usleep(10000);
 	}
 	CHECK_EQ(dios_select(0, &g_fifo, 1, &(dios_ref_t *){ NULL }), -ENOMEM);
+	CHECK_DETAIL("--max-parked-calls", "2");
 	CHECK_EQ(dios_wait(0, dios_self(), &(int){ 0 }), -ENOMEM);          /* reading a task waits too */
+	CHECK_DETAIL("--max-parked-calls", "2");
+	CHECK_EQ(dios_nop(0), 0);
+	CHECK_DETAIL("--max-parked-calls", "2");                               /* a success leaves it, like errno */
 	CHECK_EQ(dios_select(D_NONBLOCK, &g_fifo, 1, &(dios_ref_t *){ NULL }), -EAGAIN);
 	CHECK_EQ(dios_nop(0), 0);                                               /* a call that need not wait */
 	/* data: both parked selects complete, and there is room again */

@@ -5,14 +5,19 @@
  * liburing; errno is not touched).  Codes common to all calls:
  *   -ENOTCONN  the daemon is gone or could not be reached.  Never hangs: a
  *              caller blocked in any call returns within about 100 ms of the
- *              daemon's death, and every later call fails at once.
+ *              daemon's death, and every later call fails at once, FIFO
+ *              calls done in shared memory included (a watcher thread of
+ *              libdlibc sees the daemon's socket hang up).  After a
+ *              restart, dios_reconnect starts over as a new task;
+ *              dios_last_error_detail names the socket.
  *   -EINVAL    a NULL or malformed argument, or a flag the call does not take.
  *   -EBADF     the reference is not one this task holds (released, or from
  *              another task: reference values mean nothing across tasks).
  *   -EIDRM     the object was zombified (dios_delete with D_DELETE_ZOMBIFY).
  *   -EAGAIN    (a task's first call) the daemon refused to register it: its
  *              task limit is reached (see Limits); a later call tries again.
- *   -ENOMEM    a per-task limit is reached (see Limits).
+ *   -ENOMEM    a per-task limit is reached (see Limits); dios_last_error_detail
+ *              names it, with its value.
  *
  * Timeouts.  The calls that can wait (dios_select, dios_acquire_read and
  * dios_acquire_write on FIFOs, tasks and the console, dios_wait) have a twin
@@ -456,6 +461,47 @@ typedef struct dios_daemon_stats {
 int dios_daemon_stats(dios_daemon_stats_t *out);
 /* Human-readable text for a negative return value. */
 const char *dios_strerror(int err);
+/*
+ * dios_last_error_detail - what the calling thread's last failed call says
+ * about its failure, and what to do about it.
+ * A sentence naming what dios_strerror cannot know: for -ENOTCONN the
+ * daemon's socket path and whether it was never reached, went away or shut
+ * down (and that dios_reconnect can start over); for -ENOMEM the per-task
+ * limit reached, its value and the diosd flag that raises it.  Per thread,
+ * written only when a call fails (a success leaves it as it was, like
+ * errno): read it right after the call that failed.  A dios_batch writes
+ * the detail of its first failed entry.  "" before any call has failed.
+ * Never NULL; valid until the thread's next DIOS call.
+ * Errors: none (a pointer to text is always returned).
+ */
+const char *dios_last_error_detail(void);
+/*
+ * dios_reconnect - after the daemon died, register this process again as a
+ * new task.
+ * Once the daemon is known dead every call fails with -ENOTCONN, and keeps
+ * failing: its task died with the daemon.  When a daemon listens again (a
+ * restart on the same socket and state directory), dios_reconnect drops
+ * what the dead connection left (its mappings' bookkeeping, buffers and
+ * FIFO ends) and registers anew.  The new task holds no references: look
+ * durable objects up again by name (a durable blob's committed bytes are
+ * there).  The references of a dead registration keep failing with
+ * -ENOTCONN, and so do buffers acquired through them (libdlibc tells them
+ * apart by their tag, DIOS_REF_TAG_SHIFT; it remembers the last 64
+ * registrations' tags).  While the connection is up it does nothing and
+ * returns 0.  There is no automatic reconnect: a process whose daemon died
+ * chooses to start over.  Once it has, it is like a process that has not
+ * connected yet: after a dios_reconnect that failed with -ENOTCONN, its
+ * next call (or dios_reconnect) tries again.  A forked child is a new task
+ * anyway (it registers on its first call); the references of its parent's
+ * dead registrations (reconnected from, or dead at the fork) fail with
+ * -ENOTCONN there too.
+ * Errors: -ENOTCONN (no daemon answers at the socket yet; the detail names
+ * it: retry later), -EBUSY (another thread's call on the dead connection has
+ * not returned yet), -EPERM (a Pure DIOS task: its seccomp filter denies
+ * opening a socket, so it cannot reconnect), -EAGAIN (the daemon's task
+ * limit: retry later).
+ */
+int dios_reconnect(void);
 
 /* ---- the heap: malloc on DIOS private memory (seed section 3.2) ---------- */
 /*

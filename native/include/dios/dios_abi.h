@@ -264,6 +264,29 @@ struct dios_cqe {
 #define D_CQE_F_UNMAP           (1u << 1)     /* DELETE: the task holds no more refs to segments val[0..5] */
 #define D_CQE_F_FIFO            (1u << 2)     /* ACQUIRE_*: a FIFO end, see val[] above */
 #define D_CQE_F_INLINE          (1u << 3)     /* ACQUIRE_READ of a task: the data is in val[], see above */
+#define D_CQE_F_DETAIL          (1u << 4)     /* an error completion says why: val[0] D_DETAIL_*, val[1] the limit */
+
+/*
+ * Why an error completion failed (D_CQE_F_DETAIL): val[0] is one of these,
+ * val[1] the value of the limit that was hit.  The daemon sets it where it
+ * refuses a call for one of its per-task limits (-ENOMEM); the shim turns it
+ * into dios_last_error_detail()'s text.  0 is never sent.
+ */
+#define D_DETAIL_MAX_REFS         1   /* references one task may hold (diosd --max-refs) */
+#define D_DETAIL_MAX_BUFFERS      2   /* buffers one task may have out (diosd --max-buffers) */
+#define D_DETAIL_MAX_PARKED       3   /* calls one task may have waiting (diosd --max-parked-calls) */
+#define D_DETAIL_MAX_TASK_MEMORY  4   /* PRIVMEM bytes one task may hold (diosd --max-task-memory) */
+#define D_DETAIL_MAX_SELECT       5   /* references the parked selects of one task may watch */
+#define D_DETAIL_MAX_GROUPS       6   /* groups one task may be in (DIOS_RUN_MAX_GROUPS) */
+#define D_DETAIL_LAST             7   /* one past the last code */
+
+/*
+ * A reference id's top 16 bits are a tag the daemon draws for each task's
+ * table at registration (never 0): every reference of one registration
+ * carries it.  The shim tells a dead registration's references from a new
+ * one's by it (dios_reconnect).
+ */
+#define DIOS_REF_TAG_SHIFT       48
 
 /* What reading a task reference yields once the task has ended. */
 struct dios_task_exit {

@@ -202,6 +202,23 @@ pub const DIOS_RUN_MAX_ENV_BYTES: u32 = 16384;
 pub const D_FIFO_END_READER: u32 = 1;
 pub const D_FIFO_END_WRITER: u32 = 2;
 
+// ---- why a call failed (D_CQE_F_DETAIL): the limit named by dios_last_error_detail --
+
+/// References one task may hold (diosd `--max-refs`).
+pub const D_DETAIL_MAX_REFS: u32 = 1;
+/// Buffers one task may have out (diosd `--max-buffers`).
+pub const D_DETAIL_MAX_BUFFERS: u32 = 2;
+/// Calls one task may have waiting (diosd `--max-parked-calls`).
+pub const D_DETAIL_MAX_PARKED: u32 = 3;
+/// PRIVMEM bytes one task may hold (diosd `--max-task-memory`).
+pub const D_DETAIL_MAX_TASK_MEMORY: u32 = 4;
+/// References the parked selects of one task may watch.
+pub const D_DETAIL_MAX_SELECT: u32 = 5;
+/// Groups one task may be in (`DIOS_RUN_MAX_GROUPS`).
+pub const D_DETAIL_MAX_GROUPS: u32 = 6;
+/// One past the last detail code.
+pub const D_DETAIL_LAST: u32 = 7;
+
 // ---- where clients find the daemon -------------------------------------------------
 
 /// Environment variable naming the daemon's socket (overrides the default path).
@@ -719,6 +736,12 @@ extern "C" {
     pub fn dios_heap_stats(out: *mut dios_heap_stats_t) -> c_int;
     /// Static, NUL-terminated text for a negative return value (also accepts +errno).
     pub fn dios_strerror(err: c_int) -> *const c_char;
+    /// This thread's last failed call: what it says (the socket for `-ENOTCONN`,
+    /// the limit for `-ENOMEM`).  Never NULL; valid until the thread's next call.
+    pub fn dios_last_error_detail() -> *const c_char;
+    /// After the daemon died: register again as a new task (old references stay dead).
+    /// 0; `-ENOTCONN`, `-EBUSY`, `-EPERM` (Pure DIOS), `-EAGAIN`.
+    pub fn dios_reconnect() -> c_int;
 
     /// Submit `n` (1..=`DIOS_SQ_ENTRIES`) calls at once; each gets its own `res`.
     pub fn dios_batch(calls: *mut dios_call_t, n: u64) -> c_int;

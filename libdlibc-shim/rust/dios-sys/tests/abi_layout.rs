@@ -155,6 +155,8 @@ fn mirrored() -> Vec<(&'static str, i128)> {
         D_OP_NOTIFY, DIOS_EBUSY, DIOS_MAX_SELECT_REFS, DIOS_FIFO_ALIGN, DIOS_FIFO_DEFAULT_CAPACITY,
         DIOS_FIFO_MAX_CAPACITY, DIOS_CONSOLE_BUF_BYTES, D_FIFO_END_READER, D_FIFO_END_WRITER,
         DIOS_RUN_MAX_ENV_BYTES,
+        D_DETAIL_MAX_REFS, D_DETAIL_MAX_BUFFERS, D_DETAIL_MAX_PARKED, D_DETAIL_MAX_TASK_MEMORY,
+        D_DETAIL_MAX_SELECT, D_DETAIL_MAX_GROUPS, D_DETAIL_LAST,
     ]
 }
 
@@ -214,6 +216,10 @@ const NOT_MIRRORED: &[&str] = &[
     "D_FLAGS_ACQUIRE_WRITE_MASK",
     "D_SQE_ARGS",
     "D_CQE_F_INLINE",
+    // the detail's carrier and the reference tag: the shim reads them
+    // (dios_last_error_detail, dios_reconnect)
+    "D_CQE_F_DETAIL",
+    "DIOS_REF_TAG_SHIFT",
     "DIOS_EXE_PATH_MAX",
     "DIOS_RUN_MAX_REFS",
     "DIOS_RUN_MAX_GROUPS",

@@ -16,4 +16,12 @@ fn calls_fail_fast_without_daemon() {
     assert_eq!(unsafe { dios_daemon_stats(&mut st) }, -DIOS_ENOTCONN);
     assert!(unsafe { dios_self() }.is_null());
     assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    // the detail names the socket tried, and so does dios_reconnect's
+    let sock = dir.join("no-such-daemon.sock").display().to_string();
+    let detail = || unsafe { std::ffi::CStr::from_ptr(dios_last_error_detail()) }.to_string_lossy().into_owned();
+    assert_eq!(unsafe { dios_nop(0) }, -DIOS_ENOTCONN);
+    assert!(detail().contains(&sock), "{}", detail());
+    assert!(detail().contains("not reachable"), "{}", detail());
+    assert_eq!(unsafe { dios_reconnect() }, -DIOS_ENOTCONN);
+    assert!(detail().contains(&sock), "{}", detail());
 }

@@ -13,7 +13,11 @@
 //!
 //! Every failing call is a `std::io::Error` whose `raw_os_error()` is the
 //! errno the daemon answered (`EBADF`, `ENOENT`, `EIDRM`...), so
-//! `e.kind()` and the message are the usual ones.
+//! `e.kind()` and the message are the usual ones.  `ENOTCONN` and `ENOMEM`
+//! also say what to do: their inner error is a [`Detailed`] whose text names
+//! the daemon's socket, or the limit reached (its value and diosd flag);
+//! [`errno_of`] gives the errno of either kind.  After the daemon died and
+//! came back, [`reconnect`] starts this process over as a new task.
 //!
 //! ```no_run
 //! use std::io::Write;
@@ -49,6 +53,7 @@ use std::time::Duration;
 pub use dios_sys as sys;
 use dios_sys::*;
 
+pub use error::{errno_of, Detailed};
 pub use name::Name;
 pub use objects::{errno_of, Blob, Command, Console, Exe, Fifo, Group, Memory, MemoryKind, NotBranded, Task};
 pub use panic::init;
@@ -77,6 +82,23 @@ pub fn daemon_stats() -> io::Result<DaemonStats> {
 pub fn nop() -> io::Result<()> {
     // SAFETY: no pointers.
     cvt(unsafe { dios_nop(0) })
+}
+
+/// After the daemon died (every call fails with `ENOTCONN`), registers this
+/// process again as a new task once a daemon listens (`dios_reconnect`).
+/// The new task holds no references: look durable objects up again by
+/// name; every [`Ref`] of the dead registration keeps failing with
+/// `ENOTCONN`.  `Ok` at once while the connection is up.  Errors:
+/// `ENOTCONN` (no daemon yet: retry), `EBUSY` (another thread's call on the
+/// dead connection has not returned), `EPERM` (a Pure DIOS task cannot open
+/// a socket), `EAGAIN` (the daemon's task limit).
+pub fn reconnect() -> io::Result<()> {
+    // SAFETY: no arguments.
+    match unsafe { dios_sys::dios_reconnect() } {
+        0 => Ok(()),
+        r if r < 0 => Err(error::detailed(-r)),
+        _ => Err(errno(DIOS_EPROTO)),
+    }
 }
 
 /// Takes up to `max` references delegated to this task: first those its

@@ -286,5 +286,6 @@ fn without_a_daemon_the_panic_goes_to_stderr() {
     assert!(err.contains("panicked at"), "{err}");
     assert!(err.contains("dios: task entry panicker: "), "{err}");
     assert!(err.contains(&format!("(os error {DIOS_ENOTCONN})")), "{err}");
+    assert!(err.contains(&sock.display().to_string()), "the detail names the socket: {err}");
     assert!(out.stdout.is_empty(), "main never ran: {}", String::from_utf8_lossy(&out.stdout));
 }

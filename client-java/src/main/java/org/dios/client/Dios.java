@@ -47,6 +47,12 @@ public final class Dios {
     public static final int D_PERM_READ = 1, D_PERM_WRITE = 2, D_PERM_DELETE = 4;
     public static final int D_REF_STATE_NAMED = 1, D_REF_STATE_ZOMBIE = 2, D_REF_STATE_READABLE = 4,
             D_REF_STATE_WRITABLE = 8;
+    /**
+     * The per-task limits a daemon names when it refuses a call with ENOMEM (dios_abi.h's
+     * D_DETAIL_* table); {@link DiosException#detail()} says which, with its value and flag.
+     */
+    public static final int D_DETAIL_MAX_REFS = 1, D_DETAIL_MAX_BUFFERS = 2, D_DETAIL_MAX_PARKED = 3,
+            D_DETAIL_MAX_TASK_MEMORY = 4, D_DETAIL_MAX_SELECT = 5, D_DETAIL_MAX_GROUPS = 6;
     /** dios_create(D_OBJ_FIFO) with no capacity. */
     public static final long DIOS_FIFO_DEFAULT_CAPACITY = 256 * 1024;
     /** Most references one dios_select takes. */
@@ -57,6 +63,32 @@ public final class Dios {
     /** Where libdlibc was loaded from (see the class comment of the loader, and README). */
     public static String library() {
         return Native.WHERE;
+    }
+
+    /**
+     * After the daemon died (every call fails with ENOTCONN), registers this process again as a
+     * new task once a daemon listens (dios_reconnect). The new task holds no references: look
+     * durable objects up again by name; every {@link Ref} of the dead registration keeps failing
+     * with ENOTCONN. Returns at once while the connection is up. Throws a {@link DiosException}
+     * with its {@link DiosException#detail() detail}: ENOTCONN (no daemon yet: retry), EBUSY
+     * (another thread's call on the dead connection has not returned), EPERM (a Pure DIOS task
+     * cannot open a socket), EAGAIN (the daemon's task limit).
+     */
+    public static void reconnect() {
+        try {
+            Native.check("dios_reconnect", (int) Native.RECONNECT.invokeExact());
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * libdlibc's text about the calling thread's last failed call (dios_last_error_detail); a
+     * {@link DiosException} already carries it for ENOTCONN and ENOMEM ({@link
+     * DiosException#detail()}). Read it right after the call, on the same thread.
+     */
+    public static String lastErrorDetail() {
+        return Native.lastErrorDetail();
     }
 
     /** The null call. */

@@ -9,11 +9,31 @@ package org.dios.client;
 public final class DiosException extends RuntimeException {
     private final String call;
     private final int errno;
+    private final String detail;
 
     public DiosException(String call, int errno) {
-        super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")");
+        this(call, errno, "");
+    }
+
+    /**
+     * With libdlibc's detail of the failure (dios_last_error_detail: the daemon's socket for
+     * ENOTCONN, the limit reached for ENOMEM), which ends the message when it is not empty.
+     */
+    public DiosException(String call, int errno, String detail) {
+        super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")"
+                + (detail.isEmpty() ? "" : ": " + detail));
         this.call = call;
         this.errno = errno;
+        this.detail = detail;
+    }
+
+    /**
+     * What libdlibc said about the failure, "" if nothing more than the errno: for ENOTCONN the
+     * daemon's socket path and what happened to it (then {@link Dios#reconnect()} may start
+     * over), for ENOMEM the per-task limit reached, its value and the diosd flag that raises it.
+     */
+    public String detail() {
+        return detail;
     }
 
     /** As {@link #DiosException(String, int)}, the message followed by what to do about it. */

@@ -30,7 +30,7 @@ public final class DiosIOException extends IOException {
 
     /** Throws for a negative result of call. */
     static void check(String call, int rc) throws DiosIOException {
-        if (rc < 0) throw new DiosIOException(new DiosException(call, -rc));
+        if (rc < 0) throw new DiosIOException(Native.failure(call, -rc));
     }
 
     /** {@link Ref#enter}, failing as an IOException. */

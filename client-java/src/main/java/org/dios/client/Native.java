@@ -221,9 +221,32 @@ final class Native {
         return new IllegalStateException(t);
     }
 
+    static final MethodHandle LAST_ERROR_DETAIL = fn("dios_last_error_detail", FunctionDescriptor.of(ADDRESS));
+    static final MethodHandle RECONNECT = fn("dios_reconnect", FunctionDescriptor.of(JAVA_INT));
+
     /** rc, or a DiosException naming call and the errno when rc is negative. */
     static int check(String call, int rc) {
-        if (rc < 0) throw new DiosException(call, -rc);
+        if (rc < 0) throw failure(call, -rc);
         return rc;
+    }
+
+    /**
+     * The exception for call's failure with errno, read on the thread that made the call, right
+     * after it: ENOTCONN and ENOMEM carry libdlibc's detail (the socket; the limit), and so
+     * does every failure of dios_reconnect.
+     */
+    static DiosException failure(String call, int errno) {
+        boolean detailed = errno == Errno.ENOTCONN || errno == Errno.ENOMEM || call.equals("dios_reconnect");
+        return new DiosException(call, errno, detailed ? lastErrorDetail() : "");
+    }
+
+    /** libdlibc's dios_last_error_detail() of this carrier thread. */
+    static String lastErrorDetail() {
+        try {
+            MemorySegment p = (MemorySegment) LAST_ERROR_DETAIL.invokeExact();
+            return p.reinterpret(4096).getString(0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 }

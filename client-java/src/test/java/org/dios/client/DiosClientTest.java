@@ -12,6 +12,42 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** The Java client against a real daemon: names, zero-copy buffers, errors with their errno. */
 @ExtendWith(Daemon.class)
 class DiosClientTest {
+    /** ENOMEM says which limit: the message and detail() name --max-refs and its value. */
+    @Test
+    void enomemNamesTheLimit() {
+        java.util.List<Ref> held = new java.util.ArrayList<>();
+        DiosException e = null;
+        try {
+            while (e == null) {
+                try {
+                    held.add(Dios.createAnonymous(Dios.D_OBJ_SHMEM, 4096));
+                } catch (DiosException x) {
+                    e = x;
+                }
+                assertTrue(held.size() <= 1 << 20, "no limit after " + held.size() + " references");
+            }
+        } finally {
+            for (Ref r : held) r.close();
+        }
+        assertEquals(Errno.ENOMEM, e.errno(), e.getMessage());
+        assertTrue(e.detail().contains("--max-refs"), e.detail());
+        assertTrue(e.getMessage().endsWith(e.detail()), e.getMessage());
+        // the limit's value: at least the references it held, plus the task's own
+        assertTrue(e.detail().matches(".*\\((\\d+)\\).*"), e.detail());
+        long limit = Long.parseLong(e.detail().replaceAll(".*\\((\\d+)\\).*", "$1"));
+        assertTrue(limit > held.size() && limit <= held.size() + 16, limit + " vs " + held.size() + " held");
+        Dios.createAnonymous(Dios.D_OBJ_SHMEM, 4096).close(); // room again
+    }
+
+    /** While the daemon is up, reconnect does nothing: references stay usable. */
+    @Test
+    void reconnectWhileUpKeepsReferences() {
+        try (Ref r = Dios.createAnonymous(Dios.D_OBJ_SHMEM, 4096)) {
+            Dios.reconnect();
+            assertEquals(Dios.D_OBJ_SHMEM, r.type());
+        }
+    }
+
     @Test
     void bytesWrittenThroughOneReferenceAreReadThroughAnother() {
         Name name = Name.fromString("java-test/" + System.nanoTime());

@@ -119,6 +119,18 @@ public final class Abi {
     public static final int D_CQE_F_UNMAP = 1 << 1;
     public static final int D_CQE_F_FIFO = 1 << 2;
     public static final int D_CQE_F_INLINE = 1 << 3;
+    public static final int D_CQE_F_DETAIL = 1 << 4;
+
+    // D_CQE_F_DETAIL: why an error completion failed (val[0]), val[1] the limit's value
+    public static final int D_DETAIL_MAX_REFS = 1;
+    public static final int D_DETAIL_MAX_BUFFERS = 2;
+    public static final int D_DETAIL_MAX_PARKED = 3;
+    public static final int D_DETAIL_MAX_TASK_MEMORY = 4;
+    public static final int D_DETAIL_MAX_SELECT = 5;
+    public static final int D_DETAIL_MAX_GROUPS = 6;
+    public static final int D_DETAIL_LAST = 7;
+    /** A reference id's top bits: its task table's tag, the same for every reference of one registration. */
+    public static final int DIOS_REF_TAG_SHIFT = 48;
     public static final int D_HELLO_F_TTY = 1 << 0;
     public static final int D_HELLO_F_STDIO = 1 << 1;
     public static final int D_SQ_NEED_WAKEUP = 1 << 0;

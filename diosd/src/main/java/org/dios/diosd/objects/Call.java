@@ -139,6 +139,37 @@ public final class Call {
         return 0;
     }
 
+    /**
+     * Refuses the call for a per-task limit: the completion carries D_CQE_F_DETAIL
+     * with the limit's D_DETAIL_* code and value, which the shim turns into
+     * dios_last_error_detail()'s text. Returns -ENOMEM.
+     */
+    public int limitHit(int detail, long limit) {
+        cqeFlags |= Abi.D_CQE_F_DETAIL;
+        val[0] = detail;
+        val[1] = limit;
+        return -Abi.DIOS_ENOMEM;
+    }
+
+    /**
+     * The call failed with -ENOMEM and no driver said which limit: name the one the
+     * task is at, if any, looking first at what this op adds (an acquire: a buffer;
+     * a select: a parked call; the others: a reference), then at parked calls, then at the other table; else
+     * leave the completion without a detail (the daemon itself is short).
+     */
+    public void explainNoMemory() {
+        if ((cqeFlags & Abi.D_CQE_F_DETAIL) != 0) return;
+        boolean acquire = op == Abi.D_OP_ACQUIRE_READ || op == Abi.D_OP_ACQUIRE_WRITE;
+        boolean refsFull = task.refs.size() >= task.refs.capacity();
+        boolean buffersFull = task.buffers.size() >= task.buffers.capacity();
+        boolean select = op == Abi.D_OP_SELECT;
+        if (acquire && buffersFull) limitHit(Abi.D_DETAIL_MAX_BUFFERS, task.buffers.capacity());
+        else if (!acquire && !select && refsFull) limitHit(Abi.D_DETAIL_MAX_REFS, task.refs.capacity());
+        else if (!mayPark()) limitHit(Abi.D_DETAIL_MAX_PARKED, limits.maxParked());
+        else if (refsFull) limitHit(Abi.D_DETAIL_MAX_REFS, task.refs.capacity());
+        else if (buffersFull) limitHit(Abi.D_DETAIL_MAX_BUFFERS, task.buffers.capacity());
+    }
+
     /** Console calls wait on the task's terminal: the conductor watches it. */
     public void watchTerminal() {
         tty.watch(task);

@@ -27,7 +27,9 @@ public final class GroupObject extends DObject {
     static DObject create(CreateRequest req) {
         if (req.hasArg) return req.fail(-Abi.DIOS_EINVAL);
         if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
-        if (req.task.groups.size() >= Abi.DIOS_RUN_MAX_GROUPS) return req.fail(-Abi.DIOS_ENOMEM);
+        if (req.task.groups.size() >= Abi.DIOS_RUN_MAX_GROUPS) {
+            return req.fail(req.call.limitHit(Abi.D_DETAIL_MAX_GROUPS, Abi.DIOS_RUN_MAX_GROUPS));
+        }
         return new GroupObject(req.objects().newObjectId(), req.task.taskId);
     }
 

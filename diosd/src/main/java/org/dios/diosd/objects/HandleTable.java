@@ -3,6 +3,8 @@ package org.dios.diosd.objects;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
+import org.dios.abi.Abi;
+
 /**
  * A per-task table of handles (references or buffers) whose ids mean nothing
  * outside the task.
@@ -69,7 +71,7 @@ public final class HandleTable<T> {
         }
         entries[index] = value;
         size++;
-        return (tag << 48) | ((generations[index] & GEN_MASK) << INDEX_BITS) | index;
+        return (tag << Abi.DIOS_REF_TAG_SHIFT) | ((generations[index] & GEN_MASK) << INDEX_BITS) | index;
     }
 
     private void grow() {
@@ -82,7 +84,7 @@ public final class HandleTable<T> {
     /** The entry for id, or null if id is not a live handle of this table. */
     @SuppressWarnings("unchecked")
     public T get(long id) {
-        if ((id >>> 48) != tag) return null;
+        if ((id >>> Abi.DIOS_REF_TAG_SHIFT) != tag) return null;
         long index = id & INDEX_MASK;
         if (index >= highWater) return null;
         int i = (int) index;

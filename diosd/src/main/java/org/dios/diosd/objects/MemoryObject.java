@@ -135,7 +135,9 @@ public final class MemoryObject extends MappedObject {
         TaskSession s = req.task;
         boolean priv = req.type == Abi.D_OBJ_PRIVMEM;
         // A task's private memory (its heap) is counted against its limit until the object is freed.
-        if (priv && arg > req.call.limits.maxTaskMemory() - s.privmemBytes) return req.fail(-Abi.DIOS_ENOMEM);
+        if (priv && arg > req.call.limits.maxTaskMemory() - s.privmemBytes) {
+            return req.fail(req.call.limitHit(Abi.D_DETAIL_MAX_TASK_MEMORY, req.call.limits.maxTaskMemory()));
+        }
         MemoryObject m = new MemoryObject(req.objects().newObjectId(), req.type, s.taskId, arg);
         if (priv) m.charge(s, req.call.stats);
         return m;

@@ -156,6 +156,7 @@ public final class CallDispatcher implements Completer {
             return res;
         }
         if (res < 0) perCall.failed(slot, res);
+        if (res == -DIOS_ENOMEM) c.explainNoMemory();
         if (noCqe) return res; // the sender does not wait for it
         s.writeCqe(userData, res, c.cqeFlags, c.val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
@@ -411,7 +412,7 @@ public final class CallDispatcher implements Completer {
         // that parks 128 selects over 4,096 references each costs memory, not more.
         int registered = 0;
         for (ParkedCall p : s.parked) if (p.refs != null) registered += p.refs.length;
-        if (registered + n > MAX_SELECT_REGISTRATIONS) return -DIOS_ENOMEM;
+        if (registered + n > MAX_SELECT_REGISTRATIONS) return c.limitHit(D_DETAIL_MAX_SELECT, MAX_SELECT_REGISTRATIONS);
         ParkedCall pc = new ParkedCall(s, c.userData, c.op, c.flags, null, 0, refs);
         boolean console = false;
         for (int i = 0; i < n; i++) {

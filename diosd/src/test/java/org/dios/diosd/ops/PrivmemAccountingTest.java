@@ -82,8 +82,13 @@ class PrivmemAccountingTest {
         assertEquals(8 * MIB, a.privmemBytes);
         assertEquals(8 * MIB, stats.privmemBytes);
         assertEquals(-DIOS_ENOMEM, create(a, D_OBJ_PRIVMEM, 2 * MIB + 1), "one byte over the limit");
+        // the completion says which limit, and its value (D_CQE_F_DETAIL)
+        assertEquals(D_CQE_F_DETAIL, a.region.get(JAVA_INT, cqe + CqeDescriptor.FLAGS_OFFSET) & D_CQE_F_DETAIL);
+        assertEquals(D_DETAIL_MAX_TASK_MEMORY, a.region.get(JAVA_LONG, cqe + CqeDescriptor.VAL_OFFSET));
+        assertEquals(10 * MIB, a.region.get(JAVA_LONG, cqe + CqeDescriptor.VAL_OFFSET + 8));
         assertEquals(8 * MIB, a.privmemBytes, "a refused create counts nothing");
         assertTrue(create(a, D_OBJ_PRIVMEM, 2 * MIB) > 0, "exactly up to the limit");
+        assertEquals(0, a.region.get(JAVA_INT, cqe + CqeDescriptor.FLAGS_OFFSET) & D_CQE_F_DETAIL, "no detail on success");
         assertEquals(10 * MIB, a.privmemBytes);
         assertEquals(-DIOS_ENOMEM, create(a, D_OBJ_PRIVMEM, 1));
         // another task has a limit of its own
