@@ -16,8 +16,9 @@ public final class DiosException extends RuntimeException {
     }
 
     /**
-     * With libdlibc's detail of the failure (dios_last_error_detail: the daemon's socket for
-     * ENOTCONN, the limit reached for ENOMEM), which ends the message when it is not empty.
+     * With a detail of the failure, which ends the message when it is not empty: libdlibc's
+     * (dios_last_error_detail: the daemon's socket for ENOTCONN, the limit reached for ENOMEM)
+     * or what to do about it (ENOEXEC from dios_run: how to brand the program).
      */
     public DiosException(String call, int errno, String detail) {
         super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")"
@@ -34,13 +35,6 @@ public final class DiosException extends RuntimeException {
      */
     public String detail() {
         return detail;
-    }
-
-    /** As {@link #DiosException(String, int)}, the message followed by what to do about it. */
-    public DiosException(String call, int errno, String hint) {
-        super(call + ": " + Errno.name(errno) + " (" + Errno.description(errno) + "): " + hint);
-        this.call = call;
-        this.errno = errno;
     }
 
     /** The libdlibc call that failed, e.g. "dios_acquire_write". */
