@@ -60,8 +60,15 @@ impl fmt::Display for Detailed {
 
 impl Error for Detailed {}
 
-/// The errno of an error a DIOS call returned: `raw_os_error()`, or the
-/// [`Detailed`] one's (`ENOTCONN`, `ENOMEM`).  `None` for other errors.
+/// The errno of an error a DIOS call returned: `raw_os_error()`, the
+/// [`Detailed`] one's (`ENOTCONN`, `ENOMEM`), or `ENOEXEC` for a
+/// [`NotBranded`](crate::NotBranded) one.  `None` for other errors.
 pub fn errno_of(e: &io::Error) -> Option<c_int> {
-    e.raw_os_error().or_else(|| e.get_ref()?.downcast_ref::<Detailed>().map(|d| d.errno))
+    e.raw_os_error().or_else(|| {
+        let inner = e.get_ref()?;
+        if let Some(d) = inner.downcast_ref::<Detailed>() {
+            return Some(d.errno);
+        }
+        inner.downcast_ref::<crate::NotBranded>().map(|_| dios_sys::DIOS_ENOEXEC)
+    })
 }

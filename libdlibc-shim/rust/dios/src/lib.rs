@@ -55,7 +55,7 @@ use dios_sys::*;
 
 pub use error::{errno_of, Detailed};
 pub use name::Name;
-pub use objects::{errno_of, Blob, Command, Console, Exe, Fifo, Group, Memory, MemoryKind, NotBranded, Task};
+pub use objects::{Blob, Command, Console, Exe, Fifo, Group, Memory, MemoryKind, NotBranded, Task};
 pub use panic::init;
 pub use reference::{Naming, Object, ObjectType, Ref, RefInfo};
 #[doc(hidden)]

@@ -769,13 +769,6 @@ impl fmt::Display for NotBranded {
 
 impl std::error::Error for NotBranded {}
 
-/// The errno a DIOS call's error carries: its `raw_os_error()`, or
-/// `ENOEXEC` for a [`NotBranded`] one.
-pub fn errno_of(e: &io::Error) -> Option<i32> {
-    e.raw_os_error()
-        .or_else(|| e.get_ref().and_then(|i| i.downcast_ref::<NotBranded>()).map(|_| DIOS_ENOEXEC))
-}
-
 /// Environment changes, applied to this process's environment at spawn (as
 /// `std::process::Command` does); none at all passes NULL to dios_run_env:
 /// the shim sends `environ` itself.
