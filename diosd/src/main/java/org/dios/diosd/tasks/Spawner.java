@@ -279,7 +279,9 @@ final class Spawner implements Runnable {
             java.util.Collections.addAll(args, j.env);
             args.add("--");
             java.util.Collections.addAll(args, j.argv);
-            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map);
+            // closefrom too, where libc has it: no fd of the daemon's reaches even the launcher
+            // (which closes everything above 5 first thing anyway).
+            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map, Spawn.canCloseFrom());
             for (int i = 0; i < map.length; i++) {
                 LibC.close(map[i]);
                 map[i] = -1;
