@@ -1,7 +1,8 @@
 /*
  * dios-launch - the last step between diosd and a DIOS task.
  *
- *   dios-launch --policy pure|limbo|legacy [--seccomp-kill] [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...]
+ *   dios-launch --policy pure|limbo|legacy [--brand pure|limbo|legacy] [--seccomp-kill]
+ *               [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...]
  *
  * diosd posix_spawns this with:
  *   fd 0, 1, 2  the task's stdio
@@ -13,8 +14,12 @@
  * then nothing of the task's environment acts on this process, which may run
  * as root until the uid switch).  We close every other fd, reset
  * signal actions and the signal mask, switch to the task's uid/gid if asked,
- * check the executable's DIOS brand against --policy, install the Pure DIOS
- * seccomp filter for --policy pure (see docs/PURE_DIOS.md), and execveat(fd 4).
+ * check the executable's DIOS brand against --brand (default: the policy's
+ * own), install the Pure DIOS seccomp filter for --policy pure (see
+ * docs/PURE_DIOS.md), and execveat(fd 4).  --brand names a brand that asks
+ * for less than --policy gives: diosd runs a Pure DIOS parent's child under
+ * --policy pure whatever its brand.  A policy looser than the brand
+ * (--policy limbo --brand pure) is refused with EINVAL.
  * A Pure DIOS task also gets DIOS_PURE=1 (DIOS_PURE=kill with --seccomp-kill)
  * in its environment: libdlibc then puts its heap on DIOS private memory and
  * adds the filter that denies brk and anonymous mmap (the heap lock).
@@ -23,7 +28,7 @@
  * the daemon reads EOF.  On any failure before the exec we write the positive
  * errno as a 4-byte int to fd 5, one line "dios-launch: <what>: <strerror>" to
  * stderr, and _exit(127).  ENOEXEC: unbranded, not ELF, or a brand that is not
- * --policy's; EPERM: the uid/gid switch was refused; EINVAL: bad command line.
+ * --brand's; EPERM: the uid/gid switch was refused; EINVAL: bad command line.
  * We print nothing on success.
  *
  * --seccomp-kill applies to --policy pure only (it turns the filter's ENOSYS
@@ -80,7 +85,7 @@ static _Noreturn void usage(const char *why, const char *arg)
 {
 	char what[256];
 	snprintf(what, sizeof what, "%s%s%s (usage: dios-launch --policy pure|limbo|legacy "
-		 "[--seccomp-kill] [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...])", why, arg ? " " : "", arg ? arg : "");
+		 "[--brand pure|limbo|legacy] [--seccomp-kill] [--uid U --gid G] [--env N S1..SN] -- ARGV0 [ARGS...])", why, arg ? " " : "", arg ? arg : "");
 	fail(EINVAL, what);
 }
 
@@ -161,7 +166,7 @@ static void switch_ids(int have_uid, uid_t uid, int have_gid, gid_t gid)
 
 /* ---- the brand ------------------------------------------------------------- */
 
-static void check_brand(int want, const char *policy)
+static void check_brand(int want, const char *brand)
 {
 	unsigned char ident[EI_NIDENT];
 	size_t got = 0;
@@ -185,8 +190,8 @@ static void check_brand(int want, const char *policy)
 		fail(ENOEXEC, what);
 	}
 	if (b != want) {
-		snprintf(what, sizeof what, "the executable is branded %s, not for --policy %s",
-			 dios_brand_name(b), policy);
+		snprintf(what, sizeof what, "the executable is branded %s, not %s (--brand, else --policy)",
+			 dios_brand_name(b), brand);
 		fail(ENOEXEC, what);
 	}
 }
@@ -556,6 +561,18 @@ static void install_pure_filter(const struct exec_args *ex, int kill_mode)
 
 #endif
 
+/* A --policy or --brand word as its brand: DIOS_BRAND_*, or usage(). */
+static int brand_of_word(const char *opt, const char *w)
+{
+	if (strcmp(w, "pure") == 0)
+		return DIOS_BRAND_PURE;
+	if (strcmp(w, "limbo") == 0)
+		return DIOS_BRAND_LIMBO;
+	if (strcmp(w, "legacy") == 0)
+		return DIOS_BRAND_LEGACY_LIMBO;
+	usage(opt, w);
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 int main(int argc, char **argv)
@@ -564,7 +581,7 @@ int main(int argc, char **argv)
 	close_extra_fds();
 	reset_signals();
 
-	const char *policy = NULL;
+	const char *policy = NULL, *brand = NULL;
 	int kill_mode = 0, have_uid = 0, have_gid = 0, i;
 	uid_t uid = 0;
 	gid_t gid = 0;
@@ -576,6 +593,8 @@ int main(int argc, char **argv)
 			break;
 		} else if (strcmp(a, "--policy") == 0 && i + 1 < argc) {
 			policy = argv[++i];
+		} else if (strcmp(a, "--brand") == 0 && i + 1 < argc) {
+			brand = argv[++i];
 		} else if (strcmp(a, "--seccomp-kill") == 0) {
 			kill_mode = 1;
 		} else if (strcmp(a, "--uid") == 0 && i + 1 < argc) {
@@ -598,15 +617,14 @@ int main(int argc, char **argv)
 		usage("no task command line after --", NULL);
 	if (!policy)
 		usage("no --policy", NULL);
-	int want;
-	if (strcmp(policy, "pure") == 0)
-		want = DIOS_BRAND_PURE;
-	else if (strcmp(policy, "limbo") == 0)
-		want = DIOS_BRAND_LIMBO;
-	else if (strcmp(policy, "legacy") == 0)
-		want = DIOS_BRAND_LEGACY_LIMBO;
-	else
-		usage("unknown --policy", policy);
+	int want = brand_of_word("unknown --policy", policy);
+	/* the brand the program must carry: --policy's own, or one that asks for less than
+	 * --policy gives (a Pure DIOS parent's child); never more, which would loosen it */
+	if (!brand)
+		brand = policy;
+	int want_brand = brand_of_word("unknown --brand", brand);
+	if (want_brand == DIOS_BRAND_PURE && want != DIOS_BRAND_PURE)
+		usage("--brand pure needs --policy pure, not", policy);
 	char **task_argv = argv + i;
 
 	/* fds 4 and 5 go with the exec (fd 4 still executes under AT_EMPTY_PATH);
@@ -620,7 +638,7 @@ int main(int argc, char **argv)
 	if (have_uid || have_gid)
 		switch_ids(have_uid, uid, have_gid, gid);
 
-	check_brand(want, policy);
+	check_brand(want_brand, brand);
 
 	struct exec_args ex = { "", task_argv, task_env ? task_env : environ };
 	if (want != DIOS_BRAND_PURE && !task_env)

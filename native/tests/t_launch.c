@@ -426,6 +426,26 @@ int main(int argc, char **argv)
 	run(&r);
 	died_of("pure --seccomp-kill: an x32 syscall kills with SIGSYS", &r, SIGSYS, "calling an x32");
 
+	/* --brand: a program whose brand asks for less than --policy (diosd's way for a Pure DIOS
+	 * parent's child) runs under the policy: the same filter, the same DIOS_PURE */
+	r = (struct run){ .opts = OPTS("--policy", "pure", "--brand", "limbo"), .exe = limbo,
+			  .argv = ARGV("probe-argv0", "pure"), .talk = 1 };
+	run(&r);
+	relay("limbo-branded under --policy pure:", &r);
+	ran_ok("limbo-branded under --policy pure --brand limbo: every Pure check passes", &r);
+	check("limbo-branded under --policy pure: the probe ran to its end", strstr(r.out, "ALL-PASSED 0") != NULL,
+	      "stdout has no ALL-PASSED 0");
+	r = (struct run){ .opts = OPTS("--brand", "legacy", "--policy", "pure", "--seccomp-kill"), .exe = legacy,
+			  .argv = ARGV("probe", "kill") };
+	run(&r);
+	died_of("legacy-branded under --policy pure --seccomp-kill: socket() kills with SIGSYS", &r, SIGSYS,
+		"calling socket");
+	r = (struct run){ .opts = OPTS("--env", "1", "ONLY=1", "--policy", "pure", "--brand", "limbo"), .exe = limbo,
+			  .argv = ARGV("probe", "env") };
+	run(&r);
+	check("limbo-branded under --policy pure: DIOS_PURE=1 as for a Pure program", r.code == 0 &&
+	      strcmp(r.out, "ONLY=1\nDIOS_PURE=1\n") == 0, "exit %d, stdout '%s'", r.code, r.out);
+
 	/* int $0x80: first without a filter, so a kernel without IA32 emulation is a skip */
 	r = (struct run){ .opts = OPTS("--policy", "limbo"), .exe = limbo, .argv = ARGV("probe", "int80") };
 	run(&r);
@@ -499,10 +519,39 @@ int main(int argc, char **argv)
 			check(bad[i].name, 0, "the program ran anyway");
 	}
 
+	/* --brand is checked as --policy is without it: the brand the daemon read, exactly */
+	const struct {
+		const char *name, *policy, *brand, *exe;
+	} bad_brand[] = {
+		{ "pure-branded, --policy pure --brand limbo: ENOEXEC", "pure", "limbo", pure },
+		{ "legacy-branded, --policy pure --brand limbo: ENOEXEC", "pure", "limbo", legacy },
+		{ "limbo-branded, --policy limbo --brand legacy: ENOEXEC", "limbo", "legacy", limbo },
+		{ "unbranded, --policy pure --brand limbo: ENOEXEC", "pure", "limbo", plain },
+	};
+	for (size_t i = 0; i < sizeof bad_brand / sizeof bad_brand[0]; i++) {
+		r = (struct run){ .opts = OPTS("--policy", bad_brand[i].policy, "--brand", bad_brand[i].brand),
+				  .exe = bad_brand[i].exe, .argv = ARGV("probe", "hello") };
+		run(&r);
+		refused(bad_brand[i].name, &r, ENOEXEC);
+		if (strstr(r.out, "hello"))
+			check(bad_brand[i].name, 0, "the program ran anyway");
+	}
+
 	/* bad command lines: EINVAL */
 	r = (struct run){ .opts = OPTS("--policy", "bogus"), .exe = pure, .argv = ARGV("probe", "hello") };
 	run(&r);
 	refused("--policy bogus: EINVAL", &r, EINVAL);
+	r = (struct run){ .opts = OPTS("--policy", "pure", "--brand", "bogus"), .exe = pure, .argv = ARGV("probe", "hello") };
+	run(&r);
+	refused("--brand bogus: EINVAL", &r, EINVAL);
+	/* a policy looser than the brand: never (a Pure program is never run unconfined) */
+	r = (struct run){ .opts = OPTS("--policy", "limbo", "--brand", "pure"), .exe = pure, .argv = ARGV("probe", "hello") };
+	run(&r);
+	refused("--policy limbo --brand pure: EINVAL", &r, EINVAL);
+	check("--policy limbo --brand pure: the program did not run", strstr(r.out, "hello") == NULL, "stdout '%s'", r.out);
+	r = (struct run){ .opts = OPTS("--policy", "legacy", "--brand", "pure"), .exe = pure, .argv = ARGV("probe", "hello") };
+	run(&r);
+	refused("--policy legacy --brand pure: EINVAL", &r, EINVAL);
 	r = (struct run){ .opts = OPTS("--seccomp-kill"), .exe = pure, .argv = ARGV("probe", "hello") };
 	run(&r);
 	refused("no --policy: EINVAL", &r, EINVAL);

@@ -187,11 +187,15 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * when group_count is 0.  Its environment is this task's (environ, at the
  * call: dios_run_env gives another), with DIOS_FD and DIOS_SOCKET set by the
  * daemon.  Its stdin/stdout/stderr are this task's (/dev/null for any of fds
- * 0-2 this task has closed).  It runs as
+ * 0-2 this task has closed); it gets no other fd but its connection, and
+ * never one of the daemon's.  It runs as
  * this task's user (a system daemon needs CAP_SETUID for that: else -EPERM).
  * Only DIOS-branded executables run (`dios brand`): a Pure DIOS one under a
  * seccomp filter whose denied calls fail with -ENOSYS, or, with
- * D_RUN_SECCOMP_KILL, kill it (docs/PURE_DIOS.md).  The daemon's loop never
+ * D_RUN_SECCOMP_KILL, kill it (docs/PURE_DIOS.md).  Confinement composes: a
+ * Pure DIOS task's child runs Pure DIOS whatever its brand (a Limbo program
+ * then fails, or dies at, its first denied call), and is killed by a denied
+ * call whenever its parent is, D_RUN_SECCOMP_KILL or not.  The daemon's loop never
  * waits for the spawn: the call is parked until the process has started.
  * Errors: -ENOEXEC (exe not an executable object, or not DIOS-branded),
  * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not

@@ -45,6 +45,12 @@ public final class TaskObject extends DObject {
     public String argv;
     /** The spawn's parent call, until the launcher has answered. */
     public ParkedCall runCall;
+    /**
+     * Spawned: it runs under the Pure DIOS filter (its brand, or a Pure
+     * parent's), and whether a denied call kills it. What the tasks it
+     * spawns inherit (their policy is never looser).
+     */
+    public boolean pure, pureKill;
 
     /** Delegates o to this task until it registers (the caller took a count of o). */
     public void addPending(DObject o, int perms) {

@@ -85,6 +85,13 @@ public final class TaskSession {
     public final int[] stdio = {-1, -1, -1};
     /** The task that started this one with dios_run, or 0 (it connected by itself). */
     public long parentTask;
+    /**
+     * Started by the daemon under the Pure DIOS filter (its brand or its
+     * parent's), and whether a denied call kills it: a task it spawns runs
+     * Pure too, with this kill mode at least. False for a task that connected
+     * by itself (the daemon did not confine it).
+     */
+    public boolean pure, pureKill;
     /** Its argv as `dios tasks` shows it (Argv.text): the spawn's, else /proc/PID/cmdline's. */
     public String argv = "";
     /** The start-up warm-up's synthetic task: not logged. */

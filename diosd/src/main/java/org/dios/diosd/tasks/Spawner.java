@@ -21,7 +21,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * executable, checks its ELF brand on the open fd, and posix_spawns the
  * native launcher (dios-launch) with the task's stdio, its connected socket,
  * the executable's fd and a status pipe. The launcher confines the task by
- * its brand and execs it from that same fd; the pipe closes at exec (or
+ * its policy (its brand's, or Pure DIOS for a Pure parent's child: {@link
+ * #policyFor}) and execs it from that same fd; the pipe closes at exec (or
  * carries the errno of what failed first). The finished job goes back to the
  * conductor through a queue and an eventfd in its epoll set.
  */
@@ -32,24 +33,29 @@ final class Spawner implements Runnable {
         final String exePath;
         final String[] argv;
         final String[] env;
+        /** Pure DIOS with a denied call killing the task (the call's flag, or the parent's mode). */
         final boolean seccompKill;
+        /** The parent runs Pure DIOS: so does the child, whatever its brand. */
+        final boolean parentPure;
         final int uid, gid;
         /** The child's end of its socket pair and its stdio (owned by the job: closed after the spawn). */
         final int childSock;
         final int[] stdio;
         /** Outputs: pid and pidfd, or error (a negative errno). */
         int pid, pidfd = -1, error;
-        String policy;
+        /** The policy it runs under (with ", direct" for a spawn without the launcher), and its brand's. */
+        String policy, brand;
         /** When the conductor queued it, the spawner took it, and the spawn returned (System.nanoTime). */
         long queuedAt = System.nanoTime(), startedAt, doneAt, spawnNanos;
 
-        Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, int uid, int gid,
-            int childSock, int[] stdio) {
+        Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, boolean parentPure,
+            int uid, int gid, int childSock, int[] stdio) {
             this.task = task;
             this.exePath = exePath;
             this.argv = argv;
             this.env = env;
             this.seccompKill = seccompKill;
+            this.parentPure = parentPure;
             this.uid = uid;
             this.gid = gid;
             this.childSock = childSock;
@@ -166,11 +172,26 @@ final class Spawner implements Runnable {
     }
 
     /**
-     * A Limbo or Legacy Limbo task of the daemon's own user needs nothing
-     * the launcher does between fork and exec (no filter, no uid switch):
-     * posix_spawn it directly, one exec instead of two. Its brand was read
-     * from the file just before; a program swapped in between by its own
-     * user would run unconfined, as any Limbo task does.
+     * The policy a task runs under: the stricter of its brand's and its
+     * parent's. A Pure DIOS parent's child runs Pure whatever its brand (a
+     * Limbo program then gets -ENOSYS, or dies, at its first denied call);
+     * otherwise the brand decides, as for a task whose parent connected by
+     * itself. brand: {@link #policyOf}'s answer (not null).
+     */
+    static String policyFor(String brand, boolean parentPure) {
+        return parentPure ? "pure" : brand;
+    }
+
+    /**
+     * A Limbo or Legacy Limbo task of the daemon's own user, whose parent is
+     * not Pure DIOS, needs nothing the launcher does between fork and exec
+     * (no filter, no uid switch): posix_spawn it directly, one exec instead
+     * of two. Its brand was read from the file just before; a program swapped
+     * in between by its own user would run unconfined, as any Limbo task
+     * does, and as that user could run it anyway. A Pure parent's child never
+     * comes here (its policy is pure), so no swap can take a child out from
+     * under its parent's filter: the launcher checks the brand on the same fd
+     * it execs.
      */
     private void spawnDirect(Job j) {
         j.policy += ", direct";
@@ -215,11 +236,12 @@ final class Spawner implements Runnable {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment hdr = a.allocate(64);
             long n = LibC.read(exe, hdr, 64);
-            j.policy = policyOf(hdr, n);
-            if (j.policy == null) {
+            j.brand = policyOf(hdr, n);
+            if (j.brand == null) {
                 j.error = -Abi.DIOS_ENOEXEC;
                 return;
             }
+            j.policy = policyFor(j.brand, j.parentPure);
             if (!j.policy.equals("pure") && j.uid == selfUid && j.gid == selfGid && Spawn.canCloseFrom()) {
                 spawnDirect(j);
                 return;
@@ -241,6 +263,10 @@ final class Spawner implements Runnable {
             args.add(launcher);
             args.add("--policy");
             args.add(j.policy);
+            if (!j.brand.equals(j.policy)) { // stricter than the brand asks: the launcher checks the brand it was told
+                args.add("--brand");
+                args.add(j.brand);
+            }
             if (j.seccompKill) args.add("--seccomp-kill");
             args.add("--uid");
             args.add(Integer.toString(j.uid));
@@ -253,7 +279,9 @@ final class Spawner implements Runnable {
             java.util.Collections.addAll(args, j.env);
             args.add("--");
             java.util.Collections.addAll(args, j.argv);
-            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map);
+            // closefrom too, where libc has it: no fd of the daemon's reaches even the launcher
+            // (which closes everything above 5 first thing anyway).
+            int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map, Spawn.canCloseFrom());
             for (int i = 0; i < map.length; i++) {
                 LibC.close(map[i]);
                 map[i] = -1;

@@ -112,7 +112,10 @@ public final class TaskLauncher {
      * and the socket pair, holds what the parent delegates, and hands the
      * spawn to the spawner thread. The parent's call is parked until the
      * launcher answers (spawnsDone). env: the environment the parent sent,
-     * or null (see {@link #taskEnv}). Returns PARKED or -errno.
+     * or null (see {@link #taskEnv}). A Pure DIOS parent's child runs Pure
+     * DIOS too, whatever its brand, and a denied call kills it if it kills
+     * the parent, whatever the call's seccompKill (confinement composes:
+     * a child is never looser than its parent). Returns PARKED or -errno.
      */
     public int spawn(TaskSession parent, long userData, ExeObject exe, String[] argv, String[] env, Reference[] refs,
               GroupObject[] groups, boolean seccompKill) {
@@ -173,7 +176,8 @@ public final class TaskLauncher {
         parent.parked.add(pc);
         t.runCall = pc;
         registry.spawning(t, pair[0]);
-        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(env), seccompKill, parent.uid, parent.gid, pair[1], stdio));
+        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(env), seccompKill || parent.pureKill, parent.pure,
+                parent.uid, parent.gid, pair[1], stdio));
         return CallDispatcher.PARKED;
     }
 
@@ -201,6 +205,9 @@ public final class TaskLauncher {
         }
         t.pid = j.pid;
         t.pidfd = j.pidfd;
+        // What the tasks it spawns inherit (set before its hello can be read: awaitHello below).
+        t.pure = j.policy.startsWith("pure");
+        t.pureKill = t.pure && j.seccompKill;
         childByPidfd.put(j.pidfd, t);
         if (epoll.add(j.pidfd, LibC.EPOLLIN, K_CHILD | ((long) j.pidfd << 8)) < 0) {
             Log.error("epoll: cannot watch task " + t.taskId + " (pid " + j.pid + "); its exit will not be seen");
@@ -214,7 +221,8 @@ public final class TaskLauncher {
             v[2] = t.taskId;
             dispatcher.complete(parent, pc, ref == 0 ? -Abi.DIOS_ENOMEM : 0, 0, v);
             Log.info("task " + t.taskId + " (pid " + j.pid + ") spawned by " + parent + ": " + j.exePath
-                    + " (" + j.policy + (j.seccompKill ? ", seccomp kills" : "") + "; queued "
+                    + " (" + j.policy + (j.parentPure && !j.brand.equals("pure") ? ", its brand " + j.brand + ", from a Pure DIOS parent" : "")
+                    + (t.pureKill ? ", seccomp kills" : "") + "; queued "
                     + (j.startedAt - j.queuedAt) / 1000 + " us, spawn " + (j.doneAt - j.startedAt) / 1000 + " us (posix_spawn " + j.spawnNanos / 1000 + " us), answered "
                     + (System.nanoTime() - j.doneAt) / 1000 + " us after)");
         } else {

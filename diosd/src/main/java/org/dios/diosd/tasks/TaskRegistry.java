@@ -469,6 +469,8 @@ public final class TaskRegistry {
         System.arraycopy(stdio, 0, s.stdio, 0, 3);
         if (spawned != null) {
             s.parentTask = spawned.parentTask;
+            s.pure = spawned.pure;
+            s.pureKill = spawned.pureKill;
             s.argv = spawned.argv == null ? "" : spawned.argv;
         } else {
             s.argv = Argv.ofProcess(cred.pid());
