@@ -70,7 +70,8 @@ int main(int argc, char **argv)
 
 	struct run r;
 	run_tool(&r, "/nonexistent/diosd.sock", 0, (const char *const[]){ self, "child", "3", NULL });
-	expect(r.status == 125 && strstr(r.err, "not reachable"), "without a daemon: 125", &r);
+	expect(r.status == 125 && strstr(r.err, "not reachable at /nonexistent/diosd.sock"),
+	       "without a daemon: 125, naming the socket tried", &r);
 
 	dt_start_daemon();
 	RUN(&r, self, "child", "5");

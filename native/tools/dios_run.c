@@ -92,7 +92,11 @@ int dios_run_main(int argc, char **argv)
 	dios_ref_t *exe = NULL;
 	rc = dios_exe(path, &exe);
 	if (rc == -ENOTCONN) {
-		fprintf(stderr, "dios run: diosd is not reachable (is it running? $DIOS_SOCKET, --socket)\n");
+		const char *why = dios_last_error_detail();   /* names the socket tried and what to do */
+		if (why && *why)
+			fprintf(stderr, "dios run: %s\n", why);
+		else
+			fprintf(stderr, "dios run: diosd is not reachable (is it running? $DIOS_SOCKET, --socket)\n");
 		return 125;
 	}
 	if (rc < 0) {
