@@ -1,6 +1,7 @@
-/* t_fd_exhaust: a daemon out of file descriptors neither spins nor floods its log, keeps serving registered tasks, times out silent connections and accepts new tasks once descriptors are free (issue 18.2). */
+/* t_red_fds: a daemon out of file descriptors neither spins nor floods its log, keeps serving registered tasks, times out silent connections and accepts new tasks once descriptors are free (issue 18.2). */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include "redteam.h"
 
 #include <dirent.h>
 #include <sys/resource.h>
@@ -73,7 +74,10 @@ int main(void)
 	struct rlimit mine = { FLOOD + 64, FLOOD + 64 };
 	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &mine), 0);
 	pid_t d = dt_start_daemon();
-	CHECK_EQ(dios_nop(0), 0);                       /* the victim registers before the flood */
+	CHECK_EQ(dios_nop(0), 0);                       /* the test registers before the flood */
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();   /* another task, registered before the flood */
 
 	/* the daemon gets few descriptors: the flood below exhausts them */
 	struct rlimit few = { DAEMON_FDS, DAEMON_FDS };
@@ -101,6 +105,8 @@ int main(void)
 		usleep(1000);
 	}
 	CHECK(calls > 0);
+	dt_victim_stop(victim, &during);
+	dt_redteam_report("fds: connections that never say hello until the daemon is out of fds", &base, &during);
 	int at = count_fds(d);
 	CHECK(at >= DAEMON_FDS - 2);                     /* it did run out */
 	int accept_lines = log_lines("accept: ");
