@@ -287,7 +287,9 @@ public final class BlobStore implements AutoCloseable {
             b.durable = true;
             b.pinned = true;
             objects.adopt(b);
-            if (!objects.bind(Name.of(e.name()), b)) {
+            b.ownerUid = e.ownerUid();
+            java.util.HashMap<Name, DObject> table = b.ownerUid < 0 ? objects.publicTable() : objects.userGroup(b.ownerUid).names;
+            if (!objects.bind(Name.of(e.name()), b, table)) {
                 // replay made names unique; a warm-up name colliding with a 256-bit name cannot happen
                 throw new IllegalStateException("name of " + b + " is already bound");
             }
@@ -351,7 +353,7 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0) return ioError(rc);
         try {
             Journal.fsyncDirectory(blobDir);
-            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis));
+            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis, b.ownerUid));
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
             return journalError(e);
