@@ -175,6 +175,7 @@ class UserGroupsTest {
             assertTrue(create(alice, D_OBJ_BLOB, 10, GIVEN, mine) > 0);
             assertTrue(create(alice, D_OBJ_BLOB, 20, GIVEN | D_CREATE_PUBLIC, shared) > 0);
             assertEquals(-DIOS_ENOENT, lookup(bob, mine, D_LOOKUP_READONLY, null));
+            assertTrue(create(bob, D_OBJ_BLOB, 30, GIVEN, mine) > 0, "Bob's own blob under the same string");
         }
         // A new daemon: the journal puts each name back in its group.
         Stats stats2 = new Stats();
@@ -186,7 +187,11 @@ class UserGroupsTest {
             assertNotNull(om2.userGroup(1000).names.get(mine), "in uid 1000's group");
             assertNull(om2.publicTable().get(mine), "not in the public group");
             assertNotNull(om2.publicTable().get(shared), "the public one stays public");
-            assertNull(om2.userGroup(1001).names.get(mine));
+            var alices = om2.userGroup(1000).names.get(mine);
+            var bobs = om2.userGroup(1001).names.get(mine);
+            assertNotNull(bobs, "both are restored: a name is unique only in its group");
+            assertEquals(10, alices.size());
+            assertEquals(30, bobs.size());
         }
     }
 }
