@@ -69,12 +69,50 @@ static const char usage_text[] =
 static void usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "dios: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, printable(arg));
 	fprintf(stderr, "\n%s", usage_text);
 	exit(2);
 }
 
-/* The socket the shim would use, then the system service's if that one does not exist. */
+/* A default per-user path: the daemon answering there must run as this uid (or root); -1: any uid. */
+static long expect_uid = -1;
+
+/*
+ * A path the user did not name is used only in a directory nobody else may
+ * have made or may write to, by the rules libdlibc applies (dios_conn.c,
+ * tmp_dir_unsafe): /tmp is everyone's, so another user could make
+ * /tmp/dios-<uid> first and answer for the daemon (send our terminal what
+ * they like, name the trace directory we read).  The directory must be a real
+ * directory (not a symlink), owned by this user or root when `own` (the
+ * per-user defaults), and not writable by group or others.  Absent: fine.
+ * Exits 1 with a message otherwise.
+ */
+static void check_default_dir(const char *path, int own)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return;
+	*slash = 0;
+	struct stat st;
+	if (lstat(dir, &st) != 0)
+		return;                         /* absent: nothing listens there either */
+	int owner_ok = !own || st.st_uid == getuid() || st.st_uid == 0;
+	if (S_ISDIR(st.st_mode) && owner_ok && !(st.st_mode & 022))
+		return;
+	fprintf(stderr, "dios: not using the default socket %s: %s is %s owned by uid %u, mode %04o;\n"
+		"  it must be a directory of %s that nobody else may write to, or someone else may have made it.\n"
+		"  Remove it if it is not yours, or name the daemon's socket with --socket PATH or DIOS_SOCKET\n",
+		printable(path), printable(dir), S_ISLNK(st.st_mode) ? "a symlink" : S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
+		(unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), own ? "yours (or root's)" : "the service");
+	exit(1);
+}
+
+/*
+ * The socket the shim would use, then the system service's if that one does
+ * not exist.  A default (not $DIOS_SOCKET) is checked as check_default_dir says.
+ */
 const char *default_socket(char *buf, size_t size)
 {
 	const char *env = getenv(DIOS_ENV_SOCKET);
@@ -85,9 +123,13 @@ const char *default_socket(char *buf, size_t size)
 		snprintf(buf, size, "%s/" DIOS_RUNTIME_SUBDIR "/" DIOS_SOCKET_NAME, xdg);
 	else
 		snprintf(buf, size, DIOS_TMP_DIR_PREFIX "%u/" DIOS_SOCKET_NAME, (unsigned)getuid());
+	check_default_dir(buf, 1);
 	struct stat st;
-	if (stat(buf, &st) != 0 && stat(SYSTEM_SOCKET, &st) == 0)
+	if (lstat(buf, &st) != 0 && lstat(SYSTEM_SOCKET, &st) == 0) {
+		check_default_dir(SYSTEM_SOCKET, 0);
 		return SYSTEM_SOCKET;
+	}
+	expect_uid = (long)getuid();
 	return buf;
 }
 
@@ -99,7 +141,7 @@ int connect_admin(const char *sock)
 	sa.sun_family = AF_UNIX;
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s" DIOS_ADMIN_SUFFIX, sock);
 	if (n < 0 || (size_t)n >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "dios: socket path too long: %s" DIOS_ADMIN_SUFFIX "\n", sock);
+		fprintf(stderr, "dios: socket path too long: %s" DIOS_ADMIN_SUFFIX "\n", printable(sock));
 		exit(1);
 	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -114,14 +156,23 @@ int connect_admin(const char *sock)
 		int e = errno;
 		if (e == EACCES || e == EPERM) {
 			fprintf(stderr, "dios: permission denied: cannot connect to %s (%s);\n"
-				"  only the daemon's user and root may use dios\n", sa.sun_path, strerror(e));
+				"  only the daemon's user and root may use dios\n", printable(sa.sun_path), strerror(e));
 		} else if (e == ENOENT || e == ECONNREFUSED) {
 			fprintf(stderr, "dios: no daemon is running at %s (%s: %s);\n"
 				"  start one with diosd, or name its socket with --socket or DIOS_SOCKET\n",
-				sock, sa.sun_path, strerror(e));
+				printable(sock), printable(sa.sun_path), strerror(e));
 		} else {
-			fprintf(stderr, "dios: cannot connect to %s: %s\n", sa.sun_path, strerror(e));
+			fprintf(stderr, "dios: cannot connect to %s: %s\n", printable(sa.sun_path), strerror(e));
 		}
+		exit(1);
+	}
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	if (expect_uid >= 0 && (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0
+				|| ((long)cred.uid != expect_uid && cred.uid != 0))) {
+		fprintf(stderr, "dios: not asking the daemon at %s: it runs as uid %u, not as you (uid %ld) or root;\n"
+			"  name the daemon's socket with --socket PATH or DIOS_SOCKET if you mean it\n",
+			printable(sock), (unsigned)cred.uid, expect_uid);
 		exit(1);
 	}
 	return fd;
@@ -230,6 +281,17 @@ char *clean_field(char *s)
 	}
 	*w = 0;
 	return out;
+}
+
+/* A copy of s made safe to print (clean_field): paths and arguments go to the terminal too. */
+const char *printable(const char *s)
+{
+	char *copy = strdup(s ? s : "");
+	if (!copy) {
+		fprintf(stderr, "dios: out of memory\n");
+		exit(1);
+	}
+	return clean_field(copy);
 }
 
 #define MAX_COLUMNS 16

@@ -68,7 +68,7 @@ static int show(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "dios brand: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "dios brand: %s: %s\n", printable(path), strerror(errno));
 		return 1;
 	}
 	unsigned char ident[EI_NIDENT];
@@ -76,20 +76,20 @@ static int show(const char *path)
 	int e = errno;
 	close(fd);
 	if (n < 0) {
-		fprintf(stderr, "dios brand: %s: %s\n", path, strerror(e));
+		fprintf(stderr, "dios brand: %s: %s\n", printable(path), strerror(e));
 		return 1;
 	}
 	if (!is_elf(ident, n)) {
-		printf("%s: not an ELF file\n", path);
+		printf("%s: not an ELF file\n", printable(path));
 		return 1;
 	}
 	int b = dios_elf_brand_of(ident);
 	if (b < 0) {
-		printf("%s: unbranded (OSABI 0x%02x ABIVERSION 0x%02x)\n", path,
+		printf("%s: unbranded (OSABI 0x%02x ABIVERSION 0x%02x)\n", printable(path),
 		       ident[EI_OSABI], ident[EI_ABIVERSION]);
 		return 1;
 	}
-	printf("%s: %s\n", path, dios_brand_name(b));
+	printf("%s: %s\n", printable(path), dios_brand_name(b));
 	return 0;
 }
 
@@ -103,13 +103,13 @@ static int stamp(const char *path, int brand)
 			fprintf(stderr, "dios brand: %s: %s (the program is running; brand a copy)\n",
 				path, strerror(e));
 		else
-			fprintf(stderr, "dios brand: %s: %s\n", path, strerror(e));
+			fprintf(stderr, "dios brand: %s: %s\n", printable(path), strerror(e));
 		return 1;
 	}
 	unsigned char ident[EI_NIDENT];
 	ssize_t n = read_ident(fd, ident);
 	if (n < 0) {
-		fprintf(stderr, "dios brand: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "dios brand: %s: %s\n", printable(path), strerror(errno));
 		close(fd);
 		return 1;
 	}
@@ -122,7 +122,7 @@ static int stamp(const char *path, int brand)
 	else if (ident[EI_DATA] != HOST_DATA)
 		why = "ELF file of the other byte order than this machine's";
 	if (why) {
-		fprintf(stderr, "dios brand: %s: %s; not branded\n", path, why);
+		fprintf(stderr, "dios brand: %s: %s; not branded\n", printable(path), why);
 		close(fd);
 		return 1;
 	}
@@ -140,7 +140,7 @@ static int stamp(const char *path, int brand)
 		e = errno;
 	}
 	if (w != (ssize_t)sizeof b) {
-		fprintf(stderr, "dios brand: %s: writing the brand: %s\n", path,
+		fprintf(stderr, "dios brand: %s: writing the brand: %s\n", printable(path),
 			w < 0 ? strerror(e) : "short write");
 		return 1;
 	}
@@ -170,13 +170,13 @@ int dios_brand_main(int argc, char **argv)
 		} else if (strcmp(a, "--show") == 0) {
 			b = 0;
 		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "dios brand: unknown option '%s'\n%s", a, brand_usage);
+			fprintf(stderr, "dios brand: unknown option '%s'\n%s", printable(a), brand_usage);
 			return 2;
 		} else {
 			break;
 		}
 		if (mode && strcmp(mode, a) != 0) {
-			fprintf(stderr, "dios brand: %s and %s: one at a time\n%s", mode, a, brand_usage);
+			fprintf(stderr, "dios brand: %s and %s: one at a time\n%s", mode, printable(a), brand_usage);
 			return 2;
 		}
 		mode = a;

@@ -74,7 +74,7 @@ int dios_run_main(int argc, char **argv)
 			i++;
 			break;
 		} else {
-			fprintf(stderr, "dios run: unknown option '%s'\nusage: dios run [--seccomp-kill] PROGRAM [ARGS...]\n", argv[i]);
+			fprintf(stderr, "dios run: unknown option '%s'\nusage: dios run [--seccomp-kill] PROGRAM [ARGS...]\n", printable(argv[i]));
 			return 2;
 		}
 	}
@@ -86,7 +86,7 @@ int dios_run_main(int argc, char **argv)
 	char path[PATH_MAX];
 	int rc = find_program(prog, path, sizeof path);
 	if (rc < 0) {
-		fprintf(stderr, "dios run: %s: %s\n", prog, rc == -ENOENT ? "not found" : strerror(-rc));
+		fprintf(stderr, "dios run: %s: %s\n", printable(prog), rc == -ENOENT ? "not found" : strerror(-rc));
 		return 127;
 	}
 	dios_ref_t *exe = NULL;
@@ -100,7 +100,7 @@ int dios_run_main(int argc, char **argv)
 		return 125;
 	}
 	if (rc < 0) {
-		fprintf(stderr, "dios run: %s: %s\n", path, dios_strerror(rc));
+		fprintf(stderr, "dios run: %s: %s\n", printable(path), dios_strerror(rc));
 		return rc == -ENOENT ? 127 : 126;
 	}
 	dios_task_spec_t spec = { .argc = argc - i, .argv = argv + i };
@@ -109,9 +109,9 @@ int dios_run_main(int argc, char **argv)
 	if (rc < 0) {
 		if (rc == -ENOEXEC)
 			fprintf(stderr, "dios run: %s: not a DIOS program (no DIOS ELF brand); "
-					"brand it with: dios brand --limbo %s\n", path, path);
+					"brand it with: dios brand --limbo %s\n", printable(path), printable(path));
 		else
-			fprintf(stderr, "dios run: %s: %s\n", path, dios_strerror(rc));
+			fprintf(stderr, "dios run: %s: %s\n", printable(path), dios_strerror(rc));
 		return rc == -ENOEXEC || rc == -EACCES || rc == -EPERM ? 126 : rc == -ENOENT ? 127 : 125;
 	}
 	dios_ref_info_t info;
@@ -127,7 +127,7 @@ int dios_run_main(int argc, char **argv)
 	int status = 0;
 	rc = dios_wait(0, task, &status);
 	if (rc < 0) {
-		fprintf(stderr, "dios run: waiting for %s: %s\n", path, dios_strerror(rc));
+		fprintf(stderr, "dios run: waiting for %s: %s\n", printable(path), dios_strerror(rc));
 		return 125;
 	}
 	if (WIFEXITED(status))

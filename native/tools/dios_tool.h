@@ -17,6 +17,9 @@ const char *default_socket(char *buf, size_t size);
  */
 char *clean_field(char *s);
 
+/* A copy of s made safe to print as clean_field does (s may be NULL: ""); exits 1 when out of memory. */
+const char *printable(const char *s);
+
 /* Connects to the admin socket beside `sock` (15 s send/receive timeouts); exits 1 with a message on failure. */
 int connect_admin(const char *sock);
 

@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +47,7 @@ static const char trace_usage[] =
 static void trace_usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "dios trace: ");
-	fprintf(stderr, fmt, arg);
+	fprintf(stderr, fmt, printable(arg));
 	fprintf(stderr, "\n%s", trace_usage);
 	exit(2);
 }
@@ -69,14 +70,14 @@ static int find_diosd(char *buf, size_t size)
 		if (slash)
 			*slash = 0;
 		if ((size_t)snprintf(buf, size, "%s/diosd", self) >= size) {
-			fprintf(stderr, "dios trace: path too long: %s/diosd\n", self);
+			fprintf(stderr, "dios trace: path too long: %s/diosd\n", printable(self));
 			return -1;
 		}
 	}
 	if (access(buf, X_OK) != 0) {
 		fprintf(stderr, "dios trace: cannot run %s (%s), which reads the trace;\n"
 			"  install dios beside diosd (as dist/bin holds them), or set DIOSD to the diosd launcher\n",
-			buf, strerror(errno));
+			printable(buf), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -159,6 +160,72 @@ static void read_trace_answer(int fd, char *queue, size_t qsize, char *from, siz
 	*w = 0;
 }
 
+/*
+ * The reader runs as this user on the directory the daemon named, so a peer
+ * that is not the daemon we meant (one that squatted a default path, say)
+ * must not choose it.  Accepted: an absolute path whose last component is a
+ * real directory (lstat: not a symlink) owned by the daemon's uid (SO_PEERCRED
+ * of the admin connection) that nobody else may write to, and whose every
+ * ancestor, symlinks resolved, is a directory owned by that uid or root and
+ * either not writable by group and others or sticky (as /tmp): then nobody
+ * but the daemon's user and root can swap any part of it.  Writes the
+ * resolved path to out; returns 0, or -1 after saying why.
+ */
+static int check_trace_dir(const char *queue, uid_t owner, char *out, size_t size)
+{
+	struct stat st;
+	const char *why = NULL;
+	char *real = NULL;
+	if (queue[0] != '/')
+		why = "not an absolute path";
+	else if (lstat(queue, &st) != 0)
+		why = strerror(errno);
+	else if (S_ISLNK(st.st_mode))
+		why = "a symlink";
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a directory";
+	else if (!(real = realpath(queue, NULL)) || strlen(real) >= size)
+		why = real ? "a path too long" : strerror(errno);
+	/* Every prefix of the resolved path: "/", "/a", "/a/b", ..., the whole (the queue itself). */
+	size_t n = real ? strlen(real) : 0;
+	char prefix[PATH_MAX];
+	for (size_t i = 0; !why && real && i <= n; i++) {
+		if (i < n && real[i] != '/')
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", i == 0 ? 1 : (int)i, real);
+		int last = i == n;
+		if (lstat(prefix, &st) != 0)
+			why = strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "a path through something that is not a directory";
+		else if (last && st.st_uid != owner)
+			why = "a directory the daemon's user does not own";
+		else if (st.st_uid != owner && st.st_uid != 0)
+			why = "in a directory of another user";
+		else if (last && (st.st_mode & 022))
+			why = "a directory others may write to";
+		else if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
+			why = "in a directory others may write to";
+	}
+	if (why) {
+		fprintf(stderr, "dios trace: not reading the trace in %s, which the daemon named: %s (the daemon runs as"
+			" uid %u);\n  a daemon that is not the one you meant may be answering: name its socket with"
+			" --socket PATH or DIOS_SOCKET\n", printable(queue), why, (unsigned)owner);
+		free(real);
+		return -1;
+	}
+	snprintf(out, size, "%s", real);
+	free(real);
+	return 0;
+}
+
+/* The index the reader starts from, as the daemon gave it: a decimal number, maybe negative. */
+static int valid_index(const char *from)
+{
+	const char *d = from[0] == '-' ? from + 1 : from;
+	return *d && strlen(d) <= 19 && strspn(d, "0123456789") == strlen(d);
+}
+
 static pid_t reader = -1;
 static int reader_status;
 
@@ -236,9 +303,21 @@ int dios_trace_main(const char *sock, int raw, int argc, char **argv)
 		fprintf(stderr, "dios trace: sending the request: %s\n", strerror(errno));
 		return 1;
 	}
-	char queue[PATH_MAX], from[32];
-	read_trace_answer(fd, queue, sizeof(queue), from, sizeof(from));
+	char named[PATH_MAX], queue[PATH_MAX], from[32];
+	read_trace_answer(fd, named, sizeof(named), from, sizeof(from));
 	/* Tracing is on from here on, for as long as fd stays open. */
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) {
+		fprintf(stderr, "dios trace: SO_PEERCRED: %s\n", strerror(errno));
+		return 1;
+	}
+	if (check_trace_dir(named, cred.uid, queue, sizeof(queue)) != 0)
+		return 1;
+	if (!valid_index(from)) {
+		fprintf(stderr, "dios trace: the daemon's answer names no index to start from: '%s'\n", printable(from));
+		return 1;
+	}
 
 	char diosd[PATH_MAX];
 	if (find_diosd(diosd, sizeof(diosd)) != 0)
@@ -287,10 +366,10 @@ int dios_trace_main(const char *sock, int raw, int argc, char **argv)
 			args[n++] = "--raw";
 		args[n] = NULL;
 		execv(diosd, (char *const *)args);
-		fprintf(stderr, "dios trace: cannot run %s: %s\n", diosd, strerror(errno));
+		fprintf(stderr, "dios trace: cannot run %s: %s\n", printable(diosd), strerror(errno));
 		_exit(127);
 	}
-	fprintf(stderr, "dios trace: tracing the calls of the daemon at %s (Ctrl-C stops)\n", sock);
+	fprintf(stderr, "dios trace: tracing the calls of the daemon at %s (Ctrl-C stops)\n", printable(sock));
 
 	for (;;) {
 		struct pollfd p[2] = {
@@ -307,7 +386,7 @@ int dios_trace_main(const char *sock, int raw, int argc, char **argv)
 		if (p[0].revents && connection_ended(fd, 0)) {
 			stop_reader();
 			fprintf(stderr, "dios trace: the daemon at %s closed the trace connection (it stopped, or the trace"
-				" failed: see its log)\n", sock);
+				" failed: see its log)\n", printable(sock));
 			return 1;
 		}
 		if (!(p[1].revents & POLLIN))
@@ -324,7 +403,7 @@ int dios_trace_main(const char *sock, int raw, int argc, char **argv)
 		/* The reader stopped by itself: its output was closed, or the trace went away with the daemon. */
 		if (connection_ended(fd, 500)) {
 			fprintf(stderr, "dios trace: the daemon at %s closed the trace connection (it stopped, or the trace"
-				" failed: see its log)\n", sock);
+				" failed: see its log)\n", printable(sock));
 			return 1;
 		}
 		if (WIFEXITED(reader_status) && WEXITSTATUS(reader_status) == 0)
@@ -332,10 +411,10 @@ int dios_trace_main(const char *sock, int raw, int argc, char **argv)
 		if (WIFSIGNALED(reader_status) && WTERMSIG(reader_status) == SIGPIPE)
 			return 0;
 		if (WIFEXITED(reader_status))
-			fprintf(stderr, "dios trace: the trace reader (%s --trace-tail) failed with exit status %d\n", diosd,
+			fprintf(stderr, "dios trace: the trace reader (%s --trace-tail) failed with exit status %d\n", printable(diosd),
 				WEXITSTATUS(reader_status));
 		else
-			fprintf(stderr, "dios trace: the trace reader (%s --trace-tail) was killed by signal %d\n", diosd,
+			fprintf(stderr, "dios trace: the trace reader (%s --trace-tail) was killed by signal %d\n", printable(diosd),
 				WTERMSIG(reader_status));
 		return 1;
 	}

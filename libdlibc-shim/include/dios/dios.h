@@ -106,6 +106,13 @@ typedef struct dios_ref_info {
  *   name   NULL: anonymous (no name, never in the name table; cheapest).
  *          Non-NULL: receives a fresh 256-bit random name, or with
  *          D_CREATE_NAME_GIVEN is read as the name to bind.
+ *          Where the name is bound: in this task's default group, which for a
+ *          task that connected by itself is its USER's group (every task of
+ *          the same uid, and the tasks they dios_run, see it; other users'
+ *          lookups get -ENOENT, as for an absent name, and may bind the same
+ *          name for themselves).  With D_CREATE_PUBLIC, in the public group
+ *          instead, where every user's tasks find it with D_LOOKUP_PUBLIC:
+ *          the one way to share a name across users.
  *          A named blob is DURABLE: it survives daemon restarts (kill -9
  *          included) and outlives all its references; only D_DELETE_ZOMBIFY
  *          deletes it.  The call returns once the blob and its name are on
@@ -113,26 +120,40 @@ typedef struct dios_ref_info {
  *          with the daemon.
  *   host_id 0 = this host.
  * Errors: -EINVAL (NULL ref_out, missing/zero/oversized size, unknown type or
- * flag), -EEXIST (given name already bound, also by a durable blob of an
- * earlier run), -EOPNOTSUPP (type not provided by this daemon yet), -ENOMEM
+ * flag, D_CREATE_PUBLIC without a name), -EEXIST (given name already bound in
+ * that group, also by a durable blob of an earlier run), -EACCES
+ * (D_CREATE_PUBLIC by a task dios_run gave groups of its own: it is not in the
+ * public group), -EOPNOTSUPP (type not provided by this daemon yet), -ENOMEM
  * (reference table full), -ENOSPC / -EIO (a blob's file or the journal could
  * not be written), -EHOSTDOWN (host_id != 0).
  */
 int dios_create(dios_flags_t f, dios_object_type_t type, const void *arg,
 		dios_name_t *name, dios_ref_t **ref_out, uint64_t host_id);
 
-/* dios_name_from_string - deterministic name: SHA-256 of the string.  -EINVAL on NULL. */
+/*
+ * dios_name_from_string - deterministic name: SHA-256 of the string.  Anyone
+ * can compute it, so it is no secret: bound by default, it is seen by this
+ * user's tasks alone (dios_create); D_CREATE_PUBLIC shares it with every user.
+ * Errors: -EINVAL (NULL s or out).
+ */
 int dios_name_from_string(const char *s, dios_name_t *out);
 
 /*
  * dios_lookup - resolve a name to references.
  *   *count in: capacity of refs (>= 1); out: references returned.
  *   D_LOOKUP_READONLY: the new reference carries D_PERM_READ only.
+ *   Looks in this task's groups (its user's group first, see dios_create),
+ *   then among the names every task resolves (the console, executables).
+ *   D_LOOKUP_PUBLIC: in the public group instead (names bound with
+ *   D_CREATE_PUBLIC, by any user), then the console and executables; a
+ *   public lookup gives read and write (or read only with D_LOOKUP_READONLY).
  *   A durable (named) blob outlives its creator's reference, so a lookup of one
  *   without D_LOOKUP_READONLY also carries D_PERM_DELETE: the name is what lets
  *   anyone delete it.  Names of memory objects do not survive a daemon restart.
- * Errors: -ENOENT (no such name), -EACCES (name of another task's private
- * memory), -EINVAL (NULL name/refs/count or capacity 0), -ENOMEM.
+ * Errors: -ENOENT (no such name where the lookup looks: also another user's
+ * name), -EACCES (name of another task's private memory; D_LOOKUP_PUBLIC by a
+ * task that is not in the public group), -EINVAL (NULL name/refs/count or
+ * capacity 0, unknown flag), -ENOMEM.
  */
 int dios_lookup(dios_flags_t f, const dios_name_t *name, dios_ref_t **refs, uint64_t *count);
 
@@ -227,7 +248,9 @@ int dios_run_env(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, 
 /*
  * dios_exe - the executable object of a program file (D_OBJ_EXE): its name
  * is SHA-256 of the canonical absolute path (dios_name_from_string of it), so
- * every task names the same program alike.  Same as dios_create(0, D_OBJ_EXE,
+ * every task names the same program alike.  The daemon binds it among the
+ * names every task resolves, whatever its user or groups (a path is no
+ * secret, and an executable reference is read-only).  Same as dios_create(0, D_OBJ_EXE,
  * absolute_path, ...), after resolving path against the working directory.
  * Creating one that exists returns another reference to it.
  * Errors: -ENOENT, -EACCES (not a regular file), -ENAMETOOLONG.
@@ -255,10 +278,14 @@ int dios_wait_timeout(dios_flags_t f, dios_ref_t *task, int *status_out, uint64_
  * D_OBJ_GROUP this task belongs to, with write permission) instead of the
  * task's default group.  Names are resolved only in the caller's groups:
  * a group's names are invisible to tasks outside it.  A task that connects by
- * itself belongs to the public group; creating a group makes its creator a
- * member; dios_run chooses the child's.  Durable blobs are named only in the
- * public group (-EOPNOTSUPP).  Errors as dios_create, plus -EBADF, -EINVAL
- * (group not a group, or no name asked for), -EACCES (not a member).
+ * itself belongs to its user's group (its default: first in every lookup) and
+ * may use the public group when it asks (D_CREATE_PUBLIC, D_LOOKUP_PUBLIC);
+ * creating a group makes its creator a member; dios_run chooses the child's
+ * (group_count 0: all of the parent's, its user's group and the public one
+ * included; else exactly those, the first its default).  Durable blobs are
+ * named only in the user's group or the public one (-EOPNOTSUPP).  Errors as
+ * dios_create, plus -EBADF, -EINVAL (group not a group, no name asked for, or
+ * D_CREATE_PUBLIC too), -EACCES (not a member).
  */
 int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
 		   dios_name_t *name, dios_ref_t **ref_out, dios_ref_t *group);
@@ -401,7 +428,8 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * always be looked up.  Zombies: -EIDRM.
  *
  * The console (D_OBJ_CONSOLE: look up dios_name_from_string(
- * DIOS_CONSOLE_NAME_STRING); creating one gives -EEXIST): acquire_write hands
+ * DIOS_CONSOLE_NAME_STRING), which the daemon binds for every task of every
+ * user; creating one gives -EEXIST): acquire_write hands
  * out an output buffer of up to DIOS_CONSOLE_BUF_BYTES, commit_write writes
  * it to the terminal the task was started from, or, without one, to the
  * stderr a task started by dios_run inherited (as a Unix child's output),

@@ -106,9 +106,11 @@ enum dios_op {
 /* dios_create */
 #define D_CREATE_NAME_GIVEN     (1ULL << 8)   /* *name is read as the name to bind */
 #define D_CREATE_NAMED          (1ULL << 9)   /* set by the shim when name != NULL */
+#define D_CREATE_PUBLIC         (1ULL << 10)  /* bind the name in the public group, seen by every user */
 #define D_NAME_DETERMINISTIC_STRING D_CREATE_NAME_GIVEN /* name from dios_name_from_string */
 /* dios_lookup */
 #define D_LOOKUP_READONLY       (1ULL << 12)  /* the new reference may only read */
+#define D_LOOKUP_PUBLIC         (1ULL << 13)  /* look in the public group, not this task's groups */
 /* dios_delete */
 #define D_DELETE_ZOMBIFY        (1ULL << 16)  /* kill the object for every holder */
 /* dios_copy */
@@ -121,8 +123,8 @@ enum dios_op {
 /* dios_acquire_write (PRIVMEM, SHMEM, BLOB) */
 #define D_ACQUIRE_EXCLUSIVE     (1ULL << 24)  /* exclusive write buffer: other writers wait until its release */
 
-#define D_FLAGS_CREATE_MASK     (D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED)
-#define D_FLAGS_LOOKUP_MASK     (D_NONBLOCK | D_LOOKUP_READONLY)
+#define D_FLAGS_CREATE_MASK     (D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED | D_CREATE_PUBLIC)
+#define D_FLAGS_LOOKUP_MASK     (D_NONBLOCK | D_LOOKUP_READONLY | D_LOOKUP_PUBLIC)
 #define D_FLAGS_DELETE_MASK     (D_NONBLOCK | D_DELETE_ZOMBIFY)
 #define D_FLAGS_IO_MASK         (D_NONBLOCK)
 #define D_FLAGS_COPY_MASK       (D_NONBLOCK | D_COPY_READONLY)

@@ -145,10 +145,16 @@ pub const D_TIMEOUT: dios_flags_t = 1 << 1;
 pub const D_CREATE_NAME_GIVEN: dios_flags_t = 1 << 8;
 /// dios_create: set by the shim when `name` is not NULL (accepted, never needed).
 pub const D_CREATE_NAMED: dios_flags_t = 1 << 9;
+/// dios_create: bind the name in the public group, where every user's tasks
+/// may look it up (`D_LOOKUP_PUBLIC`); by default a name is in the caller's
+/// uid's group, invisible to other users.
+pub const D_CREATE_PUBLIC: dios_flags_t = 1 << 10;
 /// dios_create with a name from `dios_name_from_string` (= `D_CREATE_NAME_GIVEN`).
 pub const D_NAME_DETERMINISTIC_STRING: dios_flags_t = D_CREATE_NAME_GIVEN;
 /// dios_lookup: the new reference may only read.
 pub const D_LOOKUP_READONLY: dios_flags_t = 1 << 12;
+/// dios_lookup: look in the public group (`D_CREATE_PUBLIC`) instead of the task's own groups.
+pub const D_LOOKUP_PUBLIC: dios_flags_t = 1 << 13;
 /// dios_delete: kill the object for every holder.
 pub const D_DELETE_ZOMBIFY: dios_flags_t = 1 << 16;
 /// `dios_copy`: the delegated references may only read.

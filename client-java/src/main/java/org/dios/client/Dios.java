@@ -35,7 +35,11 @@ public final class Dios {
     /** Any call: EAGAIN instead of waiting. */
     public static final long D_NONBLOCK = 1L;
     public static final long D_CREATE_NAME_GIVEN = 1L << 8;
+    /** create: the name goes to the public group, seen by every user (default: the caller's uid's group). */
+    public static final long D_CREATE_PUBLIC = 1L << 10;
     public static final long D_LOOKUP_READONLY = 1L << 12;
+    /** lookup: in the public group ({@link #D_CREATE_PUBLIC}) instead of the task's own groups. */
+    public static final long D_LOOKUP_PUBLIC = 1L << 13;
     public static final long D_COPY_READONLY = 1L << 12;
     public static final long D_DELETE_ZOMBIFY = 1L << 16;
     public static final long D_RUN_SECCOMP_KILL = 1L << 20;

@@ -80,11 +80,13 @@ public final class Abi {
     public static final long D_TIMEOUT = 1L << 1;
     public static final long D_CREATE_NAME_GIVEN = 1L << 8;
     public static final long D_CREATE_NAMED = 1L << 9;
+    public static final long D_CREATE_PUBLIC = 1L << 10;
     public static final long D_NAME_DETERMINISTIC_STRING = D_CREATE_NAME_GIVEN;
     public static final long D_LOOKUP_READONLY = 1L << 12;
+    public static final long D_LOOKUP_PUBLIC = 1L << 13;
     public static final long D_DELETE_ZOMBIFY = 1L << 16;
-    public static final long D_FLAGS_CREATE_MASK = D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED;
-    public static final long D_FLAGS_LOOKUP_MASK = D_NONBLOCK | D_LOOKUP_READONLY;
+    public static final long D_FLAGS_CREATE_MASK = D_NONBLOCK | D_CREATE_NAME_GIVEN | D_CREATE_NAMED | D_CREATE_PUBLIC;
+    public static final long D_FLAGS_LOOKUP_MASK = D_NONBLOCK | D_LOOKUP_READONLY | D_LOOKUP_PUBLIC;
     public static final long D_FLAGS_DELETE_MASK = D_NONBLOCK | D_DELETE_ZOMBIFY;
     public static final long D_FLAGS_IO_MASK = D_NONBLOCK;
     public static final long D_COPY_READONLY = 1L << 12;

@@ -46,6 +46,8 @@ public final class BlobObject extends MappedObject {
     boolean pinned;
     /** DELETE is in the journal. */
     boolean deletionJournaled;
+    /** Whose default group holds its name (journaled with it), or -1: the public group. */
+    int ownerUid = -1;
 
     BlobObject(long id, long ownerTask, BlobStore store, long blobId, String fileName, long createdMillis, long size) {
         super(id, Abi.D_OBJ_BLOB, ownerTask);
@@ -141,17 +143,20 @@ public final class BlobObject extends MappedObject {
 
     /**
      * dios_create of a blob: empty (it grows on write) or of the size given;
-     * named blobs are durable and live in the public group.
+     * named blobs are durable and live in their creator's default group or,
+     * asked for, the public group.
      */
     static DObject create(CreateRequest req) {
         if (req.hasArg && (req.arg < 0 || req.arg > Abi.DIOS_MAX_OBJECT_SIZE)) return req.fail(-Abi.DIOS_EINVAL);
         if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
         ObjectManager objects = req.objects();
-        // Durable names live in the public group: the journal replays them there.
-        if (req.named && req.table != objects.publicTable()) return req.fail(-Abi.DIOS_EOPNOTSUPP);
-        if (req.givenName != null && objects.resolve(req.givenName) != null) return req.fail(-Abi.DIOS_EEXIST);
+        // Durable names live in the public group or a uid's default group: the journal replays them there.
+        boolean publicName = req.table == objects.publicTable();
+        if (req.named && !publicName && req.table != objects.userGroup(req.task.uid).names) return req.fail(-Abi.DIOS_EOPNOTSUPP);
+        if (req.givenName != null && req.table.containsKey(req.givenName)) return req.fail(-Abi.DIOS_EEXIST);
         if (req.blobs == null) return req.fail(-Abi.DIOS_EOPNOTSUPP);
         BlobObject b = req.blobs.create(objects.newObjectId(), req.task.taskId, req.hasArg ? req.arg : 0);
+        if (b != null && req.named && !publicName) b.ownerUid = req.task.uid;
         return b != null ? b : req.fail(req.blobs.error());
     }
 

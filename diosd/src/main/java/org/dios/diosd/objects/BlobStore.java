@@ -196,14 +196,14 @@ public final class BlobStore implements AutoCloseable {
 
         // Apply the entries in order: what is left is the set of live durable blobs.
         LinkedHashMap<Long, JournalRecord> live = new LinkedHashMap<>();
-        HashMap<Name, Long> byName = new HashMap<>();
+        HashMap<OwnedName, Long> byName = new HashMap<>(); // a name is unique in its group: its owner's, or the public one
         long maxId = 0;
         for (JournalRecord e : r.records()) {
             maxId = Math.max(maxId, e.blobId);
             JournalRecord cur = live.get(e.blobId);
             switch (e.kind) {
                 case JournalRecord.CREATE -> {
-                    Name n = Name.of(e.name());
+                    OwnedName n = new OwnedName(e.ownerUid(), Name.of(e.name()));
                     if (cur != null) {
                         problems.add("blob " + e.blobId + " is created twice; the second CREATE is ignored");
                     } else if (byName.containsKey(n)) {
@@ -224,7 +224,7 @@ public final class BlobStore implements AutoCloseable {
                         problems.add("deletion of blob " + e.blobId + ", which does not exist; ignored");
                     } else {
                         live.remove(e.blobId);
-                        byName.remove(Name.of(cur.name()));
+                        byName.remove(new OwnedName(cur.ownerUid(), Name.of(cur.name())));
                     }
                 }
                 default -> throw new IllegalStateException("decoded journal record of kind " + e.kind);
@@ -303,6 +303,9 @@ public final class BlobStore implements AutoCloseable {
         return new BlobStore(stateDir, blobDir, journal, lc, lock, snapshot, maxId + 1);
     }
 
+    /** A durable name where it is bound: in uid owner's default group, or (-1) the public group. */
+    private record OwnedName(int owner, Name name) {}
+
     /**
      * Conductor thread, before the first task: makes an object of every durable
      * blob and binds its name. The name table's pin is each one's only count.
@@ -316,7 +319,9 @@ public final class BlobStore implements AutoCloseable {
             b.durable = true;
             b.pinned = true;
             objects.adopt(b);
-            if (!objects.bind(Name.of(e.name()), b)) {
+            b.ownerUid = e.ownerUid();
+            java.util.HashMap<Name, DObject> table = b.ownerUid < 0 ? objects.publicTable() : objects.userGroup(b.ownerUid).names;
+            if (!objects.bind(Name.of(e.name()), b, table)) {
                 // replay made names unique; a warm-up name colliding with a 256-bit name cannot happen
                 throw new IllegalStateException("name of " + b + " is already bound");
             }
@@ -380,7 +385,7 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0) return ioError(rc);
         try {
             Journal.fsyncDirectory(blobDir);
-            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis));
+            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis, b.ownerUid));
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
             return journalError(e);

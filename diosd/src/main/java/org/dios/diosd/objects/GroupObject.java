@@ -7,7 +7,9 @@ import org.dios.abi.Abi;
 
 /**
  * A name-visibility domain (D_OBJ_GROUP). Names bound in it resolve only for
- * its members: the task that created it, and tasks spawned into it. Each
+ * its members: the task that created it, and tasks spawned into it; a uid's
+ * default group ({@link ObjectManager#userGroup}): every task of that uid
+ * that connects by itself, and the tasks they spawn. Each
  * member holds one count of it, as each reference does; when the last goes,
  * its names stop resolving (the objects live on while referenced).
  */
@@ -27,7 +29,8 @@ public final class GroupObject extends DObject {
     static DObject create(CreateRequest req) {
         if (req.hasArg) return req.fail(-Abi.DIOS_EINVAL);
         if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
-        if (req.task.groups.size() >= Abi.DIOS_RUN_MAX_GROUPS) {
+        int own = req.task.groups.contains(req.objects().userGroup(req.task.uid)) ? 1 : 0; // its uid's takes no place
+        if (req.task.groups.size() - own >= Abi.DIOS_RUN_MAX_GROUPS) {
             return req.fail(req.call.limitHit(Abi.D_DETAIL_MAX_GROUPS, Abi.DIOS_RUN_MAX_GROUPS));
         }
         return new GroupObject(req.objects().newObjectId(), req.task.taskId);

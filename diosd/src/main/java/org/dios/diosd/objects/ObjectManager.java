@@ -13,16 +13,23 @@ import org.dios.abi.Abi;
  * cost an id and a reference-table slot.
  *
  * <p>Names are scoped by groups (BRIEF section 3): every name is bound in one
- * table. The <em>public</em> table is the group every task that connects by
- * itself belongs to; each {@link GroupObject} has its own; the <em>well-known</em>
- * table (the console, executables) resolves for every task. A lookup tries the
- * caller's groups in order, then the well-known names: a task that belongs
- * only to the public group (nearly all) pays one hash lookup, as before groups.
+ * table. Each uid has a <em>default group</em> ({@link #userGroup}), made at
+ * its first task and kept by the daemon: a task that connects by itself
+ * belongs to it (first) and creates and looks up there, so a deterministic
+ * name one user binds is invisible to every other user. The <em>public</em>
+ * table is shared by every task that connects by itself, whatever its uid,
+ * and is reached only on request (D_CREATE_PUBLIC, D_LOOKUP_PUBLIC). Each
+ * {@link GroupObject} has its own table; the <em>well-known</em> table (the
+ * console, executables: names the daemon makes) resolves for every task. A
+ * lookup tries the caller's groups in order, then the well-known names: a
+ * task that belongs only to its uid's group (nearly all) pays one hash lookup.
  */
 public final class ObjectManager {
     private final HashMap<Name, DObject> names = new HashMap<>();
     /** Names every task resolves whatever its groups: the console and executables. */
     private final HashMap<Name, DObject> wellKnown = new HashMap<>();
+    /** Each uid's default group, made at its first use and never freed (not counted as an object). */
+    private final HashMap<Integer, GroupObject> userGroups = new HashMap<>();
     private final NameGenerator nameGenerator = new NameGenerator();
     public final Stats stats;
     private long nextObjectId = 1;
@@ -50,23 +57,59 @@ public final class ObjectManager {
         return names.get(name);
     }
 
-    /** The object name resolves to for task s: its groups in order, then the well-known names. */
+    /**
+     * The object name resolves to for task s: its groups in order, then the
+     * well-known names. A session in no group at all (the start-up warm-up)
+     * has the public group as its default, and looks there first.
+     */
     public DObject resolve(Name name, TaskSession s) {
         DObject o;
-        if (s.publicMember && (o = names.get(name)) != null) return o;
+        if (s.defaultGroup == null && s.publicMember && (o = names.get(name)) != null) return o;
         for (GroupObject g : s.groups) {
             if (!g.isZombie() && (o = g.names.get(name)) != null) return o;
         }
         return wellKnown.get(name);
     }
 
-    /** The table a task's names go to by default: its first group's, or the public one. */
+    /** The object name resolves to in the public group (D_LOOKUP_PUBLIC), then the well-known names. */
+    public DObject resolvePublic(Name name) {
+        DObject o = names.get(name);
+        return o != null ? o : wellKnown.get(name);
+    }
+
+    /** The table a task's names go to by default: its first group's (its uid's, unless dios_run chose), or the public one. */
     public HashMap<Name, DObject> defaultTable(TaskSession s) {
         return s.defaultGroup == null ? names : s.defaultGroup.names;
     }
 
-    HashMap<Name, DObject> publicTable() {
+    /** The public group's table (D_CREATE_PUBLIC, D_LOOKUP_PUBLIC). */
+    public HashMap<Name, DObject> publicTable() {
         return names;
+    }
+
+    /**
+     * uid's default group, made at the first call: the daemon holds its one
+     * count for good, so it never dies and is no object of the listings or
+     * counts (its names are: {@link #someNames}).
+     */
+    public GroupObject userGroup(int uid) {
+        GroupObject g = userGroups.get(uid);
+        if (g == null) {
+            g = new GroupObject(newObjectId(), 0);
+            userGroups.put(uid, g);
+        }
+        return g;
+    }
+
+    /**
+     * A task that connected by itself joins its uid's default group, first of
+     * its groups, and makes it its default: where its names go and are looked
+     * up. Its count is given back with the task's other groups when it ends.
+     */
+    public void joinUserGroup(TaskSession s) {
+        GroupObject own = userGroup(s.uid);
+        if (!s.groups.contains(own) && own.tryRetain()) s.groups.add(0, own);
+        s.defaultGroup = s.groups.get(0);
     }
 
     /** Binds o under a well-known name (the console, executables); false if taken. */
@@ -78,7 +121,7 @@ public final class ObjectManager {
         return wellKnown.get(n);
     }
 
-    /** Names bound in every table: the public group, the well-known names and every group's. */
+    /** Names bound in every table: the public group, the well-known names, every uid's and every group's. */
     public int nameCount() {
         return (int) stats.names;
     }
@@ -174,6 +217,7 @@ public final class ObjectManager {
         java.util.ArrayList<HashMap<Name, DObject>> tables = new java.util.ArrayList<>();
         tables.add(names);
         tables.add(wellKnown);
+        for (GroupObject g : userGroups.values()) tables.add(g.names);
         for (DObject g = first[Abi.D_OBJ_GROUP]; g != null; g = g.nextLive) tables.add(g.scopedNames());
         for (HashMap<Name, DObject> t : tables) {
             for (var e : t.entrySet()) {

@@ -230,10 +230,14 @@ public final class CallDispatcher implements Completer {
             givenName = Name.read(r, off + SqeDescriptor.NAME_OFFSET);
             if (givenName.isZero()) return -DIOS_EINVAL;
         }
-        // Where a name goes: the group given (ref2), else the task's default group.
+        // Where a name goes: the group given (ref2), the public group (asked for), else the task's default group.
         long groupRef = r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET);
         HashMap<Name, DObject> table;
-        if (groupRef != 0) {
+        if ((flags & D_CREATE_PUBLIC) != 0) {
+            if (groupRef != 0 || !named) return -DIOS_EINVAL; // one place for the name, and a name to place
+            if (!s.publicMember) return -DIOS_EACCES; // dios_run gave it groups of its own, not the public one
+            table = objects.publicTable();
+        } else if (groupRef != 0) {
             Reference gr = s.refs.get(groupRef);
             if (gr == null) return -DIOS_EBADF;
             GroupObject g = gr.object.asGroup();
@@ -311,7 +315,9 @@ public final class CallDispatcher implements Completer {
         if (capacity == 0) return -DIOS_EINVAL;
         if (!nameLineReservedZero(r, off)) return -DIOS_EINVAL;
         Name n = Name.read(r, off + SqeDescriptor.NAME_OFFSET);
-        DObject o = objects.resolve(n, s);
+        boolean inPublic = (c.flags & D_LOOKUP_PUBLIC) != 0;
+        if (inPublic && !s.publicMember) return -DIOS_EACCES;
+        DObject o = inPublic ? objects.resolvePublic(n) : objects.resolve(n, s);
         if (o == null || o.isZombie()) return -DIOS_ENOENT;
         if (o.privateTo(s)) return -DIOS_EACCES;
         if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;

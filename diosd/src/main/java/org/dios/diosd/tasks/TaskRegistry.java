@@ -509,7 +509,8 @@ public final class TaskRegistry {
             countUser(cred.uid(), 1);
             if (exe != null) s.exeObject = ExeObject.forPath(objects, exe, taskId);
         }
-        s.defaultGroup = s.publicMember || s.groups.isEmpty() ? null : s.groups.get(0);
+        s.defaultGroup = s.groups.isEmpty() ? null : s.groups.get(0);
+        if (spawned == null) objects.joinUserGroup(s); // its uid's group: where its names go and are looked up
         self.session = s;
         s.taskObject = self;
         s.selfRef = objects.addReference(s, self, Abi.D_PERM_READ);

@@ -60,7 +60,7 @@ public final class TraceTail {
                 }
             }
         } catch (RuntimeException e) {
-            System.err.println("diosd --trace-tail: bad argument (" + e.getMessage() + ")\n" + USAGE);
+            System.err.println("diosd --trace-tail: bad argument (" + shown(e.getMessage()) + ")\n" + USAGE);
             return 2;
         }
         if (dir == null) {
@@ -74,7 +74,7 @@ public final class TraceTail {
             return 1;
         }
         if (!Files.isDirectory(dir)) {
-            System.err.println("diosd --trace-tail: " + dir + " does not exist: the daemon is not tracing");
+            System.err.println("diosd --trace-tail: " + shown(dir) + " does not exist: the daemon is not tracing");
             return 1;
         }
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
@@ -84,8 +84,8 @@ public final class TraceTail {
             if (from < 0 || !t.moveToIndex(from)) t.toEnd();
             return tail(t, dir, out, task, raw);
         } catch (RuntimeException e) {
-            if (!Files.isDirectory(dir)) return stopped(dir + " went away while it was opened (" + e + ")");
-            System.err.println("diosd --trace-tail: cannot read the trace in " + dir + ": " + e);
+            if (!Files.isDirectory(dir)) return stopped(shown(dir) + " went away while it was opened (" + shown(e) + ")");
+            System.err.println("diosd --trace-tail: cannot read the trace in " + shown(dir) + ": " + shown(e));
             return 1;
         }
     }
@@ -106,6 +106,22 @@ public final class TraceTail {
             }
         }
         return all;
+    }
+
+    /**
+     * o as text safe for the operator's terminal: C0 and C1 controls and DEL
+     * as \xHH, as the dios tool prints (paths and Chronicle's messages may
+     * carry file names).
+     */
+    static String shown(Object o) {
+        String t = String.valueOf(o);
+        StringBuilder b = new StringBuilder(t.length());
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) b.append(String.format("\\x%02x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
     }
 
     /** A normal stop (exit 0), and why. */
@@ -151,7 +167,7 @@ public final class TraceTail {
             if (out.checkError()) return stopped("standard output failed (its reader went away)");
             long now = System.nanoTime();
             if (now - nextDirCheck >= 0) {
-                if (!Files.isDirectory(dir)) return stopped(dir + " is gone (tracing stopped, or the daemon went)");
+                if (!Files.isDirectory(dir)) return stopped(shown(dir) + " is gone (tracing stopped, or the daemon went)");
                 nextDirCheck = now + DIR_CHECK_NANOS;
             }
             // Caught up: spin briefly, then sleep a millisecond at a time.

@@ -30,10 +30,15 @@ public final class SyntheticTasks implements AutoCloseable {
     }
 
     public TaskSession session(long taskId, int maxRefs) {
+        return session(taskId, maxRefs, 1000);
+    }
+
+    /** A session of user uid (in no group: {@link ObjectManager#joinUserGroup} does what registration does). */
+    public TaskSession session(long taskId, int maxRefs, int uid) {
         Arena arena = Arena.ofConfined();
         arenas.add(arena);
         MemorySegment region = arena.allocate(Abi.DIOS_REGION_SIZE, 4096);
-        return new TaskSession(taskId, (int) taskId, 1, 1000 + (int) taskId, 1000, 1000, -1, -1, -1, arena, region,
+        return new TaskSession(taskId, (int) taskId, 1, 1000 + (int) taskId, uid, uid, -1, -1, -1, arena, region,
                 maxRefs, 1024, 0x100 + taskId, "/test");
     }
 
