@@ -207,6 +207,8 @@ struct dios_sqe {
 #define D_SQE_ARG               (1u << 0)     /* CREATE: len carries the type argument (arg != NULL) */
 #define D_SQE_NO_CQE            (1u << 1)     /* NOTIFY only: post no completion (the sender does not wait) */
 #define D_SQE_ARGS              (1u << 2)     /* CREATE D_OBJ_EXE: buf/len are the path (no NUL) in the args area */
+#define D_SQE_FD                (1u << 3)     /* CREATE D_OBJ_EXE: the file, opened by the task, waits on the
+                                                 control socket (DIOS_MSG_EXE_FD), sent before this entry */
 
 /* RUN: the task spec, written to the args area at sqe.buf (8-byte aligned). */
 /* Followed by uint64_t refs[ref_count], uint64_t groups[group_count], then  */
@@ -343,6 +345,8 @@ struct dios_region_header {
 #define DIOS_MSG_HELLO          0x4f4c4548u   /* "HELO": task -> daemon */
 #define DIOS_MSG_WELCOME        0x434c4557u   /* "WELC": daemon -> task, fds: region, doorbell */
 #define DIOS_MSG_SEGMENT        0x4d474553u   /* "SEGM": daemon -> task, fd: the segment */
+#define DIOS_MSG_EXE_FD         0x44465845u   /* "EXFD": task -> daemon, the 4-byte magic alone; fd: a
+                                                 program file the task opened for CREATE D_OBJ_EXE */
 
 struct dios_msg_hello {
 	uint32_t magic;           /* DIOS_MSG_HELLO */

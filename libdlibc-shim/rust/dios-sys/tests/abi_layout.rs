@@ -213,6 +213,7 @@ const NOT_MIRRORED: &[&str] = &[
     "D_FLAGS_RUN_MASK",
     "D_FLAGS_ACQUIRE_WRITE_MASK",
     "D_SQE_ARGS",
+    "D_SQE_FD",
     "D_CQE_F_INLINE",
     "DIOS_EXE_PATH_MAX",
     "DIOS_RUN_MAX_REFS",
@@ -234,6 +235,7 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_MSG_HELLO",
     "DIOS_MSG_WELCOME",
     "DIOS_MSG_SEGMENT",
+    "DIOS_MSG_EXE_FD",
     "D_SEG_READ",
     "D_SEG_WRITE",
     // socket-path pieces: the shim resolves the path ($DIOS_SOCKET is mirrored)
