@@ -25,6 +25,8 @@ import org.dios.diosd.objects.ParkedCall;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskSession;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -211,10 +213,17 @@ public final class CallDispatcher implements Completer {
         int type = r.get(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET);
         ObjectType t = ObjectType.of(type);
         if (t != null && t.fromPath()) {
-            if (sqeFlags != D_SQE_ARGS || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0) return -DIOS_EINVAL;
-            if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
+            // The file's message is taken first, whatever else is wrong with the entry, so the next
+            // executable's message stays paired with its own entry.
+            int fd = (sqeFlags & D_SQE_FD) != 0 ? takeExeFile(s) : -DIOS_EINVAL;
+            if (fd < 0) return fd;
+            if (sqeFlags != (D_SQE_ARGS | D_SQE_FD) || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0
+                    || r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) {
+                LibC.close(fd);
+                return -DIOS_EINVAL;
+            }
             return createFromPath(c, t, r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET),
-                    r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), (flags & D_CREATE_NAMED) != 0);
+                    r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), (flags & D_CREATE_NAMED) != 0, fd);
         }
         if ((sqeFlags & ~D_SQE_ARG) != 0) return -DIOS_EINVAL;
         long arg = r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET);
@@ -278,15 +287,25 @@ public final class CallDispatcher implements Completer {
      * the args area. The object is well known, found or made, and the
      * reference read-only, as a lookup of it gives.
      */
-    private int createFromPath(Call c, ObjectType t, long argOff, long len, boolean named) {
-        if (len <= 0 || len >= DIOS_EXE_PATH_MAX || argOff < 0 || argOff > DIOS_ARGS_BYTES - len) return -DIOS_EINVAL;
+    private int createFromPath(Call c, ObjectType t, long argOff, long len, boolean named, int fd) {
+        if (len <= 0 || len >= DIOS_EXE_PATH_MAX || argOff < 0 || argOff > DIOS_ARGS_BYTES - len) {
+            LibC.close(fd);
+            return -DIOS_EINVAL;
+        }
         TaskSession s = c.task;
         byte[] b = new byte[(int) len];
         MemorySegment.copy(s.region, JAVA_BYTE, DIOS_REGION_ARGS_OFFSET + argOff, b, 0, b.length);
-        for (byte ch : b) if (ch == 0) return -DIOS_EINVAL;
+        boolean nul = false;
+        for (byte ch : b) nul |= ch == 0;
         String path = new String(b, java.nio.charset.StandardCharsets.UTF_8);
-        if (!path.startsWith("/")) return -DIOS_EINVAL;
+        if (nul || !path.startsWith("/")) {
+            LibC.close(fd);
+            return -DIOS_EINVAL;
+        }
+        // Nothing here resolves or opens the path: it is hashed into the name, and the
+        // file is the task's own open (ExeObject; the spawner checks the two agree).
         CreateRequest req = new CreateRequest(c, t.code(), false, 0, named, null, null, path, blobs);
+        req.exeFd = fd;
         DObject o = t.factory().create(req);
         if (o == null) return req.error;
         long ref = objects.addReference(s, o, D_PERM_READ);
@@ -294,6 +313,30 @@ public final class CallDispatcher implements Completer {
         c.val[0] = ref;
         if (named) nameVals(c, o.name());
         return 0;
+    }
+
+    /** The one DIOS_MSG_EXE_FD message read for a CREATE with D_SQE_FD. */
+    private final MemorySegment exeMessage = java.lang.foreign.Arena.ofAuto().allocate(8, 8);
+
+    /**
+     * CREATE D_OBJ_EXE with D_SQE_FD: the file the task opened waits on its
+     * control socket (the shim sends it before it publishes the entry, under
+     * its call lock, so messages come in the order of the entries). One
+     * non-blocking recvmsg: a socket read, never a file system call. Returns
+     * the fd (the daemon's, close-on-exec) or -errno: -EINVAL for no message,
+     * another message or not exactly one fd; -ENOMEM when the daemon had no
+     * descriptor left for it.
+     */
+    private int takeExeFile(TaskSession s) {
+        if (s.sock < 0) return -DIOS_EINVAL;
+        int[] fds = new int[2];
+        boolean[] trunc = new boolean[1];
+        exeMessage.set(JAVA_INT, 0, 0);
+        long n = UnixSocket.recvWithFds(s.sock, exeMessage.asSlice(0, 8), fds, trunc);
+        boolean ours = n == 4 && exeMessage.get(JAVA_INT, 0) == DIOS_MSG_EXE_FD;
+        if (ours && !trunc[0] && fds[0] >= 0 && fds[1] < 0) return fds[0];
+        for (int fd : fds) LibC.close(fd);
+        return ours && trunc[0] && fds[0] < 0 ? -DIOS_ENOMEM : -DIOS_EINVAL;
     }
 
     /** CREATE with D_CREATE_NAMED: the name's 32 bytes in val[1..4]. */
