@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "helpers.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -116,6 +117,20 @@ static void other_reaches_root(void)
 	CHECK_EQ(cnt, 1);
 	CHECK_EQ(run_prog(got[0], "child"), -EACCES);
 	CHECK_EQ(dios_delete(0, got[0]), 0);
+}
+
+/* The daemon's open descriptors (it is the JVM: dist/bin/diosd execs it). */
+static int daemon_fds(void)
+{
+	char p[64];
+	snprintf(p, sizeof p, "/proc/%d/fd", (int)dt_daemon_pid());
+	DIR *d = opendir(p);
+	CHECK(d != NULL);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
 }
 
 /* (c)'s victim: null calls until told to stop; every one succeeds. */
@@ -248,8 +263,9 @@ int main(int argc, char **argv)
 	CHECK_EQ(dt_recv(from), 'r');
 	dios_name_t want;
 	dios_name_from_string(evil, &want);
+	int fds0 = daemon_fds(), rounds = 0;
 	uint64_t end = dt_now_ns() + 3ull * 1000000000ull;
-	for (int i = 0; i < 500 && dt_now_ns() < end; i++) {
+	for (int i = 0; i < 500 && dt_now_ns() < end; i++, rounds++) {
 		CHECK_EQ(dios_exe(longp, &exe), 0);             /* resolved here, in the caller */
 		dios_ref_t *got[1] = { NULL };
 		uint64_t cnt = 1;
@@ -266,6 +282,10 @@ int main(int argc, char **argv)
 	CHECK_EQ(dt_recv(from), 'd');
 	int st = dt_wait_child(peer);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* each round's file went with its object: the daemon holds no more descriptors than before */
+	int fds1 = daemon_fds();
+	if (rounds < 20 || fds1 > fds0 + 16)
+		dt_fail(__FILE__, __LINE__, "%d rounds; the daemon had %d fds before, %d after", rounds, fds0, fds1);
 	memset(longp, 'x', sizeof longp);
 	longp[0] = '/';
 	longp[sizeof longp - 1] = 0;
