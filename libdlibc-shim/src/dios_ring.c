@@ -422,13 +422,15 @@ static int place_args(struct dios_req *q, uint32_t sq_index)
 
 /*
  * CREATE D_OBJ_EXE: the program file goes to the daemon on the control socket
- * (SCM_RIGHTS, DIOS_MSG_EXE_FD) before its entry is published, under the call
- * lock, so the daemon finds the messages in the order of the entries.
+ * (SCM_RIGHTS, struct dios_msg_exe_fd) before its entry is published, under
+ * the call lock, so the daemon finds the messages in the order of the
+ * entries; the entry's user_data in it lets the daemon drop a message whose
+ * entry was never published (a submission that failed after sending it).
  */
-static int send_exe_fd(int fd)
+static int send_exe_fd(int fd, uint64_t user_data)
 {
-	uint32_t magic = DIOS_MSG_EXE_FD;
-	struct iovec io = { .iov_base = &magic, .iov_len = sizeof magic };
+	struct dios_msg_exe_fd m = { .magic = DIOS_MSG_EXE_FD, .user_data = user_data };
+	struct iovec io = { .iov_base = &m, .iov_len = sizeof m };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -444,7 +446,7 @@ static int send_exe_fd(int fd)
 	do
 		w = sendmsg(g_dios.sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
-	if (w == (ssize_t)sizeof magic)
+	if (w == (ssize_t)sizeof m)
 		return 0;
 	return w < 0 && (errno == EAGAIN || errno == ENOBUFS) ? -EAGAIN : -ENOTCONN;
 }
@@ -480,12 +482,12 @@ static int submit(struct dios_req *q, unsigned n)
 			continue;
 		if (q[i].args_len)
 			rc = place_args(&q[i], tail);
-		if (rc == 0 && q[i].exe_fd_set)
-			rc = send_exe_fd(q[i].exe_fd);
 		if (q[i].fifo == DIOS__FIFO_NOTIFY)
 			q[i].sqe.sqe_flags = D_SQE_NO_CQE;
 		else
 			q[i].sqe.user_data = slot_ud(q[i].slot);
+		if (rc == 0 && q[i].exe_fd_set)
+			rc = send_exe_fd(q[i].exe_fd, q[i].sqe.user_data);
 		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
 		tail++;
 	}

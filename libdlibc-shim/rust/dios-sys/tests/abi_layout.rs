@@ -79,6 +79,7 @@ fn ring_layouts() -> Vec<Layout> {
         layout!(dios_msg_hello { magic, abi_version, flags, rsvd }),
         layout!(dios_msg_welcome { magic, abi_version, status, region_size, task_id, rsvd }),
         layout!(dios_msg_segment { magic, prot, seg_id, size, rsvd }),
+        layout!(dios_msg_exe_fd { magic, rsvd, user_data }),
         layout!(dios_fifo_ctl { capacity, magic, pad0, rsvd_info, tail, pad_tail, head, pad_head,
                                 waiters, pad_waiters, state, pad_state }),
         layout!(dios_run_args { argc, ref_count, group_count, argv_bytes }),

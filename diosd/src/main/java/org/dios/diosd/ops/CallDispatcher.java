@@ -3,6 +3,7 @@ package org.dios.diosd.ops;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 
+import org.dios.abi.ExeFdMessageDescriptor;
 import org.dios.abi.RunArgsDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
@@ -215,7 +216,7 @@ public final class CallDispatcher implements Completer {
         if (t != null && t.fromPath()) {
             // The file's message is taken first, whatever else is wrong with the entry, so the next
             // executable's message stays paired with its own entry.
-            int fd = (sqeFlags & D_SQE_FD) != 0 ? takeExeFile(s) : -DIOS_EINVAL;
+            int fd = (sqeFlags & D_SQE_FD) != 0 ? takeExeFile(s, c.userData) : -DIOS_EINVAL;
             if (fd < 0) return fd;
             if (sqeFlags != (D_SQE_ARGS | D_SQE_FD) || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0
                     || r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) {
@@ -315,28 +316,40 @@ public final class CallDispatcher implements Completer {
         return 0;
     }
 
-    /** The one DIOS_MSG_EXE_FD message read for a CREATE with D_SQE_FD. */
-    private final MemorySegment exeMessage = java.lang.foreign.Arena.ofAuto().allocate(8, 8);
+    /** The DIOS_MSG_EXE_FD message read for a CREATE with D_SQE_FD. */
+    private final MemorySegment exeMessage = java.lang.foreign.Arena.ofAuto().allocate(2L * ExeFdMessageDescriptor.SIZE, 8);
+    /** Messages one CREATE reads at most, dropping those of entries never published. */
+    static final int EXE_MESSAGES_PER_CREATE = 16;
 
     /**
      * CREATE D_OBJ_EXE with D_SQE_FD: the file the task opened waits on its
      * control socket (the shim sends it before it publishes the entry, under
-     * its call lock, so messages come in the order of the entries). One
-     * non-blocking recvmsg: a socket read, never a file system call. Returns
-     * the fd (the daemon's, close-on-exec) or -errno: -EINVAL for no message,
-     * another message or not exactly one fd; -ENOMEM when the daemon had no
-     * descriptor left for it.
+     * its call lock, so messages come in the order of the entries). Reads with
+     * non-blocking recvmsg calls, socket reads and never a file system call,
+     * until the message carrying this entry's user_data; a message before it
+     * (its entry never published: a submission that failed after sending it)
+     * is dropped, fds closed, at most EXE_MESSAGES_PER_CREATE of them. Returns
+     * the fd (the daemon's, close-on-exec) or -errno: -EINVAL when no message
+     * of this entry came, -ENOMEM when the daemon had no descriptor left for it.
      */
-    private int takeExeFile(TaskSession s) {
+    private int takeExeFile(TaskSession s, long userData) {
         if (s.sock < 0) return -DIOS_EINVAL;
         int[] fds = new int[2];
         boolean[] trunc = new boolean[1];
-        exeMessage.set(JAVA_INT, 0, 0);
-        long n = UnixSocket.recvWithFds(s.sock, exeMessage.asSlice(0, 8), fds, trunc);
-        boolean ours = n == 4 && exeMessage.get(JAVA_INT, 0) == DIOS_MSG_EXE_FD;
-        if (ours && !trunc[0] && fds[0] >= 0 && fds[1] < 0) return fds[0];
-        for (int fd : fds) LibC.close(fd);
-        return ours && trunc[0] && fds[0] < 0 ? -DIOS_ENOMEM : -DIOS_EINVAL;
+        for (int i = 0; i < EXE_MESSAGES_PER_CREATE; i++) {
+            exeMessage.fill((byte) 0);
+            long n = UnixSocket.recvWithFds(s.sock, exeMessage, fds, trunc);
+            if (n < 0) break; // nothing more (-EAGAIN), or the socket failed
+            // (the buffer is twice the message, so a truncation is of the fds: the daemon had none left)
+            boolean ours = n == ExeFdMessageDescriptor.SIZE
+                    && exeMessage.get(JAVA_INT, ExeFdMessageDescriptor.MAGIC_OFFSET) == DIOS_MSG_EXE_FD
+                    && exeMessage.get(JAVA_INT, ExeFdMessageDescriptor.RSVD_OFFSET) == 0
+                    && exeMessage.get(JAVA_LONG, ExeFdMessageDescriptor.USER_DATA_OFFSET) == userData;
+            if (ours && !trunc[0] && fds[0] >= 0 && fds[1] < 0) return fds[0];
+            for (int fd : fds) LibC.close(fd);
+            if (ours) return trunc[0] ? -DIOS_ENOMEM : -DIOS_EINVAL;
+        }
+        return -DIOS_EINVAL;
     }
 
     /** CREATE with D_CREATE_NAMED: the name's 32 bytes in val[1..4]. */

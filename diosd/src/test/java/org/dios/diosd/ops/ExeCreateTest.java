@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import org.dios.abi.CqeDescriptor;
+import org.dios.abi.ExeFdMessageDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.objects.ExeObject;
 import org.dios.diosd.objects.ObjectManager;
@@ -59,11 +60,17 @@ class ExeCreateTest {
         arena.close();
     }
 
-    /** The task side: a message with magic and the fds (none: no SCM_RIGHTS). */
+    /** The task side: a struct dios_msg_exe_fd with magic, for the entry of userData, and the fds (none: no SCM_RIGHTS). */
+    private void sendFor(long userData, int taskEnd, int magic, int... fds) {
+        MemorySegment m = arena.allocate(ExeFdMessageDescriptor.SIZE, 8);
+        m.set(JAVA_INT, ExeFdMessageDescriptor.MAGIC_OFFSET, magic);
+        m.set(JAVA_LONG, ExeFdMessageDescriptor.USER_DATA_OFFSET, userData);
+        assertEquals(ExeFdMessageDescriptor.SIZE, UnixSocket.sendWithFds(taskEnd, m, fds));
+    }
+
+    /** The message of the entry create() makes (user_data 1). */
     private void send(int taskEnd, int magic, int... fds) {
-        MemorySegment m = arena.allocate(4, 4);
-        m.set(JAVA_INT, 0, magic);
-        assertEquals(4, UnixSocket.sendWithFds(taskEnd, m, fds));
+        sendFor(1, taskEnd, magic, fds);
     }
 
     /** CREATE D_OBJ_EXE of path with sqeFlags: res, and the reference in *ref. */
@@ -138,7 +145,8 @@ class ExeCreateTest {
         assertEquals(-DIOS_EINVAL, create(a, "/x/prog", D_SQE_ARGS | D_SQE_FD, null));
         send(pa[0], DIOS_MSG_EXE_FD, f);                   // a bad entry still takes its message ...
         assertEquals(-DIOS_EINVAL, create(a, "relative", D_SQE_ARGS | D_SQE_FD, null));
-        send(pa[0], DIOS_MSG_EXE_FD, f);                   // ... so the next one finds its own
+        sendFor(77, pa[0], DIOS_MSG_EXE_FD, f);               // ... and one whose entry never came
+        send(pa[0], DIOS_MSG_EXE_FD, f);                   // is dropped: the next finds its own
         long[] ref = new long[1];
         assertEquals(0, create(a, "/x/prog", D_SQE_ARGS | D_SQE_FD, ref));
         assertTrue(exe(a, ref[0]).fileFor(1000) >= 0);

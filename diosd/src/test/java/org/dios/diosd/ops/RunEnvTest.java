@@ -77,9 +77,10 @@ class RunEnvTest {
         // the shim's message: the file, opened by the task (any fd does: the dispatcher only keeps it)
         int f = org.dios.diosd.sys.LibC.open("/bin/true", org.dios.diosd.sys.LibC.O_RDONLY | org.dios.diosd.sys.LibC.O_CLOEXEC, 0);
         try (java.lang.foreign.Arena m = java.lang.foreign.Arena.ofConfined()) {
-            MemorySegment msg = m.allocate(4, 4);
-            msg.set(JAVA_INT, 0, DIOS_MSG_EXE_FD);
-            assertEquals(4, org.dios.diosd.sys.UnixSocket.sendWithFds(pair[0], msg, f));
+            MemorySegment msg = m.allocate(org.dios.abi.ExeFdMessageDescriptor.SIZE, 8);
+            msg.set(JAVA_INT, org.dios.abi.ExeFdMessageDescriptor.MAGIC_OFFSET, DIOS_MSG_EXE_FD);
+            msg.set(JAVA_LONG, org.dios.abi.ExeFdMessageDescriptor.USER_DATA_OFFSET, 1L); // the entry's user_data
+            assertEquals(org.dios.abi.ExeFdMessageDescriptor.SIZE, org.dios.diosd.sys.UnixSocket.sendWithFds(pair[0], msg, f));
         }
         org.dios.diosd.sys.LibC.close(f);
         long cqe = SyntheticTasks.nextCqeOffset(a);
