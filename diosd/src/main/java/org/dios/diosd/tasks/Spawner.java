@@ -216,10 +216,8 @@ final class Spawner implements Runnable {
             int fd = j.file;
             j.file = -1;
             String real = LibC.readlink("/proc/self/fd/" + fd);
-            if (real == null || !real.equals(j.exePath)) {
+            if (real == null || !real.equals(j.exePath)) { // (the failed spawn is logged with its errno)
                 LibC.close(fd);
-                Log.info("dios_run: " + j.exePath + " is no longer the file its dios_exe opened (now "
-                        + (real == null ? "unknown" : real) + "): -ENOENT");
                 return -Abi.DIOS_ENOENT;
             }
             return fd;
