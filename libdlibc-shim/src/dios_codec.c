@@ -18,11 +18,52 @@
  */
 #include "dios_internal.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 extern char **environ;                  /* dios_run: a child inherits it by default */
 
 /* ---- encode -------------------------------------------------------------- */
+
+/*
+ * CREATE D_OBJ_EXE: the program file, opened here with this process's own
+ * credentials, so the daemon never opens a path for a task (issue 18.1, 18.9).
+ * O_NOFOLLOW: the last component is no symlink; O_NONBLOCK: a FIFO renamed
+ * over the path cannot block the open; then a regular file only.  The path
+ * must be canonical (dios_exe makes it so): the kernel's own path of the
+ * opened file must be it, so the name (SHA-256 of the path) and the file
+ * agree.  Without /proc the comparison is skipped; the daemon makes the same
+ * one before every spawn.  Returns the fd or -errno.
+ */
+static int exe_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		switch (errno) {
+		case ENOENT: case ENOTDIR:      return -ENOENT;
+		case ENAMETOOLONG:              return -ENAMETOOLONG;
+		case ELOOP:                     return -EINVAL;   /* a symlink: not a canonical path */
+		case EMFILE: case ENFILE:       return -EMFILE;
+		default:                        return -EACCES;   /* no permission, or a socket, ... */
+		}
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EACCES;                 /* not a regular file (a FIFO, a device, a directory) */
+	}
+	char link[40], real[DIOS_EXE_PATH_MAX];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t k = readlink(link, real, sizeof real);
+	if (k >= 0 && ((size_t)k != strlen(path) || memcmp(real, path, (size_t)k) != 0)) {
+		close(fd);
+		return -EINVAL;                 /* not the canonical path, or it moved meanwhile */
+	}
+	return fd;
+}
 
 static int enc_create(struct dios_req *q, struct dios_sqe *s)
 {
@@ -48,7 +89,12 @@ static int enc_create(struct dios_req *q, struct dios_sqe *s)
 		size_t n = strnlen(path, DIOS_EXE_PATH_MAX);
 		if (n >= DIOS_EXE_PATH_MAX)
 			return -ENAMETOOLONG;
-		s->sqe_flags = D_SQE_ARGS;
+		int fd = exe_open(path);
+		if (fd < 0)
+			return fd;
+		q->exe_fd = fd;
+		q->exe_fd_set = 1;
+		s->sqe_flags = D_SQE_ARGS | D_SQE_FD;
 		s->len = n;
 		q->args_len = (uint32_t)n;
 		return 0;

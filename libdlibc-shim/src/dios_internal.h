@@ -271,6 +271,8 @@ struct dios_req {
 	uint32_t slot;                  /* call slot while in flight */
 	int      fifo;                  /* DIOS__FIFO_*: how the FIFO layer handles this entry */
 	uint32_t args_len;              /* bytes this entry puts in the args area at submission (0: none) */
+	int      exe_fd;                /* CREATE D_OBJ_EXE: the program file, opened by the encoder */
+	int      exe_fd_set;            /* exe_fd is open: sent at submission (DIOS_MSG_EXE_FD), then closed */
 	uint64_t wait_len;              /* FIFO wait: bytes of space a writer waits for */
 	uint64_t wait_t0;               /* FIFO wait: when it began (0: not waiting) */
 	uint64_t timeout_ns;            /* D_TIMEOUT: as given (the *_timeout calls; 0 otherwise) */

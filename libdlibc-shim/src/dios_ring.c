@@ -7,7 +7,9 @@
 #include "dios_internal.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
@@ -419,6 +421,37 @@ static int place_args(struct dios_req *q, uint32_t sq_index)
 }
 
 /*
+ * CREATE D_OBJ_EXE: the program file goes to the daemon on the control socket
+ * (SCM_RIGHTS, struct dios_msg_exe_fd) before its entry is published, under
+ * the call lock, so the daemon finds the messages in the order of the
+ * entries; the entry's user_data in it lets the daemon drop a message whose
+ * entry was never published (a submission that failed after sending it).
+ */
+static int send_exe_fd(int fd, uint64_t user_data)
+{
+	struct dios_msg_exe_fd m = { .magic = DIOS_MSG_EXE_FD, .user_data = user_data };
+	struct iovec io = { .iov_base = &m, .iov_len = sizeof m };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	memset(&u, 0, sizeof u);
+	struct msghdr mh = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	ssize_t w;
+	do
+		w = sendmsg(g_dios.sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)sizeof m)
+		return 0;
+	return w < 0 && (errno == EAGAIN || errno == ENOBUFS) ? -EAGAIN : -ENOTCONN;
+}
+
+/*
  * Submit the entries marked submitted with one sq_tail store (under lock):
  * each gets a call slot first.  0 or -ENOTCONN (entries then unsent, no slot).
  */
@@ -453,6 +486,8 @@ static int submit(struct dios_req *q, unsigned n)
 			q[i].sqe.sqe_flags = D_SQE_NO_CQE;
 		else
 			q[i].sqe.user_data = slot_ud(q[i].slot);
+		if (rc == 0 && q[i].exe_fd_set)
+			rc = send_exe_fd(q[i].exe_fd, q[i].sqe.user_data);
 		g_dios.sq[tail & (DIOS_SQ_ENTRIES - 1)] = q[i].sqe;
 		tail++;
 	}
@@ -592,6 +627,11 @@ static int exec_round(struct dios_req *q, unsigned n, int *again)
 	if (rc == 0)
 		rc = submit(q, n);
 	dios__call_unlock(cs);
+	for (unsigned i = 0; i < n; i++)
+		if (q[i].exe_fd_set) {          /* the daemon has its own copy now (or the call failed) */
+			close(q[i].exe_fd);
+			q[i].exe_fd_set = 0;
+		}
 	if (rc) {
 		for (unsigned i = 0; i < n; i++)
 			if (q[i].submitted)

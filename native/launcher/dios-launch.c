@@ -8,7 +8,9 @@
  *   fd 0, 1, 2  the task's stdio
  *   fd 3        the task's connected control socket (DIOS_FD=3 is in the environment);
  *               kept open across the exec
- *   fd 4        the executable, opened O_RDONLY by the daemon
+ *   fd 4        the executable: the file the task's own dios_exe opened (O_RDONLY, with
+ *               its user's credentials), or the daemon's open of /proc/PID/exe for a
+ *               task running a copy of itself; never a path the daemon opened
  *   fd 5        the write end of a status pipe
  * and the task's environment as our own, or given with --env (diosd's way:
  * then nothing of the task's environment acts on this process, which may run

@@ -56,7 +56,7 @@ fi
 hdr=${1:?usage: abi_gen.sh dios_abi.h}
 
 awk '
-/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment|fifo_ctl|run_args|task_exit) \{/ {
+/^struct dios_(sqe|cqe|region_header|msg_hello|msg_welcome|msg_segment|msg_exe_fd|fifo_ctl|run_args|task_exit) \{/ {
 	s = $2; print "STRUCT(" s ")"; next
 }
 s != "" && /^\};/ { s = ""; next }

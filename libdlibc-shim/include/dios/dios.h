@@ -102,7 +102,9 @@ typedef struct dios_ref_info {
  *          D_OBJ_BLOB: arg is NULL (an empty blob) or const uint64_t *size_bytes
  *          (0 to DIOS_MAX_OBJECT_SIZE zero bytes).  A blob grows on write (see
  *          the I/O calls below).  Its data is a file in the daemon's state
- *          directory.
+ *          directory.  D_OBJ_EXE: arg is the canonical absolute path of a
+ *          program file (what dios_exe gives it), which this process opens
+ *          itself (see dios_exe).
  *   name   NULL: anonymous (no name, never in the name table; cheapest).
  *          Non-NULL: receives a fresh 256-bit random name, or with
  *          D_CREATE_NAME_GIVEN is read as the name to bind.
@@ -120,12 +122,14 @@ typedef struct dios_ref_info {
  *          with the daemon.
  *   host_id 0 = this host.
  * Errors: -EINVAL (NULL ref_out, missing/zero/oversized size, unknown type or
- * flag, D_CREATE_PUBLIC without a name), -EEXIST (given name already bound in
- * that group, also by a durable blob of an earlier run), -EACCES
- * (D_CREATE_PUBLIC by a task dios_run gave groups of its own: it is not in the
- * public group), -EOPNOTSUPP (type not provided by this daemon yet), -ENOMEM
- * (reference table full), -ENOSPC / -EIO (a blob's file or the journal could
- * not be written), -EHOSTDOWN (host_id != 0).
+ * flag, D_CREATE_PUBLIC without a name; D_OBJ_EXE: a path that is not
+ * canonical, as relative ones, ones with a symlink or ".." in them), -EEXIST
+ * (given name already bound in that group, also by a durable blob of an
+ * earlier run), -EACCES (D_CREATE_PUBLIC by a task dios_run gave groups of its
+ * own: it is not in the public group), -EOPNOTSUPP (type not provided by this
+ * daemon yet), -ENOMEM (reference table full), -ENOSPC / -EIO (a blob's file
+ * or the journal could not be written), -EHOSTDOWN (host_id != 0), -ENOENT,
+ * -EACCES, -ENAMETOOLONG, -EMFILE, -EAGAIN (D_OBJ_EXE: as for dios_exe).
  */
 int dios_create(dios_flags_t f, dios_object_type_t type, const void *arg,
 		dios_name_t *name, dios_ref_t **ref_out, uint64_t host_id);
@@ -218,9 +222,15 @@ int dios_delete(dios_flags_t f, dios_ref_t *ref);
  * then fails, or dies at, its first denied call), and is killed by a denied
  * call whenever its parent is, D_RUN_SECCOMP_KILL or not.  The daemon's loop never
  * waits for the spawn: the call is parked until the process has started.
+ * What runs is the file this user's dios_exe opened (the latest, if its tasks
+ * called it more than once), or, for a task running a copy of itself, its own
+ * running program: never a file reached through another user's dios_exe.
  * Errors: -ENOEXEC (exe not an executable object, or not DIOS-branded),
- * -ENOENT (the file is gone), -EACCES (not executable by this user; a group not
- * this task's; private memory delegated), -EBADF, -EINVAL (argc < 1, NULL
+ * -ENOENT (the file dios_exe opened is no longer at its path: moved, deleted or
+ * replaced, a rebuilt program included; dios_exe it again), -EACCES (not
+ * executable by this user; exe found by name but no task of this user opened
+ * it with dios_exe, nor runs it; a group not this task's; private memory
+ * delegated), -EBADF, -EINVAL (argc < 1, NULL
  * strings), -E2BIG (over DIOS_RUN_MAX_*; the environment over
  * DIOS_RUN_MAX_ENV_BYTES), -EAGAIN (this user's task limit,
  * diosd --max-tasks-per-user), -ENOMEM (this task's reference table is full,
@@ -251,9 +261,18 @@ int dios_run_env(dios_flags_t f, dios_ref_t *exe, const dios_task_spec_t *spec, 
  * every task names the same program alike.  The daemon binds it among the
  * names every task resolves, whatever its user or groups (a path is no
  * secret, and an executable reference is read-only).  Same as dios_create(0, D_OBJ_EXE,
- * absolute_path, ...), after resolving path against the working directory.
- * Creating one that exists returns another reference to it.
- * Errors: -ENOENT, -EACCES (not a regular file), -ENAMETOOLONG.
+ * canonical_path, ...), after realpath(3) of path in this process.
+ * The file is opened here, once, with this process's credentials (read
+ * permission needed; O_NOFOLLOW, O_NONBLOCK: a FIFO never blocks it), and the
+ * daemon keeps that open file for this user: it never opens the path itself,
+ * and dios_run execs exactly this file.  Creating one that exists returns
+ * another reference to it, and makes this file the one this user's runs use
+ * (call it again after rebuilding a program).
+ * Errors: -ENOENT, -EACCES (no permission to reach or read it, as open(2)
+ * would say; not a regular file: a FIFO, a device, a directory), -ENAMETOOLONG
+ * (path or its canonical form DIOS_EXE_PATH_MAX bytes or more), -EINVAL (the
+ * path changed while it was opened), -EMFILE (this process has no fd left),
+ * -EAGAIN (too many executables in flight on the connection at once).
  */
 int dios_exe(const char *path, dios_ref_t **ref_out);
 

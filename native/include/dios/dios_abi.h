@@ -209,6 +209,8 @@ struct dios_sqe {
 #define D_SQE_ARG               (1u << 0)     /* CREATE: len carries the type argument (arg != NULL) */
 #define D_SQE_NO_CQE            (1u << 1)     /* NOTIFY only: post no completion (the sender does not wait) */
 #define D_SQE_ARGS              (1u << 2)     /* CREATE D_OBJ_EXE: buf/len are the path (no NUL) in the args area */
+#define D_SQE_FD                (1u << 3)     /* CREATE D_OBJ_EXE: the file, opened by the task, waits on the
+                                                 control socket (DIOS_MSG_EXE_FD), sent before this entry */
 
 /* RUN: the task spec, written to the args area at sqe.buf (8-byte aligned). */
 /* Followed by uint64_t refs[ref_count], uint64_t groups[group_count], then  */
@@ -368,6 +370,8 @@ struct dios_region_header {
 #define DIOS_MSG_HELLO          0x4f4c4548u   /* "HELO": task -> daemon */
 #define DIOS_MSG_WELCOME        0x434c4557u   /* "WELC": daemon -> task, fds: region, doorbell */
 #define DIOS_MSG_SEGMENT        0x4d474553u   /* "SEGM": daemon -> task, fd: the segment */
+#define DIOS_MSG_EXE_FD         0x44465845u   /* "EXFD": task -> daemon, fd: a program file the task
+                                                 opened for CREATE D_OBJ_EXE (struct dios_msg_exe_fd) */
 
 struct dios_msg_hello {
 	uint32_t magic;           /* DIOS_MSG_HELLO */
@@ -379,6 +383,14 @@ struct dios_msg_hello {
 #define D_HELLO_F_TTY           (1u << 0)     /* one fd rides along: the task's terminal (console) */
 #define D_HELLO_F_STDIO         (1u << 1)     /* three fds ride along (after the terminal's): the task's
                                                  stdin, stdout, stderr, which tasks it spawns inherit */
+
+/* Sent just before the CREATE D_OBJ_EXE entry it goes with (D_SQE_FD); the   */
+/* daemon drops one it finds before its entry's (left by a failed submission). */
+struct dios_msg_exe_fd {
+	uint32_t magic;           /* DIOS_MSG_EXE_FD */
+	uint32_t rsvd;            /* 0 */
+	uint64_t user_data;       /* the entry's sqe.user_data */
+};
 
 struct dios_msg_welcome {
 	uint32_t magic;           /* DIOS_MSG_WELCOME */
@@ -522,6 +534,7 @@ DIOS_ABI_CHECK(DIOS_RUN_MAX_REFS * 8u + DIOS_RUN_MAX_GROUPS * 8u + DIOS_RUN_MAX_
 DIOS_ABI_CHECK(DIOS_EXE_PATH_MAX <= DIOS_ARGS_BYTES, "an exe path fits the args area");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_welcome) == 32, "welcome");
 DIOS_ABI_CHECK(sizeof(struct dios_msg_segment) == 32, "segment");
+DIOS_ABI_CHECK(sizeof(struct dios_msg_exe_fd) == 16, "exe fd");
 DIOS_ABI_CHECK(sizeof(struct dios_fifo_ctl) == 640, "fifo ctl");
 DIOS_ABI_CHECK(sizeof(struct dios_fifo_ctl) <= DIOS_FIFO_CTL_SIZE, "fifo ctl fits its segment");
 DIOS_ABI_CHECK(offsetof(struct dios_fifo_ctl, tail) == 128, "fifo tail");

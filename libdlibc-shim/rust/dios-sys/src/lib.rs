@@ -559,6 +559,15 @@ pub struct dios_msg_segment {
     pub rsvd: u64,
 }
 
+/// Control socket, task -> daemon (fd: a program file for CREATE `D_OBJ_EXE`).
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct dios_msg_exe_fd {
+    pub magic: u32,
+    pub rsvd: u32,
+    pub user_data: u64,
+}
+
 /// A FIFO's control page (the shim moves `tail`/`head` in place).
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

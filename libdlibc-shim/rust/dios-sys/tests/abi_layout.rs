@@ -79,6 +79,7 @@ fn ring_layouts() -> Vec<Layout> {
         layout!(dios_msg_hello { magic, abi_version, flags, rsvd }),
         layout!(dios_msg_welcome { magic, abi_version, status, region_size, task_id, rsvd }),
         layout!(dios_msg_segment { magic, prot, seg_id, size, rsvd }),
+        layout!(dios_msg_exe_fd { magic, rsvd, user_data }),
         layout!(dios_fifo_ctl { capacity, magic, pad0, rsvd_info, tail, pad_tail, head, pad_head,
                                 waiters, pad_waiters, state, pad_state }),
         layout!(dios_run_args { argc, ref_count, group_count, argv_bytes }),
@@ -215,6 +216,7 @@ const NOT_MIRRORED: &[&str] = &[
     "D_FLAGS_RUN_MASK",
     "D_FLAGS_ACQUIRE_WRITE_MASK",
     "D_SQE_ARGS",
+    "D_SQE_FD",
     "D_CQE_F_INLINE",
     // the detail's carrier and the reference tag: the shim reads them
     // (dios_last_error_detail, dios_reconnect)
@@ -240,6 +242,7 @@ const NOT_MIRRORED: &[&str] = &[
     "DIOS_MSG_HELLO",
     "DIOS_MSG_WELCOME",
     "DIOS_MSG_SEGMENT",
+    "DIOS_MSG_EXE_FD",
     "D_SEG_READ",
     "D_SEG_WRITE",
     // socket-path pieces: the shim resolves the path ($DIOS_SOCKET is mirrored)

@@ -652,7 +652,9 @@ typed_object!(
 
 impl Exe {
     /// The executable object of a program file (`dios_exe`; a relative path
-    /// is resolved against the working directory).
+    /// is resolved against the working directory).  The file is opened here,
+    /// with this process's permissions, and tasks started from it run exactly
+    /// that open file (`ENOENT` once it is no longer at its path: open it again).
     pub fn open<P: AsRef<Path>>(path: P) -> io::Result<Exe> {
         let c = CString::new(path.as_ref().as_os_str().as_bytes()).map_err(|_| errno(DIOS_EINVAL))?;
         let mut r: *mut dios_ref_t = ptr::null_mut();

@@ -247,7 +247,11 @@ public final class Dios {
 
     // ---- tasks ----------------------------------------------------------------------------------
 
-    /** The executable object of a program file (dios_exe): what {@link #run} starts. */
+    /**
+     * The executable object of a program file (dios_exe): what {@link #run} starts. The file is
+     * opened here, with this process's permissions, and tasks run exactly that open file (ENOENT
+     * once it is no longer at its path: call this again).
+     */
     public static Ref exe(String path) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ADDRESS);

@@ -117,6 +117,7 @@ public final class Abi {
     public static final int D_SQE_ARG = 1 << 0;
     public static final int D_SQE_NO_CQE = 1 << 1;
     public static final int D_SQE_ARGS = 1 << 2;
+    public static final int D_SQE_FD = 1 << 3;
     public static final int D_CQE_F_SEGMENT = 1 << 0;
     public static final int D_CQE_F_UNMAP = 1 << 1;
     public static final int D_CQE_F_FIFO = 1 << 2;
@@ -178,6 +179,7 @@ public final class Abi {
     public static final int DIOS_MSG_HELLO = 0x4f4c4548;
     public static final int DIOS_MSG_WELCOME = 0x434c4557;
     public static final int DIOS_MSG_SEGMENT = 0x4d474553;
+    public static final int DIOS_MSG_EXE_FD = 0x44465845;
     public static final int D_SEG_READ = 1 << 0;
     public static final int D_SEG_WRITE = 1 << 1;
     public static final int D_SEG_RING = 1 << 2;

@@ -35,6 +35,7 @@ class AbiLayoutTest {
             "dios_msg_hello", HelloMessageDescriptor.class,
             "dios_msg_welcome", WelcomeMessageDescriptor.class,
             "dios_msg_segment", SegmentMessageDescriptor.class,
+            "dios_msg_exe_fd", ExeFdMessageDescriptor.class,
             "dios_fifo_ctl", FifoCtlDescriptor.class,
             "dios_run_args", RunArgsDescriptor.class,
             "dios_task_exit", TaskExitDescriptor.class);

@@ -24,6 +24,8 @@ public final class CreateRequest {
     final String path;
     /** The durable store, or null in a daemon without one. */
     final BlobStore blobs;
+    /** Executables: the file the task opened and sent (D_SQE_FD); the factory owns it (closes or keeps it). */
+    public int exeFd = -1;
     /** -errno when the factory refused. */
     public int error;
 

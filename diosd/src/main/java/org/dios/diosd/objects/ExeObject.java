@@ -1,19 +1,33 @@
 package org.dios.diosd.objects;
 
+import java.util.HashMap;
+
 import org.dios.abi.Abi;
+import org.dios.diosd.sys.LibC;
 
 /**
  * An executable (D_OBJ_EXE): a program file, named by SHA-256 of its
  * canonical absolute path, as the original DIOS named executables. The name
  * is well known (every task resolves it, whatever its groups), stable across
- * rebuilds of the file, and computed without reading the file; the brand and
- * the file itself are checked when a task is spawned from it, on the open fd
- * the task is executed from (no window to swap the file between check and
- * exec). Each running task holds its own executable's object, so
- * dios_pickref(dios_self_exe()) always resolves.
+ * rebuilds of the file, and computed without reading the file.
+ *
+ * <p>The daemon never opens the path (issue 18.1, 18.9): the task's shim
+ * opens the file with the task's own credentials (no symlink at the end, no
+ * blocking open, a regular file only) and sends the fd with the CREATE. The
+ * object keeps one such fd per user, the last one that user's tasks sent, and
+ * a spawn runs from the fd of the parent's user, dup'd for the spawner thread.
+ * A user whose tasks sent none can run only its own program (a copy of
+ * oneself: the spawner opens /proc/PID/exe of the caller). So no user runs a
+ * file through another user's open, and nothing here touches the file system:
+ * the spawner checks off the conductor that the fd is still the file at the
+ * path (the kernel's own path of it), that it is a regular file, and its brand,
+ * on the fd the task is then executed from. Each running task holds its own
+ * executable's object, so dios_pickref(dios_self_exe()) always resolves.
  */
 public final class ExeObject extends DObject {
     public final String path;
+    /** uid -> the fd its tasks' last CREATE sent (the daemon's, close-on-exec). Conductor thread only. */
+    private final HashMap<Integer, Integer> fileByUid = new HashMap<>(2);
 
     ExeObject(long id, long ownerTask, String path) {
         super(id, Abi.D_OBJ_EXE, ownerTask);
@@ -21,26 +35,38 @@ public final class ExeObject extends DObject {
     }
 
     /**
-     * dios_create of an executable: an absolute path, canonicalised here (the
-     * name is SHA-256 of the canonical path). Creating an existing one gives
-     * another reference to it.
+     * dios_create of an executable: the canonical absolute path the shim
+     * resolved, and the file it opened (req.exeFd, owned from here on). Creating
+     * an existing one gives another reference to it, with this user's file
+     * replaced by the new one (a program rebuilt in place runs anew once its
+     * user calls dios_exe again).
      */
     static DObject create(CreateRequest req) {
-        if (req.refsFull()) return req.fail(-Abi.DIOS_ENOMEM);
-        String canonical;
-        try {
-            java.nio.file.Path real = java.nio.file.Path.of(req.path).toRealPath();
-            if (!java.nio.file.Files.isRegularFile(real)) return req.fail(-Abi.DIOS_EACCES);
-            canonical = real.toString();
-        } catch (java.nio.file.NoSuchFileException e) {
-            return req.fail(-Abi.DIOS_ENOENT);
-        } catch (java.nio.file.InvalidPathException e) {
-            return req.fail(-Abi.DIOS_EINVAL);
-        } catch (java.io.IOException | SecurityException e) {
-            return req.fail(-Abi.DIOS_EACCES);
+        int fd = req.exeFd;
+        req.exeFd = -1;
+        if (req.refsFull()) {
+            LibC.close(fd);
+            return req.fail(-Abi.DIOS_ENOMEM);
         }
-        ExeObject e = forPath(req.objects(), canonical, req.task.taskId);
-        return e != null ? e : req.fail(-Abi.DIOS_EEXIST);
+        ExeObject e = forPath(req.objects(), req.path, req.task.taskId);
+        if (e == null) {
+            LibC.close(fd);
+            return req.fail(-Abi.DIOS_EEXIST);
+        }
+        e.setFile(req.task.uid, fd);
+        return e;
+    }
+
+    /** Keeps fd (owned from here on) as uid's file of this program, closing the one it replaces. */
+    void setFile(int uid, int fd) {
+        Integer old = fileByUid.put(uid, fd);
+        if (old != null) LibC.close(old);
+    }
+
+    /** uid's file of this program (the daemon's fd: dup it to hand it on), or -1 if its tasks sent none. */
+    public int fileFor(int uid) {
+        Integer fd = fileByUid.get(uid);
+        return fd == null ? -1 : fd;
     }
 
     /**
@@ -74,5 +100,7 @@ public final class ExeObject extends DObject {
 
     @Override
     protected void freeResources(Stats stats) {
+        for (int fd : fileByUid.values()) LibC.close(fd);
+        fileByUid.clear();
     }
 }

@@ -3,6 +3,7 @@ package org.dios.diosd.ops;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 
+import org.dios.abi.ExeFdMessageDescriptor;
 import org.dios.abi.RunArgsDescriptor;
 import org.dios.abi.SqeDescriptor;
 import org.dios.diosd.log.Log;
@@ -25,6 +26,8 @@ import org.dios.diosd.objects.ParkedCall;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskSession;
+import org.dios.diosd.sys.LibC;
+import org.dios.diosd.sys.UnixSocket;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -212,10 +215,17 @@ public final class CallDispatcher implements Completer {
         int type = r.get(JAVA_INT, off + SqeDescriptor.OBJ_TYPE_OFFSET);
         ObjectType t = ObjectType.of(type);
         if (t != null && t.fromPath()) {
-            if (sqeFlags != D_SQE_ARGS || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0) return -DIOS_EINVAL;
-            if (r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) return -DIOS_EINVAL;
+            // The file's message is taken first, whatever else is wrong with the entry, so the next
+            // executable's message stays paired with its own entry.
+            int fd = (sqeFlags & D_SQE_FD) != 0 ? takeExeFile(s, c.userData) : -DIOS_EINVAL;
+            if (fd < 0) return fd;
+            if (sqeFlags != (D_SQE_ARGS | D_SQE_FD) || (flags & ~(D_NONBLOCK | D_CREATE_NAMED)) != 0
+                    || r.get(JAVA_LONG, off + SqeDescriptor.REF2_OFFSET) != 0) {
+                LibC.close(fd);
+                return -DIOS_EINVAL;
+            }
             return createFromPath(c, t, r.get(JAVA_LONG, off + SqeDescriptor.BUF_OFFSET),
-                    r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), (flags & D_CREATE_NAMED) != 0);
+                    r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET), (flags & D_CREATE_NAMED) != 0, fd);
         }
         if ((sqeFlags & ~D_SQE_ARG) != 0) return -DIOS_EINVAL;
         long arg = r.get(JAVA_LONG, off + SqeDescriptor.LEN_OFFSET);
@@ -283,15 +293,25 @@ public final class CallDispatcher implements Completer {
      * the args area. The object is well known, found or made, and the
      * reference read-only, as a lookup of it gives.
      */
-    private int createFromPath(Call c, ObjectType t, long argOff, long len, boolean named) {
-        if (len <= 0 || len >= DIOS_EXE_PATH_MAX || argOff < 0 || argOff > DIOS_ARGS_BYTES - len) return -DIOS_EINVAL;
+    private int createFromPath(Call c, ObjectType t, long argOff, long len, boolean named, int fd) {
+        if (len <= 0 || len >= DIOS_EXE_PATH_MAX || argOff < 0 || argOff > DIOS_ARGS_BYTES - len) {
+            LibC.close(fd);
+            return -DIOS_EINVAL;
+        }
         TaskSession s = c.task;
         byte[] b = new byte[(int) len];
         MemorySegment.copy(s.region, JAVA_BYTE, DIOS_REGION_ARGS_OFFSET + argOff, b, 0, b.length);
-        for (byte ch : b) if (ch == 0) return -DIOS_EINVAL;
+        boolean nul = false;
+        for (byte ch : b) nul |= ch == 0;
         String path = new String(b, java.nio.charset.StandardCharsets.UTF_8);
-        if (!path.startsWith("/")) return -DIOS_EINVAL;
+        if (nul || !path.startsWith("/")) {
+            LibC.close(fd);
+            return -DIOS_EINVAL;
+        }
+        // Nothing here resolves or opens the path: it is hashed into the name, and the
+        // file is the task's own open (ExeObject; the spawner checks the two agree).
         CreateRequest req = new CreateRequest(c, t.code(), false, 0, named, null, null, path, blobs);
+        req.exeFd = fd;
         DObject o = t.factory().create(req);
         if (o == null) return req.error;
         long ref = objects.addReference(s, o, D_PERM_READ);
@@ -299,6 +319,42 @@ public final class CallDispatcher implements Completer {
         c.val[0] = ref;
         if (named) nameVals(c, o.name());
         return 0;
+    }
+
+    /** The DIOS_MSG_EXE_FD message read for a CREATE with D_SQE_FD. */
+    private final MemorySegment exeMessage = java.lang.foreign.Arena.ofAuto().allocate(2L * ExeFdMessageDescriptor.SIZE, 8);
+    /** Messages one CREATE reads at most, dropping those of entries never published. */
+    static final int EXE_MESSAGES_PER_CREATE = 16;
+
+    /**
+     * CREATE D_OBJ_EXE with D_SQE_FD: the file the task opened waits on its
+     * control socket (the shim sends it before it publishes the entry, under
+     * its call lock, so messages come in the order of the entries). Reads with
+     * non-blocking recvmsg calls, socket reads and never a file system call,
+     * until the message carrying this entry's user_data; a message before it
+     * (its entry never published: a submission that failed after sending it)
+     * is dropped, fds closed, at most EXE_MESSAGES_PER_CREATE of them. Returns
+     * the fd (the daemon's, close-on-exec) or -errno: -EINVAL when no message
+     * of this entry came, -ENOMEM when the daemon had no descriptor left for it.
+     */
+    private int takeExeFile(TaskSession s, long userData) {
+        if (s.sock < 0) return -DIOS_EINVAL;
+        int[] fds = new int[2];
+        boolean[] trunc = new boolean[1];
+        for (int i = 0; i < EXE_MESSAGES_PER_CREATE; i++) {
+            exeMessage.fill((byte) 0);
+            long n = UnixSocket.recvWithFds(s.sock, exeMessage, fds, trunc);
+            if (n < 0) break; // nothing more (-EAGAIN), or the socket failed
+            // (the buffer is twice the message, so a truncation is of the fds: the daemon had none left)
+            boolean ours = n == ExeFdMessageDescriptor.SIZE
+                    && exeMessage.get(JAVA_INT, ExeFdMessageDescriptor.MAGIC_OFFSET) == DIOS_MSG_EXE_FD
+                    && exeMessage.get(JAVA_INT, ExeFdMessageDescriptor.RSVD_OFFSET) == 0
+                    && exeMessage.get(JAVA_LONG, ExeFdMessageDescriptor.USER_DATA_OFFSET) == userData;
+            if (ours && !trunc[0] && fds[0] >= 0 && fds[1] < 0) return fds[0];
+            for (int fd : fds) LibC.close(fd);
+            if (ours) return trunc[0] ? -DIOS_ENOMEM : -DIOS_EINVAL;
+        }
+        return -DIOS_EINVAL;
     }
 
     /** CREATE with D_CREATE_NAMED: the name's 32 bytes in val[1..4]. */

@@ -17,20 +17,32 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * Starts task processes off the conductor thread, so dios_run never blocks
- * the loop: the conductor queues a {@link Job}; this thread opens the
- * executable, checks its ELF brand on the open fd, and posix_spawns the
- * native launcher (dios-launch) with the task's stdio, its connected socket,
- * the executable's fd and a status pipe. The launcher confines the task by
+ * the loop: the conductor queues a {@link Job} with the program's fd (the
+ * parent's user's own open of it, sent by its shim: the daemon never opens a
+ * path for a task); this thread checks that fd (still the file at the path
+ * the executable is named by, a regular file, its ELF brand) and posix_spawns
+ * the native launcher (dios-launch) with the task's stdio, its connected
+ * socket, that same fd and a status pipe. The launcher confines the task by
  * its policy (its brand's, or Pure DIOS for a Pure parent's child: {@link
- * #policyFor}) and execs it from that same fd; the pipe closes at exec (or
- * carries the errno of what failed first). The finished job goes back to the
- * conductor through a queue and an eventfd in its epoll set.
+ * #policyFor}) and execs it from the fd, so what was checked is what runs; the
+ * pipe closes at exec (or carries the errno of what failed first). The
+ * finished job goes back to the conductor through a queue and an eventfd in
+ * its epoll set.
  */
 final class Spawner implements Runnable {
     /** One spawn. Inputs are set by the conductor, outputs by the spawner thread. */
     static final class Job {
         final TaskObject task;
+        /** The executable's canonical path: its name, and what its file must still be. */
         final String exePath;
+        /**
+         * The program file (owned by the job), or -1: then the running image of
+         * process selfPid (a task running a copy of itself), whose pidfd
+         * selfPidfd (owned; -1 if none) tells whether the pid is still its.
+         */
+        int file;
+        final int selfPid;
+        final int selfPidfd;
         final String[] argv;
         final String[] env;
         /** Pure DIOS with a denied call killing the task (the call's flag, or the parent's mode). */
@@ -43,15 +55,18 @@ final class Spawner implements Runnable {
         final int[] stdio;
         /** Outputs: pid and pidfd, or error (a negative errno). */
         int pid, pidfd = -1, error;
-        /** The policy it runs under (with ", direct" for a spawn without the launcher), and its brand's. */
+        /** The policy it runs under, and its brand's. */
         String policy, brand;
         /** When the conductor queued it, the spawner took it, and the spawn returned (System.nanoTime). */
         long queuedAt = System.nanoTime(), startedAt, doneAt, spawnNanos;
 
-        Job(TaskObject task, String exePath, String[] argv, String[] env, boolean seccompKill, boolean parentPure,
-            int uid, int gid, int childSock, int[] stdio) {
+        Job(TaskObject task, String exePath, int file, int selfPid, int selfPidfd, String[] argv, String[] env,
+            boolean seccompKill, boolean parentPure, int uid, int gid, int childSock, int[] stdio) {
             this.task = task;
             this.exePath = exePath;
+            this.file = file;
+            this.selfPid = selfPid;
+            this.selfPidfd = selfPidfd;
             this.argv = argv;
             this.env = env;
             this.seccompKill = seccompKill;
@@ -67,7 +82,6 @@ final class Spawner implements Runnable {
     private static final String[] LAUNCHER_ENV = {};
 
     private final String launcher;
-    private final int selfUid = LibC.getuid(), selfGid = (int) LibC.syscall(104 /* getgid */, 0, 0, 0, 0, 0, 0);
     private final LinkedBlockingQueue<Job> in = new LinkedBlockingQueue<>();
     private final ConcurrentLinkedQueue<Job> out = new ConcurrentLinkedQueue<>();
     private final int doneFd;
@@ -112,11 +126,13 @@ final class Spawner implements Runnable {
         String[] argv = {"warm", "up", "a", "spawn"};
         String[] env = {"DIOS_FD=3", "PATH=/usr/bin:/bin", "HOME=/"};
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment hdr = a.allocate(64);
+            MemorySegment hdr = a.allocate(64), stat = a.allocate(STAT_SIZE, 8);
             for (int i = 0; i < WARMUP_ROUNDS; i++) {
                 int fd = LibC.open("/proc/self/exe", LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
                 if (fd < 0) return;
-                policyOf(hdr, LibC.read(fd, hdr, 64));
+                policyOf(hdr, pread(fd, hdr, 0));
+                isRegularFile(fd, stat);
+                LibC.readlink("/proc/self/fd/" + fd);
                 int[] map = new int[4];
                 for (int k = 0; k < map.length; k++) map[k] = LibC.fcntl(fd, Spawn.F_DUPFD_CLOEXEC, 10);
                 Spawn.warm(argv, env, map);
@@ -151,6 +167,9 @@ final class Spawner implements Runnable {
                 } finally {
                     LibC.close(j.childSock);
                     for (int fd : j.stdio) LibC.close(fd);
+                    LibC.close(j.file);
+                    j.file = -1;
+                    LibC.close(j.selfPidfd);
                 }
                 out.add(j);
                 LibC.write(doneFd, one, 8);
@@ -171,6 +190,25 @@ final class Spawner implements Runnable {
         };
     }
 
+    /** struct stat on x86_64: 144 bytes, st_mode (32 bits) at 24. */
+    private static final int STAT_SIZE = 144, ST_MODE = 24, S_IFMT = 0170000, S_IFREG = 0100000;
+    private static final long SYS_PREAD64 = 17, SYS_FSTAT = 5;
+
+    /** pread(2) of the first bytes of fd into hdr (never read(2): the description's offset is shared). */
+    private static long pread(int fd, MemorySegment hdr, long off) {
+        long n;
+        do {
+            n = LibC.syscall(SYS_PREAD64, fd, hdr.address(), hdr.byteSize(), off, 0, 0);
+        } while (n == -LibC.EINTR);
+        return n;
+    }
+
+    /** fstat(2): is fd a regular file? */
+    private static boolean isRegularFile(int fd, MemorySegment stat) {
+        return LibC.syscall(SYS_FSTAT, fd, stat.address(), 0, 0, 0, 0) == 0
+                && (stat.get(JAVA_INT, ST_MODE) & S_IFMT) == S_IFREG;
+    }
+
     /**
      * The policy a task runs under: the stricter of its brand's and its
      * parent's. A Pure DIOS parent's child runs Pure whatever its brand (a
@@ -183,69 +221,55 @@ final class Spawner implements Runnable {
     }
 
     /**
-     * A Limbo or Legacy Limbo task of the daemon's own user, whose parent is
-     * not Pure DIOS, needs nothing the launcher does between fork and exec
-     * (no filter, no uid switch): posix_spawn it directly, one exec instead
-     * of two. Its brand was read from the file just before; a program swapped
-     * in between by its own user would run unconfined, as any Limbo task
-     * does, and as that user could run it anyway. A Pure parent's child never
-     * comes here (its policy is pure), so no swap can take a child out from
-     * under its parent's filter: the launcher checks the brand on the same fd
-     * it execs.
+     * The program file of a job: the fd its task sent, which must still be
+     * the file at the path the executable is named by (the kernel's own path
+     * of it, /proc/self/fd: a task may send any fd it holds, and the file at
+     * the path may have been moved or replaced since), or the running image
+     * of the task that runs a copy of itself. Returns the fd (owned by the
+     * caller) or -errno.
      */
-    private void spawnDirect(Job j) {
-        j.policy += ", direct";
-        int[] map = {-1, -1, -1, -1};
-        try {
-            int[] src = {j.stdio[0], j.stdio[1], j.stdio[2], j.childSock};
-            for (int i = 0; i < src.length; i++) {
-                map[i] = LibC.fcntl(src[i], Spawn.F_DUPFD_CLOEXEC, 10);
-                if (map[i] < 0) {
-                    j.error = -Abi.DIOS_ENOMEM;
-                    return;
-                }
+    private static int programFile(Job j) {
+        if (j.file >= 0) {
+            int fd = j.file;
+            j.file = -1;
+            String real = LibC.readlink("/proc/self/fd/" + fd);
+            if (real == null || !real.equals(j.exePath)) { // (the failed spawn is logged with its errno)
+                LibC.close(fd);
+                return -Abi.DIOS_ENOENT;
             }
-            long t0 = System.nanoTime();
-            int pid = Spawn.spawn(j.exePath, j.argv, j.env, map, true);
-            j.spawnNanos = System.nanoTime() - t0;
-            if (pid < 0) {
-                j.error = pid == -Abi.DIOS_ENOENT || pid == -Abi.DIOS_EACCES || pid == -Abi.DIOS_ENOEXEC ? pid : -Abi.DIOS_EAGAIN;
-                return;
-            }
-            j.pid = pid;
-            j.pidfd = LibC.pidfdOpen(pid);
-            if (j.pidfd < 0) { // cannot watch it: do not leave it running unwatched
-                LibC.syscall(62 /* kill */, pid, 9, 0, 0, 0, 0);
-                LibC.syscall(61 /* wait4 */, pid, 0, 0, 0, 0, 0);
-                j.pid = 0;
-                j.error = -Abi.DIOS_ENOMEM;
-            }
-        } finally {
-            for (int fd : map) LibC.close(fd);
+            return fd;
         }
+        int fd = LibC.open("/proc/" + j.selfPid + "/exe", LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        if (fd < 0) return fd == -LibC.ENOENT ? -Abi.DIOS_ENOENT : -Abi.DIOS_EACCES;
+        if (j.selfPidfd >= 0 && (LibC.pollNow(j.selfPidfd, LibC.POLLIN) & LibC.POLLIN) != 0) {
+            LibC.close(fd); // the task has exited: the pid may be another process's now
+            return -Abi.DIOS_ENOENT;
+        }
+        return fd;
     }
 
     private void spawn(Job j) {
-        int exe = LibC.open(j.exePath, LibC.O_RDONLY | LibC.O_CLOEXEC, 0);
+        int exe = programFile(j);
         if (exe < 0) {
-            j.error = exe == -LibC.ENOENT ? -Abi.DIOS_ENOENT : -Abi.DIOS_EACCES;
+            j.error = exe;
             return;
         }
         int[] pipe = {-1, -1};
         int[] map = {-1, -1, -1, -1, -1, -1};
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment hdr = a.allocate(64);
-            long n = LibC.read(exe, hdr, 64);
-            j.brand = policyOf(hdr, n);
+            MemorySegment hdr = a.allocate(64), stat = a.allocate(STAT_SIZE, 8);
+            if (!isRegularFile(exe, stat)) {
+                j.error = -Abi.DIOS_EACCES;
+                return;
+            }
+            j.brand = policyOf(hdr, pread(exe, hdr, 0));
             if (j.brand == null) {
                 j.error = -Abi.DIOS_ENOEXEC;
                 return;
             }
             j.policy = policyFor(j.brand, j.parentPure);
-            if (!j.policy.equals("pure") && j.uid == selfUid && j.gid == selfGid && Spawn.canCloseFrom()) {
-                spawnDirect(j);
-                return;
-            }
+            // Every task goes through dios-launch, which execs it from this fd: a direct
+            // posix_spawn could only exec a path, and the path is not what was checked.
             if (Spawn.pipe2(LibC.O_CLOEXEC, pipe) < 0) {
                 j.error = -Abi.DIOS_ENOMEM;
                 return;
@@ -279,9 +303,11 @@ final class Spawner implements Runnable {
             java.util.Collections.addAll(args, j.env);
             args.add("--");
             java.util.Collections.addAll(args, j.argv);
+            long t0 = System.nanoTime();
             // closefrom too, where libc has it: no fd of the daemon's reaches even the launcher
             // (which closes everything above 5 first thing anyway).
             int pid = Spawn.spawn(launcher, args.toArray(new String[0]), LAUNCHER_ENV, map, Spawn.canCloseFrom());
+            j.spawnNanos = System.nanoTime() - t0;
             for (int i = 0; i < map.length; i++) {
                 LibC.close(map[i]);
                 map[i] = -1;

@@ -130,8 +130,27 @@ public final class TaskLauncher {
         }
         if (parent.refs.size() >= parent.refs.capacity()) return -Abi.DIOS_ENOMEM;
         if (!dispatcher.mayPark(parent)) return -Abi.DIOS_ENOMEM; // the call waits while the spawner works
+        // The program: this user's own open of the file (dios_exe), or, for a task running the
+        // program itself, its running image (/proc/PID/exe, opened by the spawner). Never the
+        // path, never another user's open (issue 18.1, 18.9); nothing here touches the file system.
+        int file = -1, selfPid = 0, selfPidfd = -1;
+        int own = exe.fileFor(parent.uid);
+        if (own >= 0) {
+            file = LibC.fcntl(own, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
+            if (file < 0) return -Abi.DIOS_ENOMEM;
+        } else if (parent.exeObject == exe && parent.pid > 0) {
+            selfPid = parent.pid;
+            if (parent.pidfd >= 0) {
+                selfPidfd = LibC.fcntl(parent.pidfd, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 10);
+                if (selfPidfd < 0) return -Abi.DIOS_ENOMEM;
+            }
+        } else {
+            return -Abi.DIOS_EACCES; // no task of this user opened it: dios_exe first
+        }
         int[] pair = new int[2];
         if (org.dios.diosd.sys.Spawn.socketpair(LibC.AF_UNIX, LibC.SOCK_SEQPACKET | LibC.SOCK_CLOEXEC, pair) < 0) {
+            LibC.close(file);
+            LibC.close(selfPidfd);
             return -Abi.DIOS_ENOMEM;
         }
         int fl = LibC.fcntl(pair[0], LibC.F_GETFL, 0);
@@ -146,6 +165,8 @@ public final class TaskLauncher {
         }
         if (stdio[0] < 0 || stdio[1] < 0 || stdio[2] < 0) {
             for (int fd : stdio) LibC.close(fd);
+            LibC.close(file);
+            LibC.close(selfPidfd);
             LibC.close(pair[0]);
             LibC.close(pair[1]);
             return -Abi.DIOS_ENOMEM;
@@ -176,7 +197,8 @@ public final class TaskLauncher {
         parent.parked.add(pc);
         t.runCall = pc;
         registry.spawning(t, pair[0]);
-        spawner.submit(new Spawner.Job(t, exe.path, argv, taskEnv(env), seccompKill || parent.pureKill, parent.pure,
+        spawner.submit(new Spawner.Job(t, exe.path, file, selfPid, selfPidfd, argv, taskEnv(env),
+                seccompKill || parent.pureKill, parent.pure,
                 parent.uid, parent.gid, pair[1], stdio));
         return CallDispatcher.PARKED;
     }

@@ -535,7 +535,9 @@ public final class TaskRegistry {
         long sent = sendWelcome(sock, 0, taskId, regionFd, doorbell);
         LibC.close(regionFd); // the mapping and the task's copy keep it alive
         if (sent != WelcomeMessageDescriptor.SIZE
-                || epoll.modify(sock, LibC.EPOLLIN | LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
+                // Hang-up only: what a task sends from now on (DIOS_MSG_EXE_FD) is read by the
+                // CREATE entry it goes with, and a message waiting for its entry must not wake the loop.
+                || epoll.modify(sock, LibC.EPOLLRDHUP, sessionData(K_SOCKET, s)) < 0
                 || epoll.add(doorbell, LibC.EPOLLIN, sessionData(K_DOORBELL, s)) < 0
                 || (pidfd >= 0 && epoll.add(pidfd, LibC.EPOLLIN, sessionData(K_PIDFD, s)) < 0)) {
             disconnect(s, "registration failed");

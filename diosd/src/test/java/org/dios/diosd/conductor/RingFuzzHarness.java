@@ -348,7 +348,7 @@ final class RingFuzzHarness implements AutoCloseable {
      *   9    stop / start reaping completions
      *   10   a doorbell storm
      *   11   a batch: several calls published at once, then the loop turns
-     *   12   garbage on the control socket (a protocol violation)
+     *   12   garbage on the control socket (it waits there until an executable CREATE drops it)
      *   13   the other task's turn (swap)
      * </pre>
      */

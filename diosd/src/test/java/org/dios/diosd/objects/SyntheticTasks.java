@@ -35,10 +35,19 @@ public final class SyntheticTasks implements AutoCloseable {
 
     /** A session of user uid (in no group: {@link ObjectManager#joinUserGroup} does what registration does). */
     public TaskSession session(long taskId, int maxRefs, int uid) {
+        return session(taskId, maxRefs, uid, -1);
+    }
+
+    /**
+     * A session of user uid whose control socket is sock (the daemon's end,
+     * non-blocking; -1: none), for calls that read it (an executable's fd).
+     * The caller closes the socket.
+     */
+    public TaskSession session(long taskId, int maxRefs, int uid, int sock) {
         Arena arena = Arena.ofConfined();
         arenas.add(arena);
         MemorySegment region = arena.allocate(Abi.DIOS_REGION_SIZE, 4096);
-        return new TaskSession(taskId, (int) taskId, 1, 1000 + (int) taskId, uid, uid, -1, -1, -1, arena, region,
+        return new TaskSession(taskId, (int) taskId, 1, 1000 + (int) taskId, uid, uid, sock, -1, -1, arena, region,
                 maxRefs, 1024, 0x100 + taskId, "/test");
     }
 

@@ -44,11 +44,21 @@ class RunEnvTest {
         return -DIOS_ENOSYS;
     }, s -> { });
     private final SyntheticTasks tasks = new SyntheticTasks();
-    private final TaskSession a = tasks.session(1);
+    /** The task's end and the daemon's of its control socket, which carries the executable's fd. */
+    private final int[] pair = new int[2];
+    private final TaskSession a;
+
+    RunEnvTest() {
+        assertEquals(0, org.dios.diosd.sys.Spawn.socketpair(org.dios.diosd.sys.LibC.AF_UNIX,
+                org.dios.diosd.sys.LibC.SOCK_SEQPACKET | org.dios.diosd.sys.LibC.SOCK_CLOEXEC, pair));
+        a = tasks.session(1, 4096, 1000, pair[1]);
+    }
 
     @AfterEach
     void close() {
         tasks.close();
+        org.dios.diosd.sys.LibC.close(pair[0]);
+        org.dios.diosd.sys.LibC.close(pair[1]);
     }
 
     private int run(TaskSession s) {
@@ -62,8 +72,17 @@ class RunEnvTest {
         MemorySegment.copy(path, 0, a.region, JAVA_BYTE, DIOS_REGION_ARGS_OFFSET, path.length);
         MemorySegment e = SyntheticTasks.firstSqe(a, D_OP_CREATE, 1);
         e.set(JAVA_INT, SqeDescriptor.OBJ_TYPE_OFFSET, D_OBJ_EXE);
-        e.set(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET, (byte) D_SQE_ARGS);
+        e.set(JAVA_BYTE, SqeDescriptor.SQE_FLAGS_OFFSET, (byte) (D_SQE_ARGS | D_SQE_FD));
         e.set(JAVA_LONG, SqeDescriptor.LEN_OFFSET, path.length);
+        // the shim's message: the file, opened by the task (any fd does: the dispatcher only keeps it)
+        int f = org.dios.diosd.sys.LibC.open("/bin/true", org.dios.diosd.sys.LibC.O_RDONLY | org.dios.diosd.sys.LibC.O_CLOEXEC, 0);
+        try (java.lang.foreign.Arena m = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment msg = m.allocate(org.dios.abi.ExeFdMessageDescriptor.SIZE, 8);
+            msg.set(JAVA_INT, org.dios.abi.ExeFdMessageDescriptor.MAGIC_OFFSET, DIOS_MSG_EXE_FD);
+            msg.set(JAVA_LONG, org.dios.abi.ExeFdMessageDescriptor.USER_DATA_OFFSET, 1L); // the entry's user_data
+            assertEquals(org.dios.abi.ExeFdMessageDescriptor.SIZE, org.dios.diosd.sys.UnixSocket.sendWithFds(pair[0], msg, f));
+        }
+        org.dios.diosd.sys.LibC.close(f);
         long cqe = SyntheticTasks.nextCqeOffset(a);
         assertEquals(0, run(a));
         return a.region.get(JAVA_LONG, cqe + CqeDescriptor.VAL_OFFSET);
