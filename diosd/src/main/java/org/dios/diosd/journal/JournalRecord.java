@@ -18,9 +18,13 @@ import java.util.zip.CRC32C;
  * <pre>
  *   0  u32 magic "DJR1"      4  u8 kind   5  u8 0   6  u16 file-name length n
  *   8  u64 blob id          16  u64 size            24  u64 created (ms since the epoch)
- *  32  u8[32] name (zero: none)                     64  u32 reason (DELETE)
+ *  32  u8[32] name (zero: none)                     64  u32 reason (DELETE); creator (CREATE)
  *  68  n bytes file name (ASCII)                    68+n  u32 CRC-32C of bytes 0 .. 68+n
  * </pre>
+ *
+ * <p>A CREATE's word at 64 is its creator's uid plus one, so a journal
+ * written before creators were recorded (0 there) reads as "not recorded":
+ * such blobs are charged to no user's quota after a restart.
  */
 public final class JournalRecord {
     public static final int MAGIC = 0x31524a44; // "DJR1"
@@ -57,9 +61,20 @@ public final class JournalRecord {
     }
 
     public static JournalRecord create(long blobId, byte[] name, long size, String fileName, long createdMillis) {
+        return create(blobId, name, size, fileName, createdMillis, -1);
+    }
+
+    /** A CREATE recording its creator's uid (-1: not recorded). */
+    public static JournalRecord create(long blobId, byte[] name, long size, String fileName, long createdMillis,
+                                       int creatorUid) {
         if (name == null || name.length != 32) throw new IllegalArgumentException("a durable blob needs a 32-byte name");
         if (!validFileName(fileName)) throw new IllegalArgumentException("bad blob file name '" + fileName + "'");
-        return checked(new JournalRecord(CREATE, blobId, size, createdMillis, name.clone(), fileName, 0));
+        return checked(new JournalRecord(CREATE, blobId, size, createdMillis, name.clone(), fileName, creatorUid + 1));
+    }
+
+    /** The uid of the task that created the blob (CREATE), or -1 if the record does not say. */
+    public int creatorUid() {
+        return kind == CREATE ? reason - 1 : -1;
     }
 
     public static JournalRecord size(long blobId, long size) {
@@ -79,7 +94,7 @@ public final class JournalRecord {
     /** The same CREATE with another size (what a SIZE entry does to it). */
     public JournalRecord withSize(long newSize) {
         if (kind != CREATE) throw new IllegalStateException("withSize on a " + kindName());
-        return checked(new JournalRecord(CREATE, blobId, newSize, createdMillis, name, fileName, 0));
+        return checked(new JournalRecord(CREATE, blobId, newSize, createdMillis, name, fileName, reason));
     }
 
     /** The 32 name bytes (a copy), or null. */

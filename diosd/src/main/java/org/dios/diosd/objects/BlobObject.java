@@ -46,6 +46,8 @@ public final class BlobObject extends MappedObject {
     boolean pinned;
     /** DELETE is in the journal. */
     boolean deletionJournaled;
+    /** The uid of the task that made it (journaled with CREATE; its quota is charged), or -1: not known. */
+    int creatorUid = -1;
 
     BlobObject(long id, long ownerTask, BlobStore store, long blobId, String fileName, long createdMillis, long size) {
         super(id, Abi.D_OBJ_BLOB, ownerTask);
@@ -62,6 +64,11 @@ public final class BlobObject extends MappedObject {
 
     public String fileName() {
         return fileName;
+    }
+
+    /** The uid of its creator, or -1 if not known (a blob journaled before creators were recorded). */
+    public int creatorUid() {
+        return creatorUid;
     }
 
     public boolean durable() {
@@ -152,7 +159,9 @@ public final class BlobObject extends MappedObject {
         if (req.givenName != null && objects.resolve(req.givenName) != null) return req.fail(-Abi.DIOS_EEXIST);
         if (req.blobs == null) return req.fail(-Abi.DIOS_EOPNOTSUPP);
         BlobObject b = req.blobs.create(objects.newObjectId(), req.task.taskId, req.hasArg ? req.arg : 0);
-        return b != null ? b : req.fail(req.blobs.error());
+        if (b == null) return req.fail(req.blobs.error());
+        b.creatorUid = req.task.uid;
+        return b;
     }
 
     /** A named blob is durable: journaled before the call completes, or not created at all. */
@@ -193,6 +202,7 @@ public final class BlobObject extends MappedObject {
 
     @Override
     public String toString() {
-        return "blob " + blobId + " (" + fileName + ", " + size + " bytes" + (durable ? ", durable" : "") + ")";
+        return "blob " + blobId + " (" + fileName + ", " + size + " bytes" + (durable ? ", durable" : "")
+                + (creatorUid >= 0 ? ", uid " + creatorUid : "") + ")";
     }
 }

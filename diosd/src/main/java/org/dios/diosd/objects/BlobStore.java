@@ -315,7 +315,10 @@ public final class BlobStore implements AutoCloseable {
             b.capacity = e.size;
             b.durable = true;
             b.pinned = true;
+            b.creatorUid = e.creatorUid();
             objects.adopt(b);
+            // Its creator's quotas count it again (over the quota if lowered since: new blobs are refused).
+            if (b.creatorUid >= 0) objects.charge(b, objects.quotas.account(b.creatorUid), Quotas.BLOB_BYTES, e.size);
             if (!objects.bind(Name.of(e.name()), b)) {
                 // replay made names unique; a warm-up name colliding with a 256-bit name cannot happen
                 throw new IllegalStateException("name of " + b + " is already bound");
@@ -380,7 +383,8 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0) return ioError(rc);
         try {
             Journal.fsyncDirectory(blobDir);
-            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis));
+            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis,
+                    b.creatorUid));
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
             return journalError(e);
@@ -429,6 +433,8 @@ public final class BlobStore implements AutoCloseable {
         int rc = ensureOpen(b);
         if (rc < 0) return rc;
         long need = Math.max(b.capacity, capacityFor(Math.max(len, b.size)));
+        rc = objects.chargeBytes(b, Quotas.BLOB_BYTES, need); // its creator's --quota-blob-bytes
+        if (rc < 0) return rc;
         rc = checkLength(b, need);
         if (rc < 0) return rc;
         if (need != b.capacity || b.segmentId() == 0) {
