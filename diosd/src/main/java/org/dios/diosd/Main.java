@@ -383,6 +383,50 @@ public final class Main {
         }
     }
 
+    /** Subdirectories of the state directory the daemon writes in (BlobStore, the trace). */
+    static final String[] STATE_SUBDIRS = {"journal", "blobs", "lost+found", "trace"};
+
+    /**
+     * The state directory and the subdirectories it has must be directories
+     * of the daemon's own uid (root's too: a root daemon must not write into
+     * another user's tree), not symbolic links, and writable by no one else.
+     * Otherwise their owner, or anyone who may write there, could point the
+     * daemon's files elsewhere through a link (finding 18.10). A bad one is
+     * a configuration error: exit status 2, which systemd does not restart.
+     */
+    static void checkStateDir(Path dir) throws StartupException {
+        int me = LibC.getuid();
+        checkOwnDir(dir, "state directory", me);
+        for (String sub : STATE_SUBDIRS) {
+            Path p = dir.resolve(sub);
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) checkOwnDir(p, "state directory's " + sub, me);
+        }
+    }
+
+    private static void checkOwnDir(Path dir, String what, int me) throws StartupException {
+        try {
+            if (Files.isSymbolicLink(dir)) {
+                throw new StartupException(what + " " + dir + " is a symbolic link; refused (give the real path,"
+                        + " owned by uid " + me + ")", 2);
+            }
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new StartupException(what + " " + dir + " is not a directory", 2);
+            }
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (owner != me) {
+                throw new StartupException(what + " " + dir + " belongs to uid " + owner + ", not to the daemon's uid "
+                        + me + "; refused (its owner could redirect the daemon's files): chown it or choose another path", 2);
+            }
+            if ((mode & 0022) != 0) {
+                throw new StartupException(what + " " + dir + " is writable by its group or others (mode 0"
+                        + Integer.toOctalString(mode & 07777) + "); refused: chmod go-w it", 2);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot check " + what + " " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
     /**
      * An existing socket directory must be ours (or root's), and if others
      * may write to it, sticky (like /tmp): else whoever made it could replace
@@ -554,7 +598,10 @@ public final class Main {
             checkSocketDir(sockDir);
         }
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
-        ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        Path stateDir = Path.of(o.stateDir()).toAbsolutePath();
+        if (Files.exists(stateDir, LinkOption.NOFOLLOW_LINKS)) checkStateDir(stateDir); // before anything is made in it
+        ensurePrivateDir(stateDir, "state directory");
+        checkStateDir(stateDir);
         // The state directory's lock before anything else happens: a second daemon on the same
         // state is refused before it makes a socket or warms up.
         BlobStore.StateLock stateLock;
