@@ -271,7 +271,7 @@ public final class DriverConductor implements Runnable {
         return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, perCall, registry.tasksStarted(), parked, unreaped,
                 objects.fifoBytesWritten(), new DaemonSnapshot.TaskPeaks(peakRefs, peakBuffers, peakPrivmem, peakParked),
                 new DaemonSnapshot.LimitValues(config.maxTasks(), config.maxRefs(), config.maxBuffers(), config.maxTaskMemory(),
-                        config.maxParked()));
+                        config.maxParked()), DaemonSnapshot.QuotaValues.of(objects.quotas));
     }
 
     private volatile Throwable failure;

@@ -38,7 +38,7 @@ public final class Quotas {
     public static final int OBJECTS = 0, NAMES = 1, MEMORY_BYTES = 2, FIFOS = 3, BLOBS = 4, BLOB_BYTES = 5,
             PENDING = 6, KINDS = 7;
     /** Names as in the flags (--quota-NAME), dios status and the metrics' kind label. */
-    private static final String[] NAME = {"objects", "names", "memory-bytes", "fifos", "blobs", "blob-bytes",
+    private static final String[] NAME = {"objects", "names", "memory", "fifos", "blobs", "blob-bytes",
             "pending-connections"};
 
     /** What one uid holds now, by kind. */
@@ -185,6 +185,13 @@ public final class Quotas {
     public double share(Account a) {
         double m = 0;
         for (int k = 0; k < KINDS; k++) m = Math.max(m, (double) a.used[k] / limit[k]);
+        return m;
+    }
+
+    /** The most any one user holds of kind now (O(users)). */
+    public long peak(int kind) {
+        long m = 0;
+        for (Account a : accounts.values()) m = Math.max(m, a.used[kind]);
         return m;
     }
 
