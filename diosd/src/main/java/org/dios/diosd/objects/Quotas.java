@@ -61,6 +61,8 @@ public final class Quotas {
     private final HashMap<Integer, Account> accounts = new HashMap<>();
     /** Refusals since start, by kind. */
     private final long[] refusals = new long[KINDS];
+    /** The kind {@link #refuse} refused last, or -1. */
+    private int lastRefused = -1;
 
     /** limits: one per kind, each at least 1 (index by the kind constants). */
     public Quotas(long[] limits, int exemptUid) {
@@ -171,7 +173,17 @@ public final class Quotas {
      */
     public int refuse(int kind) {
         refusals[kind]++;
+        lastRefused = kind;
         return -Abi.DIOS_EDQUOT;
+    }
+
+    /**
+     * The quota the last -EDQUOT was for (a kind), or -1: what a call that
+     * completes with -EDQUOT can name (an error detail) without another path
+     * through the drivers.
+     */
+    public int lastRefused() {
+        return lastRefused;
     }
 
     /** Accounts holding something, by their largest share of a quota first; at most max. */

@@ -35,7 +35,9 @@ class QuotasTest {
         assertEquals(-Abi.DIOS_EDQUOT, q.charge(a, Quotas.OBJECTS, 1));
         assertEquals(3, a.used(Quotas.OBJECTS), "a refused charge takes nothing");
         assertEquals(1, q.refusals(Quotas.OBJECTS));
+        assertEquals(Quotas.OBJECTS, q.lastRefused());
         assertEquals(-Abi.DIOS_EDQUOT, q.charge(a, Quotas.MEMORY_BYTES, 1001));
+        assertEquals(Quotas.MEMORY_BYTES, q.lastRefused());
         assertEquals(0, q.charge(a, Quotas.MEMORY_BYTES, 1000));
         // Another user's account is its own.
         assertEquals(0, q.charge(q.account(1001), Quotas.OBJECTS, 3));
