@@ -133,13 +133,13 @@ int main(void)
 	struct rlimit nofile = { 1 << 20, 1 << 20 };
 	if (setrlimit(RLIMIT_NOFILE, &nofile) != 0)
 		CHECK_EQ(getrlimit(RLIMIT_NOFILE, &nofile), 0);
-	long long fd_bound = (long long)nofile.rlim_max / 4;
+	long long fd_bound = (long long)nofile.rlim_max / 8;   /* a quarter of the fds, 2 a mapped object */
 	setenv("DIOSD_JAVA_OPTS", "-Xmx128m", 1);
 	dt_daemon_args = daemon_args;
 	dt_start_daemon();
 	CHECK_EQ(chmod(dt_dir(), 0755), 0);
 	long long quota = dt_admin_status("quota.objects");
-	/* A quarter of at most 128 MiB at 1 KiB an object, or a quarter of the descriptors if fewer. */
+	/* A quarter of at most 128 MiB at 1 KiB an object, or an eighth of the descriptors if fewer. */
 	long long lo = fd_bound < 16384 ? fd_bound : 16384;
 	if (quota > 32768 || quota < lo)
 		dt_fail(__FILE__, __LINE__, "quota.objects is %lld with a 128 MiB heap and %lld fds, expected %lld..32768",

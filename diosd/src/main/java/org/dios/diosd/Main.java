@@ -72,8 +72,9 @@ public final class Main {
               --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
                                     console reads and writes, dios_run; default 64, at most 127)
               --quota-objects N     objects the tasks of one uid may hold at once (default: sized to the
-                                    daemon: a quarter of its heap at 1 KiB an object, at most a quarter
-                                    of its descriptors); beyond it dios_create fails with -EDQUOT
+                                    daemon: a quarter of its heap at 1 KiB an object, at most an eighth
+                                    of its descriptors, 2 an object); beyond it dios_create fails with
+                                    -EDQUOT
               --quota-names N       names bound to one uid's objects (default: as --quota-objects)
               --quota-memory SIZE   bytes of PRIVMEM and SHMEM objects of one uid (default: half the RAM,
                                     at least 1G); -EDQUOT beyond

@@ -87,23 +87,26 @@ public final class Quotas {
     public static final int SHARE = 4;
     /** Descriptors a FIFO holds in the daemon at most: its control page and the data's read-write and read-only fds. */
     public static final int FIFO_FDS = 3;
+    /** Descriptors a mapped object (PRIVMEM, SHMEM, blob) holds at most: its file and a read-only one. */
+    public static final int MAPPED_FDS = 2;
 
     /**
      * Default quotas sized to the machine: each user may take 1/{@link #SHARE}
      * of the daemon's descriptors (nofile), of its heap (heapBytes, at
      * {@link #OBJECT_HEAP_COST} an object), half the RAM (ramBytes) in memory
      * objects and 1/SHARE of the state directory's file system (diskBytes).
-     * An object may hold a descriptor once mapped, so objects are bounded by
-     * the descriptors too; a connection waiting for its hello holds one.
+     * A mapped object holds up to {@link #MAPPED_FDS} descriptors, so objects
+     * are bounded by the descriptors too; a connection waiting for its hello
+     * holds one.
      */
     public static long[] sized(long nofile, long heapBytes, long ramBytes, long diskBytes) {
         long fds = Math.max(64, nofile / SHARE);
         long[] l = new long[KINDS];
-        l[OBJECTS] = Math.max(64, Math.min(heapBytes / SHARE / OBJECT_HEAP_COST, fds));
+        l[OBJECTS] = Math.max(64, Math.min(heapBytes / SHARE / OBJECT_HEAP_COST, fds / MAPPED_FDS));
         l[NAMES] = l[OBJECTS];
         l[MEMORY_BYTES] = Math.max(1L << 30, ramBytes / 2);
         l[FIFOS] = Math.max(16, fds / FIFO_FDS);
-        l[BLOBS] = Math.max(16, fds / 2);
+        l[BLOBS] = Math.max(16, fds / MAPPED_FDS);
         l[BLOB_BYTES] = Math.max(1L << 20, diskBytes / SHARE);
         l[PENDING] = Math.max(16, fds / 4);
         return l;

@@ -130,7 +130,7 @@ class QuotasTest {
     void defaultsAreSizedToTheDaemon() {
         // The red team's daemon: 20,000 descriptors, a 128 MiB heap.
         long[] l = Quotas.sized(20_000, 128L << 20, 16L << 30, 100L << 30);
-        assertEquals(5000, l[Quotas.OBJECTS], "min(128 MiB / 4 / 1 KiB = 32768, 20000 / 4)");
+        assertEquals(2500, l[Quotas.OBJECTS], "min(128 MiB / 4 / 1 KiB = 32768, 20000 / 4 / 2 fds an object)");
         assertEquals(l[Quotas.OBJECTS], l[Quotas.NAMES]);
         assertEquals(8L << 30, l[Quotas.MEMORY_BYTES]);
         assertEquals(1666, l[Quotas.FIFOS], "a quarter of the fds, three a FIFO");
