@@ -35,6 +35,7 @@ const char *dios_strerror(int err)
 	case DIOS_EOPNOTSUPP:   return "operation not supported on this object type";
 	case DIOS_ENOTCONN:     return "daemon not reachable";
 	case DIOS_ETIMEDOUT:    return "timed out (the call's deadline passed)";
+	case DIOS_EDQUOT:       return "a per-user quota of the daemon is reached";
 	case DIOS_EHOSTDOWN:    return "owning host is down";
 	case DIOS_ESTALE:       return "data read was overwritten meanwhile";
 	default:                return "unknown error";

@@ -54,6 +54,7 @@ const char *dt_errname(long long v)
 	case -ECONNREFUSED: return "-ECONNREFUSED";
 	case -ENOTCONN: return "-ENOTCONN";
 	case -ETIMEDOUT: return "-ETIMEDOUT";
+	case -EDQUOT: return "-EDQUOT";
 	case -EHOSTDOWN: return "-EHOSTDOWN";
 	case -ESTALE: return "-ESTALE";
 	default: return "";

@@ -129,7 +129,11 @@ typedef struct dios_ref_info {
  * own: it is not in the public group), -EOPNOTSUPP (type not provided by this
  * daemon yet), -ENOMEM (reference table full), -ENOSPC / -EIO (a blob's file
  * or the journal could not be written), -EHOSTDOWN (host_id != 0), -ENOENT,
- * -EACCES, -ENAMETOOLONG, -EMFILE, -EAGAIN (D_OBJ_EXE: as for dios_exe).
+ * -EACCES, -ENAMETOOLONG, -EMFILE, -EAGAIN (D_OBJ_EXE: as for dios_exe),
+ * -EDQUOT (the caller's user is at one of its per-user quotas of the daemon:
+ * objects, names, bytes of PRIVMEM and SHMEM objects, FIFOs, blobs or blob
+ * bytes; see diosd(8) --quota-*; the quotas are checked after the arguments,
+ * before anything is made).
  */
 int dios_create(dios_flags_t f, dios_object_type_t type, const void *arg,
 		dios_name_t *name, dios_ref_t **ref_out, uint64_t host_id);
@@ -417,7 +421,8 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  * (D_ACQUIRE_EXCLUSIVE on anything but acquire_write of a memory object or
  * blob), -ESTALE (commit_read, above), -EIDRM (zombified, also while
  * waiting), -EBADF (the reference deleted while waiting), -ENOMEM (buffers,
- * or calls waiting in the daemon: see Limits).
+ * or calls waiting in the daemon: see Limits), -EDQUOT (acquire_write of a
+ * blob whose file would grow past its creator's --quota-blob-bytes).
  */
 /*
  * FIFOs (D_OBJ_FIFO; dios_create's arg: NULL for DIOS_FIFO_DEFAULT_CAPACITY,

@@ -95,6 +95,7 @@ enum dios_op {
 #define DIOS_ETIMEDOUT  110   /* D_TIMEOUT: the call's deadline passed before it could go on */
 #define DIOS_EHOSTDOWN  112   /* owning host gone (cluster) */
 #define DIOS_ESTALE     116   /* commit_read whose data was overwritten meanwhile */
+#define DIOS_EDQUOT     122   /* the caller's user is at one of its per-user quotas (diosd --quota-*) */
 
 /* ------------------------------------------------------------------------ */
 /* Call flags (dios_flags_t, the first argument of every call)               */

@@ -127,6 +127,7 @@ pub const DIOS_EOPNOTSUPP: c_int = 95;
 pub const DIOS_ENOTCONN: c_int = 107;
 /// `D_TIMEOUT`: the call's deadline passed before it could go on.
 pub const DIOS_ETIMEDOUT: c_int = 110;
+pub const DIOS_EDQUOT: c_int = 122;
 /// Owning host gone (cluster).
 pub const DIOS_EHOSTDOWN: c_int = 112;
 /// commit_read whose data was overwritten meanwhile.

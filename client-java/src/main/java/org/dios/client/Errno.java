@@ -42,6 +42,7 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int ENOTCONN = 107;
     public static final int ETIMEDOUT = 110;
+    public static final int EDQUOT = 122;
     public static final int EHOSTDOWN = 112;
     public static final int ESTALE = 116;
 

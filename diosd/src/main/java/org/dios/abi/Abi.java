@@ -72,6 +72,7 @@ public final class Abi {
     public static final int DIOS_EOPNOTSUPP = 95;
     public static final int DIOS_ENOTCONN = 107;
     public static final int DIOS_ETIMEDOUT = 110;
+    public static final int DIOS_EDQUOT = 122;
     public static final int DIOS_EHOSTDOWN = 112;
     public static final int DIOS_ESTALE = 116;
 
@@ -230,6 +231,7 @@ public final class Abi {
             case DIOS_EOPNOTSUPP -> "EOPNOTSUPP";
             case DIOS_ENOTCONN -> "ENOTCONN";
             case DIOS_ETIMEDOUT -> "ETIMEDOUT";
+            case DIOS_EDQUOT -> "EDQUOT";
             case DIOS_EHOSTDOWN -> "EHOSTDOWN";
             case DIOS_ESTALE -> "ESTALE";
             default -> "E" + e;

@@ -15,6 +15,7 @@ import org.dios.diosd.journal.Journal;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.metrics.MetricsServer;
 import org.dios.diosd.objects.BlobStore;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.rpc.SocketRpcService;
 import org.dios.diosd.sys.LibC;
 import org.dios.diosd.sys.Notify;
@@ -70,6 +71,24 @@ public final class Main {
                                     dios_create fails with -ENOMEM (malloc with ENOMEM)
               --max-parked-calls N  calls per task waiting in the daemon at most (select, dios_wait,
                                     console reads and writes, dios_run; default 64, at most 127)
+              --quota-objects N     objects the tasks of one uid may hold at once (default: sized to the
+                                    daemon: a quarter of its heap at 1 KiB an object, at most an eighth
+                                    of its descriptors, 2 an object); beyond it dios_create fails with
+                                    -EDQUOT
+              --quota-names N       names bound to one uid's objects (default: as --quota-objects)
+              --quota-memory SIZE   bytes of PRIVMEM and SHMEM objects of one uid (default: half the RAM,
+                                    at least 1G); -EDQUOT beyond
+              --quota-fifos N       FIFOs of one uid (default: a quarter of the descriptors, 3 a FIFO)
+              --quota-blobs N       blob files of one uid, durable or not (default: an eighth of the
+                                    descriptors); -EDQUOT beyond
+              --quota-blob-bytes SIZE
+                                    bytes of one uid's blob files (default: a quarter of the state
+                                    directory's file system); -EDQUOT for the create or acquire_write
+              --quota-pending-connections N
+                                    connections of one uid that have not said hello yet (default: a
+                                    sixteenth of the descriptors); more are closed at once
+              --quota-rpc-connections N
+                                    benchmark RPC connections of one uid (default 128)
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
@@ -98,7 +117,8 @@ public final class Main {
      * (then its directory must exist: only the default socket's is made).
      */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
-                   InetSocketAddress metrics, String launcher, boolean dumpable, boolean socketGiven) {}
+                   InetSocketAddress metrics, String launcher, boolean dumpable, boolean socketGiven,
+                   long[] quotas, int rpcPerUser) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -139,6 +159,8 @@ public final class Main {
         boolean allowNonLoopback = false;
         boolean dumpable = false;
         long maxTaskMemory = d.maxTaskMemory();
+        long[] quotas = new long[Quotas.KINDS]; // 0: sized to the machine at start
+        int rpcPerUser = SocketRpcService.MAX_PER_UID;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -164,6 +186,14 @@ public final class Main {
                 case "--max-buffers" -> maxBuffers = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--max-task-memory" -> maxTaskMemory = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
                 case "--max-parked-calls" -> maxParked = (int) number(args, ++i, a, 1, DriverConductor.Config.MAX_MAX_PARKED);
+                case "--quota-objects" -> quotas[Quotas.OBJECTS] = number(args, ++i, a, 1, 1L << 40);
+                case "--quota-names" -> quotas[Quotas.NAMES] = number(args, ++i, a, 1, 1L << 40);
+                case "--quota-memory" -> quotas[Quotas.MEMORY_BYTES] = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
+                case "--quota-fifos" -> quotas[Quotas.FIFOS] = number(args, ++i, a, 1, 1L << 40);
+                case "--quota-blobs" -> quotas[Quotas.BLOBS] = number(args, ++i, a, 1, 1L << 40);
+                case "--quota-blob-bytes" -> quotas[Quotas.BLOB_BYTES] = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
+                case "--quota-pending-connections" -> quotas[Quotas.PENDING] = number(args, ++i, a, 1, 1L << 40);
+                case "--quota-rpc-connections" -> rpcPerUser = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
@@ -201,7 +231,7 @@ public final class Main {
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
                 d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable,
-                socketGiven);
+                socketGiven, quotas, rpcPerUser);
     }
 
     /**
@@ -354,6 +384,50 @@ public final class Main {
         }
     }
 
+    /** Subdirectories of the state directory the daemon writes in (BlobStore, the trace). */
+    static final String[] STATE_SUBDIRS = {"journal", "blobs", "lost+found", "trace"};
+
+    /**
+     * The state directory and the subdirectories it has must be directories
+     * of the daemon's own uid (root's too: a root daemon must not write into
+     * another user's tree), not symbolic links, and writable by no one else.
+     * Otherwise their owner, or anyone who may write there, could point the
+     * daemon's files elsewhere through a link (finding 18.10). A bad one is
+     * a configuration error: exit status 2, which systemd does not restart.
+     */
+    static void checkStateDir(Path dir) throws StartupException {
+        int me = LibC.getuid();
+        checkOwnDir(dir, "state directory", me);
+        for (String sub : STATE_SUBDIRS) {
+            Path p = dir.resolve(sub);
+            if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) checkOwnDir(p, "state directory's " + sub, me);
+        }
+    }
+
+    private static void checkOwnDir(Path dir, String what, int me) throws StartupException {
+        try {
+            if (Files.isSymbolicLink(dir)) {
+                throw new StartupException(what + " " + dir + " is a symbolic link; refused (give the real path,"
+                        + " owned by uid " + me + ")", 2);
+            }
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                throw new StartupException(what + " " + dir + " is not a directory", 2);
+            }
+            int owner = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (owner != me) {
+                throw new StartupException(what + " " + dir + " belongs to uid " + owner + ", not to the daemon's uid "
+                        + me + "; refused (its owner could redirect the daemon's files): chown it or choose another path", 2);
+            }
+            if ((mode & 0022) != 0) {
+                throw new StartupException(what + " " + dir + " is writable by its group or others (mode 0"
+                        + Integer.toOctalString(mode & 07777) + "); refused: chmod go-w it", 2);
+            }
+        } catch (IOException e) {
+            throw new StartupException("cannot check " + what + " " + dir + ": " + e.getMessage(), 1);
+        }
+    }
+
     /**
      * An existing socket directory must be ours (or root's), and if others
      * may write to it, sticky (like /tmp): else whoever made it could replace
@@ -378,6 +452,53 @@ public final class Main {
         } catch (IOException e) {
             throw new StartupException("cannot check socket directory " + dir + ": " + e.getMessage(), 1);
         }
+    }
+
+    /**
+     * The per-user quotas: those given by --quota-* flags, the others sized to
+     * this daemon (its descriptor limit and heap, the RAM, the state
+     * directory's file system); printed, so the operator sees what was chosen.
+     * The daemon's own uid is not charged.
+     */
+    static Quotas quotas(Options o) {
+        long disk;
+        try {
+            disk = Files.getFileStore(Path.of(o.stateDir())).getTotalSpace();
+        } catch (IOException e) {
+            disk = 0; // the floor
+        }
+        long[] l = Quotas.sized(openFilesLimit(), Runtime.getRuntime().maxMemory(), memTotal(), disk);
+        StringBuilder line = new StringBuilder("diosd: per-user quotas:");
+        for (int k = 0; k < Quotas.KINDS; k++) {
+            if (o.quotas()[k] > 0) l[k] = o.quotas()[k];
+            line.append(k == 0 ? " " : ", ").append(Quotas.name(k)).append(' ').append(l[k]);
+        }
+        System.out.println(line.append(", rpc-connections ").append(o.rpcPerUser()));
+        return new Quotas(l, LibC.getuid());
+    }
+
+    /** The soft RLIMIT_NOFILE of this process (the JVM raises it to the hard limit at start), from /proc/self/limits. */
+    static long openFilesLimit() {
+        return procValue("/proc/self/limits", "Max open files", 3, 1024);
+    }
+
+    /** MemTotal of /proc/meminfo in bytes. */
+    static long memTotal() {
+        return procValue("/proc/meminfo", "MemTotal:", 1, 1L << 20) * 1024;
+    }
+
+    /** Field (by whitespace) of the line of file starting with prefix, as a number; dflt if absent. */
+    private static long procValue(String file, String prefix, int field, long dflt) {
+        try {
+            for (String l : Files.readAllLines(Path.of(file))) {
+                if (!l.startsWith(prefix)) continue;
+                String[] f = l.trim().split("\\s+");
+                return f.length > field && f[field].matches("[0-9]+") ? Long.parseLong(f[field]) : dflt;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux-like: the floor
+        }
+        return dflt;
     }
 
     /** host:port for messages; an IPv6 address in brackets. */
@@ -478,7 +599,10 @@ public final class Main {
             checkSocketDir(sockDir);
         }
         if (!Files.isWritable(sockDir)) throw new StartupException("socket directory " + sockDir + " is not writable", 1);
-        ensurePrivateDir(Path.of(o.stateDir()).toAbsolutePath(), "state directory");
+        Path stateDir = Path.of(o.stateDir()).toAbsolutePath();
+        if (Files.exists(stateDir, LinkOption.NOFOLLOW_LINKS)) checkStateDir(stateDir); // before anything is made in it
+        ensurePrivateDir(stateDir, "state directory");
+        checkStateDir(stateDir);
         // The state directory's lock before anything else happens: a second daemon on the same
         // state is refused before it makes a socket or warms up.
         BlobStore.StateLock stateLock;
@@ -509,7 +633,8 @@ public final class Main {
         }
         // The benchmark RPC socket and the admin socket first: once the main socket accepts,
         // everything is served.
-        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode());
+        SocketRpcService rpc = SocketRpcService.start(path + Abi.DIOS_RPC_SUFFIX, o.socketMode(), SocketRpcService.IDLE_MILLIS,
+                o.rpcPerUser());
         String adminPath = path + Abi.DIOS_ADMIN_SUFFIX;
         int adminFd = adminSocket(adminPath, o.socketMode());
         int listenFd = UnixSocket.listen(path, LibC.SOCK_SEQPACKET, 512);
@@ -537,7 +662,8 @@ public final class Main {
         AdminReports.Info info = new AdminReports.Info(VERSION, path,
                 metrics == null ? "off" : "http://" + hostPort(metrics.address()) + "/metrics",
                 ProcessHandle.current().pid(), LibC.getuid(), Instant.now(), traceDir);
-        DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info);
+        Quotas quotas = quotas(o);
+        DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info, quotas);
         String launcher = findLauncher(o.launcher());
         if (launcher == null) {
             Log.warn("no task launcher (dios-launch) found: dios_run will fail with -ENOSYS; give --launcher PATH");

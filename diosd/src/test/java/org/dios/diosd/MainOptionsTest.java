@@ -97,4 +97,31 @@ class MainOptionsTest {
             assertTrue(e.getMessage().startsWith("--max-task-memory: "), e.getMessage());
         }
     }
+
+    @Test
+    void quotaFlagsOverrideTheSizedDefaultsAndRefuseZero() throws Exception {
+        Main.Options o = parse("--quota-objects", "40", "--quota-memory", "1M", "--quota-blob-bytes", "2G",
+                "--quota-pending-connections", "4", "--quota-rpc-connections", "9");
+        assertEquals(40, o.quotas()[org.dios.diosd.objects.Quotas.OBJECTS]);
+        assertEquals(1L << 20, o.quotas()[org.dios.diosd.objects.Quotas.MEMORY_BYTES]);
+        assertEquals(2L << 30, o.quotas()[org.dios.diosd.objects.Quotas.BLOB_BYTES]);
+        assertEquals(4, o.quotas()[org.dios.diosd.objects.Quotas.PENDING]);
+        assertEquals(0, o.quotas()[org.dios.diosd.objects.Quotas.FIFOS], "0: sized to the machine at start");
+        assertEquals(9, o.rpcPerUser());
+        assertEquals(128, parse().rpcPerUser());
+        for (String flag : new String[] {"--quota-objects", "--quota-names", "--quota-fifos", "--quota-blobs",
+                "--quota-pending-connections", "--quota-rpc-connections", "--quota-memory", "--quota-blob-bytes"}) {
+            Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse(flag, "0"), flag);
+            assertEquals(2, e.exitCode, flag + ": a usage error");
+        }
+    }
+
+    @Test
+    void theSizedQuotasTakeTheGivenOnesAndAreAllPositive() throws Exception {
+        org.dios.diosd.objects.Quotas q = Main.quotas(parse("--state-dir", "/tmp", "--quota-fifos", "7"));
+        assertEquals(7, q.limit(org.dios.diosd.objects.Quotas.FIFOS));
+        for (int k = 0; k < org.dios.diosd.objects.Quotas.KINDS; k++) assertTrue(q.limit(k) > 0);
+        assertTrue(Main.openFilesLimit() > 0);
+        assertTrue(Main.memTotal() > 0);
+    }
 }

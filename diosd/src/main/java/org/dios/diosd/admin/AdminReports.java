@@ -11,6 +11,7 @@ import org.dios.diosd.objects.DObject;
 import org.dios.diosd.objects.Name;
 import org.dios.diosd.objects.ObjectManager;
 import org.dios.diosd.objects.ObjectType;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.TaskSession;
 import org.dios.diosd.ops.DaemonSnapshot;
 
@@ -70,7 +71,7 @@ public final class AdminReports {
             if (limit < 1 || limit > MAX_LIMIT) return error("EINVAL", "limit must be 1.." + MAX_LIMIT + ", got '" + field(w[1]) + "'");
         }
         return switch (cmd) {
-            case "status" -> w.length == 1 ? status(info, snap, trace) : error("EINVAL", "status takes no limit");
+            case "status" -> w.length == 1 ? status(info, snap, trace, objects.quotas) : error("EINVAL", "status takes no limit");
             case "tasks" -> tasks(tasks, limit);
             case "objects" -> objects(objects, liveTasks(tasks), limit);
             case "names" -> names(objects, limit);
@@ -132,6 +133,18 @@ public final class AdminReports {
     }
 
     static String status(Info info, DaemonSnapshot s, String trace) {
+        return status(info, s, trace, null);
+    }
+
+    /** Users shown in status with their quota use (those nearest a quota first). */
+    static final int QUOTA_USERS_SHOWN = 5;
+
+    /**
+     * quotas (or null): each quota ("quota.objects" ...), then the users
+     * nearest one ("quota.uid.1000": "objects 12/32768, names ..."), at most
+     * {@link #QUOTA_USERS_SHOWN}.
+     */
+    static String status(Info info, DaemonSnapshot s, String trace, Quotas quotas) {
         Table t = new Table("key", "value");
         t.row("version", info.version());
         t.row("abi", Abi.DIOS_ABI_VERSION);
@@ -153,6 +166,21 @@ public final class AdminReports {
         t.row("parked_calls", s.parkedCalls);
         t.row("calls", s.totalCalls());
         t.row("tasks_registered", s.registrations);
+        if (quotas != null) {
+            for (int k = 0; k < Quotas.KINDS; k++) t.row("quota." + Quotas.name(k), quotas.limit(k));
+            t.row("quota.users", quotas.accounts());
+            for (Quotas.Account a : quotas.top(QUOTA_USERS_SHOWN)) {
+                StringBuilder v = new StringBuilder();
+                for (int k = 0; k < Quotas.KINDS; k++) {
+                    if (k > 0) v.append(", ");
+                    v.append(Quotas.name(k)).append(' ').append(a.used(k)).append('/').append(quotas.limit(k));
+                }
+                t.row("quota.uid." + a.uid, v);
+            }
+            long refused = 0;
+            for (int k = 0; k < Quotas.KINDS; k++) refused += quotas.refusals(k);
+            t.row("quota.refusals", refused);
+        }
         return t.end(t.rows);
     }
 

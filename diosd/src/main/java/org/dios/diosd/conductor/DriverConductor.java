@@ -17,6 +17,7 @@ import org.dios.diosd.objects.GroupObject;
 import org.dios.diosd.objects.Limits;
 import org.dios.diosd.objects.Name;
 import org.dios.diosd.objects.ObjectManager;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskSession;
@@ -117,7 +118,7 @@ public final class DriverConductor implements Runnable {
     private final Arena arena = Arena.ofShared();
     private final Epoll epoll;
     private final Stats stats = new Stats();
-    private final ObjectManager objects = new ObjectManager(stats);
+    private final ObjectManager objects;
     private final CallDispatcher dispatcher;
     private final CallStats perCall;
     /** dios trace: off unless an admin client asked; then each call of a drain goes through it. */
@@ -150,7 +151,13 @@ public final class DriverConductor implements Runnable {
      * info: what its status answer tells about the daemon.
      */
     public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info) {
+        this(config, listenFd, adminFd, info, Quotas.unlimited());
+    }
+
+    /** quotas: the per-user quotas objects and pending connections are charged to. */
+    public DriverConductor(Config config, int listenFd, int adminFd, AdminReports.Info info, Quotas quotas) {
         this.config = config;
+        this.objects = new ObjectManager(stats, quotas);
         // The dispatcher starts tasks through the launcher and has terminals watched by the
         // registry, both made below with the dispatcher (they complete the calls it parks).
         this.dispatcher = new CallDispatcher(objects, stats, config.limits(), this::spawn, this::watchTty);
@@ -264,7 +271,7 @@ public final class DriverConductor implements Runnable {
         return new DaemonSnapshot(now, (now - startNanos) / 1_000_000, stats, perCall, registry.tasksStarted(), parked, unreaped,
                 objects.fifoBytesWritten(), new DaemonSnapshot.TaskPeaks(peakRefs, peakBuffers, peakPrivmem, peakParked),
                 new DaemonSnapshot.LimitValues(config.maxTasks(), config.maxRefs(), config.maxBuffers(), config.maxTaskMemory(),
-                        config.maxParked()));
+                        config.maxParked()), DaemonSnapshot.QuotaValues.of(objects.quotas));
     }
 
     private volatile Throwable failure;

@@ -18,11 +18,15 @@ import java.util.zip.CRC32C;
  * <pre>
  *   0  u32 magic "DJR1"      4  u8 kind   5  u8 0   6  u16 file-name length n
  *   8  u64 blob id          16  u64 size            24  u64 created (ms since the epoch)
- *  32  u8[32] name (zero: none)                     64  u32 reason (DELETE); owner (CREATE)
+ *  32  u8[32] name (zero: none)                     64  u32 reason (DELETE); creator and group (CREATE)
  *  68  n bytes file name (ASCII)                    68+n  u32 CRC-32C of bytes 0 .. 68+n
  * </pre>
- * A CREATE's owner is the uid + 1 whose default group holds the name, 0 for
- * the public group (all entries of daemons before per-user groups were public).
+ *
+ * <p>A CREATE's word at 64: bits 0-30 its creator's uid plus one (0: not
+ * recorded; its quota is then charged to nobody after a restart), bit 31 set
+ * if the name is in that uid's default group, clear for the public group.
+ * Journals written before either was recorded hold 0 there: public, creator
+ * unknown, which is what those blobs were.
  */
 public final class JournalRecord {
     public static final int MAGIC = 0x31524a44; // "DJR1"
@@ -58,21 +62,39 @@ public final class JournalRecord {
         this.reason = reason;
     }
 
+    /** Bit 31 of a CREATE's word at 64: the name is in its creator's default group. */
+    static final int IN_USER_GROUP = 0x8000_0000;
+    /** uids the word can record: below 2^31 - 1. */
+    public static final int MAX_RECORDED_UID = 0x7fff_ffff;
+
     public static JournalRecord create(long blobId, byte[] name, long size, String fileName, long createdMillis) {
-        return create(blobId, name, size, fileName, createdMillis, -1);
+        return create(blobId, name, size, fileName, createdMillis, -1, false);
     }
 
-    /** A CREATE whose name is in uid's default group (-1: the public group). */
+    /**
+     * A CREATE recording its creator's uid (-1: not recorded) and whether its
+     * name is in that uid's default group (else the public group).
+     */
     public static JournalRecord create(long blobId, byte[] name, long size, String fileName, long createdMillis,
-                                       int uid) {
+                                       int creatorUid, boolean inUserGroup) {
         if (name == null || name.length != 32) throw new IllegalArgumentException("a durable blob needs a 32-byte name");
         if (!validFileName(fileName)) throw new IllegalArgumentException("bad blob file name '" + fileName + "'");
-        return checked(new JournalRecord(CREATE, blobId, size, createdMillis, name.clone(), fileName, uid + 1));
+        if (creatorUid < -1 || creatorUid >= MAX_RECORDED_UID) {
+            throw new IllegalArgumentException("creator uid out of the journal's range: " + creatorUid);
+        }
+        if (inUserGroup && creatorUid < 0) throw new IllegalArgumentException("a user group's name needs its uid");
+        int word = (creatorUid + 1) | (inUserGroup ? IN_USER_GROUP : 0);
+        return checked(new JournalRecord(CREATE, blobId, size, createdMillis, name.clone(), fileName, word));
     }
 
     /** A CREATE's owner: the uid whose default group holds the name, or -1 for the public group. */
     public int ownerUid() {
-        return kind == CREATE ? reason - 1 : -1;
+        return kind == CREATE && (reason & IN_USER_GROUP) != 0 ? creatorUid() : -1;
+    }
+
+    /** The uid of the task that created the blob (CREATE), or -1 if the record does not say. */
+    public int creatorUid() {
+        return kind == CREATE ? (reason & ~IN_USER_GROUP) - 1 : -1;
     }
 
     public static JournalRecord size(long blobId, long size) {

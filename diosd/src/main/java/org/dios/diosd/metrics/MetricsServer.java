@@ -31,6 +31,7 @@ import org.dios.abi.Abi;
 import org.dios.diosd.conductor.DriverConductor;
 import org.dios.diosd.log.Log;
 import org.dios.diosd.objects.ObjectType;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.ops.CallStats;
 import org.dios.diosd.ops.DaemonSnapshot;
@@ -236,6 +237,17 @@ public final class MetricsServer {
                 s -> s.peaks.parked());
         gauge("dios.task.parked.calls.limit", "Calls of one task that may wait in the daemon (--max-parked-calls)",
                 s -> s.limits.parked());
+        // Per-user quotas by kind: the quota, the most one user holds (the "quota near" alert divides them), refusals.
+        for (int k = 0; k < Quotas.KINDS; k++) {
+            int kind = k;
+            Gauge.builder("dios.user.quota.limit", this, m -> m.current.quotas.limit()[kind]).tag("kind", Quotas.name(k))
+                    .description("Per-user quota (--quota-*): what the tasks of one uid may hold").register(registry);
+            Gauge.builder("dios.user.quota.peak", this, m -> m.current.quotas.peak()[kind]).tag("kind", Quotas.name(k))
+                    .description("The most one uid holds of what a per-user quota bounds").register(registry);
+            FunctionCounter.builder("dios.user.quota.refusals", this, m -> m.current.quotas.refusals()[kind])
+                    .tag("kind", Quotas.name(k))
+                    .description("Creates (-EDQUOT) and connections refused by a per-user quota").register(registry);
+        }
         counter("dios.task.registrations", "Tasks registered since the daemon started", s -> s.registrations);
         counter("dios.conductor.wakeups", "Times the conductor woke from sleeping in epoll_wait", s -> s.wakeups);
         for (int slot = 0; slot < CallStats.OPS - 1; slot++) {

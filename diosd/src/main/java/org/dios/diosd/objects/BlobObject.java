@@ -48,6 +48,8 @@ public final class BlobObject extends MappedObject {
     boolean deletionJournaled;
     /** Whose default group holds its name (journaled with it), or -1: the public group. */
     int ownerUid = -1;
+    /** The uid of the task that made it (journaled with CREATE; its quota is charged), or -1: not known. */
+    int creatorUid = -1;
 
     BlobObject(long id, long ownerTask, BlobStore store, long blobId, String fileName, long createdMillis, long size) {
         super(id, Abi.D_OBJ_BLOB, ownerTask);
@@ -64,6 +66,11 @@ public final class BlobObject extends MappedObject {
 
     public String fileName() {
         return fileName;
+    }
+
+    /** The uid of its creator, or -1 if not known (a blob journaled before creators were recorded). */
+    public int creatorUid() {
+        return creatorUid;
     }
 
     public boolean durable() {
@@ -156,8 +163,10 @@ public final class BlobObject extends MappedObject {
         if (req.givenName != null && req.table.containsKey(req.givenName)) return req.fail(-Abi.DIOS_EEXIST);
         if (req.blobs == null) return req.fail(-Abi.DIOS_EOPNOTSUPP);
         BlobObject b = req.blobs.create(objects.newObjectId(), req.task.taskId, req.hasArg ? req.arg : 0);
-        if (b != null && req.named && !publicName) b.ownerUid = req.task.uid;
-        return b != null ? b : req.fail(req.blobs.error());
+        if (b == null) return req.fail(req.blobs.error());
+        b.creatorUid = req.task.uid;
+        if (req.named && !publicName) b.ownerUid = req.task.uid;
+        return b;
     }
 
     /** A named blob is durable: journaled before the call completes, or not created at all. */
@@ -198,6 +207,7 @@ public final class BlobObject extends MappedObject {
 
     @Override
     public String toString() {
-        return "blob " + blobId + " (" + fileName + ", " + size + " bytes" + (durable ? ", durable" : "") + ")";
+        return "blob " + blobId + " (" + fileName + ", " + size + " bytes" + (durable ? ", durable" : "")
+                + (creatorUid >= 0 ? ", uid " + creatorUid : "") + ")";
     }
 }

@@ -318,8 +318,11 @@ public final class BlobStore implements AutoCloseable {
             b.capacity = e.size;
             b.durable = true;
             b.pinned = true;
+            b.creatorUid = e.creatorUid();
             objects.adopt(b);
             b.ownerUid = e.ownerUid();
+            // Its creator's quotas count it again (over the quota if lowered since: new blobs are refused).
+            if (b.creatorUid >= 0) objects.charge(b, objects.quotas.account(b.creatorUid), Quotas.BLOB_BYTES, e.size);
             java.util.HashMap<Name, DObject> table = b.ownerUid < 0 ? objects.publicTable() : objects.userGroup(b.ownerUid).names;
             if (!objects.bind(Name.of(e.name()), b, table)) {
                 // replay made names unique; a warm-up name colliding with a 256-bit name cannot happen
@@ -385,7 +388,8 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0) return ioError(rc);
         try {
             Journal.fsyncDirectory(blobDir);
-            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis, b.ownerUid));
+            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis,
+                    b.creatorUid, b.ownerUid >= 0));
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
             return journalError(e);
@@ -434,6 +438,8 @@ public final class BlobStore implements AutoCloseable {
         int rc = ensureOpen(b);
         if (rc < 0) return rc;
         long need = Math.max(b.capacity, capacityFor(Math.max(len, b.size)));
+        rc = objects.chargeBytes(b, Quotas.BLOB_BYTES, need); // its creator's --quota-blob-bytes
+        if (rc < 0) return rc;
         rc = checkLength(b, need);
         if (rc < 0) return rc;
         if (need != b.capacity || b.segmentId() == 0) {

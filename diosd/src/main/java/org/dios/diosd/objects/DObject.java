@@ -37,6 +37,11 @@ public abstract class DObject implements ObjectDriver {
     /** Neighbours in ObjectManager's list of live objects of this type (in id order). */
     public DObject prevLive, nextLive;
     boolean listed;
+    /** The uid whose quotas this object is charged to (Quotas), or null: not charged. */
+    Quotas.Account account;
+    /** Bytes charged to account under quotaBytesKind (MEMORY_BYTES or BLOB_BYTES), 0 if none. */
+    long quotaBytes;
+    int quotaBytesKind;
 
     protected DObject(long id, int type, long ownerTask) {
         this.id = id;

@@ -43,9 +43,69 @@ public final class ObjectManager {
     private final DObject[] last = new DObject[Abi.D_OBJ_LAST];
     /** Completes parked calls when an object's state changes (set by the dispatcher). */
     public Completer waker;
+    /** Per-user quotas: objects, names and bytes are charged to their creator's uid. */
+    public final Quotas quotas;
 
     public ObjectManager(Stats stats) {
+        this(stats, Quotas.unlimited());
+    }
+
+    public ObjectManager(Stats stats, Quotas quotas) {
         this.stats = stats;
+        this.quotas = quotas;
+    }
+
+    /**
+     * Charges a new object, made by a task of a (null: not charged), to the
+     * quotas checked before it was made ({@link #quotaCheck}): one object, and
+     * bytes of a kind (0: none). Its name, if it gets one, is charged by bind.
+     */
+    public void charge(DObject o, Quotas.Account a, int bytesKind, long bytes) {
+        if (a == null) return;
+        o.account = a;
+        quotas.force(a, Quotas.OBJECTS, 1);
+        if (o.type == Abi.D_OBJ_FIFO) quotas.force(a, Quotas.FIFOS, 1);
+        if (o.type == Abi.D_OBJ_BLOB) quotas.force(a, Quotas.BLOBS, 1);
+        if (bytes > 0) {
+            o.quotaBytesKind = bytesKind;
+            o.quotaBytes = bytes;
+            quotas.force(a, bytesKind, bytes);
+        }
+    }
+
+    /**
+     * 0 if account a may make one more object of type, named or not, of
+     * bytes of bytesKind; else the quota's -EDQUOT.
+     */
+    public int quotaCheck(Quotas.Account a, int type, boolean named, int bytesKind, long bytes) {
+        if (!quotas.allows(a, Quotas.OBJECTS, 1)) return quotas.refuse(Quotas.OBJECTS);
+        if (named && !quotas.allows(a, Quotas.NAMES, 1)) return quotas.refuse(Quotas.NAMES);
+        if (type == Abi.D_OBJ_FIFO && !quotas.allows(a, Quotas.FIFOS, 1)) return quotas.refuse(Quotas.FIFOS);
+        if (type == Abi.D_OBJ_BLOB && !quotas.allows(a, Quotas.BLOBS, 1)) return quotas.refuse(Quotas.BLOBS);
+        if (bytes > 0 && !quotas.allows(a, bytesKind, bytes)) return quotas.refuse(bytesKind);
+        return 0;
+    }
+
+    /** o's bytes grow from its charge to bytes (a blob's file): 0, or -EDQUOT and nothing changes. */
+    public int chargeBytes(DObject o, int bytesKind, long bytes) {
+        if (o.account == null || bytes <= o.quotaBytes) return 0;
+        int rc = quotas.charge(o.account, bytesKind, bytes - o.quotaBytes);
+        if (rc < 0) return rc;
+        o.quotaBytesKind = bytesKind;
+        o.quotaBytes = bytes;
+        return 0;
+    }
+
+    /** Gives back what o was charged (it is freed); once. */
+    private void releaseQuota(DObject o) {
+        Quotas.Account a = o.account;
+        if (a == null) return;
+        o.account = null;
+        quotas.release(a, Quotas.OBJECTS, 1);
+        if (o.type == Abi.D_OBJ_FIFO) quotas.release(a, Quotas.FIFOS, 1);
+        if (o.type == Abi.D_OBJ_BLOB) quotas.release(a, Quotas.BLOBS, 1);
+        if (o.quotaBytes > 0) quotas.release(a, o.quotaBytesKind, o.quotaBytes);
+        o.quotaBytes = 0;
     }
 
     public long newObjectId() {
@@ -151,11 +211,15 @@ public final class ObjectManager {
         o.name = n;
         o.table = table;
         stats.names++;
+        quotas.force(o.account, Quotas.NAMES, 1); // checked by the create (quotaCheck)
         return true;
     }
 
     void unbind(DObject o) {
-        if (o.name != null && o.table != null && o.table.remove(o.name, o)) stats.names--;
+        if (o.name != null && o.table != null && o.table.remove(o.name, o)) {
+            stats.names--;
+            quotas.release(o.account, Quotas.NAMES, 1);
+        }
         o.table = null;
     }
 
@@ -166,6 +230,7 @@ public final class ObjectManager {
             o.name = null;
             o.table = null;
             stats.names--;
+            quotas.release(o.account, Quotas.NAMES, 1);
         }
         names.clear();
     }
@@ -294,6 +359,7 @@ public final class ObjectManager {
             unbind(o);
             if (o.scopedNames() != null) unbindAll(o);
             o.free(stats);
+            releaseQuota(o);
             stats.objects--;
             unlist(o);
         }
@@ -307,6 +373,7 @@ public final class ObjectManager {
         unbind(o);
         if (o.scopedNames() != null) unbindAll(o);
         o.free(stats);
+        releaseQuota(o);
         // A durable blob's name held a count (its pin): unbound now, so that count goes too.
         if (o.unpin()) dropCount(o);
     }

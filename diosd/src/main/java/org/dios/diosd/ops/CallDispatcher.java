@@ -23,6 +23,7 @@ import org.dios.diosd.objects.ObjectDriver;
 import org.dios.diosd.objects.ObjectManager;
 import org.dios.diosd.objects.ObjectType;
 import org.dios.diosd.objects.ParkedCall;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.Reference;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskSession;
@@ -262,10 +263,17 @@ public final class CallDispatcher implements Completer {
         if (given && (table.containsKey(givenName) || objects.resolveWellKnown(givenName) != null)) return -DIOS_EEXIST;
         // D_OBJ_NONE, D_OBJ_TASK (made by dios_run) and unknown types have no factory.
         if (t == null || t.factory() == null) return -DIOS_EINVAL;
+        // Per-user quotas, before the factory makes anything (a blob's file, a memfd later).
+        Quotas.Account acct = objects.quotas.account(s.uid);
+        int bytesKind = type == D_OBJ_BLOB ? Quotas.BLOB_BYTES : Quotas.MEMORY_BYTES;
+        long bytes = quotaBytes(type, hasArg, arg);
+        int q = objects.quotaCheck(acct, type, named, bytesKind, bytes);
+        if (q < 0) return q;
         CreateRequest req = new CreateRequest(c, type, hasArg, arg, named, givenName, table, null, blobs);
         DObject o = t.factory().create(req);
         if (o == null) return req.error;
         objects.adopt(o);
+        objects.charge(o, acct, bytesKind, bytes);
         long ref = objects.addReference(s, o, D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE);
         if (ref == 0) return -DIOS_ENOMEM;
         o.created(s);
@@ -286,6 +294,17 @@ public final class CallDispatcher implements Completer {
         }
         c.val[0] = ref;
         return 0;
+    }
+
+    /**
+     * Bytes a create of type with argument arg is charged: the size of a
+     * PRIVMEM or SHMEM object, the initial length of a blob (it is charged its
+     * file's growth later); 0 for other types and for an argument the factory
+     * refuses with -EINVAL anyway.
+     */
+    private static long quotaBytes(int type, boolean hasArg, long arg) {
+        if (!hasArg || arg <= 0 || arg > DIOS_MAX_OBJECT_SIZE) return 0;
+        return type == D_OBJ_PRIVMEM || type == D_OBJ_SHMEM || type == D_OBJ_BLOB ? arg : 0;
     }
 
     /**

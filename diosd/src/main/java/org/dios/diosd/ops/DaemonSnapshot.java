@@ -1,6 +1,7 @@
 package org.dios.diosd.ops;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.Stats;
 
 /**
@@ -44,6 +45,25 @@ public final class DaemonSnapshot {
     public final TaskPeaks peaks;
     /** The limits (the daemon's flags), for "near a limit" alerts. */
     public final LimitValues limits;
+    /** The per-user quotas, by Quotas kind: each quota, the most any user holds, refusals since start. */
+    public final QuotaValues quotas;
+
+    /** Per Quotas kind: the quota, the most one user holds of it, and how many creates or connections it refused. */
+    public record QuotaValues(long[] limit, long[] peak, long[] refusals) {
+        public static final QuotaValues NONE = new QuotaValues(new long[Quotas.KINDS], new long[Quotas.KINDS],
+                new long[Quotas.KINDS]);
+
+        /** A copy of what quotas holds now (the conductor's thread). */
+        public static QuotaValues of(Quotas q) {
+            long[] l = new long[Quotas.KINDS], p = new long[Quotas.KINDS], r = new long[Quotas.KINDS];
+            for (int k = 0; k < Quotas.KINDS; k++) {
+                l[k] = q.limit(k);
+                p[k] = q.peak(k);
+                r[k] = q.refusals(k);
+            }
+            return new QuotaValues(l, p, r);
+        }
+    }
 
     /** The most any one registered task holds: references, buffers, private memory bytes, parked calls. */
     public record TaskPeaks(long refs, long buffers, long privmemBytes, long parked) {
@@ -63,6 +83,13 @@ public final class DaemonSnapshot {
 
     public DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, CallStats c, long registrations, long parkedCalls,
                    long completionsUnreaped, long fifoBytes, TaskPeaks peaks, LimitValues limits) {
+        this(takenNanos, uptimeMillis, s, c, registrations, parkedCalls, completionsUnreaped, fifoBytes, peaks, limits,
+                QuotaValues.NONE);
+    }
+
+    public DaemonSnapshot(long takenNanos, long uptimeMillis, Stats s, CallStats c, long registrations, long parkedCalls,
+                   long completionsUnreaped, long fifoBytes, TaskPeaks peaks, LimitValues limits, QuotaValues quotas) {
+        this.quotas = quotas;
         this.peaks = peaks;
         this.limits = limits;
         this.takenNanos = takenNanos;

@@ -26,36 +26,49 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  *
  * <p>A thread per connection must not become a way to exhaust the daemon: at
  * most {@link #MAX_CONNECTIONS} connections are served at once, at most
- * {@link #MAX_PER_UID} per user (others are closed at once), and a connection
+ * {@link #MAX_PER_UID} per user by default ({@code --quota-rpc-connections}; others are closed at once), and a connection
  * silent for {@link #IDLE_MILLIS} is closed. Running out of descriptors pauses
  * accepting instead of ending it; such events are logged once per 10 s.
  */
 public final class SocketRpcService implements Runnable {
     static final int MAX_CONNECTIONS = 512;
-    static final int MAX_PER_UID = 128; // perf/bench_scale runs 64 callers of one user
-    static final long IDLE_MILLIS = 10_000;
+    /** Default of --quota-rpc-connections. */
+    public static final int MAX_PER_UID = 128; // perf/bench_scale runs 64 callers of one user
+    public static final long IDLE_MILLIS = 10_000;
 
     private final String path;
     private final int listenFd;
     private final long idleMillis;
+    private final int maxPerUid;
     private volatile boolean running = true;
     private final HashMap<Integer, Integer> perUid = new HashMap<>(); // under this
     private int open; // under this
     private final LogThrottle refusedLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
 
-    private SocketRpcService(String path, int listenFd, long idleMillis) {
+    private SocketRpcService(String path, int listenFd, long idleMillis, int maxPerUid) {
         this.path = path;
         this.listenFd = listenFd;
         this.idleMillis = idleMillis;
+        this.maxPerUid = maxPerUid;
     }
 
     /** Binds path (with the control socket's mode) and starts the accept thread; returns null (with a log line) on failure. */
     public static SocketRpcService start(String path, int mode) {
-        return start(path, mode, IDLE_MILLIS);
+        return start(path, mode, IDLE_MILLIS, MAX_PER_UID);
     }
 
     /** As {@link #start(String, int)}, closing connections silent for idleMillis (tests). */
     static SocketRpcService start(String path, int mode, long idleMillis) {
+        return start(path, mode, idleMillis, MAX_PER_UID);
+    }
+
+    /** As {@link #start(String, int)}, closing connections silent for idleMillis (tests). */
+    /**
+     * As {@link #start(String, int)}, closing connections silent for idleMillis
+     * and serving at most maxPerUid connections of one user (--quota-rpc-connections).
+     */
+    public static SocketRpcService start(String path, int mode, long idleMillis, int maxPerUid) {
+        if (maxPerUid < 1) throw new IllegalArgumentException("maxPerUid must be positive: " + maxPerUid);
         LibC.unlink(path);
         int fd = UnixSocket.listenBlocking(path, LibC.SOCK_SEQPACKET, 64);
         if (fd < 0) {
@@ -69,7 +82,7 @@ public final class SocketRpcService implements Runnable {
             LibC.unlink(path);
             return null;
         }
-        SocketRpcService s = new SocketRpcService(path, fd, idleMillis);
+        SocketRpcService s = new SocketRpcService(path, fd, idleMillis, maxPerUid);
         Thread t = Thread.ofPlatform().daemon().name("diosd-rpc-accept").start(s);
         return s;
     }
@@ -110,7 +123,7 @@ public final class SocketRpcService implements Runnable {
     synchronized String admit(int uid) {
         if (open >= MAX_CONNECTIONS) return MAX_CONNECTIONS + " connections are served already";
         int mine = perUid.getOrDefault(uid, 0);
-        if (mine >= MAX_PER_UID) return "it has " + MAX_PER_UID + " connections already";
+        if (mine >= maxPerUid) return "it has " + maxPerUid + " connections already (--quota-rpc-connections)";
         perUid.put(uid, mine + 1);
         open++;
         return null;

@@ -23,6 +23,7 @@ import org.dios.diosd.objects.GroupObject;
 import org.dios.diosd.objects.Name;
 import org.dios.diosd.objects.ObjectManager;
 import org.dios.diosd.objects.ParkedCall;
+import org.dios.diosd.objects.Quotas;
 import org.dios.diosd.objects.Stats;
 import org.dios.diosd.objects.TaskObject;
 import org.dios.diosd.objects.TaskSession;
@@ -64,6 +65,9 @@ public final class TaskRegistry {
     private final ArrayList<Integer> freeSlots = new ArrayList<>();
     private final int[] slotGenerations = new int[1 << 20];
     private final HashMap<Integer, Long> pending = new HashMap<>(); // fd -> handshake deadline
+    /** fd -> the peer's quota account (--quota-pending-connections), for connections that have one. */
+    private final HashMap<Integer, Quotas.Account> pendingAccount = new HashMap<>();
+    private final LogThrottle quotaLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
     private final ListenPause listenPause;
     private final LogThrottle acceptLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
     private final LogThrottle silentLog = new LogThrottle(Log.Level.WARN, 10_000_000_000L);
@@ -266,10 +270,22 @@ public final class TaskRegistry {
                 }
                 return;
             }
-            if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
+            // Each connection waiting for its hello holds a descriptor: at most --quota-pending-connections of one uid.
+            UnixSocket.PeerCred cred = UnixSocket.peerCred(fd);
+            Quotas.Account acct = cred == null ? null : objects.quotas.account(cred.uid());
+            if (objects.quotas.charge(acct, Quotas.PENDING, 1) < 0) {
+                quotaLog.log("accept: uid " + cred.uid() + " (pid " + cred.pid() + ") has "
+                        + objects.quotas.limit(Quotas.PENDING) + " connections without a hello already"
+                        + " (--quota-pending-connections); closed", System.nanoTime());
                 LibC.close(fd);
                 continue;
             }
+            if (epoll.add(fd, LibC.EPOLLIN | LibC.EPOLLRDHUP, K_PENDING | ((long) fd << 8)) < 0) {
+                objects.quotas.release(acct, Quotas.PENDING, 1);
+                LibC.close(fd);
+                continue;
+            }
+            if (acct != null) pendingAccount.put(fd, acct);
             pending.put(fd, System.nanoTime() + config.handshakeTimeoutNanos());
         }
     }
@@ -297,12 +313,19 @@ public final class TaskRegistry {
                 epoll.remove(e.getKey());
                 LibC.close(e.getKey());
                 it.remove();
+                objects.quotas.release(pendingAccount.remove(e.getKey()), Quotas.PENDING, 1);
             }
         }
     }
 
-    private void dropPending(int fd) {
+    /** fd no longer waits for its hello: its pending-connection quota is given back. */
+    private void unpend(int fd) {
         pending.remove(fd);
+        objects.quotas.release(pendingAccount.remove(fd), Quotas.PENDING, 1);
+    }
+
+    private void dropPending(int fd) {
+        unpend(fd);
         TaskObject t = spawnedBySock.remove(fd);
         if (t != null) sockOfSpawned.remove(t); // its process still runs; K_CHILD ends it
         epoll.remove(fd);
@@ -378,7 +401,7 @@ public final class TaskRegistry {
                 return;
             }
         }
-        pending.remove(fd);
+        unpend(fd);
         if (spawned != null) {
             spawnedBySock.remove(fd);
             sockOfSpawned.remove(spawned);
@@ -621,6 +644,7 @@ public final class TaskRegistry {
         }
         for (int fd : pending.keySet()) LibC.close(fd);
         pending.clear();
+        pendingAccount.clear();
         for (int fd : spawnedBySock.keySet()) LibC.close(fd);
         spawnedBySock.clear();
     }

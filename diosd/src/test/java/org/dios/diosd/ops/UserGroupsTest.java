@@ -157,13 +157,16 @@ class UserGroupsTest {
     @Test
     void aJournaledCreateKeepsItsOwner() throws Exception {
         byte[] n = Name.fromString("j").bytes();
-        var r = org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1, 1000);
+        var r = org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1, 1000, true);
         assertEquals(1000, r.ownerUid());
         assertEquals(1000, r.withSize(99).ownerUid(), "a size change (and a compaction) keeps it");
         assertEquals(1000, org.dios.diosd.journal.JournalRecord.decode(r.encode()).ownerUid());
         assertEquals(-1, org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1).ownerUid(),
                 "public, as every entry of an earlier daemon");
-        assertEquals(0, org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1, 0).ownerUid(), "root");
+        assertEquals(0, org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1, 0, true).ownerUid(), "root");
+        var pub = org.dios.diosd.journal.JournalRecord.create(7, n, 1, "7.blob", 1, 1000, false);
+        assertEquals(-1, org.dios.diosd.journal.JournalRecord.decode(pub.encode()).ownerUid(), "public, made by uid 1000");
+        assertEquals(1000, org.dios.diosd.journal.JournalRecord.decode(pub.encode()).creatorUid(), "its creator kept");
     }
 
     @Test
