@@ -103,6 +103,30 @@ void dios__detail_limit(int err, uint64_t code, uint64_t value)
 		what = "groups this task may be in (DIOS_RUN_MAX_GROUPS)";
 		how = "leave a group first";
 		break;
+	case D_DETAIL_QUOTA_OBJECTS:
+		what = "objects this user may have in the daemon (a per-user quota)";
+		how = "delete objects this user no longer needs, or raise diosd --quota-objects";
+		break;
+	case D_DETAIL_QUOTA_NAMES:
+		what = "names this user's objects may hold (a per-user quota)";
+		how = "delete named objects this user no longer needs, or raise diosd --quota-names";
+		break;
+	case D_DETAIL_QUOTA_MEMORY:
+		what = "bytes of PRIVMEM and SHMEM objects this user may have (a per-user quota)";
+		how = "delete memory objects this user no longer needs, or raise diosd --quota-memory";
+		break;
+	case D_DETAIL_QUOTA_FIFOS:
+		what = "FIFOs this user may have (a per-user quota)";
+		how = "delete FIFOs this user no longer needs, or raise diosd --quota-fifos";
+		break;
+	case D_DETAIL_QUOTA_BLOBS:
+		what = "durable blobs this user may have created (a per-user quota)";
+		how = "zombify blobs this user no longer needs (dios_delete with D_DELETE_ZOMBIFY), or raise diosd --quota-blobs";
+		break;
+	case D_DETAIL_QUOTA_BLOB_BYTES:
+		what = "bytes of the durable blobs this user created (a per-user quota)";
+		how = "zombify or shrink blobs this user no longer needs, or raise diosd --quota-blob-bytes";
+		break;
 	default:
 		dios__detail_set("%s (the daemon gave detail code %llu, which this libdlibc does not know)",
 				 dios_strerror(err), (unsigned long long)code);

@@ -113,10 +113,12 @@ static void attack_objects_and_names(void)
 		shmem(D_CREATE_NAMED, PAGE, &refs[n++], 0);
 	dios_ref_t *x = NULL;
 	shmem(D_CREATE_NAMED, PAGE, &x, -EDQUOT);
+	CHECK(strstr(dios_last_error_detail(), "--quota-names") != NULL);    /* the detail names the quota's flag */
 	/* Unnamed objects go on to the object quota. */
 	while (n < Q_OBJECTS)
 		shmem(0, PAGE, &refs[n++], 0);
 	shmem(0, PAGE, &x, -EDQUOT);
+	CHECK(strstr(dios_last_error_detail(), "--quota-objects") != NULL);
 	uint64_t cap = 4096, size = PAGE;
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, &cap, NULL, &x, 0), -EDQUOT);
 	CHECK_EQ(dios_create(0, D_OBJ_PRIVMEM, &size, NULL, &x, 0), -EDQUOT);
@@ -153,6 +155,7 @@ static void attack_fifos(void)
 	for (int i = 0; i < Q_FIFOS; i++)
 		CHECK_EQ(dios_create(0, D_OBJ_FIFO, &cap, NULL, &f[i], 0), 0);
 	CHECK_EQ(dios_create(0, D_OBJ_FIFO, &cap, NULL, &x, 0), -EDQUOT);
+	CHECK(strstr(dios_last_error_detail(), "FIFOs this user may have") != NULL);
 	shmem(0, PAGE, &x, 0);                             /* other kinds are not FIFOs */
 	CHECK_EQ(dios_delete(0, x), 0);
 	for (int i = 0; i < Q_FIFOS; i++)
@@ -167,6 +170,7 @@ static void attack_blobs(void)
 	dios_iovec_t *iov;
 	CHECK_EQ(dios_create(D_CREATE_NAMED, D_OBJ_BLOB, NULL, &n, &b, 0), 0);
 	CHECK_EQ(dios_acquire_write(0, b, 2u << 20, &iov), -EDQUOT);   /* its file would be 2 MiB: over 1 MiB */
+	CHECK(strstr(dios_last_error_detail(), "--quota-blob-bytes") != NULL);
 	CHECK_EQ(dios_acquire_write(0, b, 4096, &iov), 0);
 	memset(iov->buf, 'q', 4096);
 	CHECK_EQ(dios_commit_write(0, b, 4096, iov), 0);

@@ -283,7 +283,13 @@ struct dios_cqe {
 #define D_DETAIL_MAX_TASK_MEMORY  4   /* PRIVMEM bytes one task may hold (diosd --max-task-memory) */
 #define D_DETAIL_MAX_SELECT       5   /* references the parked selects of one task may watch */
 #define D_DETAIL_MAX_GROUPS       6   /* groups one task may be in (DIOS_RUN_MAX_GROUPS) */
-#define D_DETAIL_LAST             7   /* one past the last code */
+#define D_DETAIL_QUOTA_OBJECTS    7   /* per-user quotas (-EDQUOT; diosd --quota-*): objects of the user */
+#define D_DETAIL_QUOTA_NAMES      8   /* names the user's objects hold */
+#define D_DETAIL_QUOTA_MEMORY     9   /* bytes of the user's PRIVMEM and SHMEM objects */
+#define D_DETAIL_QUOTA_FIFOS     10   /* FIFOs of the user */
+#define D_DETAIL_QUOTA_BLOBS     11   /* durable blobs the user created */
+#define D_DETAIL_QUOTA_BLOB_BYTES 12  /* bytes of those blobs */
+#define D_DETAIL_LAST            13   /* one past the last code */
 
 /*
  * A reference id's top 16 bits are a tag the daemon draws for each task's

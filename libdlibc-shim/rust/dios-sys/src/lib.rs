@@ -223,8 +223,20 @@ pub const D_DETAIL_MAX_TASK_MEMORY: u32 = 4;
 pub const D_DETAIL_MAX_SELECT: u32 = 5;
 /// Groups one task may be in (`DIOS_RUN_MAX_GROUPS`).
 pub const D_DETAIL_MAX_GROUPS: u32 = 6;
+/// Per-user quota (`-EDQUOT`, diosd `--quota-objects`): objects of the user.
+pub const D_DETAIL_QUOTA_OBJECTS: u32 = 7;
+/// Per-user quota (`--quota-names`): names the user's objects hold.
+pub const D_DETAIL_QUOTA_NAMES: u32 = 8;
+/// Per-user quota (`--quota-memory`): bytes of the user's PRIVMEM and SHMEM objects.
+pub const D_DETAIL_QUOTA_MEMORY: u32 = 9;
+/// Per-user quota (`--quota-fifos`): FIFOs of the user.
+pub const D_DETAIL_QUOTA_FIFOS: u32 = 10;
+/// Per-user quota (`--quota-blobs`): durable blobs the user created.
+pub const D_DETAIL_QUOTA_BLOBS: u32 = 11;
+/// Per-user quota (`--quota-blob-bytes`): bytes of those blobs.
+pub const D_DETAIL_QUOTA_BLOB_BYTES: u32 = 12;
 /// One past the last detail code.
-pub const D_DETAIL_LAST: u32 = 7;
+pub const D_DETAIL_LAST: u32 = 13;
 
 // ---- where clients find the daemon -------------------------------------------------
 

@@ -57,6 +57,9 @@ public final class Dios {
      */
     public static final int D_DETAIL_MAX_REFS = 1, D_DETAIL_MAX_BUFFERS = 2, D_DETAIL_MAX_PARKED = 3,
             D_DETAIL_MAX_TASK_MEMORY = 4, D_DETAIL_MAX_SELECT = 5, D_DETAIL_MAX_GROUPS = 6;
+    /** Per-user quotas of the daemon (EDQUOT; diosd --quota-*). */
+    public static final int D_DETAIL_QUOTA_OBJECTS = 7, D_DETAIL_QUOTA_NAMES = 8, D_DETAIL_QUOTA_MEMORY = 9,
+            D_DETAIL_QUOTA_FIFOS = 10, D_DETAIL_QUOTA_BLOBS = 11, D_DETAIL_QUOTA_BLOB_BYTES = 12;
     /** dios_create(D_OBJ_FIFO) with no capacity. */
     public static final long DIOS_FIFO_DEFAULT_CAPACITY = 256 * 1024;
     /** Most references one dios_select takes. */

@@ -132,7 +132,13 @@ public final class Abi {
     public static final int D_DETAIL_MAX_TASK_MEMORY = 4;
     public static final int D_DETAIL_MAX_SELECT = 5;
     public static final int D_DETAIL_MAX_GROUPS = 6;
-    public static final int D_DETAIL_LAST = 7;
+    public static final int D_DETAIL_QUOTA_OBJECTS = 7;
+    public static final int D_DETAIL_QUOTA_NAMES = 8;
+    public static final int D_DETAIL_QUOTA_MEMORY = 9;
+    public static final int D_DETAIL_QUOTA_FIFOS = 10;
+    public static final int D_DETAIL_QUOTA_BLOBS = 11;
+    public static final int D_DETAIL_QUOTA_BLOB_BYTES = 12;
+    public static final int D_DETAIL_LAST = 13;
     /** A reference id's top bits: its task table's tag, the same for every reference of one registration. */
     public static final int DIOS_REF_TAG_SHIFT = 48;
     public static final int D_HELLO_F_TTY = 1 << 0;

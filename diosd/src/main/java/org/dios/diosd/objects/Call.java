@@ -170,6 +170,19 @@ public final class Call {
         else if (buffersFull) limitHit(Abi.D_DETAIL_MAX_BUFFERS, task.buffers.capacity());
     }
 
+    /**
+     * The call failed with -EDQUOT: name the quota (the last one refused: the
+     * conductor serves one call at a time) and its value, unless a driver did.
+     */
+    public void explainQuota(Quotas q) {
+        if ((cqeFlags & Abi.D_CQE_F_DETAIL) != 0 || q.lastRefused() < 0) return;
+        int code = Quotas.detailCode(q.lastRefused());
+        if (code == 0) return;
+        cqeFlags |= Abi.D_CQE_F_DETAIL;
+        val[0] = code;
+        val[1] = q.limit(q.lastRefused());
+    }
+
     /** Console calls wait on the task's terminal: the conductor watches it. */
     public void watchTerminal() {
         tty.watch(task);

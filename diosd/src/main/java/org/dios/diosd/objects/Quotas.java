@@ -116,6 +116,19 @@ public final class Quotas {
         return NAME[kind];
     }
 
+    /** The D_DETAIL_QUOTA_* code an -EDQUOT completion of quota kind carries (0: none, a connection's). */
+    public static int detailCode(int kind) {
+        return switch (kind) {
+            case OBJECTS -> Abi.D_DETAIL_QUOTA_OBJECTS;
+            case NAMES -> Abi.D_DETAIL_QUOTA_NAMES;
+            case MEMORY_BYTES -> Abi.D_DETAIL_QUOTA_MEMORY;
+            case FIFOS -> Abi.D_DETAIL_QUOTA_FIFOS;
+            case BLOBS -> Abi.D_DETAIL_QUOTA_BLOBS;
+            case BLOB_BYTES -> Abi.D_DETAIL_QUOTA_BLOB_BYTES;
+            default -> 0;
+        };
+    }
+
     public long limit(int kind) {
         return limit[kind];
     }
@@ -172,7 +185,8 @@ public final class Quotas {
 
     /**
      * The error of a call refused by quota kind: -EDQUOT. The one place a
-     * quota's refusal is made, counted and (once error details exist) named.
+     * quota's refusal is made and counted; the call's completion names it
+     * ({@link Call#explainQuota}).
      */
     public int refuse(int kind) {
         refusals[kind]++;

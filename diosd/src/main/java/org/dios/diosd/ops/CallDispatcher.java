@@ -161,6 +161,7 @@ public final class CallDispatcher implements Completer {
         }
         if (res < 0) perCall.failed(slot, res);
         if (res == -DIOS_ENOMEM) c.explainNoMemory();
+        if (res == -DIOS_EDQUOT) c.explainQuota(objects.quotas);
         if (noCqe) return res; // the sender does not wait for it
         s.writeCqe(userData, res, c.cqeFlags, c.val);
         if (res < 0 && Log.enabled(Log.Level.DEBUG)) {
