@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include "redteam.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -263,6 +264,9 @@ int main(int argc, char **argv)
 	CHECK_EQ(dt_recv(from), 'r');
 	dios_name_t want;
 	dios_name_from_string(evil, &want);
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();
 	int fds0 = daemon_fds(), rounds = 0;
 	uint64_t end = dt_now_ns() + 3ull * 1000000000ull;
 	for (int i = 0; i < 500 && dt_now_ns() < end; i++, rounds++) {
@@ -278,6 +282,8 @@ int main(int argc, char **argv)
 		/* the same path given raw to dios_create: not canonical, refused in the caller */
 		CHECK_EQ(dios_create(0, D_OBJ_EXE, longp, NULL, &exe, 0), -EINVAL);
 	}
+	dt_victim_stop(victim, &during);
+	dt_redteam_report("exe: dios_exe of a 4,000-byte d/../d/.. path, over and over", &base, &during);
 	dt_send(to, 's');
 	CHECK_EQ(dt_recv(from), 'd');
 	int st = dt_wait_child(peer);

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include "redteam.h"
 
 #include <grp.h>
 #include <poll.h>
@@ -312,6 +313,9 @@ int main(void)
 	dt_start_daemon();
 	CHECK_EQ(chmod(dt_dir(), 0755), 0);   /* the other users reach the socket (mode 0666) */
 	dt_register();
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();
 
 	int from, to;
 	pid_t c = as_user_async(ATTACKER, attack_objects_and_names, &from, &to);
@@ -324,6 +328,8 @@ int main(void)
 	as_user(ATTACKER, attack_fifos);
 	victims();
 	as_user(ATTACKER, attack_blobs);
+	dt_victim_stop(victim, &during);
+	dt_redteam_report("quota: another user fills its object, name, memory, FIFO and blob quotas", &base, &during);
 	wait_row(ATTACKER, "objects 6/40, names 6/20, memory 0/1048576, fifos 0/5, blobs 6/6, blob-bytes 65536/1048576");
 
 	/* A restart charges the durable blobs to their creator again. */

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include "redteam.h"
 
 #include <grp.h>
 #include <limits.h>
@@ -161,7 +162,12 @@ int main(void)
 	dt_daemon_args = daemon_args_heap;
 	dt_start_daemon();
 	CHECK_EQ(chmod(dt_dir(), 0755), 0);
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();
 	flood(USERS, HEAP_QUOTA);
+	dt_victim_stop(victim, &during);
+	dt_redteam_report("heap: four users flood named SHMEM objects to their quotas (128 MiB heap)", &base, &during);
 	CHECK_EQ(kill(dt_daemon_pid(), 0), 0);
 	root_calls();
 	CHECK(!log_has("OutOfMemoryError"));

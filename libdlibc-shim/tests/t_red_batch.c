@@ -1,6 +1,7 @@
-/* t_batch_threads: four threads submitting 63-entry batches at once all finish (issue 18.13: call slots were taken one at a time, so batches holding part of the slots each waited forever for the rest). */
+/* t_red_batch: four threads submitting 63-entry batches at once all finish (issue 18.13: call slots were taken one at a time, so batches holding part of the slots each waited forever for the rest). */
 #define _GNU_SOURCE
 #include "helpers.h"
+#include "redteam.h"
 
 #include <pthread.h>
 
@@ -39,6 +40,9 @@ int main(void)
 	alarm(150);
 	dt_start_daemon();
 	CHECK_EQ(dios_nop(0), 0);
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();
 
 	pthread_t th[THREADS];
 	for (int t = 0; t < THREADS; t++)
@@ -64,6 +68,8 @@ int main(void)
 			     t, (unsigned long long)total, THREADS * ROUNDS * ENTRIES);
 		}
 	}
+	dt_victim_stop(victim, &during);
+	dt_redteam_report("batch: four threads of 63-entry dios_batch calls at once", &base, &during);
 	for (int t = 0; t < THREADS; t++) {
 		CHECK_EQ(bad_res[t], 0);
 		CHECK_EQ(done[t], (uint64_t)ROUNDS * ENTRIES);
