@@ -241,11 +241,17 @@ int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
  * end) has data or end of stream; the writer end has space, or its reader is
  * gone; the console has input or end of input; a task has exited; memory
  * objects are always ready.  The first ready reference in array order wins.
+ * Repeats are folded: a reference named several times, or several references
+ * to one object that ask the same question (say two with read permission on
+ * one FIFO, neither the writer end), are one wait in the daemon, through the
+ * first of them in array order, and that one is what *ready_out returns
+ * (removing a later duplicate does not end the wait).  So a long array of
+ * copies costs the daemon one wait per object, not one per entry.
  * Blocks in the daemon (parked: other calls of this and every other task go
  * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
  * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
  * above the maximum), -EBADF (a reference not held), -EAGAIN, -ENOMEM (this
- * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references,
+ * task's parked selects already hold 4 x DIOS_MAX_SELECT_REFS distinct waits,
  * or it has diosd --max-parked-calls calls waiting already: 64 by default).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);

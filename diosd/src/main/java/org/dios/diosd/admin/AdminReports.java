@@ -151,6 +151,7 @@ public final class AdminReports {
         t.row("segments", s.segments);
         t.row("privmem_bytes", s.privmemBytes);
         t.row("parked_calls", s.parkedCalls);
+        t.row("waiter_checks", s.waiterChecks);
         t.row("calls", s.totalCalls());
         t.row("tasks_registered", s.registrations);
         return t.end(t.rows);

@@ -238,6 +238,8 @@ public final class MetricsServer {
                 s -> s.limits.parked());
         counter("dios.task.registrations", "Tasks registered since the daemon started", s -> s.registrations);
         counter("dios.conductor.wakeups", "Times the conductor woke from sleeping in epoll_wait", s -> s.wakeups);
+        counter("dios.waiter.checks", "References of parked calls re-checked after an object changed (a select counts once per distinct wait)",
+                s -> s.waiterChecks);
         for (int slot = 0; slot < CallStats.OPS - 1; slot++) {
             int op = slot;
             FunctionCounter.builder("dios.calls", this, m -> m.current.calls(op))

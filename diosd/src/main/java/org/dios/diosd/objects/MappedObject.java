@@ -76,7 +76,7 @@ abstract class MappedObject extends DObject implements SegmentSource {
         if (write && mustWait(excl, false)) {
             if (c.nonBlocking()) return -Abi.DIOS_EAGAIN;
             if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
-            addWaiter(c.park(ref, len), -1);
+            addWaiter(c.park(ref, len));
             return Call.PARKED;
         }
         int rc = grant(s, ref, len, write, excl, c.val);
