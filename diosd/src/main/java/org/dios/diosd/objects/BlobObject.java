@@ -44,8 +44,10 @@ public final class BlobObject extends MappedObject {
     boolean durable;
     /** The name table holds a count (durable blobs, until zombified). */
     boolean pinned;
-    /** DELETE is in the journal. */
-    boolean deletionJournaled;
+    /** DELETE is in the journal (written under BlobStore's journal lock: the sync thread reads it). */
+    volatile boolean deletionJournaled;
+    /** The largest size journaled (or created with); the sync thread's after the blob became durable. */
+    volatile long journaledSize;
 
     BlobObject(long id, long ownerTask, BlobStore store, long blobId, String fileName, long createdMillis, long size) {
         super(id, Abi.D_OBJ_BLOB, ownerTask);
@@ -185,10 +187,10 @@ public final class BlobObject extends MappedObject {
         return store.ensureMapping(this, len);
     }
 
-    /** Durable before 0. */
+    /** Durable before 0: a durable blob's commit parks until synced (BlobStore.commit). */
     @Override
-    int commitWrite(long len) {
-        return store.commit(this, len);
+    int commitWrite(Call c, Buffer b, long len) {
+        return store.commit(c, this, b, len, rc -> commitSynced(rc, len));
     }
 
     @Override
