@@ -46,6 +46,10 @@ public final class BlobObject extends MappedObject {
     boolean pinned;
     /** DELETE is in the journal (written under BlobStore's journal lock: the sync thread reads it). */
     volatile boolean deletionJournaled;
+    /** Durable commits of this blob on the sync thread (conductor thread): its fd stays open meanwhile. */
+    int syncsPending;
+    /** Freed while commits synced: closeFds() runs when the last is finished. */
+    boolean fdsKeptForSync;
     /** The largest size journaled (or created with); the sync thread's after the blob became durable. */
     volatile long journaledSize;
 

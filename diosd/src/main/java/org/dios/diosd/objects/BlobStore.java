@@ -440,8 +440,10 @@ public final class BlobStore implements AutoCloseable {
      * larger size, and only then does {@link #finishSyncs} set the size and
      * complete the call (0, or -EIO / -ENOSPC as the sync or the journal
      * failed): a completed commit survives kill -9 of the daemon and a power
-     * cut, and the conductor never waits for the disk. Returns 0, -errno,
-     * or {@link Call#PARKED}.
+     * cut, and the conductor never waits for the disk. The sync thread uses
+     * the blob's own fd, which {@link #dispose} leaves open until the blob's
+     * last sync is finished (no fd per commit, and never a reused fd number).
+     * Returns 0, -errno, or {@link Call#PARKED}.
      */
     int commit(Call c, BlobObject b, Buffer buf, long len, java.util.function.IntConsumer finished) {
         int rc = checkLength(b, b.capacity);
@@ -451,15 +453,14 @@ public final class BlobStore implements AutoCloseable {
             return 0;
         }
         if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
-        int fd = LibC.fcntl(b.rwFd, org.dios.diosd.sys.Spawn.F_DUPFD_CLOEXEC, 0);
-        if (fd < 0) return ioError(fd);
         ParkedCall pc = c.park(buf.ref, len);
-        CommitJob job = new CommitJob(b, fd, len, pc, finished);
+        // The fd stays open until the job is finished, even if the blob is freed meanwhile (dispose).
+        CommitJob job = new CommitJob(b, b.rwFd, len, pc, finished);
         if (!syncer.submit(job)) {
-            LibC.close(fd);
             pc.task.parked.remove(pc);
             return -Abi.DIOS_EIO; // stopping: no disk work is taken any more
         }
+        b.syncsPending++;
         return Call.PARKED;
     }
 
@@ -522,15 +523,15 @@ public final class BlobStore implements AutoCloseable {
 
         @Override
         public int sync() {
-            try {
-                return syncCommit(b, fd, len);
-            } finally {
-                LibC.close(fd);
-            }
+            return syncCommit(b, fd, len);
         }
 
         @Override
         public void done(int rc, Completer c) {
+            if (--b.syncsPending == 0 && b.fdsKeptForSync) {
+                b.fdsKeptForSync = false;
+                b.closeFds(); // freed while it synced: its fds close now
+            }
             // In order: every earlier commit of b is finished, so sizes only grow.
             if (rc == 0 && len > b.size) b.size = len;
             finished.accept(rc);
@@ -567,7 +568,8 @@ public final class BlobStore implements AutoCloseable {
     /** The blob is freed: fds closed and the file removed (tasks' mappings keep the pages). */
     void dispose(BlobObject b, Stats stats) {
         if (b.rwFd >= 0) stats.segments--;
-        b.closeFds();
+        if (b.syncsPending > 0) b.fdsKeptForSync = true; // the sync thread still uses rwFd: closed when its jobs finish
+        else b.closeFds();
         if (b.durable && !b.deletionJournaled) {
             // Cannot happen (durable blobs are pinned until zombified, which journals first); if it
             // did, removing the file would leave the journal naming a lost one.

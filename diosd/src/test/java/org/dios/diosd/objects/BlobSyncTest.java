@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import org.dios.abi.Abi;
+import org.dios.diosd.journal.Journal;
+import org.dios.diosd.journal.JournalRecord;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -161,6 +163,38 @@ class BlobSyncTest {
         assertEquals(4096, b.size(), "the commit reached the disk and the journal: its size holds");
         assertEquals(0, b.seq() & 1, "no write left in progress");
         assertEquals(0, store.syncsInFlight());
+    }
+
+    @Test
+    void aBlobZombifiedWhileItsCommitSyncsKeepsItsFdUntilThenAndTheJournalStaysClean() throws Exception {
+        BlobObject b = named("zombie");
+        Buffer w = writeBuffer(b, 4096);
+        assertEquals(Call.PARKED, commit(b, w, 4096, 0x51));
+        assertEquals(0, store.journalDelete(b));
+        om.zombify(b);
+        assertTrue(b.isFreed(), "freed: the name held its only other count");
+        finish(1);
+        assertEquals(1, results.size());
+        int rc = results.get(0);
+        assertTrue(rc == 0 || rc == -Abi.DIOS_EIDRM, "synced before the deletion, or told it lost the race: " + rc);
+        assertEquals(-1, b.rwFd, "the fd closed once its last sync finished");
+        assertEquals(0, store.syncsInFlight());
+        store.close();
+        store = null;
+        // no entry of the blob after its DELETE (a SIZE there would read as damage at replay)
+        try (Journal j = Journal.open(state.resolve("journal"))) {
+            Journal.Replay r = j.replay();
+            assertTrue(r.problems().isEmpty(), r.problems().toString());
+            boolean deleted = false;
+            for (JournalRecord e : r.records()) {
+                if (e.blobId != b.blobId()) continue;
+                assertFalse(deleted, "an entry after the DELETE: kind " + e.kind);
+                deleted = e.kind == JournalRecord.DELETE;
+            }
+            assertTrue(deleted);
+        }
+        run();
+        assertNull(om.resolve(Name.fromString("zombie")));
     }
 
     @Test
