@@ -44,8 +44,14 @@ public final class ParkedCall {
     /** The SQE's len, for the completion's trace line. */
     public long traceLen;
 
+    /** A call that is not a select, waiting through ref (or, as a spawn, through nothing). */
+    public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len) {
+        this(task, userData, op, flags, ref, len, null, null);
+    }
+
+    /** The same; refs must be null (a select is made with its indexes: the constructor below). */
     public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
-        this(task, userData, op, flags, ref, len, refs, refs == null ? null : identity(refs.length));
+        this(task, userData, op, flags, ref, len, refs, null);
     }
 
     /** A select over refs (distinct, grouped by object, see {@link #refs}) found at caller indexes at. */
@@ -59,12 +65,6 @@ public final class ParkedCall {
         this.refs = refs;
         this.at = at;
         if (refs != null && (at == null || at.length != refs.length)) throw new IllegalArgumentException("refs and at differ");
-    }
-
-    private static int[] identity(int n) {
-        int[] a = new int[n];
-        for (int i = 0; i < n; i++) a[i] = i;
-        return a;
     }
 
     /**
