@@ -217,7 +217,7 @@ public final class MetricsServer {
                 .description("Bytes of private memory objects (the tasks' heaps) over all tasks; each task's share is"
                         + " limited by --max-task-memory")
                 .baseUnit("bytes").register(registry);
-        gauge("dios.parked.calls", "Calls waiting in the daemon for an object to change (FIFO, console, select)",
+        gauge("dios.parked.calls", "Calls waiting in the daemon for an object to change (FIFO, console, select) or a durable commit to sync",
                 s -> s.parkedCalls);
         gauge("dios.ring.completions.unreaped", "Completions in the tasks' rings that the tasks have not read yet",
                 s -> s.completionsUnreaped);
