@@ -189,6 +189,17 @@ int dios_delegated(dios_flags_t f, dios_ref_t **refs, uint64_t *count);
  * dios_delete - release a reference.  The object is freed when its last
  * reference goes.  D_DELETE_ZOMBIFY (needs D_PERM_DELETE) kills the object for
  * every holder: later operations fail with -EIDRM.
+ * A zombify does not revoke a mapping already handed out, as unlink(2) and
+ * shm_unlink(3) do not: a task still holding a buffer (or the segment it came
+ * from) keeps reading and storing through it without a fault, and its stores
+ * are seen by other tasks still mapping it.  What the daemon guarantees is
+ * that none of it counts: no new buffer is handed out (acquire: -EIDRM), no
+ * write commits and no read validates (commit_write, commit_read: -EIDRM),
+ * the name is gone, and a durable blob's file is removed at once (its pages
+ * live on, unnamed, until the last mapping goes, and nothing of them survives
+ * a restart).  A task that must not see later stores through a mapping it
+ * shared must copy the bytes out and validate them with dios_commit_read
+ * before the zombify, or share read-only references.
  * Buffers still acquired through the reference are released with it (their
  * iovecs become invalid).  Deleting a reference to a zombie works (0).
  * Only the creator's reference carries D_PERM_DELETE; looked-up ones do not
@@ -320,11 +331,17 @@ int dios_create_in(dios_flags_t f, dios_object_type_t type, const void *arg,
  * end) has data or end of stream; the writer end has space, or its reader is
  * gone; the console has input or end of input; a task has exited; memory
  * objects are always ready.  The first ready reference in array order wins.
+ * Repeats are folded: a reference named several times, or several references
+ * to one object that ask the same question (say two with read permission on
+ * one FIFO, neither the writer end), are one wait in the daemon, through the
+ * first of them in array order, and that one is what *ready_out returns
+ * (removing a later duplicate does not end the wait).  So a long array of
+ * copies costs the daemon one wait per object, not one per entry.
  * Blocks in the daemon (parked: other calls of this and every other task go
  * on); D_NONBLOCK gives -EAGAIN instead.  count <= DIOS_MAX_SELECT_REFS.
  * Errors: -EINVAL (NULL refs/ready_out, count 0, unknown flag), -E2BIG (count
  * above the maximum), -EBADF (a reference not held), -EAGAIN, -ENOMEM (this
- * task's parked selects already wait on 4 x DIOS_MAX_SELECT_REFS references,
+ * task's parked selects already hold 4 x DIOS_MAX_SELECT_REFS distinct waits,
  * or it has diosd --max-parked-calls calls waiting already: 64 by default).
  */
 int dios_select(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_ref_t **ready_out);
@@ -411,6 +428,14 @@ int dios_select_timeout(dios_flags_t f, dios_ref_t **refs, uint64_t count, dios_
  *                       new size are on stable storage (fdatasync: about 1-5 ms
  *                       on a disk); -EIO or -ENOSPC if they could not be.  What
  *                       was written but not committed may be lost in a crash.
+ *                       The call waits in the daemon meanwhile (the sync runs
+ *                       on a thread of its own, so other calls and tasks go
+ *                       on), counting as one of the task's calls waiting in the
+ *                       daemon (-ENOMEM at --max-parked-calls).  Commits of one
+ *                       blob complete in the order the daemon took them; until
+ *                       one has completed, no dios_commit_read of the blob
+ *                       succeeds (-ESTALE), even if the write buffer is
+ *                       released meanwhile.
  *   Do not ftruncate a blob's file: other tasks mapping it would fault (the
  *   daemon grows it back at the next acquire or commit; the cut bytes read as
  *   zeros).  A full disk makes a store into a new page fault with SIGBUS.

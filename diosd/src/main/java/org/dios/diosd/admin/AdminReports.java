@@ -164,6 +164,7 @@ public final class AdminReports {
         t.row("segments", s.segments);
         t.row("privmem_bytes", s.privmemBytes);
         t.row("parked_calls", s.parkedCalls);
+        t.row("waiter_checks", s.waiterChecks);
         t.row("calls", s.totalCalls());
         t.row("tasks_registered", s.registrations);
         if (quotas != null) {

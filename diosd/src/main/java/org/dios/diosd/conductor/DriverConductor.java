@@ -328,7 +328,7 @@ public final class DriverConductor implements Runnable {
     /** The durable state (or null: none), attached before the first task is served. */
     private void attachDurable(BlobStore store) {
         if (store != null && running) {
-            store.attach(objects, stats);
+            store.attach(objects, stats, () -> ring(requestFd)); // the sync thread's "commits synced"
             dispatcher.blobs(store);
             blobs = store;
             trace.removeStale(); // the state directory's lock is ours now
@@ -469,7 +469,10 @@ public final class DriverConductor implements Runnable {
             switch (kind) {
                 case TaskRegistry.K_LISTEN -> registry.acceptAll();
                 case K_STOP -> running = false;
-                case K_REQUEST -> serveRequests();
+                case K_REQUEST -> {
+                    serveRequests();
+                    if (blobs != null) blobs.finishSyncs(dispatcher); // durable commits the sync thread finished
+                }
                 case K_ADMIN_LISTEN -> admin.accept(System.nanoTime());
                 case K_ADMIN -> admin.event((int) (data >>> 8), mask, System.nanoTime());
                 case TaskRegistry.K_PENDING -> registry.handshake((int) (data >>> 8), mask);
@@ -534,7 +537,7 @@ public final class DriverConductor implements Runnable {
         Log.info("shutting down: " + stats.tasks + " tasks connected");
         registry.shutdown();
         launcher.shutdown(); // spawned tasks run on; they see -ENOTCONN
-        if (blobs != null) blobs.close(); // every commit already synced; this releases the state lock
+        if (blobs != null) blobs.close(); // waits (bounded) for commits still syncing; releases the state lock
         if (admin != null) admin.closeAll();
         trace.close();
         epoll.close();

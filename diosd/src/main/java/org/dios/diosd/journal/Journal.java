@@ -29,7 +29,8 @@ import org.dios.diosd.sys.LibC;
 
 /**
  * The daemon's durable journal: a Chronicle Queue of {@link JournalRecord}s,
- * appended by the conductor thread and replayed at start-up.
+ * appended by the conductor (creations, deletions) and the blob sync thread
+ * (sizes), and replayed at start-up.
  *
  * <p><b>Durability.</b> {@link #append} returns only after the entry is on
  * stable storage: Chronicle writes it into its memory-mapped cycle file, and
@@ -47,8 +48,10 @@ import org.dios.diosd.sys.LibC;
  * {@link #rewrite} with the live state, which replaces the damaged queue by a
  * fresh one (the old one is kept beside it for inspection).
  *
- * <p>Not thread-safe: opened on one thread (start-up), then used by the
- * conductor thread only.
+ * <p>Not thread-safe: opened on one thread (start-up), then appended to by
+ * one thread at a time: BlobStore holds its journal lock around every append
+ * and the close, and {@link #append} hands Chronicle's appender over when the
+ * thread changes.
  */
 public final class Journal implements AutoCloseable {
     static {

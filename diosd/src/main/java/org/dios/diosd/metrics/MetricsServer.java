@@ -218,7 +218,7 @@ public final class MetricsServer {
                 .description("Bytes of private memory objects (the tasks' heaps) over all tasks; each task's share is"
                         + " limited by --max-task-memory")
                 .baseUnit("bytes").register(registry);
-        gauge("dios.parked.calls", "Calls waiting in the daemon for an object to change (FIFO, console, select)",
+        gauge("dios.parked.calls", "Calls waiting in the daemon for an object to change (FIFO, console, select) or a durable commit to sync",
                 s -> s.parkedCalls);
         gauge("dios.ring.completions.unreaped", "Completions in the tasks' rings that the tasks have not read yet",
                 s -> s.completionsUnreaped);
@@ -250,6 +250,8 @@ public final class MetricsServer {
         }
         counter("dios.task.registrations", "Tasks registered since the daemon started", s -> s.registrations);
         counter("dios.conductor.wakeups", "Times the conductor woke from sleeping in epoll_wait", s -> s.wakeups);
+        counter("dios.waiter.checks", "References of parked calls re-checked after an object changed (a select counts once per distinct wait)",
+                s -> s.waiterChecks);
         for (int slot = 0; slot < CallStats.OPS - 1; slot++) {
             int op = slot;
             FunctionCounter.builder("dios.calls", this, m -> m.current.calls(op))

@@ -44,8 +44,14 @@ public final class BlobObject extends MappedObject {
     boolean durable;
     /** The name table holds a count (durable blobs, until zombified). */
     boolean pinned;
-    /** DELETE is in the journal. */
-    boolean deletionJournaled;
+    /** DELETE is in the journal (written under BlobStore's journal lock: the sync thread reads it). */
+    volatile boolean deletionJournaled;
+    /** Durable commits of this blob on the sync thread (conductor thread): its fd stays open meanwhile. */
+    int syncsPending;
+    /** Freed while commits synced: closeFds() runs when the last is finished. */
+    boolean fdsKeptForSync;
+    /** The largest size journaled (or created with); the sync thread's after the blob became durable. */
+    volatile long journaledSize;
     /** Whose default group holds its name (journaled with it), or -1: the public group. */
     int ownerUid = -1;
     /** The uid of the task that made it (journaled with CREATE; its quota is charged), or -1: not known. */
@@ -199,10 +205,10 @@ public final class BlobObject extends MappedObject {
         return store.ensureMapping(this, len);
     }
 
-    /** Durable before 0. */
+    /** Durable before 0: a durable blob's commit parks until synced (BlobStore.commit). */
     @Override
-    int commitWrite(long len) {
-        return store.commit(this, len);
+    int commitWrite(Call c, Buffer b, long len) {
+        return store.commit(c, this, b, len, rc -> commitSynced(rc, len));
     }
 
     @Override

@@ -62,6 +62,16 @@ public final class BlobStore implements AutoCloseable {
     private ObjectManager objects;
     private Stats stats;
     private int error;
+    /** The I/O thread durable commits sync on (attach starts it). */
+    private BlobSyncer syncer;
+    /**
+     * Held around every journal append: the conductor's (creations,
+     * deletions) and the sync thread's (sizes). It also orders a size after
+     * a deletion: the sync thread journals no SIZE once DELETE is in.
+     */
+    private final Object journalLock = new Object();
+    /** How long shutdown waits for commits still syncing. */
+    static final long SHUTDOWN_SYNC_WAIT_MS = 10_000;
 
     private BlobStore(Path stateDir, Path blobDir, Journal journal, FileChannel lockChannel, FileLock lock,
                       List<JournalRecord> live, long nextBlobId) {
@@ -311,10 +321,21 @@ public final class BlobStore implements AutoCloseable {
      * blob and binds its name. The name table's pin is each one's only count.
      */
     public void attach(ObjectManager objects, Stats stats) {
+        attach(objects, stats, () -> { });
+    }
+
+    /**
+     * As {@link #attach(ObjectManager, Stats)}, starting the sync thread;
+     * wake tells the conductor that synced commits wait for
+     * {@link #finishSyncs} (it rings an eventfd in its epoll set).
+     */
+    public void attach(ObjectManager objects, Stats stats, Runnable wake) {
         this.objects = objects;
         this.stats = stats;
+        this.syncer = new BlobSyncer(wake);
         for (JournalRecord e : live) {
             BlobObject b = new BlobObject(objects.newObjectId(), 0, this, e.blobId, e.fileName, e.createdMillis, e.size);
+            b.journaledSize = e.size;
             b.capacity = e.size;
             b.durable = true;
             b.pinned = true;
@@ -388,12 +409,15 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0) return ioError(rc);
         try {
             Journal.fsyncDirectory(blobDir);
-            journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis,
-                    b.creatorUid, b.ownerUid >= 0));
+            synchronized (journalLock) {
+                journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis,
+                        b.creatorUid, b.ownerUid >= 0));
+            }
         } catch (IOException e) {
             Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
             return journalError(e);
         }
+        b.journaledSize = b.size; // before any commit job of b is queued: the queue orders it before the sync thread
         b.durable = true;
         if (!b.tryRetain()) throw new IllegalStateException("pinning " + b + " that is going away");
         b.pinned = true;
@@ -450,51 +474,142 @@ public final class BlobStore implements AutoCloseable {
     }
 
     /**
-     * commit_write of len bytes from offset 0. For a durable blob the data is
-     * fdatasync'ed, and a larger size journaled, before this returns 0: a
-     * completed commit survives kill -9 of the daemon and a power cut.
+     * commit_write of len bytes from offset 0 (conductor thread). An
+     * anonymous blob's size changes at once. A durable blob's commit parks:
+     * the sync thread fdatasyncs a duplicate of the file's fd and journals a
+     * larger size, and only then does {@link #finishSyncs} set the size and
+     * complete the call (0, or -EIO / -ENOSPC as the sync or the journal
+     * failed): a completed commit survives kill -9 of the daemon and a power
+     * cut, and the conductor never waits for the disk. The sync thread uses
+     * the blob's own fd, which {@link #dispose} leaves open until the blob's
+     * last sync is finished (no fd per commit, and never a reused fd number).
+     * Returns 0, -errno, or {@link Call#PARKED}.
+     */
+    int commit(Call c, BlobObject b, Buffer buf, long len, java.util.function.IntConsumer finished) {
+        int rc = checkLength(b, b.capacity);
+        if (rc < 0) return rc;
+        if (!b.durable) {
+            if (len > b.size) b.size = len;
+            return 0;
+        }
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        ParkedCall pc = c.park(buf.ref, len);
+        // The fd stays open until the job is finished, even if the blob is freed meanwhile (dispose).
+        CommitJob job = new CommitJob(b, b.rwFd, len, pc, finished);
+        if (!syncer.submit(job)) {
+            pc.task.parked.remove(pc);
+            return -Abi.DIOS_EIO; // stopping: no disk work is taken any more
+        }
+        b.syncsPending++;
+        return Call.PARKED;
+    }
+
+    /**
+     * The same commit on the caller's thread, start to end (the unit tests
+     * of the file and journal handling).
      */
     int commit(BlobObject b, long len) {
         int rc = checkLength(b, b.capacity);
         if (rc < 0) return rc;
         if (b.durable) {
-            rc = LibC.fdatasync(b.rwFd);
-            if (rc < 0) {
-                Log.error("fdatasync of " + b + ": " + LibC.strerror(rc));
-                return ioError(rc);
-            }
+            rc = syncCommit(b, b.rwFd, len);
+            if (rc < 0) return rc;
         }
-        if (len > b.size) {
-            if (b.durable) {
-                try {
-                    journal.append(JournalRecord.size(b.blobId, len));
-                } catch (IOException e) {
-                    Log.error("journal: cannot record the new size of " + b + ": " + e.getMessage());
-                    return journalError(e);
-                }
-            }
-            b.size = len;
-        }
+        if (len > b.size) b.size = len;
         return 0;
+    }
+
+    /**
+     * A durable commit's disk work (the sync thread; or the caller's, in
+     * tests): the data reaches the disk, then a size larger than any
+     * journaled one is journaled, unless the blob's deletion was journaled
+     * meanwhile (-EIDRM: a SIZE after DELETE would read as damage at replay).
+     */
+    private int syncCommit(BlobObject b, int fd, long len) {
+        int rc = LibC.fdatasync(fd);
+        if (rc < 0) {
+            Log.error("fdatasync of " + b + ": " + LibC.strerror(rc));
+            return ioError(rc);
+        }
+        if (len <= b.journaledSize) return 0;
+        synchronized (journalLock) {
+            if (b.deletionJournaled) return -Abi.DIOS_EIDRM;
+            try {
+                journal.append(JournalRecord.size(b.blobId, len));
+            } catch (IOException e) {
+                Log.error("journal: cannot record the new size of " + b + ": " + e.getMessage());
+                return journalError(e);
+            }
+        }
+        b.journaledSize = len;
+        return 0;
+    }
+
+    /** A parked durable commit: synced on the sync thread, finished on the conductor. */
+    private final class CommitJob implements BlobSyncer.Job {
+        private final BlobObject b;
+        private final int fd;
+        private final long len;
+        private final ParkedCall pc;
+        private final java.util.function.IntConsumer finished;
+
+        CommitJob(BlobObject b, int fd, long len, ParkedCall pc, java.util.function.IntConsumer finished) {
+            this.b = b;
+            this.fd = fd;
+            this.len = len;
+            this.pc = pc;
+            this.finished = finished;
+        }
+
+        @Override
+        public int sync() {
+            return syncCommit(b, fd, len);
+        }
+
+        @Override
+        public void done(int rc, Completer c) {
+            if (--b.syncsPending == 0 && b.fdsKeptForSync) {
+                b.fdsKeptForSync = false;
+                b.closeFds(); // freed while it synced: its fds close now
+            }
+            // In order: every earlier commit of b is finished, so sizes only grow.
+            if (rc == 0 && len > b.size) b.size = len;
+            finished.accept(rc);
+            // A task that died meanwhile is owed nothing (completeParked skips it); its state is applied all the same.
+            c.complete(pc.task, pc, rc, 0, new long[org.dios.abi.CqeDescriptor.VAL_COUNT]);
+        }
+    }
+
+    /** Finishes the durable commits whose sync is done (conductor thread). Returns how many. */
+    public int finishSyncs(Completer c) {
+        return syncer == null ? 0 : syncer.finish(c);
+    }
+
+    /** Durable commits syncing now (conductor thread; tests and the status). */
+    public int syncsInFlight() {
+        return syncer == null ? 0 : syncer.inFlight();
     }
 
     /** Before zombifying a durable blob: journals its deletion. 0 or -EIO (then nothing changes). */
     public int journalDelete(BlobObject b) {
         if (!b.durable || b.deletionJournaled) return 0;
-        try {
-            journal.append(JournalRecord.delete(b.blobId, JournalRecord.REASON_ZOMBIFIED));
-        } catch (IOException e) {
-            Log.error("journal: cannot record the deletion of " + b + ": " + e.getMessage());
-            return journalError(e);
+        synchronized (journalLock) {
+            try {
+                journal.append(JournalRecord.delete(b.blobId, JournalRecord.REASON_ZOMBIFIED));
+            } catch (IOException e) {
+                Log.error("journal: cannot record the deletion of " + b + ": " + e.getMessage());
+                return journalError(e);
+            }
+            b.deletionJournaled = true;
         }
-        b.deletionJournaled = true;
         return 0;
     }
 
     /** The blob is freed: fds closed and the file removed (tasks' mappings keep the pages). */
     void dispose(BlobObject b, Stats stats) {
         if (b.rwFd >= 0) stats.segments--;
-        b.closeFds();
+        if (b.syncsPending > 0) b.fdsKeptForSync = true; // the sync thread still uses rwFd: closed when its jobs finish
+        else b.closeFds();
         if (b.durable && !b.deletionJournaled) {
             // Cannot happen (durable blobs are pinned until zombified, which journals first); if it
             // did, removing the file would leave the journal naming a lost one.
@@ -505,9 +620,19 @@ public final class BlobStore implements AutoCloseable {
         if (rc < 0 && rc != -LibC.ENOENT) Log.warn("cannot remove the file of " + b + ": " + LibC.strerror(rc));
     }
 
+    /**
+     * Waits (at most SHUTDOWN_SYNC_WAIT_MS) for the commits still syncing,
+     * then closes the journal and releases the state directory. If the disk
+     * does not answer in time, both are left to the process's exit: the sync
+     * thread may still append, and no other daemon may take the directory
+     * while it could.
+     */
     @Override
     public void close() {
-        journal.close();
+        if (syncer != null && !syncer.close(SHUTDOWN_SYNC_WAIT_MS)) return;
+        synchronized (journalLock) {
+            journal.close();
+        }
         try {
             lock.release();
             lockChannel.close();

@@ -81,7 +81,7 @@ public final class Call {
 
     /** Parks this call on ref (bytes wanted: len); the caller checked {@link #mayPark()}. */
     ParkedCall park(Reference ref, long len) {
-        return parked(new ParkedCall(task, userData, op, flags, ref, len, null));
+        return parked(new ParkedCall(task, userData, op, flags, ref, len));
     }
 
     /**

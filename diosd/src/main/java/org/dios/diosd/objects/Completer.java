@@ -9,4 +9,8 @@ package org.dios.diosd.objects;
 public interface Completer {
     /** Completes pc of task s with res, D_CQE_F_* flags and the six result values. */
     void complete(TaskSession s, ParkedCall pc, int res, int flags, long[] val);
+
+    /** An object re-checked n of its waiting references after a change (counted: dios_waiter_checks_total). */
+    default void waitersChecked(long n) {
+    }
 }

@@ -144,14 +144,19 @@ public abstract class DObject implements ObjectDriver {
         wakeWaiters(c);
     }
 
-    /** Registers a parked call (or one select reference) to be re-checked by {@link #wakeWaiters}. */
-    public void addWaiter(ParkedCall pc, int index) {
+    /** Registers a parked call (not a select) waiting through its reference, to be re-checked by {@link #wakeWaiters}. */
+    void addWaiter(ParkedCall pc) {
+        addWaiter(new ParkedCall.Wait(pc));
+    }
+
+    /** Registers w (a select registers once per object: ParkedCall.register). */
+    void addWaiter(ParkedCall.Wait w) {
         if (waiters == null) waiters = new java.util.ArrayList<>(2);
         if (waiters.size() >= pruneAt) {
-            waiters.removeIf(w -> w.call().done);
+            waiters.removeIf(x -> x.call().done);
             pruneAt = Math.max(16, waiters.size() * 2);
         }
-        waiters.add(new ParkedCall.Wait(pc, index));
+        waiters.add(w);
         waitersChanged();
     }
 
@@ -164,8 +169,10 @@ public abstract class DObject implements ObjectDriver {
         java.util.ArrayList<ParkedCall.Wait> ws = waiters;
         waiters = null; // completions may register new waiters meanwhile
         java.util.ArrayList<ParkedCall.Wait> keep = null;
+        long checks = 0;
         for (ParkedCall.Wait w : ws) {
             if (w.call().done) continue;
+            checks += w.count();
             if (!w.tryComplete(c)) {
                 if (keep == null) keep = new java.util.ArrayList<>(ws.size());
                 keep.add(w);
@@ -175,6 +182,7 @@ public abstract class DObject implements ObjectDriver {
             if (waiters != null) keep.addAll(waiters);
             waiters = keep;
         }
+        c.waitersChecked(checks);
         waitersChanged();
     }
 

@@ -245,7 +245,7 @@ public final class FifoObject extends DObject {
     /** Parked calls through a removed reference end at once (-EBADF, or ready for a select). */
     private void wakeWaitersOn(Reference r, Completer d) {
         boolean[] any = {false};
-        forEachLiveWaiter(w -> any[0] |= w.reference() == r);
+        forEachLiveWaiter(w -> any[0] |= w.through(r));
         if (any[0]) wakeWaiters(d);
     }
 
@@ -338,6 +338,18 @@ public final class FifoObject extends DObject {
         return (readerBound && reader != r) || readable();
     }
 
+    /**
+     * What readyFor asks of r: the writer end, the reader end, or the end a
+     * reference that is neither would take (reading if it may read). A select
+     * waits once per kind, through the first reference of that kind it named.
+     */
+    @Override
+    public int selectClass(Reference r) {
+        if (r == writer) return 1;
+        if (r == reader) return 2;
+        return r.can(Abi.D_PERM_READ) ? 3 : 4;
+    }
+
     @Override
     public int readiness() {
         if (ctl == null) return Abi.D_REF_STATE_WRITABLE;
@@ -357,9 +369,11 @@ public final class FifoObject extends DObject {
         if (ctl == null) return;
         int[] bits = {0};
         forEachLiveWaiter(w -> {
-            Reference r = w.reference();
-            boolean write = r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
-            bits[0] |= write ? Abi.D_FIFO_NOTIFY_WRITE : Abi.D_FIFO_NOTIFY_READ;
+            for (int k = 0; k < w.count(); k++) {
+                Reference r = w.reference(k);
+                boolean write = r == writer || (r != reader && !r.can(Abi.D_PERM_READ));
+                bits[0] |= write ? Abi.D_FIFO_NOTIFY_WRITE : Abi.D_FIFO_NOTIFY_READ;
+            }
         });
         int all = Abi.D_FIFO_NOTIFY_READ | Abi.D_FIFO_NOTIFY_WRITE;
         if (bits[0] != 0) INT.getAndBitwiseOr(ctl, (long) FifoCtlDescriptor.WAITERS_OFFSET, bits[0]);

@@ -36,6 +36,8 @@ abstract class MappedObject extends DObject implements SegmentSource {
     private long seq;
     /** Write buffers out (acquired, not released). */
     private int writersOut;
+    /** Commits parked until durable: like a write buffer, each keeps the word odd until it completes. */
+    private int commitsSyncing;
     /** The exclusive write buffer that is out, or null. */
     private Buffer exclusive;
     /** The daemon's counters, for acquires granted later (the same object for every call). */
@@ -53,8 +55,12 @@ abstract class MappedObject extends DObject implements SegmentSource {
     /** Makes the backing (and the mapping generation) ready for a buffer of len bytes. 0 or -errno. */
     abstract int ensureMapped(Stats stats, long len);
 
-    /** A write of len bytes (checked against the buffer) is committed. 0 or -errno. */
-    abstract int commitWrite(long len);
+    /**
+     * A write of len bytes (checked against buffer b) is committed: 0 or
+     * -errno, or {@link Call#PARKED} if it completes later (a durable blob's
+     * sync), and then the subclass calls {@link #commitSynced} first.
+     */
+    abstract int commitWrite(Call c, Buffer b, long len);
 
     @Override
     public final boolean exclusiveWrites() {
@@ -76,7 +82,7 @@ abstract class MappedObject extends DObject implements SegmentSource {
         if (write && mustWait(excl, false)) {
             if (c.nonBlocking()) return -Abi.DIOS_EAGAIN;
             if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
-            addWaiter(c.park(ref, len), -1);
+            addWaiter(c.park(ref, len));
             return Call.PARKED;
         }
         int rc = grant(s, ref, len, write, excl, c.val);
@@ -121,7 +127,7 @@ abstract class MappedObject extends DObject implements SegmentSource {
         if (id == 0) return -Abi.DIOS_ENOMEM;
         if (write) {
             // A write is in progress from now until this buffer is released: the word turns odd.
-            if (writersOut++ == 0) seq++;
+            if (writersOut++ + commitsSyncing == 0) seq++;
             if (excl) {
                 Buffer b = s.buffers.get(id);
                 b.exclusive = true;
@@ -137,7 +143,13 @@ abstract class MappedObject extends DObject implements SegmentSource {
     public final int commit(Call c, Buffer b, long len, boolean write) {
         if (write) {
             if (len < 0 || len > b.length) return -Abi.DIOS_EINVAL;
-            int rc = commitWrite(len);
+            int rc = commitWrite(c, b, len);
+            if (rc == Call.PARKED) {
+                // Until it is durable and completed, no read validates: the word stays odd even if
+                // the buffer is released meanwhile (another thread of the task may do that).
+                if (commitsSyncing++ + writersOut == 0) seq++;
+                return rc;
+            }
             // Even a failed (durable) commit leaves the bytes in the mapping: readers must not validate across it.
             seq += 2;
             if (rc == 0) c.stats.io(type, Stats.IO_COMMIT_WRITE, len);
@@ -151,11 +163,22 @@ abstract class MappedObject extends DObject implements SegmentSource {
         return 0;
     }
 
+    /**
+     * A commit that parked is done (conductor thread, before its completion):
+     * counted as a commit whatever rc (the bytes are in the mapping), and no
+     * longer holding the word odd.
+     */
+    final void commitSynced(int rc, long len) {
+        seq += 2;
+        if (--commitsSyncing + writersOut == 0) seq++;
+        if (rc == 0 && stats != null) stats.io(type, Stats.IO_COMMIT_WRITE, len);
+    }
+
     /** A write buffer went (released, its reference deleted, its task gone): the write in progress ends. */
     @Override
     public final void released(TaskSession s, Buffer b, Completer c) {
         if (!b.write) return;
-        if (--writersOut == 0) seq++;
+        if (--writersOut + commitsSyncing == 0) seq++;
         if (exclusive == b) exclusive = null;
         wake(c);
     }

@@ -165,7 +165,7 @@ public final class MemoryObject extends MappedObject {
     }
 
     @Override
-    int commitWrite(long len) {
+    int commitWrite(Call c, Buffer b, long len) {
         return 0;
     }
 }

@@ -80,6 +80,16 @@ public interface ObjectDriver {
         return true;
     }
 
+    /**
+     * References of one object whose readyFor answers are the same are of
+     * one select class: a select naming several of them waits through the
+     * first only (dios_select reports that one's index). The default: readyFor
+     * does not depend on which reference asks.
+     */
+    default int selectClass(Reference r) {
+        return 0;
+    }
+
     /** Whether a select on it waits on the task's terminal (the conductor must watch it). */
     default boolean watchesTerminal() {
         return false;

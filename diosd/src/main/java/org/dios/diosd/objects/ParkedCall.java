@@ -22,8 +22,16 @@ public final class ParkedCall {
     public final Reference ref;
     /** ACQUIRE_WRITE on a FIFO: bytes of space wanted. */
     final long len;
-    /** SELECT: the references, in the caller's order. */
+    /**
+     * SELECT: the references it waits through, one per object and kind of
+     * wait ({@link ObjectDriver#selectClass}), grouped by object in the order
+     * each object first appears in the caller's array; {@link #at} holds each
+     * one's index in that array. A select naming one reference 4,096 times
+     * holds one here, and registers once on its object.
+     */
     public final Reference[] refs;
+    /** SELECT: refs[k]'s index in the caller's array (the first that named it). */
+    final int[] at;
     public boolean done;
     /** Set when it parked while tracing: its completion is traced too (CallTrace.resumed). */
     public CallObserver tracedBy;
@@ -36,7 +44,18 @@ public final class ParkedCall {
     /** The SQE's len, for the completion's trace line. */
     public long traceLen;
 
+    /** A call that is not a select, waiting through ref (or, as a spawn, through nothing). */
+    public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len) {
+        this(task, userData, op, flags, ref, len, null, null);
+    }
+
+    /** The same; refs must be null (a select is made with its indexes: the constructor below). */
     public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs) {
+        this(task, userData, op, flags, ref, len, refs, null);
+    }
+
+    /** A select over refs (distinct, grouped by object, see {@link #refs}) found at caller indexes at. */
+    public ParkedCall(TaskSession task, long userData, int op, long flags, Reference ref, long len, Reference[] refs, int[] at) {
         this.task = task;
         this.userData = userData;
         this.op = op;
@@ -44,6 +63,25 @@ public final class ParkedCall {
         this.ref = ref;
         this.len = len;
         this.refs = refs;
+        this.at = at;
+        if (refs != null && (at == null || at.length != refs.length)) throw new IllegalArgumentException("refs and at differ");
+    }
+
+    /**
+     * A select's registrations: each object it waits on once, with the range
+     * of {@link #refs} through which it waits there. The caller made refs
+     * grouped by object. Returns how many registrations were made.
+     */
+    public int register() {
+        int n = 0;
+        for (int from = 0; from < refs.length; ) {
+            int to = from + 1;
+            while (to < refs.length && refs[to].object == refs[from].object) to++;
+            refs[from].object.addWaiter(new Wait(this, from, to));
+            n++;
+            from = to;
+        }
+        return n;
     }
 
     /** Owed to nobody any more (its task went): done, and off the deadline heap. */
@@ -65,7 +103,9 @@ public final class ParkedCall {
      */
     void withdraw(Completer c) {
         if (refs != null) {
-            for (Reference r : refs) r.object.withdraw(this, c);
+            for (int k = 0; k < refs.length; k++) {
+                if (k == 0 || refs[k].object != refs[k - 1].object) refs[k].object.withdraw(this, c);
+            }
         } else if (ref != null) {
             ref.object.withdraw(this, c);
         }
@@ -77,15 +117,37 @@ public final class ParkedCall {
     }
 
     /** A select's answer: the reference chosen and its index in the caller's array. */
-    public static void selected(Reference[] refs, int i, long[] v) {
-        v[0] = refs[i].id;
-        v[1] = i;
+    public static void selected(Reference r, int index, long[] v) {
+        v[0] = r.id;
+        v[1] = index;
     }
 
-    /** One registration of a parked call on an object: for a select, which of its references. */
-    record Wait(ParkedCall call, int index) {
-        Reference reference() {
-            return index < 0 ? call.ref : call.refs[index];
+    /**
+     * One registration of a parked call on an object: for a select, the
+     * range [from, to) of its {@link ParkedCall#refs} naming this object
+     * (one per kind of wait, so a handful at most); for another call, its
+     * reference (from = to = -1).
+     */
+    record Wait(ParkedCall call, int from, int to) {
+        /** A parked call other than a select, waiting through its reference. */
+        Wait(ParkedCall call) {
+            this(call, -1, -1);
+        }
+
+        /** How many references it waits through here. */
+        int count() {
+            return from < 0 ? 1 : to - from;
+        }
+
+        /** The k-th reference it waits through here. */
+        Reference reference(int k) {
+            return from < 0 ? call.ref : call.refs[from + k];
+        }
+
+        /** True if it waits here through r. */
+        boolean through(Reference r) {
+            for (int k = 0; k < count(); k++) if (reference(k) == r) return true;
+            return false;
         }
 
         /**
@@ -103,11 +165,15 @@ public final class ParkedCall {
             }
             long[] v = new long[CqeDescriptor.VAL_COUNT];
             if (pc.isSelect()) {
-                Reference r = pc.refs[index];
-                if (!r.object.readyFor(r, s)) return false;
-                selected(pc.refs, index, v);
-                c.complete(s, pc, 0, 0, v);
-                return true;
+                for (int k = from; k < to; k++) {
+                    Reference r = pc.refs[k];
+                    if (r.object.readyFor(r, s)) {
+                        selected(r, pc.at[k], v);
+                        c.complete(s, pc, 0, 0, v);
+                        return true;
+                    }
+                }
+                return false;
             }
             Reference r = pc.ref;
             if (!r.live) {

@@ -21,6 +21,12 @@ public final class Stats {
     public long calls;
     public long wakeups;
     /**
+     * References of parked calls that objects re-checked after a change (a
+     * notify, an end going, a commit): the daemon's work for wake-ups, which
+     * grows with the distinct calls waiting, not with their arrays.
+     */
+    public long waiterChecks;
+    /**
      * Exceptions the conductor caught that no input should cause (a bug: the
      * task concerned is disconnected, or the loop goes on). Logged as
      * "internal error"; the fuzz harness and the hostile-task test fail on any.

@@ -100,7 +100,7 @@ public final class TaskObject extends DObject {
         }
         if (c.nonBlocking()) return -Abi.DIOS_EAGAIN;
         if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
-        addWaiter(c.park(ref, 0), -1);
+        addWaiter(c.park(ref, 0));
         return Call.PARKED;
     }
 

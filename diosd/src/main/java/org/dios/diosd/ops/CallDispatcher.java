@@ -463,11 +463,18 @@ public final class CallDispatcher implements Completer {
     // ---- select ---------------------------------------------------------------------
 
     /**
-     * dios_select: the first ready reference, else park on every one of them.
+     * dios_select: the first ready reference, else park on every object named.
      * The reference array is read once from the task's args area (copied:
      * the task may reuse that space as soon as it sees sq_head pass).
-     * Registration costs O(count); a wake-up costs O(waiters of the object
-     * that changed), never a scan of every reference.
+     *
+     * <p>Repeats are folded first: a reference named again, or another
+     * reference to the same object whose readiness is asked the same way
+     * ({@link ObjectDriver#selectClass}), adds nothing, so the call holds and
+     * registers only distinct waits (the first index of each), and an object
+     * is registered on once per select. Registration costs O(count); a
+     * wake-up costs O(distinct waits on the object that changed), never a
+     * scan of every array entry (an array of 4,096 copies of one FIFO
+     * reference is one wait).
      */
     int select(Call c, long count, long argOff) {
         TaskSession s = c.task;
@@ -475,44 +482,89 @@ public final class CallDispatcher implements Completer {
         if (count > DIOS_MAX_SELECT_REFS) return -DIOS_E2BIG;
         if (argOff < 0 || (argOff & 7) != 0 || argOff > DIOS_ARGS_BYTES - count * 8) return -DIOS_EINVAL;
         int n = (int) count;
-        Reference[] refs = new Reference[n];
+        Reference[] all = new Reference[n];
         long base = DIOS_REGION_ARGS_OFFSET + argOff;
         for (int i = 0; i < n; i++) {
             Reference r = s.refs.get(s.region.get(JAVA_LONG, base + 8L * i));
             if (r == null) return -DIOS_EBADF;
-            refs[i] = r;
+            all[i] = r;
         }
+        // The distinct waits, in the caller's order (firsts), and grouped by object (byObject).
+        int[] firsts = new int[n];
+        int distinct = 0;
+        HashMap<DObject, int[]> byObject = new HashMap<>();
         for (int i = 0; i < n; i++) {
-            if (refs[i].object.readyFor(refs[i], s)) {
-                ParkedCall.selected(refs, i, c.val);
+            Reference r = all[i];
+            int[] seen = byObject.get(r.object); // [count, index, index...]
+            boolean repeat = false;
+            if (seen != null) {
+                int cls = r.object.selectClass(r);
+                for (int k = 1; k <= seen[0] && !repeat; k++) {
+                    Reference q = all[seen[k]];
+                    repeat = q == r || r.object.selectClass(q) == cls;
+                }
+            }
+            if (repeat) continue;
+            if (seen == null || seen[0] + 1 == seen.length) {
+                int[] grown = new int[seen == null ? 3 : seen.length * 2];
+                if (seen != null) System.arraycopy(seen, 0, grown, 0, seen.length);
+                seen = grown;
+                byObject.put(r.object, seen);
+            }
+            seen[++seen[0]] = i;
+            firsts[distinct++] = i;
+        }
+        for (int k = 0; k < distinct; k++) {
+            Reference r = all[firsts[k]];
+            if (r.object.readyFor(r, s)) {
+                ParkedCall.selected(r, firsts[k], c.val);
                 return 0;
             }
         }
         if (c.nonBlocking()) return -DIOS_EAGAIN;
         if (!c.mayPark()) return -DIOS_ENOMEM;
-        // Parked selects of one task may hold at most this many registrations: a task
+        // Parked selects of one task may hold at most this many distinct waits: a task
         // that parks 128 selects over 4,096 references each costs memory, not more.
         int registered = 0;
         for (ParkedCall p : s.parked) if (p.refs != null) registered += p.refs.length;
-        if (registered + n > MAX_SELECT_REGISTRATIONS) return c.limitHit(D_DETAIL_MAX_SELECT, MAX_SELECT_REGISTRATIONS);
-        ParkedCall pc = new ParkedCall(s, c.userData, c.op, c.flags, null, 0, refs);
-        boolean console = false;
-        for (int i = 0; i < n; i++) {
-            refs[i].object.addWaiter(pc, i);
-            console |= refs[i].object.watchesTerminal();
+        if (registered + distinct > MAX_SELECT_REGISTRATIONS) {
+            return c.limitHit(D_DETAIL_MAX_SELECT, MAX_SELECT_REGISTRATIONS);
         }
+        Reference[] refs = new Reference[distinct];
+        int[] at = new int[distinct];
+        int m = 0;
+        boolean console = false;
+        for (int k = 0; k < distinct; k++) {
+            Reference r = all[firsts[k]];
+            int[] seen = byObject.get(r.object);
+            if (seen[1] != firsts[k]) continue; // this object's waits were placed with its first
+            for (int j = 1; j <= seen[0]; j++) {
+                refs[m] = all[seen[j]];
+                at[m++] = seen[j];
+            }
+            console |= r.object.watchesTerminal();
+        }
+        ParkedCall pc = new ParkedCall(s, c.userData, c.op, c.flags, null, 0, refs, at);
+        pc.register();
         // The other half of the FIFO Dekker pair: waiter bits are set; re-check.
         java.lang.invoke.VarHandle.fullFence();
-        for (int i = 0; i < n; i++) {
-            if (refs[i].object.readyFor(refs[i], s)) {
+        for (int k = 0; k < distinct; k++) {
+            Reference r = all[firsts[k]];
+            if (r.object.readyFor(r, s)) {
                 pc.done = true; // its registrations are dropped lazily
-                ParkedCall.selected(refs, i, c.val);
+                ParkedCall.selected(r, firsts[k], c.val);
                 return 0;
             }
         }
         c.parked(pc);
         if (console) c.watchTerminal();
         return PARKED;
+    }
+
+    /** Counts waiting references re-checked by objects after a change (dios_waiter_checks_total). */
+    @Override
+    public void waitersChecked(long n) {
+        stats.waiterChecks += n;
     }
 
     // ---- tasks: run, copy, delegated ------------------------------------------------

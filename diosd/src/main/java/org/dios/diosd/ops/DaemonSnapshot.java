@@ -31,6 +31,8 @@ public final class DaemonSnapshot {
     /** Completions written and not yet reaped by their tasks, over all tasks. */
     public final long completionsUnreaped;
     public final long wakeups;
+    /** References of parked calls re-checked by objects after a change (Stats.waiterChecks). */
+    public final long waiterChecks;
     /** Bytes written into FIFOs, from the writers' tails (a hint). */
     public final long fifoBytes;
     private final long[] objectsByType;
@@ -105,6 +107,7 @@ public final class DaemonSnapshot {
         this.parkedCalls = parkedCalls;
         this.completionsUnreaped = completionsUnreaped;
         this.wakeups = s.wakeups;
+        this.waiterChecks = s.waiterChecks;
         this.fifoBytes = fifoBytes;
         this.objectsByType = s.objectsByType.clone();
         this.ioBytes = s.ioBytes.clone();

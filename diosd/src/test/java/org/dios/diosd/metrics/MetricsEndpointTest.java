@@ -54,7 +54,7 @@ class MetricsEndpointTest {
     private static final Set<String> MASKED_VALUES = Set.of(
             "dios_call_duration_seconds_bucket", "dios_call_duration_seconds_sum",
             "dios_ring_drain_entries_bucket", "dios_ring_drain_entries_count",
-            "dios_conductor_wakeups_total", "dios_scrape_snapshot_duration_seconds",
+            "dios_conductor_wakeups_total", "dios_scrape_snapshot_duration_seconds", "dios_waiter_checks_total",
             "dios_user_quota_limit"); // sized to the machine at start
     /** Label values that change with every release. */
     private static final Pattern VERSION_LABEL = Pattern.compile("version=\"[^\"]*\"");
