@@ -3,6 +3,8 @@
 #include "redteam.h"
 #include "helpers.h"
 
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -119,6 +121,29 @@ void dt_victim_baseline(int ms, struct dt_victim_report *out)
 	struct dt_victim *v = dt_victim_start();
 	usleep((useconds_t)ms * 1000);
 	dt_victim_stop(v, out);
+}
+
+void dt_become_user(unsigned uid)
+{
+	if (geteuid() != 0)
+		return;
+	if (setgroups(0, NULL) != 0 || setresgid(uid, uid, uid) != 0 || setresuid(uid, uid, uid) != 0)
+		dt_fail(__FILE__, __LINE__, "cannot become uid %u: %s", uid, strerror(errno));
+}
+
+int dt_log_lines(const char *s)
+{
+	char p[PATH_MAX];
+	snprintf(p, sizeof p, "%s/diosd.log", dt_dir());
+	FILE *f = fopen(p, "r");
+	if (!f)
+		dt_fail(__FILE__, __LINE__, "%s: %s", p, strerror(errno));
+	char line[1024];
+	int n = 0;
+	while (fgets(line, sizeof line, f))
+		n += strstr(line, s) != NULL;
+	fclose(f);
+	return n;
 }
 
 void dt_redteam_report(const char *attack, const struct dt_victim_report *base,

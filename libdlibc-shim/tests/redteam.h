@@ -30,6 +30,16 @@ void dt_victim_stop(struct dt_victim *v, struct dt_victim_report *out);
 /* The victim for ms with no attack: the baseline of dt_redteam_report. */
 void dt_victim_baseline(int ms, struct dt_victim_report *out);
 /*
+ * This process becomes uid/gid uid with no supplementary groups, when it runs
+ * as root (the attacker of a test run as root); otherwise it stays as it is
+ * (the test then shows only what one user can do to itself).  Fails the test
+ * if it cannot.
+ */
+void dt_become_user(unsigned uid);
+/* Lines of the test daemon's log (dt_dir()/diosd.log) that contain s. */
+int dt_log_lines(const char *s);
+
+/*
  * Prints "redteam ATTACK: ..." with the victim's calls, errors and null-call
  * p50/p99/max during the attack beside the baseline's, appends one
  * tab-separated line to $DIOS_REDTEAM_OUT if set, and fails the test if the

@@ -3,27 +3,12 @@
 #include "helpers.h"
 #include "redteam.h"
 
-#include <grp.h>
 #include <limits.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 enum { CONNECTIONS = 2000, OTHER = 65534 };
-
-static int log_lines(const char *s)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/diosd.log", dt_dir());
-	FILE *f = fopen(p, "r");
-	CHECK(f != NULL);
-	char line[1024];
-	int n = 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, s) != NULL;
-	fclose(f);
-	return n;
-}
 
 /* One connection to the admin socket: 1 if it was answered with an EACCES refusal, 0 otherwise. */
 static int refused_once(const char *path)
@@ -75,8 +60,7 @@ int main(void)
 	CHECK(c >= 0);
 	if (c == 0) {
 		alarm(100);
-		if (setgroups(0, NULL) != 0 || setresgid(OTHER, OTHER, OTHER) != 0 || setresuid(OTHER, OTHER, OTHER) != 0)
-			_exit(90);
+		dt_become_user(OTHER);
 		int refused = 0;
 		for (int i = 0; i < CONNECTIONS; i++)
 			refused += refused_once(admin);
@@ -87,7 +71,7 @@ int main(void)
 	dt_redteam_report("admin: another user's 2,000 connections to the admin socket", &base, &during);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		dt_fail(__FILE__, __LINE__, "uid %d: not every admin connection was refused with EACCES (status 0x%x)", OTHER, st);
-	int lines = log_lines("admin: refused");
+	int lines = dt_log_lines("admin: refused");
 	CHECK(lines >= 1);
 	CHECK(lines <= 2);                              /* not one per connection */
 	CHECK_EQ(dios_nop(0), 0);

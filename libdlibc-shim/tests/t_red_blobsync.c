@@ -11,18 +11,10 @@
 #define COMMITS 300
 #define BYTES (64 * 1024)
 
-static void drop_privileges(void)
-{
-	if (geteuid() != 0)
-		return;
-	CHECK_EQ(setresgid(65534, 65534, 65534), 0);
-	CHECK_EQ(setresuid(65534, 65534, 65534), 0);
-}
-
 /* The attacker: COMMITS durable commits of a growing blob (bounded: 60 s); reports how many. */
 static void attacker(int wr)
 {
-	drop_privileges();
+	dt_become_user(65534);
 	dios_name_t name;
 	dt_random_name(&name);
 	dios_ref_t *b = NULL;

@@ -25,22 +25,6 @@ static int count_fds(pid_t pid)
 	return n;
 }
 
-/* Lines of the daemon's log that contain s. */
-static int log_lines(const char *s)
-{
-	char p[PATH_MAX];
-	snprintf(p, sizeof p, "%s/diosd.log", dt_dir());
-	FILE *f = fopen(p, "r");
-	if (!f)
-		return -1;
-	char line[1024];
-	int n = 0;
-	while (fgets(line, sizeof line, f))
-		n += strstr(line, s) != NULL;
-	fclose(f);
-	return n;
-}
-
 static int connect_silent(void)
 {
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -111,7 +95,7 @@ int main(void)
 	CHECK(peak >= DAEMON_FDS - 2);                   /* it did run out (before silent ones time out) */
 	dt_victim_stop(victim, &during);
 	dt_redteam_report("fds: connections that never say hello until the daemon is out of fds", &base, &during);
-	int accept_lines = log_lines("accept: ");
+	int accept_lines = dt_log_lines("accept: ");
 	CHECK(accept_lines >= 1);
 	CHECK(accept_lines <= 2);                        /* one per 10 s, not one per wake-up */
 
@@ -120,7 +104,7 @@ int main(void)
 	while (count_fds(d) > before + 8 && dt_now_ns() < deadline)
 		usleep(50000);
 	CHECK(count_fds(d) <= before + 8);
-	CHECK(log_lines("sent no hello in time") <= 2);
+	CHECK(dt_log_lines("sent no hello in time") <= 2);
 
 	/* and a new task is served once there are descriptors again */
 	for (int i = 0; i < nf; i++)

@@ -38,18 +38,10 @@ static void *selector(void *arg)
 	return NULL;
 }
 
-static void drop_privileges(void)
-{
-	if (geteuid() != 0)
-		return;
-	CHECK_EQ(setresgid(65534, 65534, 65534), 0);
-	CHECK_EQ(setresuid(65534, 65534, 65534), 0);
-}
-
 /* The attacker: CYCLES rounds of THREADS parked selects woken by one byte written to the FIFO. */
 static void attacker(int wr)
 {
-	drop_privileges();
+	dt_become_user(65534);
 	dios_name_t name;
 	dt_random_name(&name);
 	uint64_t cap = 4096;
