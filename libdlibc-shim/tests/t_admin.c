@@ -1,4 +1,4 @@
-/* t_admin: the dios tool against a live daemon: status, names, tasks (with parent and argv) and objects list what this task made; the tool escapes control characters whatever the daemon sends; another uid is refused; usage errors; a client that never reads its answer stalls nothing. */
+/* t_admin: the dios tool against a live daemon: status, names, tasks (with parent and argv) and objects list what this task made; the tool escapes control characters whatever the daemon sends; another uid is refused; usage errors; a client that never reads its answer stalls nothing; one uid beyond --quota-admin-connections gets EDQUOT. */
 #define _GNU_SOURCE
 #include "helpers.h"
 
@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 	unlink(fake_admin_path);
 
 	/* A daemon whose sockets anyone may connect to: the daemon itself must refuse strangers. */
-	static const char *const args[] = { "--socket-mode", "0666", "--max-refs", "65536", NULL };
+	static const char *const args[] = { "--socket-mode", "0666", "--max-refs", "65536", "--quota-admin-connections", "3", NULL };
 	dt_daemon_args = args;
 	pid_t daemon = dt_start_daemon();
 	CHECK_EQ(chmod(dt_dir(), 0711), 0);
@@ -221,6 +221,31 @@ int main(int argc, char **argv)
 	CHECK_RUN(ROW(r.out, "names", "4"), "status: names (the console's, this task's executable's, the shmem's, the fifo's)", &r);
 	CHECK_RUN(ROW(r.out, "references", "4"), "status: references (self and three)", &r);
 	CHECK_RUN(ROW(r.out, "version", NULL) && ROW(r.out, "uptime", NULL) && ROW(r.out, "parked_calls", "0"), "status: rest", &r);
+
+	/*
+	 * --quota-admin-connections 3: with three connections of this uid open
+	 * (saying nothing), a fourth is refused with EDQUOT, not served; once one
+	 * is closed the tool is served again, and status counts the refusal.
+	 */
+	CHECK_RUN(ROW(r.out, "quota.admin-connections", "3") && ROW(r.out, "quota.admin-connections.refusals", "0"),
+		  "status: the admin quota", &r);
+	int held[3];
+	for (int i = 0; i < 3; i++)
+		held[i] = admin_connect();
+	usleep(100 * 1000);
+	TOOL(&r, "status");
+	CHECK_RUN(r.status == 1 && strstr(r.err, "EDQUOT") && strstr(r.err, "--quota-admin-connections"),
+		  "a fourth admin connection of one uid: EDQUOT", &r);
+	close(held[0]);
+	for (int i = 0; i < 50; i++) {   /* the daemon sees the close at its next wake-up */
+		TOOL(&r, "status");
+		if (r.status == 0)
+			break;
+		usleep(20 * 1000);
+	}
+	CHECK_RUN(r.status == 0 && ROW(r.out, "quota.admin-connections.refusals", "1"), "served again once one is closed", &r);
+	close(held[1]);
+	close(held[2]);
 
 	TOOL(&r, "names");
 	CHECK_RUN(r.status == 0, "names", &r);

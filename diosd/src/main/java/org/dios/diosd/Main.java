@@ -10,6 +10,7 @@ import java.time.Instant;
 
 import org.dios.abi.Abi;
 import org.dios.diosd.admin.AdminReports;
+import org.dios.diosd.admin.AdminEndpoint;
 import org.dios.diosd.conductor.DriverConductor;
 import org.dios.diosd.journal.Journal;
 import org.dios.diosd.log.Log;
@@ -89,6 +90,9 @@ public final class Main {
                                     sixteenth of the descriptors); more are closed at once
               --quota-rpc-connections N
                                     benchmark RPC connections of one uid (default 128)
+              --quota-admin-connections N
+                                    admin socket connections of one uid at once, tracing ones included
+                                    (default 8: all 4 request and 4 tracing slots); more get EDQUOT
               --idle-spin-us N      spin this long after the last call (default 50)
               --idle-yield-us N     then yield until this long, then sleep (default 1000)
               --warmup-cycles N     pre-touch the call and wake-up paths at start (default 20000, for at
@@ -118,7 +122,7 @@ public final class Main {
      */
     record Options(String socket, String stateDir, int socketMode, DriverConductor.Config config,
                    InetSocketAddress metrics, String launcher, boolean dumpable, boolean socketGiven,
-                   long[] quotas, int rpcPerUser) {}
+                   long[] quotas, int rpcPerUser, int adminPerUser) {}
 
     public static void main(String[] args) {
         Journal.configureChronicle(); // before any Chronicle class loads: no analytics, no banner
@@ -161,6 +165,7 @@ public final class Main {
         long maxTaskMemory = d.maxTaskMemory();
         long[] quotas = new long[Quotas.KINDS]; // 0: sized to the machine at start
         int rpcPerUser = SocketRpcService.MAX_PER_UID;
+        int adminPerUser = AdminEndpoint.DEFAULT_MAX_PER_UID;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -194,6 +199,7 @@ public final class Main {
                 case "--quota-blob-bytes" -> quotas[Quotas.BLOB_BYTES] = bytes(args, ++i, a, 4096, Long.MAX_VALUE / 2);
                 case "--quota-pending-connections" -> quotas[Quotas.PENDING] = number(args, ++i, a, 1, 1L << 40);
                 case "--quota-rpc-connections" -> rpcPerUser = (int) number(args, ++i, a, 1, 1 << 20);
+                case "--quota-admin-connections" -> adminPerUser = (int) number(args, ++i, a, 1, 1 << 20);
                 case "--idle-spin-us" -> spin = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--idle-yield-us" -> yield = number(args, ++i, a, 0, 10_000_000) * 1000;
                 case "--warmup-cycles" -> warmup = (int) number(args, ++i, a, 0, 10_000_000);
@@ -231,7 +237,7 @@ public final class Main {
         }
         return new Options(socket, stateDir, socketMode, new DriverConductor.Config(maxTasks, maxRefs, maxBuffers, spin, yield,
                 d.handshakeTimeoutNanos(), warmup, metrics != null, perUser, maxTaskMemory, maxParked), metrics, launcher, dumpable,
-                socketGiven, quotas, rpcPerUser);
+                socketGiven, quotas, rpcPerUser, adminPerUser);
     }
 
     /**
@@ -473,7 +479,8 @@ public final class Main {
             if (o.quotas()[k] > 0) l[k] = o.quotas()[k];
             line.append(k == 0 ? " " : ", ").append(Quotas.name(k)).append(' ').append(l[k]);
         }
-        System.out.println(line.append(", rpc-connections ").append(o.rpcPerUser()));
+        System.out.println(line.append(", rpc-connections ").append(o.rpcPerUser())
+                .append(", admin-connections ").append(o.adminPerUser()));
         return new Quotas(l, LibC.getuid());
     }
 
@@ -664,6 +671,7 @@ public final class Main {
                 ProcessHandle.current().pid(), LibC.getuid(), Instant.now(), traceDir);
         Quotas quotas = quotas(o);
         DriverConductor conductor = new DriverConductor(o.config(), listenFd, adminFd, info, quotas);
+        conductor.adminConnectionsPerUser(o.adminPerUser());
         String launcher = findLauncher(o.launcher());
         if (launcher == null) {
             Log.warn("no task launcher (dios-launch) found: dios_run will fail with -ENOSYS; give --launcher PATH");

@@ -101,7 +101,7 @@ class MainOptionsTest {
     @Test
     void quotaFlagsOverrideTheSizedDefaultsAndRefuseZero() throws Exception {
         Main.Options o = parse("--quota-objects", "40", "--quota-memory", "1M", "--quota-blob-bytes", "2G",
-                "--quota-pending-connections", "4", "--quota-rpc-connections", "9");
+                "--quota-pending-connections", "4", "--quota-rpc-connections", "9", "--quota-admin-connections", "2");
         assertEquals(40, o.quotas()[org.dios.diosd.objects.Quotas.OBJECTS]);
         assertEquals(1L << 20, o.quotas()[org.dios.diosd.objects.Quotas.MEMORY_BYTES]);
         assertEquals(2L << 30, o.quotas()[org.dios.diosd.objects.Quotas.BLOB_BYTES]);
@@ -109,8 +109,11 @@ class MainOptionsTest {
         assertEquals(0, o.quotas()[org.dios.diosd.objects.Quotas.FIFOS], "0: sized to the machine at start");
         assertEquals(9, o.rpcPerUser());
         assertEquals(128, parse().rpcPerUser());
+        assertEquals(2, o.adminPerUser());
+        assertEquals(8, parse().adminPerUser(), "default: every admin slot, 4 requests and 4 tracers");
         for (String flag : new String[] {"--quota-objects", "--quota-names", "--quota-fifos", "--quota-blobs",
-                "--quota-pending-connections", "--quota-rpc-connections", "--quota-memory", "--quota-blob-bytes"}) {
+                "--quota-pending-connections", "--quota-rpc-connections", "--quota-admin-connections", "--quota-memory",
+                "--quota-blob-bytes"}) {
             Main.StartupException e = assertThrows(Main.StartupException.class, () -> parse(flag, "0"), flag);
             assertEquals(2, e.exitCode, flag + ": a usage error");
         }

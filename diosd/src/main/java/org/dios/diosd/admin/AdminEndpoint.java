@@ -34,7 +34,9 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
  * <li>only the daemon's uid and root are served (SO_PEERCRED, checked at
  * accept): anyone else gets one {@code error EACCES} line and is closed;</li>
  * <li>at most {@link #MAX_CLIENTS} connections at once (more get
- * {@code error EBUSY}); a request is one line of at most
+ * {@code error EBUSY}), and at most {@link #maxPerUid} of one uid, tracing
+ * or not ({@code --quota-admin-connections}; more get {@code error EDQUOT},
+ * counted in {@link #quotaRefusals}); a request is one line of at most
  * {@link #MAX_REQUEST_BYTES} bytes, due {@link #REQUEST_TIMEOUT_NANOS} after
  * connecting; the answer must be read within {@link #ANSWER_TIMEOUT_NANOS},
  * else the connection is dropped;</li>
@@ -52,6 +54,13 @@ public final class AdminEndpoint {
     /** Tracing connections at once; they do not count against MAX_CLIENTS. */
     static final int MAX_TRACERS = 4;
     private static final int WRITE_CHUNK = 1 << 20;
+    /**
+     * Default of --quota-admin-connections: every slot there is (requests and
+     * tracers), so by default one uid may hold them all, as before the flag.
+     * Only two uids may connect at all (the daemon's and root), both trusted;
+     * an operator who wants each of them to keep a slot sets it lower, e.g. 2.
+     */
+    public static final int DEFAULT_MAX_PER_UID = MAX_CLIENTS + MAX_TRACERS;
 
     private static final class Client {
         final int fd;
@@ -89,6 +98,10 @@ public final class AdminEndpoint {
     private final Function<String, String> answerer;
     private final CallTrace trace;
     private int tracers;
+    /** Connections of one uid at once, tracing ones included (--quota-admin-connections). */
+    private volatile int maxPerUid = DEFAULT_MAX_PER_UID;
+    /** Connections refused by {@link #maxPerUid} since start. */
+    private long quotaRefusals;
 
     /**
      * listenFd: a non-blocking listening SOCK_STREAM socket (already in epoll
@@ -107,6 +120,22 @@ public final class AdminEndpoint {
         this.answerer = answerer;
         this.trace = trace;
         if (trace != null) trace.onFailure = this::dropTracers;
+    }
+
+    /** Sets --quota-admin-connections (at least 1); new connections are held to it from now on. */
+    public void maxPerUid(int n) {
+        if (n < 1) throw new IllegalArgumentException("--quota-admin-connections must be positive: " + n);
+        maxPerUid = n;
+    }
+
+    /** Connections refused by the per-uid quota since start (dios status: quota.admin-connections.refusals). */
+    public long quotaRefusals() {
+        return quotaRefusals;
+    }
+
+    /** The quota and its refusals, for the status answer. */
+    public AdminReports.AdminQuota quota() {
+        return new AdminReports.AdminQuota(maxPerUid, quotaRefusals);
     }
 
     /** True while the listening socket is out of epoll (descriptors ran out): the loop must come back for it. */
@@ -136,6 +165,16 @@ public final class AdminEndpoint {
                 refusedLog.log("admin: refused " + who + ": only uid " + ownUid + " and root may use the admin socket", now);
                 refuse(fd, AdminReports.error("EACCES", "permission denied: " + who + " may not use the admin socket;"
                         + " only the daemon's user (uid " + ownUid + ") and root may"));
+                continue;
+            }
+            int mine = 0, quota = maxPerUid;
+            for (Client c : clients.values()) if (c.uid == cred.uid()) mine++; // at most MAX_CLIENTS + MAX_TRACERS
+            if (mine >= quota) {
+                quotaRefusals++;
+                refusedLog.log("admin: refused uid " + cred.uid() + " (pid " + cred.pid() + "): it has " + mine
+                        + " admin connections open already (--quota-admin-connections " + quota + ")", now);
+                refuse(fd, AdminReports.error("EDQUOT", "uid " + cred.uid() + " has " + mine
+                        + " admin connections open already, its quota (--quota-admin-connections); close one"));
                 continue;
             }
             if (clients.size() - tracers >= MAX_CLIENTS) {

@@ -58,6 +58,15 @@ public final class AdminReports {
     /** trace: the status answer's trace value ("off", "on (1 client)"). */
     public static String answer(String request, Info info, DaemonSnapshot snap, Iterable<TaskSession> tasks, ObjectManager objects,
                          String trace) {
+        return answer(request, info, snap, tasks, objects, trace, null);
+    }
+
+    /** The admin socket's own per-uid quota, for the status answer: --quota-admin-connections and its refusals. */
+    public record AdminQuota(int perUid, long refusals) {}
+
+    /** admin: the admin socket's quota (null: not shown). */
+    public static String answer(String request, Info info, DaemonSnapshot snap, Iterable<TaskSession> tasks, ObjectManager objects,
+                         String trace, AdminQuota admin) {
         String[] w = request.trim().split(" +");
         String cmd = w[0];
         int limit = DEFAULT_LIMIT;
@@ -71,7 +80,7 @@ public final class AdminReports {
             if (limit < 1 || limit > MAX_LIMIT) return error("EINVAL", "limit must be 1.." + MAX_LIMIT + ", got '" + field(w[1]) + "'");
         }
         return switch (cmd) {
-            case "status" -> w.length == 1 ? status(info, snap, trace, objects.quotas) : error("EINVAL", "status takes no limit");
+            case "status" -> w.length == 1 ? status(info, snap, trace, objects.quotas, admin) : error("EINVAL", "status takes no limit");
             case "tasks" -> tasks(tasks, limit);
             case "objects" -> objects(objects, liveTasks(tasks), limit);
             case "names" -> names(objects, limit);
@@ -145,6 +154,15 @@ public final class AdminReports {
      * {@link #QUOTA_USERS_SHOWN}.
      */
     static String status(Info info, DaemonSnapshot s, String trace, Quotas quotas) {
+        return status(info, s, trace, quotas, null);
+    }
+
+    /**
+     * admin (or null): the admin socket's quota, as "quota.admin-connections"
+     * (per uid) and "quota.admin-connections.refusals" (since start; not in
+     * "quota.refusals", which counts the calls' and connections' quotas).
+     */
+    static String status(Info info, DaemonSnapshot s, String trace, Quotas quotas, AdminQuota admin) {
         Table t = new Table("key", "value");
         t.row("version", info.version());
         t.row("abi", Abi.DIOS_ABI_VERSION);
@@ -181,6 +199,10 @@ public final class AdminReports {
             long refused = 0;
             for (int k = 0; k < Quotas.KINDS; k++) refused += quotas.refusals(k);
             t.row("quota.refusals", refused);
+        }
+        if (admin != null) {
+            t.row("quota.admin-connections", admin.perUid());
+            t.row("quota.admin-connections.refusals", admin.refusals());
         }
         return t.end(t.rows);
     }

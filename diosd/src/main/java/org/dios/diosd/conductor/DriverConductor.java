@@ -181,10 +181,20 @@ public final class DriverConductor implements Runnable {
         if (adminFd >= 0) {
             check(epoll.add(adminFd, LibC.EPOLLIN, K_ADMIN_LISTEN), "epoll add admin");
             admin = new AdminEndpoint(adminFd, K_ADMIN_LISTEN, epoll, K_ADMIN, arena, trace,
-                    request -> AdminReports.answer(request, info, snapshot(), registry.slots(), objects, trace.state()));
+                    request -> answerAdmin(request, info));
         } else {
             admin = null;
         }
+    }
+
+    /** One admin request's answer (on the conductor, which owns everything it reads). */
+    private String answerAdmin(String request, AdminReports.Info info) {
+        return AdminReports.answer(request, info, snapshot(), registry.slots(), objects, trace.state(), admin.quota());
+    }
+
+    /** --quota-admin-connections: admin connections of one uid at once (before run; no admin socket: ignored). */
+    public void adminConnectionsPerUser(int n) {
+        if (admin != null) admin.maxPerUid(n);
     }
 
     /** dios_run, after the dispatcher checked it: the launcher's. */

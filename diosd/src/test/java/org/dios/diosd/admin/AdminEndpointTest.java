@@ -171,4 +171,27 @@ class AdminEndpointTest {
         assertEquals(0, LibC.shutdown(fd, 1));
         assertTrue(readAll(fd).startsWith("ok\n"));
     }
+
+    @Test
+    void oneUidBeyondItsAdminQuotaGetsEdquotAndItIsCountedInStatus() throws Exception {
+        conductor.adminConnectionsPerUser(2);
+        int first = connect(), second = connect(); // say nothing: each holds a slot
+        Thread.sleep(100);
+        assertTrue(ask("status\n").startsWith("error\tEDQUOT\tuid " + LibC.getuid() + " has 2 admin connections open already"),
+                "a third connection of one uid, with 2 allowed");
+        assertConductorResponsive();
+        LibC.close(first);
+        open.remove(Integer.valueOf(first));
+        String s = "";
+        for (int i = 0; i < 50; i++) { // the daemon sees the close at its next epoll wait
+            s = ask("status\n");
+            if (s.startsWith("ok\n")) break;
+            Thread.sleep(20);
+        }
+        assertTrue(s.startsWith("ok\n"), "served again once one is closed: " + s);
+        assertTrue(s.contains("row\tquota.admin-connections\t2\n"), s);
+        assertTrue(s.matches("(?s).*row\\tquota\\.admin-connections\\.refusals\\t[1-9]\\d*\\n.*"), s);
+        assertEquals("", readAll(second), "the idle one is still dropped at its request timeout");
+        assertThrows(IllegalArgumentException.class, () -> conductor.adminConnectionsPerUser(0));
+    }
 }
