@@ -187,6 +187,12 @@ public final class BlobObject extends MappedObject {
         return isZombie() ? 0 : store.journalDelete(this);
     }
 
+    /** A durable blob's zombify parks while its DELETE is journaled on the sync thread (BlobStore.zombify). */
+    @Override
+    public int zombifyParked(Call c, Reference ref) {
+        return durable && !isZombie() && !deletionJournaled ? store.zombify(c, this, ref) : 0;
+    }
+
     /** A durable blob outlives every reference (and the daemon): its name is what lets anyone delete it. */
     @Override
     public int lookupPerms(boolean readOnly) {

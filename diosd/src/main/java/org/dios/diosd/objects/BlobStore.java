@@ -353,6 +353,11 @@ public final class BlobStore implements AutoCloseable {
         live.clear();
     }
 
+    /** The journal (tests: closing it makes every later append fail, as a failed disk would). */
+    Journal journal() {
+        return journal;
+    }
+
     /** -errno of the last failed {@link #create}. */
     int error() {
         return error;
@@ -603,6 +608,64 @@ public final class BlobStore implements AutoCloseable {
             b.deletionJournaled = true;
         }
         return 0;
+    }
+
+    /**
+     * dios_delete with D_DELETE_ZOMBIFY of a durable blob (conductor thread):
+     * the call parks, the sync thread journals DELETE (and syncs it), and only
+     * then does {@link #finishSyncs} zombify the blob and drop the caller's
+     * reference (its segments to unmap in the completion), as an unparked
+     * zombify would. If the journal failed, the call completes with -EIO
+     * (-ENOSPC when it had no room) and nothing changed. A second zombify
+     * meanwhile parks behind the first and journals nothing more (the sync
+     * thread sees deletionJournaled). The call takes no D_TIMEOUT deadline:
+     * an answer of -ETIMEDOUT could not say whether the deletion then happened.
+     * Returns {@link Call#PARKED} or -errno.
+     */
+    int zombify(Call c, BlobObject b, Reference ref) {
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        ParkedCall pc = new ParkedCall(c.task, c.userData, c.op, c.flags, ref, 0);
+        c.task.parked.add(pc); // no deadline: see above
+        if (!syncer.submit(new DeleteJob(b, ref, pc))) {
+            c.task.parked.remove(pc);
+            return -Abi.DIOS_EIO; // stopping: no disk work is taken any more
+        }
+        return Call.PARKED;
+    }
+
+    /** A parked zombify of a durable blob: DELETE journaled on the sync thread, the zombify done on the conductor. */
+    private final class DeleteJob implements BlobSyncer.Job {
+        private final BlobObject b;
+        private final Reference ref;
+        private final ParkedCall pc;
+
+        DeleteJob(BlobObject b, Reference ref, ParkedCall pc) {
+            this.b = b;
+            this.ref = ref;
+            this.pc = pc;
+        }
+
+        @Override
+        public int sync() {
+            return journalDelete(b);
+        }
+
+        @Override
+        public void done(int rc, Completer c) {
+            long[] v = new long[org.dios.abi.CqeDescriptor.VAL_COUNT];
+            int flags = 0;
+            if (rc == 0) {
+                // The deletion is journaled: applied even if the caller died or dropped ref meanwhile.
+                objects.zombify(b);
+                if (ref.live && !pc.task.dead) {
+                    long[] unmap = objects.removeReference(pc.task, ref);
+                    if (unmap.length > 0) flags |= Abi.D_CQE_F_UNMAP;
+                    for (int i = 0; i < unmap.length && i < v.length; i++) v[i] = unmap[i];
+                }
+            }
+            // A task that died meanwhile is owed nothing (completeParked skips it).
+            c.complete(pc.task, pc, rc, flags, v);
+        }
     }
 
     /** The blob is freed: fds closed and the file removed (tasks' mappings keep the pages). */

@@ -136,6 +136,17 @@ public interface ObjectDriver {
         return 0;
     }
 
+    /**
+     * dios_delete with D_DELETE_ZOMBIFY through ref, when the zombify waits
+     * for the disk (a durable blob's journaled deletion): parks c and returns
+     * {@link Call#PARKED}, the object completing it later through the
+     * dispatcher's Completer. 0: nothing to wait for, the dispatcher goes on
+     * (prepareZombify, then the zombify). Or -errno (nothing changed).
+     */
+    default int zombifyParked(Call c, Reference ref) {
+        return 0;
+    }
+
     /** The names it scopes, if it is a group (unbound when it dies), else null. */
     default java.util.HashMap<Name, DObject> scopedNames() {
         return null;

@@ -411,7 +411,9 @@ public final class CallDispatcher implements Completer {
         if (ref == null) return -DIOS_EBADF;
         if ((c.flags & D_DELETE_ZOMBIFY) != 0) {
             if (!ref.can(D_PERM_DELETE)) return -DIOS_EACCES;
-            int rc = ref.object.prepareZombify();
+            int rc = ref.object.zombifyParked(c, ref); // a durable blob: its DELETE is journaled off the conductor
+            if (rc != 0) return rc;
+            rc = ref.object.prepareZombify();
             if (rc < 0) return rc;
             objects.zombify(ref.object);
         }
