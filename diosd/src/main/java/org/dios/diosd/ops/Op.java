@@ -48,7 +48,7 @@ public record Op(int code, String name, long flags, boolean returnsRef, boolean 
         //   code                     name             flags accepted            ref    park   batch  no-cqe handler
         row(Abi.D_OP_NOP,            "nop",            nb,                       false, false, true,  false,
                 (d, c, r, o, f) -> 0);
-        row(Abi.D_OP_CREATE,         "create",         Abi.D_FLAGS_CREATE_MASK,  true,  false, true,  false,
+        row(Abi.D_OP_CREATE,         "create",         Abi.D_FLAGS_CREATE_MASK,  true,  true,  true,  false,
                 (d, c, r, o, f) -> d.create(c, r, o, f));
         row(Abi.D_OP_LOOKUP,         "lookup",         Abi.D_FLAGS_LOOKUP_MASK,  true,  false, true,  false,
                 (d, c, r, o, f) -> d.lookup(c, r, o));
