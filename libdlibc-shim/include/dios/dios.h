@@ -210,7 +210,10 @@ int dios_delegated(dios_flags_t f, dios_ref_t **refs, uint64_t *count);
  * still succeeds and reports D_REF_STATE_ZOMBIE, releasing buffers works,
  * and every other call on the object fails with -EIDRM.
  * Errors: -EBADF (not held; also a second delete of the same reference),
- * -EACCES (zombify without D_PERM_DELETE), -EINVAL (unknown flag).
+ * -EACCES (zombify without D_PERM_DELETE), -EINVAL (unknown flag),
+ * -EIO / -ENOSPC (a durable blob's deletion could not be journaled; nothing
+ * changed), -ENOMEM (zombify of a durable blob, which waits in the daemon for
+ * the journal, while the task has --max-parked-calls calls waiting already).
  */
 int dios_delete(dios_flags_t f, dios_ref_t *ref);
 

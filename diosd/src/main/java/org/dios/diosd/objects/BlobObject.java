@@ -44,6 +44,8 @@ public final class BlobObject extends MappedObject {
     boolean durable;
     /** The name table holds a count (durable blobs, until zombified). */
     boolean pinned;
+    /** Named, its file and journal CREATE still on the sync thread (conductor thread). */
+    boolean creating;
     /** DELETE is in the journal (written under BlobStore's journal lock: the sync thread reads it). */
     volatile boolean deletionJournaled;
     /** Durable commits of this blob on the sync thread (conductor thread): its fd stays open meanwhile. */
@@ -168,23 +170,39 @@ public final class BlobObject extends MappedObject {
         if (req.named && !publicName && req.table != objects.userGroup(req.task.uid).names) return req.fail(-Abi.DIOS_EOPNOTSUPP);
         if (req.givenName != null && req.table.containsKey(req.givenName)) return req.fail(-Abi.DIOS_EEXIST);
         if (req.blobs == null) return req.fail(-Abi.DIOS_EOPNOTSUPP);
-        BlobObject b = req.blobs.create(objects.newObjectId(), req.task.taskId, req.hasArg ? req.arg : 0);
+        long size = req.hasArg ? req.arg : 0;
+        // A named blob's file is made on the sync thread (createNamed): nothing touches the disk here.
+        BlobObject b = req.named ? req.blobs.pending(objects.newObjectId(), req.task.taskId, size)
+                : req.blobs.create(objects.newObjectId(), req.task.taskId, size);
         if (b == null) return req.fail(req.blobs.error());
+        b.creating = req.named;
         b.creatorUid = req.task.uid;
         if (req.named && !publicName) b.ownerUid = req.task.uid;
         return b;
     }
 
-    /** A named blob is durable: journaled before the call completes, or not created at all. */
+    /** A named blob whose file is still being made and journaled (BlobStore.createNamed): its name is taken, not found. */
     @Override
-    public int named(Name n) {
-        return store.makeDurable(this, n);
+    public boolean beingCreated() {
+        return creating;
+    }
+
+    /** A named blob is made durable off the conductor: the call parks (BlobStore.createNamed). */
+    @Override
+    public int createNamed(Call c, Name n, int perms) {
+        return store.createNamed(c, this, n, perms);
     }
 
     /** A durable blob's deletion is journaled before anyone sees it gone. */
     @Override
     public int prepareZombify() {
         return isZombie() ? 0 : store.journalDelete(this);
+    }
+
+    /** A durable blob's zombify parks while its DELETE is journaled on the sync thread (BlobStore.zombify). */
+    @Override
+    public int zombifyParked(Call c, Reference ref) {
+        return durable && !isZombie() && !deletionJournaled ? store.zombify(c, this, ref) : 0;
     }
 
     /** A durable blob outlives every reference (and the daemon): its name is what lets anyone delete it. */

@@ -353,6 +353,16 @@ public final class BlobStore implements AutoCloseable {
         live.clear();
     }
 
+    /** The journal (tests: closing it makes every later append fail, as a failed disk would). */
+    Journal journal() {
+        return journal;
+    }
+
+    /** The sync thread's queue (tests: a job of their own holds it). */
+    BlobSyncer syncer() {
+        return syncer;
+    }
+
     /** -errno of the last failed {@link #create}. */
     int error() {
         return error;
@@ -400,9 +410,158 @@ public final class BlobStore implements AutoCloseable {
     }
 
     /**
-     * Makes a freshly named blob durable: its file and directory entry are
-     * synced, CREATE is journaled, and the name table pins it. 0 or -errno
-     * (then nothing was journaled and the caller undoes the creation).
+     * A new named blob of size bytes whose file does not exist yet: only its
+     * id is taken (conductor thread, no file system call). {@link #createNamed}
+     * makes the file on the sync thread.
+     */
+    BlobObject pending(long objectId, long ownerTask, long size) {
+        long id = nextBlobId++;
+        return new BlobObject(objectId, ownerTask, this, id, fileName(id), System.currentTimeMillis(), size);
+    }
+
+    /**
+     * CREATE of a named blob, past every check (conductor thread): b (from
+     * {@link #pending}, {@link BlobObject#creating}) is bound to n, so its
+     * name is taken, and holds its first count. The call parks; the sync
+     * thread creates the file (O_EXCL), sizes it, fdatasyncs it, fsyncs the
+     * directory and journals CREATE; then {@link #finishSyncs} makes b
+     * durable and pinned, adds the creator's reference (perms) and completes
+     * the call with it and the name, as an unparked create did. If the disk
+     * work failed, b is dropped (name unbound, quota charges given back, the
+     * file removed) and the call answers -EIO or -ENOSPC. If the creator died
+     * (or its reference table filled) meanwhile, the blob is deleted again:
+     * DELETE journaled on the sync thread, then zombified; until then its
+     * name stays taken and unfound. Like a zombify, it takes no D_TIMEOUT
+     * deadline. Returns {@link Call#PARKED} or -errno (undone).
+     */
+    int createNamed(Call c, BlobObject b, Name n, int perms) {
+        ObjectManager om = objects;
+        if (!c.mayPark()) {
+            b.creating = false;
+            om.releaseCount(b);
+            return -Abi.DIOS_ENOMEM;
+        }
+        ParkedCall pc = new ParkedCall(c.task, c.userData, c.op, c.flags, null, 0);
+        c.task.parked.add(pc); // no deadline: -ETIMEDOUT could not say whether the blob then existed
+        if (!syncer.submit(new CreateJob(b, n, perms, pc))) {
+            c.task.parked.remove(pc);
+            b.creating = false;
+            om.releaseCount(b);
+            return -Abi.DIOS_EIO; // stopping: no disk work is taken any more
+        }
+        return Call.PARKED;
+    }
+
+    /** A parked CREATE of a named blob: file and journal on the sync thread, the rest on the conductor. */
+    private final class CreateJob implements BlobSyncer.Job {
+        private final BlobObject b;
+        private final Name name;
+        private final int perms;
+        private final ParkedCall pc;
+        /** The new file's fd (written by sync(), read by done() after the syncer's hand-off). */
+        private int fd = -1;
+
+        CreateJob(BlobObject b, Name name, int perms, ParkedCall pc) {
+            this.b = b;
+            this.name = name;
+            this.perms = perms;
+            this.pc = pc;
+        }
+
+        @Override
+        public int sync() {
+            String path = blobDir.resolve(b.fileName).toString();
+            int f = LibC.open(path, LibC.O_RDWR | LibC.O_CREAT | LibC.O_EXCL | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0600);
+            if (f < 0) {
+                // EEXIST: a file of this id made behind the daemon's back: never reused (freeing b removes it, as replay would)
+                Log.error("cannot create the file of " + b + ": " + LibC.strerror(f));
+                return f == -LibC.EEXIST ? -Abi.DIOS_EIO : ioError(f);
+            }
+            int rc = b.size > 0 ? LibC.ftruncate(f, b.size) : 0;
+            if (rc == 0) rc = LibC.fdatasync(f);
+            if (rc < 0) {
+                LibC.close(f);
+                LibC.unlink(path);
+                return ioError(rc);
+            }
+            try {
+                Journal.fsyncDirectory(blobDir);
+                synchronized (journalLock) {
+                    journal.append(JournalRecord.create(b.blobId, name.bytes(), b.size, b.fileName, b.createdMillis,
+                            b.creatorUid, b.ownerUid >= 0));
+                }
+            } catch (IOException e) {
+                Log.error("journal: cannot record the creation of " + b + ": " + e.getMessage());
+                LibC.close(f);
+                LibC.unlink(path);
+                return journalError(e);
+            }
+            fd = f;
+            return 0;
+        }
+
+        @Override
+        public void done(int rc, Completer c) {
+            long[] v = new long[org.dios.abi.CqeDescriptor.VAL_COUNT];
+            if (rc < 0) {
+                b.creating = false;
+                objects.releaseCount(b); // its only count: unbound, quota given back, freed (no file left)
+                c.complete(pc.task, pc, rc, 0, v);
+                return;
+            }
+            b.rwFd = fd;
+            stats.segments++;
+            b.capacity = b.size;
+            b.journaledSize = b.size; // before any commit job of b is queued
+            b.durable = true;
+            if (!b.tryRetain()) throw new IllegalStateException("pinning " + b + " that is going away");
+            b.pinned = true;
+            long ref = pc.task.dead ? 0 : objects.addReference(pc.task, b, perms); // 0 drops the first count
+            if (ref == 0) {
+                // Nobody will learn of it: deleted again, its name taken and unfound until DELETE is journaled.
+                if (pc.task.dead) objects.releaseCount(b);
+                undo(b);
+                c.complete(pc.task, pc, -Abi.DIOS_ENOMEM, 0, v); // a dead task is owed nothing (skipped)
+                return;
+            }
+            b.creating = false;
+            v[0] = ref;
+            v[1] = name.w0();
+            v[2] = name.w1();
+            v[3] = name.w2();
+            v[4] = name.w3();
+            c.complete(pc.task, pc, 0, 0, v);
+        }
+    }
+
+    /** A durable blob made for nobody (conductor thread): DELETE journaled on the sync thread, then zombified. */
+    private void undo(BlobObject b) {
+        BlobSyncer.Job j = new BlobSyncer.Job() {
+            @Override
+            public int sync() {
+                return journalDelete(b);
+            }
+
+            @Override
+            public void done(int rc, Completer c) {
+                b.creating = false;
+                if (rc == 0) objects.zombify(b);
+                else Log.error(b + " was made for a task that went, and its deletion could not be journaled: it stays"
+                        + " until deleted by name");
+            }
+        };
+        if (!syncer.submit(j)) {
+            b.creating = false;
+            Log.error(b + " was made for a task that went while the daemon stops: it stays until deleted by name");
+        }
+    }
+
+    /**
+     * Makes a freshly named blob durable on the caller's thread: its file and
+     * directory entry are synced, CREATE is journaled, and the name table
+     * pins it. 0 or -errno (then nothing was journaled and the caller undoes
+     * the creation). The daemon uses {@link #createNamed} (off the
+     * conductor); this is the unit tests' way to make a durable blob.
      */
     int makeDurable(BlobObject b, Name name) {
         int rc = LibC.fdatasync(b.rwFd);
@@ -603,6 +762,64 @@ public final class BlobStore implements AutoCloseable {
             b.deletionJournaled = true;
         }
         return 0;
+    }
+
+    /**
+     * dios_delete with D_DELETE_ZOMBIFY of a durable blob (conductor thread):
+     * the call parks, the sync thread journals DELETE (and syncs it), and only
+     * then does {@link #finishSyncs} zombify the blob and drop the caller's
+     * reference (its segments to unmap in the completion), as an unparked
+     * zombify would. If the journal failed, the call completes with -EIO
+     * (-ENOSPC when it had no room) and nothing changed. A second zombify
+     * meanwhile parks behind the first and journals nothing more (the sync
+     * thread sees deletionJournaled). The call takes no D_TIMEOUT deadline:
+     * an answer of -ETIMEDOUT could not say whether the deletion then happened.
+     * Returns {@link Call#PARKED} or -errno.
+     */
+    int zombify(Call c, BlobObject b, Reference ref) {
+        if (!c.mayPark()) return -Abi.DIOS_ENOMEM;
+        ParkedCall pc = new ParkedCall(c.task, c.userData, c.op, c.flags, ref, 0);
+        c.task.parked.add(pc); // no deadline: see above
+        if (!syncer.submit(new DeleteJob(b, ref, pc))) {
+            c.task.parked.remove(pc);
+            return -Abi.DIOS_EIO; // stopping: no disk work is taken any more
+        }
+        return Call.PARKED;
+    }
+
+    /** A parked zombify of a durable blob: DELETE journaled on the sync thread, the zombify done on the conductor. */
+    private final class DeleteJob implements BlobSyncer.Job {
+        private final BlobObject b;
+        private final Reference ref;
+        private final ParkedCall pc;
+
+        DeleteJob(BlobObject b, Reference ref, ParkedCall pc) {
+            this.b = b;
+            this.ref = ref;
+            this.pc = pc;
+        }
+
+        @Override
+        public int sync() {
+            return journalDelete(b);
+        }
+
+        @Override
+        public void done(int rc, Completer c) {
+            long[] v = new long[org.dios.abi.CqeDescriptor.VAL_COUNT];
+            int flags = 0;
+            if (rc == 0) {
+                // The deletion is journaled: applied even if the caller died or dropped ref meanwhile.
+                objects.zombify(b);
+                if (ref.live && !pc.task.dead) {
+                    long[] unmap = objects.removeReference(pc.task, ref);
+                    if (unmap.length > 0) flags |= Abi.D_CQE_F_UNMAP;
+                    for (int i = 0; i < unmap.length && i < v.length; i++) v[i] = unmap[i];
+                }
+            }
+            // A task that died meanwhile is owed nothing (completeParked skips it).
+            c.complete(pc.task, pc, rc, flags, v);
+        }
     }
 
     /** The blob is freed: fds closed and the file removed (tasks' mappings keep the pages). */

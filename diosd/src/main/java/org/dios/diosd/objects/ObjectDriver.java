@@ -131,8 +131,40 @@ public interface ObjectDriver {
         return 0;
     }
 
+    /**
+     * True while a named object is still being made off the conductor: its
+     * name is bound (so it is taken: a CREATE of it answers -EEXIST) but a
+     * LOOKUP does not find it (-ENOENT).
+     */
+    default boolean beingCreated() {
+        return false;
+    }
+
+    /**
+     * A named CREATE that completes later (an object the factory made
+     * {@link #beingCreated}: a durable blob): n is bound to this fresh
+     * object, which holds its first count and no reference yet.
+     * Returns {@link Call#PARKED} (the object adds the creator's reference
+     * with perms and completes c), or -errno once it has undone the create
+     * (name unbound, count and quota charges given back).
+     */
+    default int createNamed(Call c, Name n, int perms) {
+        throw new IllegalStateException(this + " is not made off the conductor");
+    }
+
     /** Before a zombify through dios_delete: -errno refuses it (nothing changed). */
     default int prepareZombify() {
+        return 0;
+    }
+
+    /**
+     * dios_delete with D_DELETE_ZOMBIFY through ref, when the zombify waits
+     * for the disk (a durable blob's journaled deletion): parks c and returns
+     * {@link Call#PARKED}, the object completing it later through the
+     * dispatcher's Completer. 0: nothing to wait for, the dispatcher goes on
+     * (prepareZombify, then the zombify). Or -errno (nothing changed).
+     */
+    default int zombifyParked(Call c, Reference ref) {
         return 0;
     }
 

@@ -275,7 +275,15 @@ public final class CallDispatcher implements Completer {
         if (o == null) return req.error;
         objects.adopt(o);
         objects.charge(o, acct, bytesKind, bytes);
-        long ref = objects.addReference(s, o, D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE);
+        int perms = D_PERM_READ | D_PERM_WRITE | D_PERM_DELETE;
+        if (named && o.beingCreated()) {
+            // A durable blob: its name is taken at once (a second CREATE of it: -EEXIST; a LOOKUP: -ENOENT),
+            // its file and journal entry made off the conductor; the call parks until then (BlobStore.createNamed).
+            Name n = given ? givenName : objects.bindRandom(o, table);
+            if (given) objects.bind(givenName, o, table); // checked above; single-threaded, so still free
+            return o.createNamed(c, n, perms);
+        }
+        long ref = objects.addReference(s, o, perms);
         if (ref == 0) return -DIOS_ENOMEM;
         o.created(s);
         if (named) {
@@ -394,7 +402,7 @@ public final class CallDispatcher implements Completer {
         boolean inPublic = (c.flags & D_LOOKUP_PUBLIC) != 0;
         if (inPublic && !s.publicMember) return -DIOS_EACCES;
         DObject o = inPublic ? objects.resolvePublic(n) : objects.resolve(n, s);
-        if (o == null || o.isZombie()) return -DIOS_ENOENT;
+        if (o == null || o.isZombie() || o.beingCreated()) return -DIOS_ENOENT;
         if (o.privateTo(s)) return -DIOS_EACCES;
         if (s.refs.size() >= s.refs.capacity()) return -DIOS_ENOMEM;
         if (!o.tryRetain()) return -DIOS_ENOENT; // increment-not-zero: it is going away
@@ -411,7 +419,9 @@ public final class CallDispatcher implements Completer {
         if (ref == null) return -DIOS_EBADF;
         if ((c.flags & D_DELETE_ZOMBIFY) != 0) {
             if (!ref.can(D_PERM_DELETE)) return -DIOS_EACCES;
-            int rc = ref.object.prepareZombify();
+            int rc = ref.object.zombifyParked(c, ref); // a durable blob: its DELETE is journaled off the conductor
+            if (rc != 0) return rc;
+            rc = ref.object.prepareZombify();
             if (rc < 0) return rc;
             objects.zombify(ref.object);
         }

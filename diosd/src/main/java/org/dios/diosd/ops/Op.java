@@ -48,13 +48,13 @@ public record Op(int code, String name, long flags, boolean returnsRef, boolean 
         //   code                     name             flags accepted            ref    park   batch  no-cqe handler
         row(Abi.D_OP_NOP,            "nop",            nb,                       false, false, true,  false,
                 (d, c, r, o, f) -> 0);
-        row(Abi.D_OP_CREATE,         "create",         Abi.D_FLAGS_CREATE_MASK,  true,  false, true,  false,
+        row(Abi.D_OP_CREATE,         "create",         Abi.D_FLAGS_CREATE_MASK,  true,  true,  true,  false,
                 (d, c, r, o, f) -> d.create(c, r, o, f));
         row(Abi.D_OP_LOOKUP,         "lookup",         Abi.D_FLAGS_LOOKUP_MASK,  true,  false, true,  false,
                 (d, c, r, o, f) -> d.lookup(c, r, o));
         row(Abi.D_OP_COPY,           "copy",           Abi.D_FLAGS_COPY_MASK,    false, false, false, false,
                 (d, c, r, o, f) -> d.copy(c, ref2(r, o), len(r, o), buf(r, o)));
-        row(Abi.D_OP_DELETE,         "delete",         Abi.D_FLAGS_DELETE_MASK,  false, false, true,  false,
+        row(Abi.D_OP_DELETE,         "delete",         Abi.D_FLAGS_DELETE_MASK,  false, true,  true,  false,
                 (d, c, r, o, f) -> d.delete(c, ref(r, o)));
         row(Abi.D_OP_RUN,            "run",            Abi.D_FLAGS_RUN_MASK,     false, true,  false, false,
                 (d, c, r, o, f) -> d.run(c, r, o, f));

@@ -557,7 +557,8 @@ final class RingFuzzHarness implements AutoCloseable {
     private void finish(Task[] t) {
         for (Task x : t) x.close();
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (stats.tasks != base[0]) {
+        // ... and the durable-blob work they left on the sync thread (a named create undone, a zombify) is finished
+        while (stats.tasks != base[0] || store.syncsInFlight() > 0) {
             conductor.doWork();
             checkHealthy();
             if (System.nanoTime() - deadline > 0) throw new AssertionError("tasks did not go within 10 s: " + stats.tasks);

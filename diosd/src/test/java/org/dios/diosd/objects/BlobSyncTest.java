@@ -208,6 +208,111 @@ class BlobSyncTest {
         assertEquals(8192, ((BlobObject) om.resolve(Name.fromString("shutdown"))).size());
     }
 
+    /** dios_delete(D_DELETE_ZOMBIFY) through a new reference r of the task; returns the dispatcher's first step. */
+    private int zombify(BlobObject b, Reference r, long userData) {
+        call.reset(task, userData, Abi.D_OP_DELETE);
+        call.flags = Abi.D_DELETE_ZOMBIFY;
+        return b.zombifyParked(call, r);
+    }
+
+    private Reference ref(BlobObject b) {
+        assertTrue(b.tryRetain());
+        return task.refs.get(om.addReference(task, b, Abi.D_PERM_READ | Abi.D_PERM_WRITE | Abi.D_PERM_DELETE));
+    }
+
+    @Test
+    void aDurableZombifyParksAndTakesEffectOnlyOnceItsDeleteIsJournaled() throws Exception {
+        BlobObject b = named("zap");
+        Reference r = ref(b);
+        assertEquals(Call.PARKED, zombify(b, r, 0x61));
+        assertEquals(1, task.parked.size(), "parked until the DELETE is on disk");
+        assertFalse(b.isZombie(), "nothing changed before the journal has it");
+        assertSame(b, om.resolve(Name.fromString("zap")), "still found meanwhile");
+        assertTrue(r.live);
+        finish(1);
+        assertEquals(List.of(0), results);
+        assertTrue(task.parked.isEmpty());
+        assertTrue(b.isZombie());
+        assertNull(om.resolve(Name.fromString("zap")), "its name is unbound");
+        assertFalse(r.live, "the caller's reference is gone, as an unparked zombify drops it");
+        assertTrue(b.isFreed());
+        run(); // restart: the deletion was journaled
+        assertNull(om.resolve(Name.fromString("zap")));
+    }
+
+    @Test
+    void aZombifyWhoseJournalFailsAnswersEioAndChangesNothing() throws Exception {
+        BlobObject b = named("keep");
+        Reference r = ref(b);
+        store.journal().close(); // every append fails from now on, as on a failed disk
+        assertEquals(Call.PARKED, zombify(b, r, 0x62));
+        finish(1);
+        assertEquals(List.of(-Abi.DIOS_EIO), results);
+        assertFalse(b.isZombie());
+        assertSame(b, om.resolve(Name.fromString("keep")));
+        assertTrue(r.live, "the reference is kept");
+        assertFalse(b.deletionJournaled);
+    }
+
+    @Test
+    void twoZombifiesOfOneBlobJournalOneDeleteAndBothComplete() throws Exception {
+        BlobObject b = named("twice");
+        Reference r1 = ref(b);
+        Reference r2 = ref(b);
+        assertEquals(Call.PARKED, zombify(b, r1, 0x63));
+        assertEquals(Call.PARKED, zombify(b, r2, 0x64));
+        finish(2);
+        assertEquals(List.of(0, 0), results);
+        assertFalse(r1.live);
+        assertFalse(r2.live);
+        assertTrue(b.isFreed());
+        store.close();
+        store = null;
+        try (Journal j = Journal.open(state.resolve("journal"))) {
+            Journal.Replay rp = j.replay();
+            assertTrue(rp.problems().isEmpty(), rp.problems().toString());
+            long deletes = rp.records().stream().filter(e -> e.blobId == b.blobId() && e.kind == JournalRecord.DELETE).count();
+            assertEquals(1, deletes, "one DELETE: a second would read as damage at replay");
+        }
+        run();
+    }
+
+    @Test
+    void aTaskThatDiesWhileItsZombifyIsJournaledIsOwedNothingAndTheDeletionHolds() throws Exception {
+        BlobObject b = named("gone");
+        Reference r = ref(b);
+        assertEquals(Call.PARKED, zombify(b, r, 0x65));
+        int cq = task.cqTail;
+        for (ParkedCall pc : new ArrayList<>(task.parked)) pc.drop();
+        task.parked.clear();
+        task.dead = true;
+        om.releaseAll(task);
+        finish(1);
+        assertTrue(results.isEmpty(), "no completion for a dead task");
+        assertEquals(cq, task.cqTail);
+        assertTrue(b.isZombie(), "journaled, so applied: the journal and the name table agree");
+        assertNull(om.resolve(Name.fromString("gone")));
+        assertTrue(b.isFreed());
+    }
+
+    @Test
+    void aCommitQueuedBehindAZombifyIsRefusedAndTheJournalStaysClean() throws Exception {
+        BlobObject b = named("late");
+        Buffer w = writeBuffer(b, 4096);
+        Reference r = ref(b);
+        assertEquals(Call.PARKED, zombify(b, r, 0x66));
+        assertEquals(Call.PARKED, commit(b, w, 4096, 0x67));
+        finish(2);
+        assertEquals(List.of(0, -Abi.DIOS_EIDRM), results, "in order: the zombify, then the commit that came too late");
+        store.close();
+        store = null;
+        try (Journal j = Journal.open(state.resolve("journal"))) {
+            assertTrue(j.replay().problems().isEmpty());
+        }
+        run();
+        assertNull(om.resolve(Name.fromString("late")));
+    }
+
     @Test
     void theConductorNeverWaitsForASlowSync() throws Exception {
         CountDownLatch disk = new CountDownLatch(1);

@@ -85,4 +85,19 @@ public final class SyntheticTasks implements AutoCloseable {
         arenas.forEach(Arena::close);
         arenas.clear();
     }
+
+    /**
+     * Turns the conductor's loop for store until task s has no call parked
+     * (a named blob's CREATE or a durable zombify waits on the sync thread).
+     * Bounded: fails after 10 s.
+     */
+    public static void finishDurable(BlobStore store, Completer c, TaskSession s) throws InterruptedException {
+        long end = System.nanoTime() + 10_000_000_000L;
+        while (!s.parked.isEmpty()) {
+            store.finishSyncs(c);
+            if (s.parked.isEmpty()) break;
+            if (System.nanoTime() - end > 0) throw new AssertionError("the sync thread finished nothing in 10 s");
+            Thread.sleep(1);
+        }
+    }
 }
