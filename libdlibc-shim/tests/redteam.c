@@ -131,6 +131,32 @@ void dt_become_user(unsigned uid)
 		dt_fail(__FILE__, __LINE__, "cannot become uid %u: %s", uid, strerror(errno));
 }
 
+int dt_redteam_run(const char *attack, void (*attacker)(int wr), uint64_t *took_ns)
+{
+	struct dt_victim_report base, during;
+	dt_victim_baseline(1000, &base);
+	struct dt_victim *victim = dt_victim_start();
+	int rd, wr;
+	pid_t a = dt_fork_peer(&rd, &wr);
+	if (a == 0) {
+		attacker(wr);
+		_exit(0);
+	}
+	uint64_t t0 = dt_now_ns();
+	CHECK_EQ(dt_recv(rd), 'A');
+	int count = 0;
+	ssize_t n = read(rd, &count, sizeof count);  /* 0: the attacker counted nothing and exited */
+	CHECK(n == 0 || n == (ssize_t)sizeof count);
+	if (took_ns)
+		*took_ns = dt_now_ns() - t0;
+	close(rd);
+	close(wr);
+	CHECK_CHILD_OK(a);
+	dt_victim_stop(victim, &during);
+	dt_redteam_report(attack, &base, &during);
+	return count;
+}
+
 int dt_log_lines(const char *s)
 {
 	char p[PATH_MAX];

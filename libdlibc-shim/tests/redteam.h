@@ -36,6 +36,14 @@ void dt_victim_baseline(int ms, struct dt_victim_report *out);
  * if it cannot.
  */
 void dt_become_user(unsigned uid);
+/*
+ * The usual red-team run: the victim's baseline, then attacker(wr) in a forked
+ * child (it ends by dt_send(wr, 'A') and, if it counts anything, one int
+ * written to wr) beside the victim, then dt_redteam_report(attack, ...).
+ * Returns the attacker's count (0 if it sent none); *took_ns (if not NULL)
+ * is the attack's wall time.
+ */
+int dt_redteam_run(const char *attack, void (*attacker)(int wr), uint64_t *took_ns);
 /* Lines of the test daemon's log (dt_dir()/diosd.log) that contain s. */
 int dt_log_lines(const char *s);
 

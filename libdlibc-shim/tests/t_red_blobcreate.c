@@ -98,24 +98,8 @@ int main(void)
 	dt_start_daemon();
 	CHECK_EQ(chmod(dt_dir(), 0711), 0);
 
-	struct dt_victim_report base, during;
-	dt_victim_baseline(1000, &base);
-	struct dt_victim *victim = dt_victim_start();
-	int ard, awr;
-	pid_t a = dt_fork_peer(&ard, &awr);
-	if (a == 0) {
-		attacker(awr);
-		_exit(0);
-	}
-	uint64_t t0 = dt_now_ns();
-	CHECK_EQ(dt_recv(ard), 'A');
-	int loops = 0;
-	CHECK_EQ(read(ard, &loops, sizeof loops), (ssize_t)sizeof loops);
-	uint64_t took = dt_now_ns() - t0;
-	CHECK_CHILD_OK(a);
-	dt_victim_stop(victim, &during);
-	dt_redteam_report("blobcreate: another user's loop of named blob creates and zombifies (file, syncs, journal)",
-			  &base, &during);
+	uint64_t took = 0;
+	int loops = dt_redteam_run("blobcreate: another user's loop of named blob creates and zombifies (file, syncs, journal)", attacker, &took);
 	printf("attacker: %d create+zombify pairs of named blobs in %llu ms\n", loops,
 	       (unsigned long long)(took / 1000000));
 	CHECK_EQ(dt_admin_status("parked_calls"), 0);

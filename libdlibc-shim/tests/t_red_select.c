@@ -86,19 +86,7 @@ int main(void)
 	CHECK_EQ(chmod(dt_dir(), 0711), 0);
 	long long checks0 = dt_admin_status("waiter_checks");
 
-	struct dt_victim_report base, during;
-	dt_victim_baseline(1000, &base);
-	struct dt_victim *victim = dt_victim_start();
-	int ard, awr;
-	pid_t a = dt_fork_peer(&ard, &awr);
-	if (a == 0) {
-		attacker(awr);
-		_exit(0);
-	}
-	CHECK_EQ(dt_recv(ard), 'A');
-	CHECK_CHILD_OK(a);
-	dt_victim_stop(victim, &during);
-	dt_redteam_report("select: four parked selects over 4,096 copies of one FIFO reference, woken over and over", &base, &during);
+	dt_redteam_run("select: four parked selects over 4,096 copies of one FIFO reference, woken over and over", attacker, NULL);
 	long long checks = dt_admin_status("waiter_checks") - checks0;
 	printf("waiter checks for %d rounds of %d parked selects over %d copies: %lld (was %d per round)\n",
 	       CYCLES, THREADS, COPIES, checks, THREADS * COPIES);
